@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
+const routePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9/_\-.]*$/, "must be an absolute path like /webhook")
+  .transform((value) => (value.length > 1 ? value.replace(/\/+$/, "") : value));
+/** Empty strings count as unset: `LINE_CHANNEL_SECRET= bun run start` means "no secret". */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
+
+export const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  LINE_CHANNEL_SECRET: optionalSecret,
+  LINE_CHANNEL_ACCESS_TOKEN: optionalSecret,
+  LINE_API_BASE_URL: url.default("https://api.line.me"),
+  LINE_DATA_API_BASE_URL: url.default("https://api-data.line.me"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  PLUGINS_DIR: z.string().min(1).default("./plugins"),
+  CONFIG_FILE: z.string().min(1).default("./hotline.config.json"),
+  WEBHOOK_PATH: routePath.default("/webhook"),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  ADMIN_TOKEN: optionalSecret,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DISPATCH_CONCURRENCY: positiveInt.default(32),
+  REPLY_DEADLINE_MS: positiveInt.default(1500),
+  HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
+  MAX_ATTEMPTS: positiveInt.default(5),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; the error message is one line naming the first bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = issue?.path.join(".") ?? "environment";
+  const value = source[name];
+  const shown = value === undefined || /SECRET|TOKEN/.test(name) ? "" : ` (got "${value}")`;
+  throw new ConfigError(
+    `invalid environment variable ${name}${shown}: ${issue?.message ?? "invalid"}`,
+  );
+}

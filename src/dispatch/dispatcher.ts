@@ -1,0 +1,307 @@
+import type { Clock } from "../clock.ts";
+import type { Inbox, QueuedEvent } from "../inbox/inbox.ts";
+import type { Message } from "../line/client.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { ChatRef } from "../sdk/context.ts";
+import { applyToSharedState } from "../storage/shared-state.ts";
+import { type ParsedEvent, parseEvent } from "../webhook/events.ts";
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import type { DeliveryStore, Settlement } from "./delivery-store.ts";
+import { type LaneItem, LaneScheduler, type RunResult } from "./lanes.ts";
+import { ReplyBatch } from "./reply-batch.ts";
+import type { ReplySender, ReplyTarget } from "./reply-sender.ts";
+import type { DeliveryOutcome, PluginGateway } from "./types.ts";
+
+export interface DispatcherOptions {
+  inbox: Inbox;
+  store: DeliveryStore;
+  plugins: PluginGateway;
+  replies: ReplySender;
+  clock: Clock;
+  log: Logger;
+  concurrency: number;
+  replyDeadlineMs: number;
+  backoff?: BackoffPolicy;
+  onDelivery?(
+    plugin: string,
+    outcome: DeliveryOutcome["status"] | "dead" | "retry",
+    durationMs: number,
+  ): void;
+}
+
+/** What the dispatcher keeps in memory about an event while some of its deliveries are open. */
+interface EventState {
+  parsed: ParsedEvent;
+  destination: string | undefined;
+  receivedAt: number;
+  chat: ChatRef | undefined;
+  /** Plugins whose deliveries of this event are not settled yet. */
+  open: Set<string>;
+  batch?: ReplyBatch;
+}
+
+function chatOf(parsed: ParsedEvent): ChatRef | undefined {
+  const source = (parsed.event as { source?: Record<string, unknown> }).source;
+  const id =
+    source?.type === "group"
+      ? source.groupId
+      : source?.type === "room"
+        ? source.roomId
+        : source?.userId;
+  if (typeof id !== "string") return undefined;
+  const type = source?.type;
+  return type === "user" || type === "group" || type === "room" ? { type, id } : undefined;
+}
+
+/**
+ * Routes stored events to plugins and runs the deliveries: per (chat, plugin) in timestamp order,
+ * in parallel otherwise, with retries and dead-lettering recorded per delivery. The database is
+ * the truth; memory holds only what is in flight, so a restart picks up exactly what was open.
+ */
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  readonly #backoff: BackoffPolicy;
+  readonly #lanes: LaneScheduler;
+  readonly #events = new Map<string, EventState>();
+  readonly #attempts = new Map<string, number>();
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#lanes = new LaneScheduler(options.concurrency, options.clock, (item) => this.#run(item));
+  }
+
+  get queued(): number {
+    return this.#lanes.pending;
+  }
+
+  /** Picks up what a previous process left: unrouted events, then every open delivery. */
+  start(): void {
+    const unrouted = this.#o.inbox.open().filter((event) => event.status === "pending");
+    this.accept(unrouted);
+    const open = this.#o.store.open();
+    for (const delivery of open) {
+      this.#attempts.set(`${delivery.eventId}\u0000${delivery.plugin}`, delivery.attempts);
+      this.#lanes.add({ ...delivery, notBefore: delivery.nextAttemptAt });
+    }
+    if (unrouted.length + open.length > 0) {
+      this.#o.log.info(
+        { unrouted: unrouted.length, deliveries: open.length },
+        "recovered open work from the inbox",
+      );
+    }
+  }
+
+  /** Routes newly stored events (one transaction for the lot) and queues their deliveries. */
+  accept(events: QueuedEvent[]): void {
+    if (events.length === 0) return;
+    const now = this.#o.clock.now();
+    const routed = this.#o.store.transaction((tx) =>
+      events.flatMap((queued) => {
+        const row = this.#o.inbox.get(queued.id);
+        if (!row) return [];
+        const parsed = parseEvent(JSON.parse(row.body));
+        const plugins = this.#o.plugins.route(parsed);
+        this.#o.store.route(tx, queued.id, plugins, now);
+        applyToSharedState(tx, parsed.event as Parameters<typeof applyToSharedState>[1], now);
+        return [
+          {
+            queued,
+            parsed,
+            plugins,
+            destination: row.destination ?? undefined,
+            receivedAt: row.receivedAt,
+          },
+        ];
+      }),
+    );
+    for (const { queued, parsed, plugins, destination, receivedAt } of routed) {
+      if (parsed.kind === "unknown") {
+        this.#o.log.info(
+          { webhookEventId: queued.id, type: parsed.event.type, reason: parsed.reason },
+          "unknown event kept",
+        );
+      }
+      if (plugins.length === 0) continue;
+      this.#events.set(queued.id, {
+        parsed,
+        destination,
+        receivedAt,
+        chat: chatOf(parsed),
+        open: new Set(plugins),
+      });
+      for (const plugin of plugins) {
+        this.#lanes.add({
+          eventId: queued.id,
+          plugin,
+          chatKey: queued.chatKey,
+          timestamp: queued.timestamp,
+          seq: queued.seq,
+          notBefore: 0,
+        });
+      }
+    }
+  }
+
+  /** A removed plugin's waiting deliveries are dropped, with the reason on each record. */
+  dropPlugin(plugin: string, reason: string): void {
+    this.#lanes.removeWhere((item) => item.plugin === plugin);
+    const settled = this.#o.store.dropPlugin(plugin, reason, this.#o.clock.now());
+    for (const state of this.#events.values()) state.open.delete(plugin);
+    for (const eventId of settled) this.#events.delete(eventId);
+  }
+
+  /** Re-checks deferred work now (a paused plugin resumed, the test clock moved). */
+  wake(): void {
+    this.#lanes.wake();
+  }
+
+  idle(): Promise<void> {
+    return this.#lanes.idle();
+  }
+
+  stop(): Promise<void> {
+    return this.#lanes.stop();
+  }
+
+  #state(eventId: string): EventState | undefined {
+    const cached = this.#events.get(eventId);
+    if (cached) return cached;
+    const row = this.#o.inbox.get(eventId);
+    if (!row) return undefined;
+    const parsed = parseEvent(JSON.parse(row.body));
+    const open = this.#o.store
+      .forEvent(eventId)
+      .filter((d) => d.status === "pending" || d.status === "retry")
+      .map((d) => d.plugin);
+    const state: EventState = {
+      parsed,
+      destination: row.destination ?? undefined,
+      receivedAt: row.receivedAt,
+      chat: chatOf(parsed),
+      open: new Set(open),
+    };
+    this.#events.set(eventId, state);
+    return state;
+  }
+
+  #replyTarget(eventId: string, state: EventState): ReplyTarget {
+    const event = state.parsed.event as { replyToken?: unknown; mode?: unknown };
+    return {
+      eventId,
+      replyToken: typeof event.replyToken === "string" ? event.replyToken : undefined,
+      standby: event.mode === "standby",
+      receivedAt: state.receivedAt,
+      chat: state.chat,
+      replyAttemptedAt: this.#o.inbox.get(eventId)?.replyAttemptedAt ?? null,
+    };
+  }
+
+  async #run(item: LaneItem): Promise<RunResult> {
+    const { eventId, plugin } = item;
+    const started = performance.now();
+    const key = `${eventId}\u0000${plugin}`;
+    const attempt = (this.#attempts.get(key) ?? 0) + 1;
+    const state = this.#state(eventId);
+    const log = this.#o.log.child({ webhookEventId: eventId, plugin });
+    if (!state) {
+      log.error("delivery refers to an event that is no longer stored; skipping");
+      return { settled: true };
+    }
+    if (!state.batch || state.batch.flushed) {
+      state.batch = new ReplyBatch(state.open, this.#o.replyDeadlineMs, (contributions) =>
+        this.#o.replies.flush(this.#replyTarget(eventId, state), contributions),
+      );
+    }
+    const batch = state.batch;
+    let contributed = false;
+    let pushes = 0;
+    let late = 0;
+    const target = { eventId, chat: state.chat };
+    const failIf = (error: string | undefined) => {
+      if (error) throw new Error(error);
+    };
+
+    const outcome = await this.#o.plugins.deliver(plugin, {
+      eventId,
+      parsed: state.parsed,
+      destination: state.destination,
+      chat: state.chat,
+      attempt,
+      reply: async (messages: Message[]) => {
+        if (batch.add(plugin, messages)) {
+          contributed = true;
+          return;
+        }
+        failIf(await this.#o.replies.pushAll(target, plugin, `late:${late++}`, messages));
+      },
+      push: async (messages: Message[], to?: string) => {
+        failIf(
+          await this.#o.replies.pushAll(
+            target,
+            plugin,
+            `push:${pushes++}`,
+            messages,
+            to ?? state.chat?.id,
+          ),
+        );
+      },
+    });
+
+    batch.settle(plugin, outcome.status === "ok");
+    let final = outcome;
+    if (outcome.status === "ok" && contributed) {
+      const error = (await batch.done).get(plugin);
+      if (error) final = { status: "failed", error };
+    }
+    const durationMs = Math.round(performance.now() - started);
+    if (final.status === "deferred") {
+      log.info({ until: final.until, reason: final.reason }, "delivery deferred");
+      this.#o.onDelivery?.(plugin, "deferred", durationMs);
+      return { settled: false, notBefore: final.until };
+    }
+
+    const now = this.#o.clock.now();
+    const settlement: Settlement =
+      final.status === "ok"
+        ? { status: "done" }
+        : final.status === "gone"
+          ? { status: "dropped", reason: final.reason }
+          : attempt >= this.#backoff.maxAttempts
+            ? { status: "dead", error: final.error }
+            : {
+                status: "retry",
+                error: final.error,
+                nextAttemptAt: now + backoffDelay(this.#backoff, attempt),
+              };
+    const eventSettled = this.#o.store.settle(eventId, plugin, settlement, now);
+    const outcomeName = settlement.status === "done" ? "ok" : settlement.status;
+    const fields = {
+      outcome: outcomeName,
+      attempt,
+      durationMs,
+      ...("error" in settlement ? { error: settlement.error } : {}),
+    };
+    if (settlement.status === "done") log.info(fields, "delivery");
+    else if (settlement.status === "dead") log.error(fields, "delivery dead-lettered");
+    else log.warn(fields, "delivery");
+    this.#o.onDelivery?.(
+      plugin,
+      settlement.status === "done"
+        ? "ok"
+        : settlement.status === "dropped"
+          ? "gone"
+          : settlement.status,
+      durationMs,
+    );
+
+    if (settlement.status === "retry") {
+      this.#attempts.set(key, attempt);
+      return { settled: false, notBefore: settlement.nextAttemptAt };
+    }
+    this.#attempts.delete(key);
+    state.open.delete(plugin);
+    if (eventSettled) this.#events.delete(eventId);
+    return { settled: true };
+  }
+}

@@ -1,0 +1,69 @@
+import type { Message } from "../line/client.ts";
+
+export interface Contribution {
+  plugin: string;
+  messages: Message[];
+}
+
+/** Per plugin: undefined when its messages went out (or it had none), else why they did not. */
+export type FlushResult = Map<string, string | undefined>;
+
+/**
+ * Collects the replies of all plugins to one event, so the event gets one reply call. It flushes
+ * when every plugin expected to handle the event has settled, or at the deadline, whichever comes
+ * first: a slow plugin must not hold the others' replies past the token's short life.
+ */
+export class ReplyBatch {
+  readonly #expected: Set<string>;
+  readonly #contributions = new Map<string, Message[]>();
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #flush: (contributions: Contribution[]) => Promise<FlushResult>;
+  #result: Promise<FlushResult> | undefined;
+  #resolve!: (result: FlushResult) => void;
+  readonly done: Promise<FlushResult>;
+
+  constructor(
+    expected: Iterable<string>,
+    deadlineMs: number,
+    flush: (contributions: Contribution[]) => Promise<FlushResult>,
+  ) {
+    this.#expected = new Set(expected);
+    this.#flush = flush;
+    this.done = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    this.#timer = setTimeout(() => this.#start(), deadlineMs);
+  }
+
+  get flushed(): boolean {
+    return this.#result !== undefined;
+  }
+
+  /** False once the batch has flushed: the caller must send these another way. */
+  add(plugin: string, messages: Message[]): boolean {
+    if (this.#result) return false;
+    this.#contributions.set(plugin, [...(this.#contributions.get(plugin) ?? []), ...messages]);
+    return true;
+  }
+
+  /** The plugin has finished; a failed plugin's unsent replies are discarded (its retry resends). */
+  settle(plugin: string, ok: boolean): void {
+    if (!ok && !this.#result) this.#contributions.delete(plugin);
+    this.#expected.delete(plugin);
+    if (this.#expected.size === 0) this.#start();
+  }
+
+  #start(): void {
+    if (this.#result) return;
+    clearTimeout(this.#timer);
+    const contributions = [...this.#contributions].map(([plugin, messages]) => ({
+      plugin,
+      messages,
+    }));
+    this.#result =
+      contributions.length === 0 ? Promise.resolve(new Map()) : this.#flush(contributions);
+    this.#result.then(this.#resolve, (error) => {
+      this.#resolve(new Map(contributions.map((c) => [c.plugin, String(error)])));
+    });
+  }
+}

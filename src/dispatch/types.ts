@@ -1,0 +1,32 @@
+import type { Message } from "../line/client.ts";
+import type { ChatRef } from "../sdk/context.ts";
+import type { ParsedEvent } from "../webhook/events.ts";
+
+/** One plugin's share of one event, as the dispatcher hands it to the plugin host. */
+export interface DeliveryJob {
+  eventId: string;
+  parsed: ParsedEvent;
+  destination: string | undefined;
+  chat: ChatRef | undefined;
+  attempt: number;
+  /** The host side of `ctx.reply`: joins the event's reply batch, or pushes when it has left. */
+  reply(messages: Message[]): Promise<void>;
+  /** The host side of `ctx.push`. */
+  push(messages: Message[], to?: string): Promise<void>;
+}
+
+export type DeliveryOutcome =
+  | { status: "ok" }
+  | { status: "failed"; error: string; timedOut?: boolean }
+  /** Not run now (plugin paused or reloading); try again at `until` without counting an attempt. */
+  | { status: "deferred"; until: number; reason: string }
+  /** The plugin is gone or no longer subscribed: the delivery is dropped, with the reason recorded. */
+  | { status: "gone"; reason: string };
+
+/** What the dispatcher needs from the plugin host. */
+export interface PluginGateway {
+  /** Names of the loaded plugins subscribed to this event. */
+  route(parsed: ParsedEvent): string[];
+  /** Runs one plugin's handlers for one event. Never rejects. */
+  deliver(plugin: string, job: DeliveryJob): Promise<DeliveryOutcome>;
+}

@@ -1,0 +1,72 @@
+import { HTTPFetchError } from "@line/bot-sdk";
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 30_000,
+};
+
+/** 429 and 5xx are worth another try; other 4xx mean the request itself is wrong. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof HTTPFetchError) return error.status === 429 || error.status >= 500;
+  // fetch rejects with a TypeError on connection failures: the request may never have arrived.
+  return error instanceof TypeError;
+}
+
+function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof HTTPFetchError)) return undefined;
+  const header = error.headers?.get("retry-after");
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Exponential backoff with full jitter; LINE's Retry-After wins when it is given. */
+export function retryDelayMs(policy: RetryPolicy, retry: number, error: unknown): number {
+  const requested = retryAfterMs(error);
+  if (requested !== undefined) return Math.min(requested, policy.maxDelayMs);
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+export async function withRetry<T>(
+  policy: RetryPolicy,
+  call: () => Promise<T>,
+  onRetry: (error: unknown, retry: number, delayMs: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (retry >= policy.retries || !isRetryable(error) || signal?.aborted) throw error;
+      const wait = retryDelayMs(policy, retry, error);
+      onRetry(error, retry + 1, wait);
+      await delay(wait, signal);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * A stand-in for the LINE Platform's Messaging API and content API, as a web-standard fetch
+ * handler: local mode runs the bot against it, and tests point both base URLs at it.
+ */
+
+export { LineStandIn, type WaitOptions } from "./line-stand-in/stand-in.ts";
+export type {
+  BotInfo,
+  ContentSpec,
+  FaultSpec,
+  LineStandInOptions,
+  Profile,
+  RecordedLinkToken,
+  RecordedPush,
+  RecordedReply,
+  RecordedRequest,
+  SentMessage,
+  SentMessageObject,
+  TranscodingStatus,
+} from "./line-stand-in/types.ts";

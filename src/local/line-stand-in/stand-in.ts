@@ -1,0 +1,238 @@
+/** The stand-in itself: a web-standard fetch handler plus the controls tests and local mode use. */
+
+import { Faults } from "./faults.ts";
+import { type RouteRequest, route } from "./routes.ts";
+import { PlatformState } from "./state.ts";
+import type {
+  ContentSpec,
+  FaultSpec,
+  LineStandInOptions,
+  Profile,
+  RecordedLinkToken,
+  RecordedPush,
+  RecordedReply,
+  RecordedRequest,
+  TranscodingStatus,
+} from "./types.ts";
+import {
+  lineError,
+  MESSAGES,
+  type Outcome,
+  randomRequestId,
+  randomToken,
+  toResponse,
+} from "./wire.ts";
+
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+/** How many requests a waitFor timeout message shows. */
+const RECENT_SHOWN = 10;
+
+export class LineStandIn {
+  private readonly state: PlatformState;
+  private readonly faults = new Faults();
+  private readonly channelAccessToken: string;
+  private records: RecordedRequest[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(options: LineStandInOptions) {
+    this.channelAccessToken = options.channelAccessToken;
+    this.state = new PlatformState(options);
+  }
+
+  /** Bound, so it can be handed over as is: `Bun.serve({ fetch: standIn.fetch })`. */
+  readonly fetch = (request: Request): Promise<Response> => this.handle(request);
+
+  get botUserId(): string {
+    return this.state.botInfo.userId;
+  }
+  /** Every request, in the order answered. */
+  get requests(): readonly RecordedRequest[] {
+    return this.records;
+  }
+  /** Replies LINE accepted. */
+  get replies(): readonly RecordedReply[] {
+    return this.state.replies;
+  }
+  /** Pushes LINE accepted (a 409 for a known retry key is not a second push). */
+  get pushes(): readonly RecordedPush[] {
+    return this.state.pushes;
+  }
+  get linkTokens(): readonly RecordedLinkToken[] {
+    return this.state.linkTokens;
+  }
+
+  /**
+   * Registers a reply token as if a webhook event carrying it was just delivered. Passing a token
+   * issued before models a redelivery: another minute, unless used or the event is 20 minutes old.
+   */
+  issueReplyToken(token: string = randomToken(32)): string {
+    this.state.issueReplyToken(token);
+    return token;
+  }
+
+  setProfile(profile: Profile): void {
+    this.state.profiles.set(profile.userId, { ...profile });
+  }
+
+  addContent(messageId: string, content: ContentSpec): void {
+    this.state.contents.set(messageId, { ...content });
+  }
+
+  setTranscoding(messageId: string, status: TranscodingStatus): void {
+    if (!this.state.contents.has(messageId))
+      throw new Error(`no content registered as ${messageId}`);
+    this.state.setContent(messageId, { transcoding: status });
+  }
+
+  /** 404: expired or never existed; 410: the user unsent the message. */
+  setContentGone(messageId: string, status: 404 | 410 = 410): void {
+    this.state.setContent(messageId, { gone: status });
+  }
+
+  fault(spec: FaultSpec): void {
+    this.faults.add(spec);
+  }
+
+  /** Clears recorded requests, replies, pushes, link tokens and faults; platform state stays. */
+  reset(): void {
+    this.records = [];
+    this.state.clearRecords();
+    this.faults.clear();
+  }
+
+  /** Resolves with the first truthy value of `select`, checked now and after each recorded request. */
+  waitFor<T>(
+    select: (standIn: LineStandIn) => T | undefined | null | false,
+    { timeoutMs = 5000 }: WaitOptions = {},
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const finish = (): void => {
+        this.waiters.delete(check);
+        clearTimeout(timer);
+      };
+      const check = (): void => {
+        try {
+          const value = select(this);
+          if (!value) return;
+          finish();
+          resolve(value);
+        } catch (error) {
+          finish();
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`waitFor timed out after ${timeoutMs} ms; ${this.describeRecent()}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The first `count` recorded requests that pass `filter`, once there are that many. */
+  waitForRequests(
+    count: number,
+    filter: (request: RecordedRequest) => boolean = () => true,
+    options?: WaitOptions,
+  ): Promise<RecordedRequest[]> {
+    return this.waitFor((standIn) => {
+      const matching = standIn.requests.filter(filter);
+      return matching.length >= count && matching.slice(0, count);
+    }, options);
+  }
+
+  private async handle(request: Request): Promise<Response> {
+    const at = this.state.now();
+    const requestId = randomRequestId();
+    const method = request.method.toUpperCase();
+    const path = new URL(request.url).pathname;
+    const { body, malformedJson } = parseJson(await request.text());
+    const retryKey = request.headers.get("x-line-retry-key");
+    const plan = this.faults.take(method, path);
+    if (plan !== undefined && plan.delayMs > 0) await sleep(plan.delayMs);
+    const outcome =
+      plan?.outcome ??
+      this.answer(request.headers.get("authorization"), method, path, {
+        requestId,
+        params: {},
+        body,
+        malformedJson,
+        retryKey,
+      });
+    this.record({
+      requestId,
+      method,
+      path,
+      body,
+      headers: headersOf(request.headers),
+      retryKey,
+      status: outcome.status,
+      faulted: plan?.outcome !== undefined,
+      at,
+    });
+    return toResponse(outcome, requestId);
+  }
+
+  private answer(
+    authorization: string | null,
+    method: string,
+    path: string,
+    req: RouteRequest,
+  ): Outcome {
+    if (authorization === null || !authorization.startsWith("Bearer ")) {
+      return lineError(401, MESSAGES.authMissing);
+    }
+    if (authorization.slice("Bearer ".length) !== this.channelAccessToken) {
+      return lineError(401, MESSAGES.authFailed);
+    }
+    const match = route(method, path);
+    if (match === undefined) return lineError(404, MESSAGES.notFound);
+    try {
+      return match.handler(this.state, { ...req, params: match.params });
+    } catch (error) {
+      // A bug here should reach the test as a recorded 500, not as a dropped connection.
+      return lineError(500, `${MESSAGES.internal} (stand-in: ${String(error)})`);
+    }
+  }
+
+  private record(entry: RecordedRequest): void {
+    this.records.push(entry);
+    for (const check of [...this.waiters]) check();
+  }
+
+  private describeRecent(): string {
+    if (this.records.length === 0) return "no requests were made";
+    const recent = this.records.slice(-RECENT_SHOWN).map((entry) => {
+      const body = entry.body === null ? "" : ` ${JSON.stringify(entry.body).slice(0, 200)}`;
+      const faulted = entry.faulted ? " (fault)" : "";
+      return `  ${entry.method} ${entry.path} -> ${entry.status}${faulted}${body}`;
+    });
+    return `last ${recent.length} of ${this.records.length} requests:\n${recent.join("\n")}`;
+  }
+}
+
+function parseJson(text: string): { body: unknown; malformedJson: boolean } {
+  if (text === "") return { body: null, malformedJson: false };
+  try {
+    return { body: JSON.parse(text), malformedJson: false };
+  } catch {
+    return { body: null, malformedJson: true };
+  }
+}
+
+/** Request headers worth asserting on; the bearer token is left out so records can be logged. */
+function headersOf(headers: Headers): Record<string, string> {
+  const recorded: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (name !== "authorization") recorded[name] = value;
+  });
+  return recorded;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,133 @@
+/** What the stand-in platform knows: tokens, retry keys, profiles, content, and what was sent. */
+
+import { isQuotable } from "./messages.ts";
+import type {
+  BotInfo,
+  ContentSpec,
+  LineStandInOptions,
+  Profile,
+  RecordedLinkToken,
+  RecordedPush,
+  RecordedReply,
+  SentMessage,
+  SentMessageObject,
+} from "./types.ts";
+import { randomToken } from "./wire.ts";
+
+/** LINE: "Reply tokens must be used within one minute" of receiving the webhook. */
+export const REPLY_TOKEN_TTL_MS = 60_000;
+/** LINE: a redelivered token is void once "20 minutes have passed since the event occurred". */
+export const REDELIVERY_WINDOW_MS = 20 * 60_000;
+/** LINE: "The retry key management period on the LINE Platform side is 24 hours". */
+export const RETRY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export const DEFAULT_BOT_USER_ID = "U4f7d5c1e8a2b4c6d9e0f1a2b3c4d5e6f";
+
+interface ReplyTokenState {
+  /** First delivery, taken as the event's time. */
+  firstIssuedAt: number;
+  /** Latest delivery: each redelivery gives the same token another minute. */
+  issuedAt: number;
+  used: boolean;
+}
+
+export interface AcceptedRetryKey {
+  requestId: string;
+  sentMessages: SentMessage[];
+  at: number;
+}
+
+export interface StoredContent extends Partial<ContentSpec> {
+  gone?: 404 | 410;
+}
+
+export class PlatformState {
+  readonly now: () => number;
+  readonly strictReplyTokens: boolean;
+  readonly unknownUsers: "generate" | "notFound";
+  readonly botInfo: BotInfo;
+
+  readonly replyTokens = new Map<string, ReplyTokenState>();
+  readonly retryKeys = new Map<string, AcceptedRetryKey>();
+  readonly profiles = new Map<string, Profile>();
+  readonly contents = new Map<string, StoredContent>();
+
+  replies: RecordedReply[] = [];
+  pushes: RecordedPush[] = [];
+  linkTokens: RecordedLinkToken[] = [];
+
+  // LINE message ids are 18-digit numbers sent as strings.
+  private nextMessageId = 500_000_000_000_000_000n;
+
+  constructor(options: LineStandInOptions) {
+    this.now = options.now ?? Date.now;
+    this.strictReplyTokens = options.strictReplyTokens ?? true;
+    this.unknownUsers = options.unknownUsers ?? "generate";
+    this.botInfo = {
+      basicId: "@hotline",
+      displayName: "hotline (local)",
+      chatMode: "bot",
+      markAsReadMode: "auto",
+      ...options.botInfo,
+      userId: options.botUserId ?? DEFAULT_BOT_USER_ID,
+    };
+  }
+
+  /** Issuing a known token is a redelivery: it never revives a used token. */
+  issueReplyToken(token: string): void {
+    const now = this.now();
+    const known = this.replyTokens.get(token);
+    if (known === undefined)
+      this.replyTokens.set(token, { firstIssuedAt: now, issuedAt: now, used: false });
+    else known.issuedAt = now;
+  }
+
+  /** Uses the token if it is valid; false for a used, expired or (in strict mode) unknown token. */
+  consumeReplyToken(token: string): boolean {
+    const state = this.replyTokens.get(token);
+    if (state === undefined) {
+      if (this.strictReplyTokens) return false;
+      const now = this.now();
+      this.replyTokens.set(token, { firstIssuedAt: now, issuedAt: now, used: true });
+      return true;
+    }
+    const now = this.now();
+    if (state.used || now - state.issuedAt >= REPLY_TOKEN_TTL_MS) return false;
+    if (now - state.firstIssuedAt >= REDELIVERY_WINDOW_MS) return false;
+    state.used = true;
+    return true;
+  }
+
+  acceptedRetryKey(key: string): AcceptedRetryKey | undefined {
+    const accepted = this.retryKeys.get(key);
+    if (accepted === undefined || this.now() - accepted.at >= RETRY_KEY_TTL_MS) return undefined;
+    return accepted;
+  }
+
+  acceptRetryKey(key: string, accepted: AcceptedRetryKey): void {
+    this.retryKeys.set(key, accepted);
+  }
+
+  send(messages: SentMessageObject[]): SentMessage[] {
+    return messages.map((message) => {
+      const id = String(this.nextMessageId++);
+      return isQuotable(message) ? { id, quoteToken: randomToken(43) } : { id };
+    });
+  }
+
+  profile(userId: string): Profile | undefined {
+    const known = this.profiles.get(userId);
+    if (known !== undefined || this.unknownUsers === "notFound") return known;
+    return { userId, displayName: `User ${userId.slice(-4)}` };
+  }
+
+  setContent(messageId: string, change: StoredContent): void {
+    this.contents.set(messageId, { ...this.contents.get(messageId), ...change });
+  }
+
+  clearRecords(): void {
+    this.replies = [];
+    this.pushes = [];
+    this.linkTokens = [];
+  }
+}

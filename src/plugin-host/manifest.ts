@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { compileSubscription, FilterError } from "../sdk/filter.ts";
+import { CHAT_TYPES } from "../webhook/events.ts";
+
+const fn = z.custom<(...args: never[]) => unknown>(
+  (value) => typeof value === "function",
+  "must be a function",
+);
+const schemaLike = z.custom<z.ZodType>(
+  (value) => typeof (value as { safeParse?: unknown } | null)?.safeParse === "function",
+  "must be a zod schema",
+);
+
+export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/** The shape of a plugin module's default export, checked when the module loads. */
+export const pluginDefinitionSchema = z
+  .object({
+    name: z.string().max(64).regex(PLUGIN_NAME, "must be kebab-case, like my-plugin"),
+    description: z.string().optional(),
+    chats: z.array(z.enum(CHAT_TYPES)).optional(),
+    standby: z.boolean().optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(15 * 60_000)
+      .optional(),
+    settings: schemaLike.optional(),
+    on: z.record(z.string(), fn),
+    setup: fn.optional(),
+    teardown: fn.optional(),
+  })
+  .superRefine((definition, ctx) => {
+    try {
+      compileSubscription({ queries: Object.keys(definition.on), chats: definition.chats });
+    } catch (error) {
+      if (!(error instanceof FilterError)) throw error;
+      ctx.addIssue({ code: "custom", path: ["on"], message: error.message });
+    }
+  });
+
+export type ValidDefinition = z.infer<typeof pluginDefinitionSchema>;
+
+/** What the host keeps of a loaded plugin: plain data, so it crosses the worker boundary. */
+export const pluginManifestSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  queries: z.array(z.string()),
+  chats: z.array(z.enum(CHAT_TYPES)).optional(),
+  standby: z.boolean(),
+  timeoutMs: z.number().optional(),
+  routes: z.array(z.object({ method: z.string(), path: z.string() })),
+});
+
+export type PluginManifest = z.infer<typeof pluginManifestSchema>;
+
+/** One line naming the field, for logs and the plugin's status. */
+export function describeIssues(error: z.ZodError, prefix = ""): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join(".");
+      return `${prefix}${path ? `${path}: ` : ""}${issue.message}`;
+    })
+    .join("; ");
+}

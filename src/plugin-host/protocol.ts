@@ -1,0 +1,61 @@
+import type { Message } from "../line/client.ts";
+import type { ChatRef } from "../sdk/context.ts";
+import type { UnknownEvent, WebhookEvent } from "../webhook/events.ts";
+import type { PluginManifest } from "./manifest.ts";
+
+/** What a plugin worker needs to serve one plugin version. */
+export interface WorkerEnv {
+  dataDir: string;
+  apiBaseUrl: string;
+  dataApiBaseUrl: string;
+  channelAccessToken: string;
+}
+
+export interface SerializedRequest {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: Uint8Array<ArrayBuffer> | null;
+}
+
+export interface SerializedResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+export type HostToWorker =
+  | { type: "load"; moduleUrl: string; settings: unknown; env: WorkerEnv; now: number }
+  | {
+      type: "deliver";
+      id: number;
+      eventId: string;
+      event: WebhookEvent | UnknownEvent;
+      known: boolean;
+      destination: string | undefined;
+      chat: ChatRef | undefined;
+      attempt: number;
+      now: number;
+    }
+  | { type: "abort"; id: number; reason: string }
+  | { type: "http"; id: number; request: SerializedRequest; now: number }
+  | { type: "rpc-result"; id: number; error?: string }
+  | { type: "teardown" };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export type WorkerToHost =
+  | { type: "loaded"; manifest: PluginManifest }
+  | { type: "load-failed"; error: string }
+  | { type: "delivered"; id: number; error?: string }
+  | {
+      type: "rpc";
+      id: number;
+      deliveryId: number | undefined;
+      method: "reply" | "push";
+      messages: Message[];
+      to?: string;
+    }
+  | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  | { type: "http-response"; id: number; response: SerializedResponse }
+  | { type: "torn-down"; error?: string };

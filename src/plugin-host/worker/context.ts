@@ -1,0 +1,161 @@
+import { eq } from "drizzle-orm";
+import type { LineClient } from "../../line/client.ts";
+import type { SqlDatabase } from "../../platform/mod.ts";
+import type {
+  ContentResult,
+  EventContext,
+  HttpMethod,
+  KeyValueStore,
+  Logger,
+  MessageInput,
+  PluginContext,
+  RouteHandler,
+  SharedUser,
+} from "../../sdk/context.ts";
+import { toMessages } from "../../sdk/messages.ts";
+import { users } from "../../storage/schema.ts";
+import type { HostToWorker } from "../protocol.ts";
+import type { HostRpc } from "./rpc.ts";
+
+export interface Route {
+  method: HttpMethod;
+  path: string;
+  handler: RouteHandler;
+}
+
+/** Everything the plugin registered through its context; released when this version unloads. */
+export interface Registrations {
+  routes: Route[];
+  intervals: Array<ReturnType<typeof setInterval>>;
+  /** Routes and timers may only be registered while `setup` runs. */
+  open: boolean;
+}
+
+export interface WorkerServices {
+  name: string;
+  settings: unknown;
+  log: Logger & { child(fields: Record<string, unknown>): Logger };
+  line: LineClient;
+  db: SqlDatabase;
+  kv: KeyValueStore;
+  rpc: HostRpc;
+  lifetime: AbortController;
+  now(): number;
+  registrations: Registrations;
+}
+
+/** The official SDK client, with every call retried like the host's own (429/5xx, Retry-After). */
+function retryingApi(line: LineClient): LineClient["api"] {
+  return new Proxy(line.api, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => line.call(String(property), () => value.apply(target, args));
+    },
+  });
+}
+
+async function fetchContent(line: LineClient, messageId: string): Promise<ContentResult> {
+  const response = await line
+    .call("content", () => line.blob.getMessageContentWithHttpInfo(messageId))
+    .catch((error: unknown) => {
+      const status = (error as { status?: unknown }).status;
+      if (status === 404 || status === 410) return { gone: status };
+      throw error;
+    });
+  if ("gone" in response) return { status: "gone", httpStatus: response.gone };
+  const http = response.httpResponse;
+  if (http.status === 202) return { status: "processing" };
+  const length = Number(http.headers.get("content-length"));
+  return {
+    status: "ready",
+    body: http.body ?? new ReadableStream({ start: (c) => c.close() }),
+    contentType: http.headers.get("content-type") ?? "application/octet-stream",
+    ...(Number.isFinite(length) && length > 0 ? { size: length } : {}),
+  };
+}
+
+export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
+  const { name, settings, log, line, db, kv, rpc, lifetime, registrations } = services;
+  const api = retryingApi(line);
+  const whileSetup = (what: string) => {
+    if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
+  };
+  return {
+    name,
+    settings,
+    log,
+    api,
+    kv,
+    signal: lifetime.signal,
+    now: services.now,
+    push: (to: string, messages: MessageInput | MessageInput[]) =>
+      rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
+    content: (messageId: string) => fetchContent(line, messageId),
+    user: async (userId: string): Promise<SharedUser | undefined> => {
+      const row = db.select().from(users).where(eq(users.userId, userId)).get();
+      if (!row) return undefined;
+      const { updatedAt: _updatedAt, ...user } = row;
+      return user;
+    },
+    route(method, path, handler) {
+      whileSetup("routes");
+      if (!path.startsWith("/"))
+        throw new Error(`${name}: route path must start with "/" (got "${path}")`);
+      registrations.routes.push({ method, path, handler });
+    },
+    every(intervalMs, task) {
+      whileSetup("timers");
+      registrations.intervals.push(
+        setInterval(async () => {
+          try {
+            await task();
+          } catch (error) {
+            log.error("interval task failed", { error });
+          }
+        }, intervalMs),
+      );
+    },
+  };
+}
+
+type Delivery = Extract<HostToWorker, { type: "deliver" }>;
+
+export function createEventContext(
+  base: PluginContext<unknown>,
+  services: WorkerServices,
+  delivery: Delivery,
+  signal: AbortSignal,
+): EventContext<unknown> {
+  const log = services.log.child({ webhookEventId: delivery.eventId });
+  const standby = (delivery.event as { mode?: unknown }).mode === "standby";
+  return {
+    ...base,
+    log,
+    signal,
+    eventId: delivery.eventId,
+    destination: delivery.destination,
+    chat: delivery.chat,
+    attempt: delivery.attempt,
+    async reply(...messages: MessageInput[]) {
+      if (messages.length === 0) return;
+      if (standby) {
+        log.warn("reply ignored: standby events must not be answered");
+        return;
+      }
+      await services.rpc.call({
+        deliveryId: delivery.id,
+        method: "reply",
+        messages: toMessages(messages),
+      });
+    },
+    async push(messages: MessageInput | MessageInput[], to?: string) {
+      await services.rpc.call({
+        deliveryId: delivery.id,
+        method: "push",
+        messages: toMessages(messages),
+        ...(to ? { to } : {}),
+      });
+    },
+  };
+}

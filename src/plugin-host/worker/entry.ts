@@ -1,0 +1,257 @@
+/**
+ * The inside of a plugin worker: one worker serves one version of one plugin, so terminating it
+ * releases the whole module graph, its timers and its memory.
+ */
+import { LineClient } from "../../line/client.ts";
+import type { EventContext, PluginContext } from "../../sdk/context.ts";
+import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
+import { connectDatabase } from "../../storage/database.ts";
+import {
+  describeIssues,
+  type PluginManifest,
+  pluginDefinitionSchema,
+  type ValidDefinition,
+} from "../manifest.ts";
+import type {
+  HostToWorker,
+  SerializedRequest,
+  SerializedResponse,
+  WorkerToHost,
+} from "../protocol.ts";
+import {
+  createEventContext,
+  createPluginContext,
+  type Registrations,
+  type WorkerServices,
+} from "./context.ts";
+import { createKeyValueStore } from "./kv.ts";
+import { createWorkerLogger } from "./logger.ts";
+import { HostRpc } from "./rpc.ts";
+
+interface WorkerScope {
+  postMessage(message: WorkerToHost): void;
+  addEventListener(type: "message", listener: (event: MessageEvent<HostToWorker>) => void): void;
+  addEventListener(type: "error" | "unhandledrejection", listener: (event: Event) => void): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+const post = (message: WorkerToHost) => scope.postMessage(message);
+
+const log = createWorkerLogger(post);
+const rpc = new HostRpc(post);
+const inFlight = new Map<number, AbortController>();
+let loaded:
+  | {
+      definition: ValidDefinition;
+      services: WorkerServices;
+      context: PluginContext<unknown>;
+      subscription: CompiledSubscription;
+    }
+  | undefined;
+
+// A clock that follows the host's (which tests may control): the last host time plus real time since.
+let hostNow = Date.now();
+let hostNowAt = performance.now();
+const syncClock = (now: number) => {
+  hostNow = now;
+  hostNowAt = performance.now();
+};
+const now = () => hostNow + Math.round(performance.now() - hostNowAt);
+
+function describe(error: unknown): string {
+  if (error instanceof Error)
+    return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
+  return String(error);
+}
+
+async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<WorkerToHost> {
+  syncClock(message.now);
+  let module: { default?: unknown };
+  try {
+    module = await import(message.moduleUrl);
+  } catch (error) {
+    return { type: "load-failed", error: `could not import the module: ${describe(error)}` };
+  }
+  if (module.default === undefined) {
+    return {
+      type: "load-failed",
+      error: "the module has no default export: `export default definePlugin({ ... })`",
+    };
+  }
+  const parsed = pluginDefinitionSchema.safeParse(module.default);
+  if (!parsed.success)
+    return {
+      type: "load-failed",
+      error: `invalid plugin declaration: ${describeIssues(parsed.error)}`,
+    };
+  const definition = parsed.data;
+
+  let settings: unknown = message.settings ?? {};
+  if (definition.settings) {
+    const result = definition.settings.safeParse(settings);
+    if (!result.success) {
+      return {
+        type: "load-failed",
+        error: `invalid settings for plugin "${definition.name}": ${describeIssues(result.error, "")}`,
+      };
+    }
+    settings = result.data;
+  }
+
+  const pluginLog = log.child({ plugin: definition.name });
+  const handle = connectDatabase(message.env.dataDir);
+  const line = new LineClient({
+    channelAccessToken: message.env.channelAccessToken,
+    apiBaseUrl: message.env.apiBaseUrl,
+    dataApiBaseUrl: message.env.dataApiBaseUrl,
+    log: { warn: (fields, text) => pluginLog.warn(text, fields) },
+  });
+  const registrations: Registrations = { routes: [], intervals: [], open: true };
+  const services: WorkerServices = {
+    name: definition.name,
+    settings,
+    log: pluginLog,
+    line,
+    db: handle.db,
+    kv: createKeyValueStore(handle.db, definition.name, now),
+    rpc,
+    lifetime: new AbortController(),
+    now,
+    registrations,
+  };
+  const context = createPluginContext(services);
+  try {
+    await definition.setup?.(context as never);
+  } catch (error) {
+    return { type: "load-failed", error: `setup() failed: ${describe(error)}` };
+  } finally {
+    registrations.open = false;
+  }
+  const subscription = compileSubscription({
+    queries: Object.keys(definition.on),
+    chats: definition.chats,
+    standby: definition.standby,
+  });
+  loaded = { definition, services, context, subscription };
+  const manifest: PluginManifest = {
+    name: definition.name,
+    ...(definition.description ? { description: definition.description } : {}),
+    queries: Object.keys(definition.on),
+    ...(definition.chats ? { chats: definition.chats } : {}),
+    standby: definition.standby ?? false,
+    ...(definition.timeoutMs ? { timeoutMs: definition.timeoutMs } : {}),
+    routes: registrations.routes.map(({ method, path }) => ({ method, path })),
+  };
+  return { type: "loaded", manifest };
+}
+
+async function deliver(message: Extract<HostToWorker, { type: "deliver" }>): Promise<WorkerToHost> {
+  syncClock(message.now);
+  if (!loaded) return { type: "delivered", id: message.id, error: "plugin is not loaded" };
+  const controller = new AbortController();
+  inFlight.set(message.id, controller);
+  const signal = AbortSignal.any([controller.signal, loaded.services.lifetime.signal]);
+  const ctx: EventContext<unknown> = createEventContext(
+    loaded.context,
+    loaded.services,
+    message,
+    signal,
+  );
+  try {
+    for (const query of loaded.subscription.match(message.event, message.known)) {
+      const handler = loaded.definition.on[query.query] as (
+        event: unknown,
+        ctx: unknown,
+      ) => unknown;
+      await handler(message.event, ctx);
+    }
+    return { type: "delivered", id: message.id };
+  } catch (error) {
+    return { type: "delivered", id: message.id, error: describe(error) };
+  } finally {
+    inFlight.delete(message.id);
+  }
+}
+
+async function serveHttp(id: number, request: SerializedRequest): Promise<WorkerToHost> {
+  const url = new URL(request.url);
+  const prefix = `/plugins/${loaded?.definition.name}`;
+  const path = url.pathname.slice(prefix.length) || "/";
+  const route = loaded?.services.registrations.routes.find(
+    (r) => r.method === request.method && r.path === path,
+  );
+  let response: Response;
+  try {
+    response = route
+      ? await route.handler(
+          new Request(url, {
+            method: request.method,
+            headers: request.headers,
+            ...(request.body ? { body: request.body } : {}),
+          }),
+        )
+      : new Response("not found", { status: 404 });
+  } catch (error) {
+    log.error("route handler failed", { plugin: loaded?.definition.name, path, error });
+    response = new Response("internal error", { status: 500 });
+  }
+  const serialized: SerializedResponse = {
+    status: response.status,
+    headers: [...response.headers],
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
+  return { type: "http-response", id, response: serialized };
+}
+
+async function teardown(): Promise<WorkerToHost> {
+  if (!loaded) return { type: "torn-down" };
+  const { definition, services, context } = loaded;
+  for (const controller of inFlight.values()) controller.abort(new Error("plugin is unloading"));
+  services.lifetime.abort(new Error("plugin is unloading"));
+  for (const timer of services.registrations.intervals) clearInterval(timer);
+  services.registrations.routes.length = 0;
+  try {
+    await definition.teardown?.(context as never);
+    return { type: "torn-down" };
+  } catch (error) {
+    return { type: "torn-down", error: describe(error) };
+  }
+}
+
+scope.addEventListener("message", (event) => {
+  const message = event.data;
+  switch (message.type) {
+    case "load":
+      void load(message).then(post);
+      break;
+    case "deliver":
+      void deliver(message).then(post);
+      break;
+    case "abort":
+      inFlight.get(message.id)?.abort(new Error(message.reason));
+      break;
+    case "http":
+      syncClock(message.now);
+      void serveHttp(message.id, message.request).then(post);
+      break;
+    case "rpc-result":
+      rpc.settle(message);
+      break;
+    case "teardown":
+      void teardown().then(post);
+      break;
+  }
+});
+
+// A stray error in plugin code (a timer, a forgotten promise) is logged, not fatal to the version.
+scope.addEventListener("error", (event) => {
+  event.preventDefault();
+  log.error("uncaught error in plugin", {
+    error: describe((event as ErrorEvent).error ?? (event as ErrorEvent).message),
+  });
+});
+scope.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  log.error("unhandled rejection in plugin", {
+    error: describe((event as PromiseRejectionEvent).reason),
+  });
+});

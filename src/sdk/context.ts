@@ -1,0 +1,93 @@
+import type { messagingApi } from "@line/bot-sdk";
+import type { ChatType } from "../webhook/events.ts";
+
+export type Message = messagingApi.Message;
+/** A string is shorthand for a text message. */
+export type MessageInput = Message | string;
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** JSON-serialisable values only: state outlives the plugin version that wrote it. */
+export interface KeyValueStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, options?: { ttlMs?: number }): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list<T = unknown>(prefix?: string): Promise<Array<{ key: string; value: T }>>;
+}
+
+/** A row of the host's `users` table, kept current from follow/unfollow events. */
+export interface SharedUser {
+  userId: string;
+  displayName: string | null;
+  pictureUrl: string | null;
+  statusMessage: string | null;
+  language: string | null;
+  following: boolean | null;
+  followedAt: number | null;
+  unfollowedAt: number | null;
+  profileFetchedAt: number | null;
+}
+
+export interface ChatRef {
+  type: ChatType;
+  /** userId, groupId or roomId: the `to` of a push. */
+  id: string;
+}
+
+export type ContentResult =
+  | { status: "ready"; body: ReadableStream<Uint8Array>; contentType: string; size?: number }
+  | { status: "processing" }
+  | { status: "failed" }
+  | { status: "gone"; httpStatus: number };
+
+export type RouteHandler = (request: Request) => Response | Promise<Response>;
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** What every plugin version gets for its lifetime. All of it is released when the version unloads. */
+export interface PluginContext<Settings> {
+  readonly name: string;
+  readonly settings: Settings;
+  readonly log: Logger;
+  /** The Messaging API client (the official SDK's), already authenticated. */
+  readonly api: messagingApi.MessagingApiClient;
+  readonly kv: KeyValueStore;
+  /** Aborted when this plugin version is unloaded. */
+  readonly signal: AbortSignal;
+  /** The host's clock (controllable in tests); use it instead of Date.now(). */
+  now(): number;
+  /** Pushes to any chat; retried safely with a retry key. */
+  push(to: string, messages: MessageInput | MessageInput[]): Promise<void>;
+  /** Downloads message content from LINE's data API as a stream. */
+  content(messageId: string): Promise<ContentResult>;
+  /** Reads the shared `users` table. */
+  user(userId: string): Promise<SharedUser | undefined>;
+  /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */
+  route(method: HttpMethod, path: string, handler: RouteHandler): void;
+  /** Runs `task` every `intervalMs`; released on unload. Register in `setup`. */
+  every(intervalMs: number, task: () => unknown): void;
+}
+
+/** Per event: everything of PluginContext, plus the event's chat, reply and deadline. */
+export interface EventContext<Settings> extends Omit<PluginContext<Settings>, "push" | "signal"> {
+  readonly eventId: string;
+  /** The bot's own user id (the webhook's `destination`). */
+  readonly destination: string | undefined;
+  readonly chat: ChatRef | undefined;
+  /** 1 on the first try, higher on retries. */
+  readonly attempt: number;
+  /** Aborted at the handler's deadline or when the plugin unloads. */
+  readonly signal: AbortSignal;
+  /**
+   * Replies to the event. Replies of all plugins to one event are merged into one reply call;
+   * anything that cannot go as a reply (over 5 messages, late, token expired) is pushed instead.
+   * Ignored, with a warning, for standby events, which must never be answered.
+   */
+  reply(...messages: MessageInput[]): Promise<void>;
+  /** Pushes to the event's chat (or to `to`), with a retry key stable for this event and plugin. */
+  push(messages: MessageInput | MessageInput[], to?: string): Promise<void>;
+}

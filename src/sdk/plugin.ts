@@ -1,0 +1,47 @@
+import type { z } from "zod";
+import type { ChatType } from "../webhook/events.ts";
+import type { EventContext, PluginContext } from "./context.ts";
+import type { EventFor, FilterQuery, InChat } from "./filter.ts";
+
+export type SettingsSchema = z.ZodType | undefined;
+export type SettingsOf<S extends SettingsSchema> = S extends z.ZodType
+  ? z.output<S>
+  : Record<string, never>;
+
+export type Handler<E, Settings> = (event: E, ctx: EventContext<Settings>) => unknown;
+
+/** One optional handler per subscription query; each gets the event its query selects. */
+export type Handlers<C extends ChatType, Settings> = {
+  [Q in FilterQuery]?: Handler<InChat<EventFor<Q>, C>, Settings>;
+};
+
+export interface PluginDefinition<
+  S extends SettingsSchema = undefined,
+  C extends ChatType = ChatType,
+> {
+  /** Unique, kebab-case; also the namespace of the plugin's state, routes and logs. */
+  name: string;
+  description?: string;
+  /** Only events from these chat types are delivered (default: all). */
+  chats?: readonly C[];
+  /** Also deliver `mode: "standby"` events (they can never be replied to). Default false. */
+  standby?: boolean;
+  /** Per-handler deadline; the host's default (30 s) applies otherwise. */
+  timeoutMs?: number;
+  /** Validates this plugin's section of the config file; its output is `ctx.settings`. */
+  settings?: S;
+  on: Handlers<C, SettingsOf<S>>;
+  setup?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
+  teardown?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
+}
+
+/**
+ * Declares a plugin. Only types happen here: the host validates the declaration when it loads the
+ * module, so a plain object default export works the same way.
+ */
+export function definePlugin<
+  S extends SettingsSchema = undefined,
+  const C extends ChatType = ChatType,
+>(definition: PluginDefinition<S, C>): PluginDefinition<S, C> {
+  return definition;
+}
