@@ -31,6 +31,7 @@ export const envSchema = z.object({
   REPLY_DEADLINE_MS: positiveInt.default(1500),
   HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
   MAX_ATTEMPTS: positiveInt.default(5),
+  INBOX_RETENTION_HOURS: positiveInt.default(72),
 });
 
 export type Env = z.infer<typeof envSchema>;

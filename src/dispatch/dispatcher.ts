@@ -64,6 +64,7 @@ export class Dispatcher {
   readonly #lanes: LaneScheduler;
   readonly #events = new Map<string, EventState>();
   readonly #attempts = new Map<string, number>();
+  #started = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -77,6 +78,7 @@ export class Dispatcher {
 
   /** Picks up what a previous process left: unrouted events, then every open delivery. */
   start(): void {
+    this.#started = true;
     const unrouted = this.#o.inbox.open().filter((event) => event.status === "pending");
     this.accept(unrouted);
     const open = this.#o.store.open();
@@ -94,7 +96,8 @@ export class Dispatcher {
 
   /** Routes newly stored events (one transaction for the lot) and queues their deliveries. */
   accept(events: QueuedEvent[]): void {
-    if (events.length === 0) return;
+    // Before start() the plugins may not be loaded yet: start() routes everything still pending.
+    if (!this.#started || events.length === 0) return;
     const now = this.#o.clock.now();
     const routed = this.#o.store.transaction((tx) =>
       events.flatMap((queued) => {

@@ -25,7 +25,13 @@ export interface SerializedResponse {
 }
 
 export type HostToWorker =
-  | { type: "load"; moduleUrl: string; settings: unknown; env: WorkerEnv; now: number }
+  | {
+      type: "load";
+      moduleUrl: string;
+      settings: Record<string, unknown>;
+      env: WorkerEnv;
+      now: number;
+    }
   | {
       type: "deliver";
       id: number;
@@ -40,11 +46,14 @@ export type HostToWorker =
   | { type: "abort"; id: number; reason: string }
   | { type: "http"; id: number; request: SerializedRequest; now: number }
   | { type: "rpc-result"; id: number; error?: string }
+  | { type: "ping"; id: number }
   | { type: "teardown" };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export type WorkerToHost =
+  /** The worker's listeners are attached: messages sent before this could be lost. */
+  | { type: "booted" }
   | { type: "loaded"; manifest: PluginManifest }
   | { type: "load-failed"; error: string }
   | { type: "delivered"; id: number; error?: string }
@@ -58,4 +67,5 @@ export type WorkerToHost =
     }
   | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
   | { type: "http-response"; id: number; response: SerializedResponse }
+  | { type: "pong"; id: number }
   | { type: "torn-down"; error?: string };

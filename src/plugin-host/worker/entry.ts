@@ -85,7 +85,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     };
   const definition = parsed.data;
 
-  let settings: unknown = message.settings ?? {};
+  let settings: unknown = message.settings[definition.name] ?? {};
   if (definition.settings) {
     const result = definition.settings.safeParse(settings);
     if (!result.success) {
@@ -236,6 +236,9 @@ scope.addEventListener("message", (event) => {
     case "rpc-result":
       rpc.settle(message);
       break;
+    case "ping":
+      post({ type: "pong", id: message.id });
+      break;
     case "teardown":
       void teardown().then(post);
       break;
@@ -255,3 +258,5 @@ scope.addEventListener("unhandledrejection", (event) => {
     error: describe((event as PromiseRejectionEvent).reason),
   });
 });
+
+post({ type: "booted" });

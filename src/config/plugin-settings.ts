@@ -1,0 +1,32 @@
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+
+/** The config file: one section per plugin, each validated later by that plugin's own schema. */
+export const configFileSchema = z.object({
+  plugins: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export class ConfigFileError extends Error {
+  override name = "ConfigFileError";
+}
+
+/** A missing file means "all defaults"; a broken one is an error naming the file and the problem. */
+export function readConfigFile(path: string): ConfigFile {
+  if (!existsSync(path)) return { plugins: {} };
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new ConfigFileError(`${path}: not valid JSON: ${(error as Error).message}`);
+  }
+  const result = configFileSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigFileError(
+      `${path}: ${issue?.path.join(".") || "top level"}: ${issue?.message}`,
+    );
+  }
+  return result.data;
+}

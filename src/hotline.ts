@@ -1,0 +1,211 @@
+import { resolve } from "node:path";
+import { type Clock, systemClock } from "./clock.ts";
+import { ConfigError, type Env } from "./config/env.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./dispatch/backoff.ts";
+import { DeliveryStore } from "./dispatch/delivery-store.ts";
+import { Dispatcher } from "./dispatch/dispatcher.ts";
+import { ReplySender } from "./dispatch/reply-sender.ts";
+import { Inbox } from "./inbox/inbox.ts";
+import { LineClient } from "./line/client.ts";
+import type { RetryPolicy } from "./line/retry.ts";
+import { type LocalMode, startLocalMode, writeLocalModeFile } from "./local/local-mode.ts";
+import { createLogger, type Logger } from "./logging/logger.ts";
+import type { RunningServer, SqliteHandle } from "./platform/mod.ts";
+import { platform } from "./platform/mod.ts";
+import type { CircuitBreakerPolicy } from "./plugin-host/circuit-breaker.ts";
+import { PluginHost } from "./plugin-host/host.ts";
+import { createApp } from "./server/app.ts";
+import { openDatabase } from "./storage/database.ts";
+import { createWebhookHandler } from "./webhook/handler.ts";
+
+export interface HotlineOptions {
+  env: Env;
+  clock?: Clock;
+  log?: Logger;
+  /** LINE API call retries (429/5xx). */
+  lineRetry?: RetryPolicy;
+  /** Delivery retries after a plugin fails. */
+  backoff?: BackoffPolicy;
+  breaker?: CircuitBreakerPolicy;
+  /** Watch the plugins directory and the config file (default true). */
+  watch?: boolean;
+  hangGraceMs?: number;
+  drainMs?: number;
+  debounceMs?: number;
+}
+
+export interface Hotline {
+  readonly url: string;
+  readonly webhookUrl: string;
+  readonly channelSecret: string;
+  /** Set when running without LINE credentials, against the built-in stand-in. */
+  readonly local: LocalMode | undefined;
+  readonly database: SqliteHandle;
+  readonly inbox: Inbox;
+  readonly dispatcher: Dispatcher;
+  readonly plugins: PluginHost;
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+function credentials(
+  env: Env,
+  log: Logger,
+): { secret: string; token: string; local: LocalMode | undefined } {
+  const { LINE_CHANNEL_SECRET: secret, LINE_CHANNEL_ACCESS_TOKEN: token } = env;
+  if (secret && token) return { secret, token, local: undefined };
+  if (secret || token) {
+    const missing = secret ? "LINE_CHANNEL_ACCESS_TOKEN" : "LINE_CHANNEL_SECRET";
+    throw new ConfigError(
+      `invalid environment variable ${missing}: set both LINE credentials, or neither for local mode`,
+    );
+  }
+  const local = startLocalMode(log);
+  log.warn(
+    { lineStandIn: local.server.url },
+    "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
+  );
+  return { secret: local.channelSecret, token: local.channelAccessToken, local };
+}
+
+/** Composes and starts the whole bot: storage, plugin host, dispatcher, LINE client, HTTP server. */
+export async function startHotline(options: HotlineOptions): Promise<Hotline> {
+  const { env } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(env.LOG_LEVEL);
+  const { secret, token, local } = credentials(env, log);
+  const apiBaseUrl = local ? local.server.url : env.LINE_API_BASE_URL;
+  const dataApiBaseUrl = local ? local.server.url : env.LINE_DATA_API_BASE_URL;
+  const dataDir = resolve(env.DATA_DIR);
+
+  const database = openDatabase(dataDir);
+  const inbox = new Inbox(database.db, clock);
+  const store = new DeliveryStore(database.db);
+  const line = new LineClient({
+    channelAccessToken: token,
+    apiBaseUrl,
+    dataApiBaseUrl,
+    log,
+    ...(options.lineRetry ? { retry: options.lineRetry } : {}),
+  });
+  const replies = new ReplySender(line, store, clock, log);
+
+  let dispatcher: Dispatcher | undefined;
+  const plugins = new PluginHost({
+    pluginsDir: env.PLUGINS_DIR,
+    configFile: env.CONFIG_FILE,
+    env: { dataDir, apiBaseUrl, dataApiBaseUrl, channelAccessToken: token },
+    clock,
+    log,
+    defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
+    watch: options.watch ?? true,
+    ...(options.breaker ? { breaker: options.breaker } : {}),
+    ...(options.hangGraceMs ? { hangGraceMs: options.hangGraceMs } : {}),
+    ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
+    ...(options.debounceMs ? { debounceMs: options.debounceMs } : {}),
+    pushOutsideEvent: async (plugin, to, messages) => {
+      // No event to tie it to: a fresh key still guards the client's own retries.
+      const error = await replies.pushAll(
+        { eventId: crypto.randomUUID(), chat: undefined },
+        plugin,
+        "direct",
+        messages,
+        to,
+      );
+      if (error) throw new Error(error);
+    },
+    onRemoved: (plugin, reason) => dispatcher?.dropPlugin(plugin, reason),
+    onAvailable: () => dispatcher?.wake(),
+  });
+  dispatcher = new Dispatcher({
+    inbox,
+    store,
+    plugins,
+    replies,
+    clock,
+    log,
+    concurrency: env.DISPATCH_CONCURRENCY,
+    replyDeadlineMs: env.REPLY_DEADLINE_MS,
+    backoff: {
+      ...(options.backoff ?? DEFAULT_BACKOFF),
+      maxAttempts: options.backoff?.maxAttempts ?? env.MAX_ATTEMPTS,
+    },
+  });
+  const started = dispatcher;
+
+  const webhook = createWebhookHandler({
+    channelSecret: secret,
+    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    inbox,
+    clock,
+    log,
+    onStored: (events) => started.accept(events),
+  });
+  const app = createApp({
+    webhookPath: env.WEBHOOK_PATH,
+    webhook,
+    health: () => Response.json({ status: "ok" }),
+    ready: () =>
+      plugins.ready
+        ? Response.json({ status: "ready" })
+        : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 }),
+    plugin: (name, request) => plugins.http(name, request),
+  });
+
+  // The server takes webhooks at once; they wait in the inbox until the plugins are loaded.
+  let server: RunningServer;
+  try {
+    server = platform.serve({
+      hostname: env.HOST,
+      port: env.PORT,
+      maxRequestBodySize: env.WEBHOOK_MAX_BODY_BYTES,
+      fetch: (request) => app.fetch(request),
+    });
+  } catch (error) {
+    database.close();
+    await local?.server.stop();
+    throw new ConfigError(`cannot listen on ${env.HOST}:${env.PORT}: ${(error as Error).message}`);
+  }
+  const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
+  if (local) {
+    writeLocalModeFile(dataDir, {
+      channelSecret: secret,
+      webhookUrl,
+      botUserId: local.standIn.botUserId,
+    });
+  }
+
+  await plugins.start();
+  started.start();
+  const prune = setInterval(() => {
+    const removed = inbox.prune(env.INBOX_RETENTION_HOURS * 3_600_000);
+    if (removed > 0) log.info({ removed }, "pruned settled events past retention");
+  }, 3_600_000);
+
+  log.info(
+    { url: server.url, webhook: webhookUrl, dataDir, pluginsDir: resolve(env.PLUGINS_DIR) },
+    "hotline is running",
+  );
+  if (local)
+    log.info(`try it: bun run send "hello"   (signs and posts a text event to ${webhookUrl})`);
+
+  return {
+    url: server.url,
+    webhookUrl,
+    channelSecret: secret,
+    local,
+    database,
+    inbox,
+    dispatcher: started,
+    plugins,
+    log,
+    async stop() {
+      clearInterval(prune);
+      await server.stop();
+      await started.stop();
+      await plugins.stop();
+      database.close();
+      await local?.server.stop();
+    },
+  };
+}

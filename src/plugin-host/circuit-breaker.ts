@@ -1,0 +1,53 @@
+export interface CircuitBreakerPolicy {
+  /** Consecutive failures that pause the plugin. */
+  threshold: number;
+  cooldownMs: number;
+}
+
+export const DEFAULT_BREAKER: CircuitBreakerPolicy = { threshold: 5, cooldownMs: 30_000 };
+
+/**
+ * Pauses a plugin that keeps failing, so its retries stop burning through deliveries, then lets
+ * one delivery through after the cool-down: success closes the circuit, failure re-opens it.
+ */
+export class CircuitBreaker {
+  #failures = 0;
+  #openUntil: number | undefined;
+
+  constructor(private readonly policy: CircuitBreakerPolicy) {}
+
+  /** When the plugin is paused, the time it may be tried again. */
+  pausedUntil(now: number): number | undefined {
+    return this.#openUntil !== undefined && now < this.#openUntil ? this.#openUntil : undefined;
+  }
+
+  get state(): "closed" | "open" | "half-open" {
+    if (this.#openUntil === undefined) return "closed";
+    return "open";
+  }
+
+  get consecutiveFailures(): number {
+    return this.#failures;
+  }
+
+  /** Returns true when this failure just opened the circuit. */
+  record(ok: boolean, now: number): boolean {
+    if (ok) {
+      this.#failures = 0;
+      this.#openUntil = undefined;
+      return false;
+    }
+    this.#failures++;
+    const halfOpen = this.#openUntil !== undefined && now >= this.#openUntil;
+    if (this.#failures >= this.policy.threshold || halfOpen) {
+      this.#openUntil = now + this.policy.cooldownMs;
+      return true;
+    }
+    return false;
+  }
+
+  reset(): void {
+    this.#failures = 0;
+    this.#openUntil = undefined;
+  }
+}

@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+const SOURCE = /\.(?:ts|mts|js|mjs|tsx|jsx)$/;
+const NOT_A_PLUGIN = /(?:\.d\.ts|\.(?:test|spec)\.[cm]?[jt]sx?)$/;
+const INDEX_FILES = ["index.ts", "index.mts", "index.js", "index.mjs"];
+
+/** Names starting with "_" or "." are never plugins: the place for shared helpers and tooling. */
+const hidden = (name: string) =>
+  name.startsWith("_") || name.startsWith(".") || name === "node_modules";
+
+/**
+ * The plugin entry files of a directory: top-level source files, and `index.*` of top-level
+ * folders. Tests, declaration files and anything hidden are skipped.
+ */
+export function findPluginEntries(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const entries: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (hidden(name)) continue;
+    const path = join(dir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isFile() && SOURCE.test(name) && !NOT_A_PLUGIN.test(name))
+      entries.push(resolve(path));
+    else if (stat?.isDirectory()) {
+      const index = INDEX_FILES.map((file) => join(path, file)).find((file) => existsSync(file));
+      if (index) entries.push(resolve(index));
+    }
+  }
+  return entries;
+}
+
+// Static imports, re-exports, side-effect imports and literal dynamic imports of relative paths.
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']/g;
+
+function resolveImport(from: string, specifier: string): string | undefined {
+  const base = resolve(dirname(from), specifier);
+  const candidates = [
+    base,
+    ...[".ts", ".js", ".mts", ".mjs", ".tsx"].map((ext) => base + ext),
+    ...INDEX_FILES.map((f) => join(base, f)),
+  ];
+  return candidates.find((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
+}
+
+/**
+ * The files a plugin is made of: its entry and every relative import, transitively. Editing any of
+ * them reloads the plugin; their contents make its version.
+ */
+export function moduleGraph(entry: string): { files: string[]; version: string } {
+  const seen = new Set<string>();
+  const hash = createHash("sha256");
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    let source: string;
+    try {
+      source = readFileSync(file, "utf8");
+    } catch {
+      return;
+    }
+    hash.update(file).update("\u0000").update(source).update("\u0000");
+    for (const match of source.matchAll(RELATIVE_IMPORT)) {
+      const target = match[1] ? resolveImport(file, match[1]) : undefined;
+      if (target) visit(target);
+    }
+  };
+  visit(resolve(entry));
+  return { files: [...seen], version: hash.digest("hex").slice(0, 12) };
+}

@@ -1,0 +1,477 @@
+import { existsSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Clock } from "../clock.ts";
+import { readConfigFile } from "../config/plugin-settings.ts";
+import type { DeliveryJob, DeliveryOutcome, PluginGateway } from "../dispatch/types.ts";
+import type { Message } from "../line/client.ts";
+import type { Logger } from "../logging/logger.ts";
+import {
+  type CompiledSubscription,
+  compileSubscription,
+  type MatchableEvent,
+} from "../sdk/filter.ts";
+import type { ParsedEvent } from "../webhook/events.ts";
+import { CircuitBreaker, type CircuitBreakerPolicy, DEFAULT_BREAKER } from "./circuit-breaker.ts";
+import { findPluginEntries, moduleGraph } from "./discovery.ts";
+import type { PluginManifest } from "./manifest.ts";
+import { LoadError, PluginWorker } from "./plugin-worker.ts";
+import type { WorkerEnv } from "./protocol.ts";
+import { DirectoryWatcher } from "./watcher.ts";
+
+export interface PluginHostOptions {
+  pluginsDir: string;
+  configFile: string;
+  env: WorkerEnv;
+  clock: Clock;
+  log: Logger;
+  defaultTimeoutMs: number;
+  watch: boolean;
+  loadTimeoutMs?: number;
+  hangGraceMs?: number;
+  /** How long an unloaded version may finish its in-flight deliveries. */
+  drainMs?: number;
+  debounceMs?: number;
+  breaker?: CircuitBreakerPolicy;
+  pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  /** A plugin is gone: its waiting deliveries must be dropped. */
+  onRemoved(plugin: string, reason: string): void;
+  /** A plugin became deliverable again (loaded, resumed, respawned): deferred work may go. */
+  onAvailable(plugin: string): void;
+}
+
+export type PluginState = "loaded" | "paused" | "failed";
+
+export interface PluginStatus {
+  name: string | undefined;
+  file: string;
+  state: PluginState;
+  version: string | undefined;
+  subscriptions: string[];
+  chats: string[] | undefined;
+  /** The last load or reload error; with state "loaded" the previous version is still running. */
+  error: string | undefined;
+  loadedAt: number | undefined;
+  delivered: number;
+  failed: number;
+  consecutiveFailures: number;
+}
+
+export type HostEvent =
+  | { type: "loaded"; name: string; file: string; version: string; reload: boolean }
+  | { type: "failed"; file: string; name: string | undefined; error: string }
+  | { type: "unloaded"; name: string; file: string; reason: string };
+
+interface Plugin {
+  name: string;
+  file: string;
+  version: string;
+  manifest: PluginManifest;
+  subscription: CompiledSubscription;
+  worker: PluginWorker | undefined;
+  /** A replacement worker being started after the last one died. */
+  respawning: Promise<PluginWorker | undefined> | undefined;
+  breaker: CircuitBreaker;
+  pausedByOperator: boolean;
+  loadedAt: number;
+  error: string | undefined;
+  delivered: number;
+  failed: number;
+}
+
+interface FileRecord {
+  name: string | undefined;
+  version: string;
+  files: string[];
+  error: string | undefined;
+  /** The plugin's settings section the running version was loaded with, as JSON. */
+  settings?: string;
+}
+
+/**
+ * Loads every plugin in the plugins directory into its own worker, swaps versions when files
+ * change, and runs deliveries with isolation: deadlines, hang detection, a circuit breaker.
+ */
+export class PluginHost implements PluginGateway {
+  readonly #o: Required<Omit<PluginHostOptions, "breaker">> & { breaker: CircuitBreakerPolicy };
+  readonly #plugins = new Map<string, Plugin>();
+  readonly #files = new Map<string, FileRecord>();
+  readonly #listeners = new Set<(event: HostEvent) => void>();
+  readonly #dir: string;
+  #settings: Record<string, unknown> = {};
+  #watcher: DirectoryWatcher | undefined;
+  /** Reloads run one batch at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  #ready = false;
+
+  constructor(options: PluginHostOptions) {
+    this.#o = {
+      loadTimeoutMs: 10_000,
+      hangGraceMs: 1000,
+      drainMs: 10_000,
+      debounceMs: 100,
+      ...options,
+      breaker: options.breaker ?? DEFAULT_BREAKER,
+    };
+    this.#dir = resolve(options.pluginsDir);
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Loads all plugins (a plugin that fails is reported and skipped), then starts watching. */
+  async start(): Promise<void> {
+    this.#settings = readConfigFile(this.#o.configFile).plugins;
+    const entries = findPluginEntries(this.#dir);
+    await Promise.all(entries.map((file) => this.#load(file, new Set(entries))));
+    this.#ready = true;
+    const loaded = [...this.#plugins.values()].map((p) => p.name);
+    const failed = [...this.#files.entries()].filter(([, r]) => r.error).length;
+    this.#o.log.info(
+      { dir: this.#dir, loaded, failed },
+      `plugins loaded: ${loaded.length} ok, ${failed} failed`,
+    );
+    if (this.#o.watch) this.#startWatching();
+  }
+
+  async stop(): Promise<void> {
+    this.#watcher?.close();
+    await this.#queue;
+    await Promise.all(
+      [...this.#plugins.values()].map((plugin) => plugin.worker?.retire(this.#o.drainMs)),
+    );
+  }
+
+  /** Listens to loads, failures and unloads; returns the unsubscribe function. */
+  subscribe(listener: (event: HostEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  statuses(): PluginStatus[] {
+    const statuses: PluginStatus[] = [];
+    for (const [file, record] of this.#files) {
+      const plugin = record.name ? this.#plugins.get(record.name) : undefined;
+      const running = plugin?.file === file ? plugin : undefined;
+      const now = this.#o.clock.now();
+      statuses.push({
+        name: running?.name ?? record.name,
+        file: relative(this.#dir, file),
+        state: !running
+          ? "failed"
+          : running.pausedByOperator || running.breaker.pausedUntil(now)
+            ? "paused"
+            : "loaded",
+        version: running?.version,
+        subscriptions: running?.manifest.queries ?? [],
+        chats: running?.manifest.chats,
+        error: record.error ?? running?.error,
+        loadedAt: running?.loadedAt,
+        delivered: running?.delivered ?? 0,
+        failed: running?.failed ?? 0,
+        consecutiveFailures: running?.breaker.consecutiveFailures ?? 0,
+      });
+    }
+    return statuses.sort((a, b) => a.file.localeCompare(b.file));
+  }
+
+  /** Pauses or resumes a plugin by hand: its deliveries wait, they are not dropped. */
+  setPaused(name: string, paused: boolean): boolean {
+    const plugin = this.#plugins.get(name);
+    if (!plugin) return false;
+    plugin.pausedByOperator = paused;
+    if (!paused) {
+      plugin.breaker.reset();
+      this.#o.onAvailable(name);
+    }
+    return true;
+  }
+
+  route(parsed: ParsedEvent): string[] {
+    const names: string[] = [];
+    for (const plugin of this.#plugins.values()) {
+      if (
+        plugin.subscription.match(parsed.event as MatchableEvent, parsed.kind === "known").length >
+        0
+      ) {
+        names.push(plugin.name);
+      }
+    }
+    return names;
+  }
+
+  async deliver(name: string, job: DeliveryJob): Promise<DeliveryOutcome> {
+    const plugin = this.#plugins.get(name);
+    if (!plugin) return { status: "gone", reason: "plugin is not loaded (removed)" };
+    if (
+      plugin.subscription.match(job.parsed.event as MatchableEvent, job.parsed.kind === "known")
+        .length === 0
+    ) {
+      return {
+        status: "gone",
+        reason: `plugin version ${plugin.version} no longer subscribes to this event`,
+      };
+    }
+    const now = this.#o.clock.now();
+    if (plugin.pausedByOperator)
+      return { status: "deferred", until: now + 60_000, reason: "paused by an operator" };
+    const pausedUntil = plugin.breaker.pausedUntil(now);
+    if (pausedUntil)
+      return { status: "deferred", until: pausedUntil, reason: "paused by the circuit breaker" };
+
+    const worker = plugin.worker ?? (await plugin.respawning);
+    if (!worker)
+      return {
+        status: "failed",
+        error: `plugin is not running: ${plugin.error ?? "worker unavailable"}`,
+      };
+    const outcome = await worker.deliver(
+      job,
+      plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs,
+    );
+    const ok = outcome.status === "ok";
+    if (ok) plugin.delivered++;
+    else plugin.failed++;
+    if (plugin.breaker.record(ok, this.#o.clock.now())) {
+      this.#o.log.error(
+        {
+          plugin: name,
+          failures: plugin.breaker.consecutiveFailures,
+          cooldownMs: this.#o.breaker.cooldownMs,
+        },
+        "plugin paused by the circuit breaker after repeated failures",
+      );
+    }
+    return outcome;
+  }
+
+  /** Serves `/plugins/<name>/…` from the routes the plugin registered in setup. */
+  async http(name: string, request: Request): Promise<Response> {
+    const plugin = this.#plugins.get(name);
+    const worker = plugin?.worker ?? (await plugin?.respawning);
+    if (!plugin || !worker) return new Response("no such plugin", { status: 404 });
+    const path = new URL(request.url).pathname.slice(`/plugins/${name}`.length) || "/";
+    if (
+      !plugin.manifest.routes.some(
+        (route) => route.path === path && route.method === request.method,
+      )
+    ) {
+      return new Response("not found", { status: 404 });
+    }
+    return worker.http(request);
+  }
+
+  /** Applies file changes (from the watcher, or called directly); resolves when they took effect. */
+  reload(paths: string[]): Promise<void> {
+    this.#queue = this.#queue
+      .then(() => this.#apply(paths))
+      .catch((error) => {
+        this.#o.log.error({ err: error }, "plugin reload failed unexpectedly");
+      });
+    return this.#queue;
+  }
+
+  #emit(event: HostEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #startWatching(): void {
+    this.#watcher = new DirectoryWatcher(this.#o.debounceMs, (paths) => void this.reload(paths));
+    if (existsSync(this.#dir)) this.#watcher.watch(this.#dir, { recursive: true });
+    const config = resolve(this.#o.configFile);
+    const configDir = resolve(config, "..");
+    if (existsSync(configDir)) {
+      this.#watcher.watch(configDir, { recursive: false, filter: (path) => path === config });
+    }
+  }
+
+  async #apply(paths: string[]): Promise<void> {
+    const entries = new Set(findPluginEntries(this.#dir));
+    const toLoad = new Set<string>();
+    const config = resolve(this.#o.configFile);
+    for (const path of paths) {
+      if (path === config) {
+        try {
+          this.#settings = readConfigFile(config).plugins;
+          for (const entry of entries) toLoad.add(entry);
+        } catch (error) {
+          this.#o.log.error(
+            { error: (error as Error).message },
+            "config file is invalid; plugins keep their settings",
+          );
+        }
+        continue;
+      }
+      if (entries.has(path)) toLoad.add(path);
+      for (const [file, record] of this.#files) {
+        if (record.files.includes(path) && entries.has(file)) toLoad.add(file);
+      }
+      // A new file inside a plugin's folder belongs to that plugin even before anything imports it.
+      const top = relative(this.#dir, path).split(sep)[0];
+      for (const entry of entries) {
+        if (top && relative(this.#dir, entry).split(sep)[0] === top) toLoad.add(entry);
+      }
+    }
+    // Loads first, so that a rename (a delete plus an add of the same plugin) is a swap, not a drop.
+    await Promise.all([...toLoad].map((file) => this.#load(file, entries)));
+    for (const file of [...this.#files.keys()]) {
+      if (!entries.has(file)) this.#unload(file, "plugin file removed");
+    }
+  }
+
+  async #load(file: string, entries: Set<string>): Promise<void> {
+    const { files, version } = moduleGraph(file);
+    const previous = this.#files.get(file);
+    const current = previous?.name ? this.#plugins.get(previous.name) : undefined;
+    // Editors touch files without changing them; a config edit may not concern this plugin.
+    const unchanged =
+      current?.file === file &&
+      current.version === version &&
+      !previous?.error &&
+      previous?.settings === JSON.stringify(this.#settings[current.name] ?? null);
+    if (unchanged) return;
+
+    let worker: PluginWorker;
+    try {
+      worker = await this.#startWorker(file, version);
+    } catch (error) {
+      const message = error instanceof LoadError ? error.message : String(error);
+      this.#files.set(file, { name: previous?.name, version, files, error: message });
+      const keeps = current?.file === file ? `; version ${current.version} keeps running` : "";
+      this.#o.log.error(
+        { file: relative(this.#dir, file), error: message },
+        `plugin failed to load${keeps}`,
+      );
+      this.#emit({ type: "failed", file, name: previous?.name, error: message });
+      return;
+    }
+
+    const name = worker.manifest.name;
+    const owner = this.#plugins.get(name);
+    if (owner && owner.file !== file && entries.has(owner.file) && existsSync(owner.file)) {
+      void worker.retire(0);
+      const error = `plugin name "${name}" is already used by ${relative(this.#dir, owner.file)}`;
+      this.#files.set(file, { name: undefined, version, files, error });
+      this.#o.log.error({ file: relative(this.#dir, file) }, error);
+      this.#emit({ type: "failed", file, name, error });
+      return;
+    }
+    // The file now declares another name: its old plugin goes away.
+    if (current && current.file === file && current.name !== name)
+      this.#unload(file, `renamed to "${name}"`);
+
+    const old = owner?.worker;
+    const plugin: Plugin = {
+      name,
+      file,
+      version,
+      manifest: worker.manifest,
+      subscription: compileSubscription({
+        queries: worker.manifest.queries,
+        chats: worker.manifest.chats,
+        standby: worker.manifest.standby,
+      }),
+      worker,
+      respawning: undefined,
+      breaker: new CircuitBreaker(this.#o.breaker),
+      pausedByOperator: owner?.pausedByOperator ?? false,
+      loadedAt: this.#o.clock.now(),
+      error: undefined,
+      delivered: owner?.delivered ?? 0,
+      failed: owner?.failed ?? 0,
+    };
+    this.#plugins.set(name, plugin);
+    if (owner && owner.file !== file) this.#files.delete(owner.file);
+    this.#files.set(file, {
+      name,
+      version,
+      files,
+      error: undefined,
+      settings: JSON.stringify(this.#settings[name] ?? null),
+    });
+    // The old version finishes what it has in flight; new deliveries already go to the new one.
+    if (old) void old.retire(this.#o.drainMs);
+    this.#o.log.info(
+      {
+        plugin: name,
+        version,
+        file: relative(this.#dir, file),
+        subscriptions: worker.manifest.queries,
+      },
+      owner ? "plugin reloaded" : "plugin loaded",
+    );
+    this.#emit({ type: "loaded", name, file, version, reload: owner !== undefined });
+    this.#o.onAvailable(name);
+  }
+
+  #startWorker(file: string, version: string): Promise<PluginWorker> {
+    let plugin: Plugin | undefined;
+    const worker = PluginWorker.start({
+      moduleUrl: pathToFileURL(file).href,
+      settings: this.#settings,
+      env: this.#o.env,
+      clock: this.#o.clock,
+      log: this.#o.log.child({ file: relative(this.#dir, file) }),
+      loadTimeoutMs: this.#o.loadTimeoutMs,
+      hangGraceMs: this.#o.hangGraceMs,
+      pushOutsideEvent: (to, messages) => {
+        if (!plugin) throw new Error("plugin is not loaded yet");
+        return this.#o.pushOutsideEvent(plugin.name, to, messages);
+      },
+      onDeath: (reason) => {
+        if (plugin) this.#respawn(plugin, file, version, reason);
+      },
+    });
+    void worker.then(
+      (started) => {
+        plugin = this.#plugins.get(started.manifest.name);
+      },
+      () => undefined,
+    );
+    return worker;
+  }
+
+  /** A worker died (a handler blocked its thread, or it crashed): start the same version afresh. */
+  #respawn(plugin: Plugin, file: string, version: string, reason: string): void {
+    if (this.#plugins.get(plugin.name) !== plugin) return;
+    plugin.worker = undefined;
+    this.#o.log.warn({ plugin: plugin.name, reason }, "restarting the plugin's worker");
+    plugin.respawning = this.#startWorker(file, version).then(
+      (worker) => {
+        if (this.#plugins.get(plugin.name) !== plugin) {
+          void worker.retire(0);
+          return undefined;
+        }
+        plugin.worker = worker;
+        plugin.respawning = undefined;
+        this.#o.onAvailable(plugin.name);
+        return worker;
+      },
+      (error: unknown) => {
+        plugin.error = `could not restart after "${reason}": ${(error as Error).message}`;
+        plugin.respawning = undefined;
+        this.#o.log.error(
+          { plugin: plugin.name, error: plugin.error },
+          "plugin worker could not be restarted",
+        );
+        return undefined;
+      },
+    );
+  }
+
+  #unload(file: string, reason: string): void {
+    const record = this.#files.get(file);
+    this.#files.delete(file);
+    const plugin = record?.name ? this.#plugins.get(record.name) : undefined;
+    if (!plugin || plugin.file !== file) return;
+    this.#plugins.delete(plugin.name);
+    this.#o.onRemoved(plugin.name, `${reason} (${relative(this.#dir, file)})`);
+    void plugin.worker?.retire(this.#o.drainMs);
+    this.#o.log.info(
+      { plugin: plugin.name, file: relative(this.#dir, file), reason },
+      "plugin unloaded",
+    );
+    this.#emit({ type: "unloaded", name: plugin.name, file, reason });
+  }
+}

@@ -1,0 +1,288 @@
+import type { Clock } from "../clock.ts";
+import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { PluginManifest } from "./manifest.ts";
+import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
+
+const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
+
+export interface PluginWorkerOptions {
+  moduleUrl: string;
+  /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
+  settings: Record<string, unknown>;
+  env: WorkerEnv;
+  clock: Clock;
+  log: Logger;
+  loadTimeoutMs: number;
+  /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
+  hangGraceMs: number;
+  /** `ctx.push(to, …)` outside any event. */
+  pushOutsideEvent(to: string, messages: Parameters<DeliveryJob["push"]>[0]): Promise<void>;
+  /** The worker died (hung, crashed) and was terminated: the host starts a fresh one. */
+  onDeath(reason: string): void;
+}
+
+export class LoadError extends Error {
+  override name = "LoadError";
+}
+
+interface InFlight {
+  job: DeliveryJob;
+  resolve(outcome: DeliveryOutcome): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The host's handle on one worker running one version of one plugin. Handlers run behind a
+ * deadline; a worker that cannot even answer a ping after it is terminated, which also frees
+ * everything the plugin version held.
+ */
+export class PluginWorker {
+  readonly manifest: PluginManifest;
+  readonly #worker: Worker;
+  readonly #o: PluginWorkerOptions;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #http = new Map<number, (response: Response) => void>();
+  readonly #pongs = new Map<number, () => void>();
+  #nextId = 1;
+  #dead = false;
+  #tornDown: (() => void) | undefined;
+  #drainWaiters: Array<() => void> = [];
+
+  private constructor(worker: Worker, manifest: PluginManifest, options: PluginWorkerOptions) {
+    this.#worker = worker;
+    this.manifest = manifest;
+    this.#o = options;
+    worker.onmessage = (event: MessageEvent<WorkerToHost>) => this.#receive(event.data);
+    worker.onerror = (event) => this.#die(`worker crashed: ${event.message}`);
+  }
+
+  /** Starts a worker and loads the plugin in it; rejects with a LoadError that says why not. */
+  static start(options: PluginWorkerOptions): Promise<PluginWorker> {
+    const worker = new Worker(ENTRY, { type: "module", smol: true } as WorkerOptions);
+    return new Promise((resolve, reject) => {
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        worker.terminate();
+        reject(new LoadError(message));
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            `loading took longer than ${options.loadTimeoutMs} ms (does the module block or wait at top level?)`,
+          ),
+        options.loadTimeoutMs,
+      );
+      worker.onerror = (event) => fail(`worker error while loading: ${event.message}`);
+      worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
+        const message = event.data;
+        if (message.type === "log") return forwardLog(options.log, message);
+        if (message.type === "booted") {
+          worker.postMessage({
+            type: "load",
+            moduleUrl: options.moduleUrl,
+            settings: options.settings,
+            env: options.env,
+            now: options.clock.now(),
+          } satisfies HostToWorker);
+          return;
+        }
+        if (message.type === "load-failed") return fail(message.error);
+        if (message.type === "loaded") {
+          clearTimeout(timer);
+          resolve(new PluginWorker(worker, message.manifest, options));
+        }
+      };
+    });
+  }
+
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  deliver(job: DeliveryJob, timeoutMs: number): Promise<DeliveryOutcome> {
+    if (this.#dead)
+      return Promise.resolve({ status: "failed", error: "plugin worker is not running" });
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#deadline(id, timeoutMs), timeoutMs);
+      this.#inFlight.set(id, { job, resolve, timer });
+      this.#post({
+        type: "deliver",
+        id,
+        eventId: job.eventId,
+        event: job.parsed.event,
+        known: job.parsed.kind === "known",
+        destination: job.destination,
+        chat: job.chat,
+        attempt: job.attempt,
+        now: this.#o.clock.now(),
+      });
+    });
+  }
+
+  async http(request: Request): Promise<Response> {
+    if (this.#dead) return new Response("plugin is not running", { status: 503 });
+    const id = this.#nextId++;
+    const body =
+      request.method === "GET" || request.method === "HEAD"
+        ? null
+        : new Uint8Array(await request.arrayBuffer());
+    const serialized: SerializedRequest = {
+      method: request.method,
+      url: request.url,
+      headers: [...request.headers],
+      body,
+    };
+    return new Promise((resolve) => {
+      this.#http.set(id, resolve);
+      this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
+    });
+  }
+
+  /**
+   * Lets in-flight deliveries finish (up to `drainMs`), runs the plugin's teardown (bounded too),
+   * then terminates the worker, which releases everything the version registered even if its
+   * teardown threw or hung.
+   */
+  async retire(drainMs: number): Promise<void> {
+    if (this.#dead) return;
+    if (this.#inFlight.size > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.#drainWaiters.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, drainMs)),
+      ]);
+    }
+    if (!this.#dead) {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#tornDown = resolve;
+          this.#post({ type: "teardown" });
+        }),
+        new Promise<void>((resolve) => setTimeout(resolve, Math.min(drainMs, 2000))),
+      ]);
+    }
+    this.terminate("plugin version unloaded");
+  }
+
+  terminate(reason: string): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#worker.terminate();
+    for (const id of [...this.#inFlight.keys()])
+      this.#finish(id, { status: "failed", error: reason });
+    for (const [id, resolve] of this.#http) {
+      this.#http.delete(id);
+      resolve(new Response("plugin stopped", { status: 503 }));
+    }
+  }
+
+  #finish(id: number, outcome: DeliveryOutcome): void {
+    const flight = this.#inFlight.get(id);
+    if (!flight) return;
+    clearTimeout(flight.timer);
+    this.#inFlight.delete(id);
+    flight.resolve(outcome);
+    if (this.#inFlight.size === 0) {
+      for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  #post(message: HostToWorker): void {
+    this.#worker.postMessage(message);
+  }
+
+  #die(reason: string): void {
+    if (this.#dead) return;
+    this.#o.log.error({ reason }, "plugin worker terminated");
+    this.terminate(reason);
+    this.#o.onDeath(reason);
+  }
+
+  /** The deadline passed: report the timeout now, abort the handler, and check the thread is alive. */
+  #deadline(id: number, timeoutMs: number): void {
+    if (!this.#inFlight.has(id)) return;
+    this.#finish(id, {
+      status: "failed",
+      error: `timed out after ${timeoutMs} ms`,
+      timedOut: true,
+    });
+    this.#post({ type: "abort", id, reason: `deadline of ${timeoutMs} ms passed` });
+    const ping = this.#nextId++;
+    const grace = setTimeout(() => {
+      this.#pongs.delete(ping);
+      this.#die(`handler blocked the plugin's thread past its ${timeoutMs} ms deadline`);
+    }, this.#o.hangGraceMs);
+    this.#pongs.set(ping, () => clearTimeout(grace));
+    this.#post({ type: "ping", id: ping });
+  }
+
+  #receive(message: WorkerToHost): void {
+    switch (message.type) {
+      case "delivered": {
+        // Unknown ids were already settled by their deadline: a late answer changes nothing.
+        this.#finish(
+          message.id,
+          message.error === undefined
+            ? { status: "ok" }
+            : { status: "failed", error: message.error },
+        );
+        return;
+      }
+      case "rpc":
+        void this.#rpc(message);
+        return;
+      case "log":
+        return forwardLog(this.#o.log, message);
+      case "http-response": {
+        const resolve = this.#http.get(message.id);
+        this.#http.delete(message.id);
+        const { status, headers, body } = message.response;
+        resolve?.(
+          new Response(status === 204 || status === 304 ? null : body, { status, headers }),
+        );
+        return;
+      }
+      case "pong":
+        this.#pongs.get(message.id)?.();
+        this.#pongs.delete(message.id);
+        return;
+      case "torn-down":
+        if (message.error)
+          this.#o.log.warn({ error: message.error }, "plugin teardown failed; released anyway");
+        this.#tornDown?.();
+        return;
+      case "booted":
+      case "loaded":
+      case "load-failed":
+        return;
+    }
+  }
+
+  async #rpc(message: Extract<WorkerToHost, { type: "rpc" }>): Promise<void> {
+    let error: string | undefined;
+    try {
+      if (message.deliveryId === undefined) {
+        if (!message.to) throw new Error("push outside an event needs a recipient");
+        await this.#o.pushOutsideEvent(message.to, message.messages);
+      } else {
+        const flight = this.#inFlight.get(message.deliveryId);
+        if (!flight) throw new Error("the event's handler has already finished or timed out");
+        if (message.method === "reply") await flight.job.reply(message.messages);
+        else await flight.job.push(message.messages, message.to);
+      }
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    if (!this.#dead)
+      this.#post({ type: "rpc-result", id: message.id, ...(error === undefined ? {} : { error }) });
+  }
+}
+
+function forwardLog(log: Logger, message: Extract<WorkerToHost, { type: "log" }>): void {
+  log[message.level](message.fields ?? {}, message.message);
+}
