@@ -237,7 +237,8 @@ export class PluginWorker {
         void this.#rpc(message);
         return;
       case "log":
-        return forwardLog(this.#o.log, message);
+        forwardLog(this.#o.log, message);
+        return;
       case "http-response": {
         const resolve = this.#http.get(message.id);
         this.#http.delete(message.id);

@@ -1,0 +1,316 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ManualClock } from "../clock.ts";
+import { type Env, parseEnv } from "../config/env.ts";
+import type { BackoffPolicy } from "../dispatch/backoff.ts";
+import { type Hotline, startHotline } from "../hotline.ts";
+import { LineStandIn } from "../local/line-stand-in.ts";
+import { createLogger, silentLogger } from "../logging/logger.ts";
+import { platform, type RunningServer } from "../platform/mod.ts";
+import type { CircuitBreakerPolicy } from "../plugin-host/circuit-breaker.ts";
+import type { HostEvent } from "../plugin-host/host.ts";
+import { deliveries } from "../storage/schema.ts";
+import { signBody } from "../webhook/signature.ts";
+import { BOT_USER_ID, envelope } from "./events.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface TestBotOptions {
+  /** Plugin files to load (each linked into a fresh plugins directory). */
+  plugins?: Array<string | URL>;
+  /** Or: an existing plugins directory, used as it is (see `createPluginsDir`). */
+  pluginsDir?: string;
+  /** Per-plugin settings: the `plugins` section of the config file. */
+  settings?: Record<string, unknown>;
+  /** Watch the plugins directory for changes (hot reload). Default false. */
+  watch?: boolean;
+  /** Environment overrides (timeouts, concurrency…). */
+  env?: Record<string, string>;
+  backoff?: Partial<BackoffPolicy>;
+  breaker?: CircuitBreakerPolicy;
+  hangGraceMs?: number;
+  drainMs?: number;
+  /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
+  log?: boolean;
+}
+
+export interface PostOptions {
+  /** The signature header to send; `null` sends none. Default: a valid signature. */
+  signature?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
+export function createPluginsDir(): {
+  dir: string;
+  write(file: string, source: string): string;
+  remove(): void;
+} {
+  const base = join(PROJECT_ROOT, ".tmp");
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, "plugins-"));
+  return {
+    dir,
+    write(file, source) {
+      const path = join(dir, file);
+      mkdirSync(resolve(path, ".."), { recursive: true });
+      writeFileSync(path, source);
+      return path;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A real bot for tests: the real HTTP route, a real SQLite file in a temp directory, the real
+ * plugin host, and a LINE stand-in on loopback. Time is a ManualClock: retries, cooldowns and
+ * expiries move only when the test advances it.
+ */
+export class TestBot {
+  readonly clock: ManualClock;
+  readonly line: LineStandIn;
+  readonly hotline: Hotline;
+  readonly secret: string;
+  readonly dataDir: string;
+  readonly pluginsDir: string;
+  readonly #cleanup: Array<() => void | Promise<void>>;
+  readonly #lineServer: RunningServer;
+  readonly #events: HostEvent[] = [];
+  readonly #eventWaiters = new Set<() => void>();
+
+  private constructor(parts: {
+    clock: ManualClock;
+    line: LineStandIn;
+    lineServer: RunningServer;
+    hotline: Hotline;
+    secret: string;
+    dataDir: string;
+    pluginsDir: string;
+    cleanup: Array<() => void | Promise<void>>;
+  }) {
+    this.clock = parts.clock;
+    this.line = parts.line;
+    this.#lineServer = parts.lineServer;
+    this.hotline = parts.hotline;
+    this.secret = parts.secret;
+    this.dataDir = parts.dataDir;
+    this.pluginsDir = parts.pluginsDir;
+    this.#cleanup = parts.cleanup;
+    this.hotline.plugins.subscribe((event) => {
+      this.#events.push(event);
+      for (const wake of this.#eventWaiters) wake();
+    });
+  }
+
+  static async start(options: TestBotOptions = {}): Promise<TestBot> {
+    const clock = new ManualClock(Date.now());
+    const cleanup: Array<() => void | Promise<void>> = [];
+    const dataDir = mkdtempSync(join(tmpdir(), "hotline-test-"));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+
+    let pluginsDir = options.pluginsDir;
+    if (!pluginsDir) {
+      const scratch = createPluginsDir();
+      pluginsDir = scratch.dir;
+      cleanup.push(scratch.remove);
+      for (const plugin of options.plugins ?? []) {
+        const path = plugin instanceof URL ? fileURLToPath(plugin) : resolve(plugin);
+        symlinkSync(path, join(pluginsDir, basename(path)));
+      }
+    }
+    const configFile = join(dataDir, "hotline.config.json");
+    writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
+
+    const token = `test-token-${randomBytes(4).toString("hex")}`;
+    const secret = randomBytes(16).toString("hex");
+    const line = new LineStandIn({
+      channelAccessToken: token,
+      botUserId: BOT_USER_ID,
+      now: () => clock.now(),
+    });
+    const lineServer = platform.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxRequestBodySize: 64 << 20,
+      fetch: line.fetch,
+    });
+    cleanup.push(() => lineServer.stop());
+
+    const env: Env = parseEnv({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LINE_CHANNEL_SECRET: secret,
+      LINE_CHANNEL_ACCESS_TOKEN: token,
+      LINE_API_BASE_URL: lineServer.url,
+      LINE_DATA_API_BASE_URL: lineServer.url,
+      DATA_DIR: dataDir,
+      PLUGINS_DIR: pluginsDir,
+      CONFIG_FILE: configFile,
+      REPLY_DEADLINE_MS: "1000",
+      ...options.env,
+    });
+    const level = process.env.HOTLINE_TEST_LOG;
+    const hotline = await startHotline({
+      env,
+      clock,
+      log:
+        options.log || level ? createLogger((level as Env["LOG_LEVEL"]) || "debug") : silentLogger,
+      lineRetry: { retries: 3, baseDelayMs: 5, maxDelayMs: 50 },
+      backoff: {
+        maxAttempts: env.MAX_ATTEMPTS,
+        baseDelayMs: 1000,
+        maxDelayMs: 60_000,
+        ...options.backoff,
+      },
+      watch: options.watch ?? false,
+      hangGraceMs: options.hangGraceMs ?? 300,
+      drainMs: options.drainMs ?? 2000,
+      debounceMs: 50,
+      ...(options.breaker ? { breaker: options.breaker } : {}),
+    });
+    return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });
+  }
+
+  get url(): string {
+    return this.hotline.url;
+  }
+
+  get webhookUrl(): string {
+    return this.hotline.webhookUrl;
+  }
+
+  /** Posts raw bytes to the webhook, signed unless told otherwise. */
+  post(body: string | Uint8Array<ArrayBuffer>, options: PostOptions = {}): Promise<Response> {
+    const signature =
+      options.signature === undefined ? signBody(this.secret, body) : options.signature;
+    return fetch(this.webhookUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(signature === null ? {} : { "x-line-signature": signature }),
+        ...options.headers,
+      },
+      body,
+    });
+  }
+
+  /**
+   * Signs and posts events in one webhook request, as LINE would; their reply tokens become valid
+   * at the stand-in. Resolves with the webhook's response (use `settle()` to await processing).
+   */
+  send(...events: object[]): Promise<Response> {
+    for (const event of events) {
+      const token = (event as { replyToken?: unknown }).replyToken;
+      if (typeof token === "string") this.line.issueReplyToken(token);
+    }
+    return this.post(JSON.stringify(envelope(events)));
+  }
+
+  /** Sends and waits until every delivery that can run now has settled. */
+  async deliver(...events: object[]): Promise<void> {
+    const response = await this.send(...events);
+    if (response.status !== 200)
+      throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+    await this.settle();
+  }
+
+  /** Resolves when no delivery is running or ready to run (scheduled retries may still wait). */
+  settle(): Promise<void> {
+    return this.hotline.dispatcher.idle();
+  }
+
+  /** Moves the clock (retries, cooldowns, expiries) and lets due work run. */
+  async advance(ms: number): Promise<void> {
+    this.clock.advance(ms);
+    this.hotline.dispatcher.wake();
+    await this.settle();
+  }
+
+  /** Messages replied to the event (by reply token). */
+  repliesTo(event: { replyToken?: string | null }): unknown[] {
+    return this.line.replies
+      .filter((r) => r.replyToken === event.replyToken)
+      .flatMap((r) => r.messages);
+  }
+
+  /** Messages pushed to a user, group or room. */
+  pushesTo(to: string): unknown[] {
+    return this.line.pushes.filter((p) => p.to === to).flatMap((p) => p.messages);
+  }
+
+  /** Texts of everything the bot sent (replies and pushes), in order. */
+  sentTexts(): string[] {
+    return [...this.line.replies, ...this.line.pushes]
+      .flatMap((r) => r.messages as Array<{ type: string; text?: string }>)
+      .filter((m) => m.type === "text")
+      .map((m) => m.text ?? "");
+  }
+
+  /** Waits for the bot to reply to the event, and returns the messages. */
+  waitForReply(event: { replyToken?: string | null }, timeoutMs = 5000): Promise<unknown[]> {
+    return this.line.waitFor(
+      () => {
+        const messages = this.repliesTo(event);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { timeoutMs },
+    );
+  }
+
+  /** Settles, then fails if anything was replied to the event or pushed to its chat. */
+  async expectNoReply(event: { replyToken?: string | null; source?: unknown }): Promise<void> {
+    await this.settle();
+    const replied = this.repliesTo(event);
+    const source = event.source as
+      | { userId?: string; groupId?: string; roomId?: string }
+      | undefined;
+    const chat = source?.groupId ?? source?.roomId ?? source?.userId;
+    const pushed = chat ? this.pushesTo(chat) : [];
+    if (replied.length + pushed.length > 0) {
+      throw new Error(
+        `expected no reply, but the bot sent ${JSON.stringify([...replied, ...pushed])}`,
+      );
+    }
+  }
+
+  /** The delivery records of an event (or of all events). */
+  deliveries(eventId?: string) {
+    const rows = this.hotline.database.db.select().from(deliveries).all();
+    return eventId ? rows.filter((row) => row.eventId === eventId) : rows;
+  }
+
+  /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */
+  waitForPlugin(predicate: (event: HostEvent) => boolean, timeoutMs = 5000): Promise<HostEvent> {
+    const seen = this.#events.length;
+    return new Promise((resolvePromise, reject) => {
+      const check = () => {
+        const found = this.#events.slice(seen).find(predicate);
+        if (!found) return;
+        clearTimeout(timer);
+        this.#eventWaiters.delete(check);
+        resolvePromise(found);
+      };
+      const timer = setTimeout(() => {
+        this.#eventWaiters.delete(check);
+        reject(
+          new Error(
+            `no matching plugin event within ${timeoutMs} ms; saw ${JSON.stringify(this.#events.slice(seen))}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#eventWaiters.add(check);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.hotline.stop();
+    for (const step of this.#cleanup.reverse()) await step();
+  }
+}
+
+export function startTestBot(options?: TestBotOptions): Promise<TestBot> {
+  return TestBot.start(options);
+}
