@@ -246,6 +246,13 @@ export class PluginHost implements PluginGateway {
     return outcome;
   }
 
+  /** Runs a plugin's interval tasks now; resolves with how many ran (0 when not loaded). */
+  async runTasks(name: string): Promise<number> {
+    const plugin = this.#plugins.get(name);
+    const worker = plugin?.worker ?? (await plugin?.respawning);
+    return worker ? worker.runTasks() : 0;
+  }
+
   /** Serves `/plugins/<name>/…` from the routes the plugin registered in setup. */
   async http(name: string, request: Request): Promise<Response> {
     const plugin = this.#plugins.get(name);

@@ -1,6 +1,8 @@
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
 import { CHAT_TYPES } from "../webhook/events.ts";
+import { isTable } from "./worker/plugin-tables.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (value) => typeof value === "function",
@@ -10,6 +12,8 @@ const schemaLike = z.custom<z.ZodType>(
   (value) => typeof (value as { safeParse?: unknown } | null)?.safeParse === "function",
   "must be a zod schema",
 );
+
+const table = z.custom<SQLiteTable>(isTable, "must be a table made with sqliteTable()");
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
@@ -27,6 +31,8 @@ export const pluginDefinitionSchema = z
       .max(15 * 60_000)
       .optional(),
     settings: schemaLike.optional(),
+    tables: z.record(z.string(), table).optional(),
+    migrations: z.array(z.object({ id: z.string().min(1), sql: z.string().min(1) })).optional(),
     on: z.record(z.string(), fn),
     setup: fn.optional(),
     teardown: fn.optional(),

@@ -44,6 +44,7 @@ export class PluginWorker {
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
   readonly #pongs = new Map<number, () => void>();
+  readonly #tasks = new Map<number, (count: number) => void>();
   #nextId = 1;
   #dead = false;
   #tornDown: (() => void) | undefined;
@@ -141,6 +142,16 @@ export class PluginWorker {
     return new Promise((resolve) => {
       this.#http.set(id, resolve);
       this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
+    });
+  }
+
+  /** Runs the plugin's interval tasks now (operators and tests); resolves with how many ran. */
+  runTasks(): Promise<number> {
+    if (this.#dead) return Promise.resolve(0);
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#tasks.set(id, resolve);
+      this.#post({ type: "run-tasks", id, now: this.#o.clock.now() });
     });
   }
 
@@ -248,6 +259,10 @@ export class PluginWorker {
         );
         return;
       }
+      case "tasks-done":
+        this.#tasks.get(message.id)?.(message.count);
+        this.#tasks.delete(message.id);
+        return;
       case "pong":
         this.#pongs.get(message.id)?.();
         this.#pongs.delete(message.id);

@@ -47,6 +47,7 @@ export type HostToWorker =
   | { type: "http"; id: number; request: SerializedRequest; now: number }
   | { type: "rpc-result"; id: number; error?: string }
   | { type: "ping"; id: number }
+  | { type: "run-tasks"; id: number; now: number }
   | { type: "teardown" };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -68,4 +69,5 @@ export type WorkerToHost =
   | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
   | { type: "http-response"; id: number; response: SerializedResponse }
   | { type: "pong"; id: number }
+  | { type: "tasks-done"; id: number; count: number }
   | { type: "torn-down"; error?: string };

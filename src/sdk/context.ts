@@ -1,4 +1,5 @@
 import type { messagingApi } from "@line/bot-sdk";
+import type { SqlDatabase } from "../platform/types.ts";
 import type { ChatType } from "../webhook/events.ts";
 
 export type Message = messagingApi.Message;
@@ -45,6 +46,27 @@ export type ContentResult =
   | { status: "failed" }
   | { status: "gone"; httpStatus: number };
 
+export interface StoredFile {
+  /** Lower-case hex SHA-256 of the content: the file's only name. */
+  sha256: string;
+  size: number;
+}
+
+/**
+ * Content-addressed file storage in the data directory, private to the plugin. Identical bytes are
+ * stored once. Streams in and out: a file is never held in memory whole.
+ */
+export interface FileStore {
+  /** Stores the stream; rejects (and keeps nothing) when it exceeds `maxBytes`. */
+  put(stream: ReadableStream<Uint8Array>, options?: { maxBytes?: number }): Promise<StoredFile>;
+  has(sha256: string): Promise<boolean>;
+  size(sha256: string): Promise<number | undefined>;
+  get(sha256: string): Promise<ReadableStream<Uint8Array> | undefined>;
+  delete(sha256: string): Promise<boolean>;
+}
+
+export type TranscodingStatus = "processing" | "succeeded" | "failed";
+
 export type RouteHandler = (request: Request) => Response | Promise<Response>;
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -56,6 +78,12 @@ export interface PluginContext<Settings> {
   /** The Messaging API client (the official SDK's), already authenticated. */
   readonly api: messagingApi.MessagingApiClient;
   readonly kv: KeyValueStore;
+  /**
+   * The shared database (drizzle): the plugin's own tables (declared in `tables`, created and
+   * migrated at load) and, read-only by convention, the host's tables (`users`, `chats`).
+   */
+  readonly db: SqlDatabase;
+  readonly files: FileStore;
   /** Aborted when this plugin version is unloaded. */
   readonly signal: AbortSignal;
   /** The host's clock (controllable in tests); use it instead of Date.now(). */
@@ -64,6 +92,8 @@ export interface PluginContext<Settings> {
   push(to: string, messages: MessageInput | MessageInput[]): Promise<void>;
   /** Downloads message content from LINE's data API as a stream. */
   content(messageId: string): Promise<ContentResult>;
+  /** Whether LINE has finished preparing a video or audio message's content. */
+  transcoding(messageId: string): Promise<TranscodingStatus>;
   /** Reads the shared `users` table. */
   user(userId: string): Promise<SharedUser | undefined>;
   /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */

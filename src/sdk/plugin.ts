@@ -1,3 +1,4 @@
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import type { ChatType } from "../webhook/events.ts";
 import type { EventContext, PluginContext } from "./context.ts";
@@ -30,6 +31,16 @@ export interface PluginDefinition<
   timeoutMs?: number;
   /** Validates this plugin's section of the config file; its output is `ctx.settings`. */
   settings?: S;
+  /**
+   * The plugin's own tables (`sqliteTable("<plugin_name>_…", …)`), created when the plugin first
+   * loads; new tables and new nullable/defaulted columns are added on later loads.
+   */
+  tables?: Record<string, SQLiteTable>;
+  /**
+   * Changes that adding tables and columns cannot express (renames, backfills), run once each, in
+   * order, on databases created by an older version. Never edit a shipped one: append a new one.
+   */
+  migrations?: Array<{ id: string; sql: string }>;
   on: Handlers<C, SettingsOf<S>>;
   setup?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
   teardown?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;

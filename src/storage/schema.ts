@@ -94,4 +94,15 @@ export const pluginKv = sqliteTable(
   (table) => [primaryKey({ columns: [table.plugin, table.key] })],
 );
 
-export const coreSchema = { inboxEvents, deliveries, users, chats, pluginKv };
+/** Which of a plugin's declared migrations have run against this database. */
+export const pluginMigrations = sqliteTable(
+  "plugin_migrations",
+  {
+    plugin: text("plugin").notNull(),
+    id: text("id").notNull(),
+    appliedAt: integer("applied_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.plugin, table.id] })],
+);
+
+export const coreSchema = { inboxEvents, deliveries, users, chats, pluginKv, pluginMigrations };

@@ -229,6 +229,11 @@ export class TestBot {
     await this.settle();
   }
 
+  /** Runs a plugin's `ctx.every` tasks now, instead of waiting for their interval. */
+  runTasks(plugin: string): Promise<number> {
+    return this.hotline.plugins.runTasks(plugin);
+  }
+
   /** Messages replied to the event (by reply token). */
   repliesTo(event: { replyToken?: string | null }): unknown[] {
     return this.line.replies

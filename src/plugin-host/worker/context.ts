@@ -4,6 +4,7 @@ import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   ContentResult,
   EventContext,
+  FileStore,
   HttpMethod,
   KeyValueStore,
   Logger,
@@ -11,6 +12,7 @@ import type {
   PluginContext,
   RouteHandler,
   SharedUser,
+  TranscodingStatus,
 } from "../../sdk/context.ts";
 import { toMessages } from "../../sdk/messages.ts";
 import { users } from "../../storage/schema.ts";
@@ -27,6 +29,8 @@ export interface Route {
 export interface Registrations {
   routes: Route[];
   intervals: Array<ReturnType<typeof setInterval>>;
+  /** The interval tasks themselves, so the host (and tests) can run them on demand. */
+  tasks: Array<() => Promise<void>>;
   /** Routes and timers may only be registered while `setup` runs. */
   open: boolean;
 }
@@ -38,6 +42,7 @@ export interface WorkerServices {
   line: LineClient;
   db: SqlDatabase;
   kv: KeyValueStore;
+  files: FileStore;
   rpc: HostRpc;
   lifetime: AbortController;
   now(): number;
@@ -76,7 +81,7 @@ async function fetchContent(line: LineClient, messageId: string): Promise<Conten
 }
 
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
-  const { name, settings, log, line, db, kv, rpc, lifetime, registrations } = services;
+  const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
   const api = retryingApi(line);
   const whileSetup = (what: string) => {
     if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
@@ -87,11 +92,19 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     log,
     api,
     kv,
+    db,
+    files,
     signal: lifetime.signal,
     now: services.now,
     push: (to: string, messages: MessageInput | MessageInput[]) =>
       rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
     content: (messageId: string) => fetchContent(line, messageId),
+    transcoding: async (messageId: string): Promise<TranscodingStatus> => {
+      const { status } = await line.call("transcoding", () =>
+        line.blob.getMessageContentTranscodingByMessageId(messageId),
+      );
+      return status;
+    },
     user: async (userId: string): Promise<SharedUser | undefined> => {
       const row = db.select().from(users).where(eq(users.userId, userId)).get();
       if (!row) return undefined;
@@ -106,15 +119,15 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     },
     every(intervalMs, task) {
       whileSetup("timers");
-      registrations.intervals.push(
-        setInterval(async () => {
-          try {
-            await task();
-          } catch (error) {
-            log.error("interval task failed", { error });
-          }
-        }, intervalMs),
-      );
+      const run = async () => {
+        try {
+          await task();
+        } catch (error) {
+          log.error("interval task failed", { error });
+        }
+      };
+      registrations.tasks.push(run);
+      registrations.intervals.push(setInterval(run, intervalMs));
     },
   };
 }

@@ -24,8 +24,10 @@ import {
   type Registrations,
   type WorkerServices,
 } from "./context.ts";
+import { createFileStore } from "./file-store.ts";
 import { createKeyValueStore } from "./kv.ts";
 import { createWorkerLogger } from "./logger.ts";
+import { ensurePluginTables } from "./plugin-tables.ts";
 import { HostRpc } from "./rpc.ts";
 
 interface WorkerScope {
@@ -105,7 +107,19 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     dataApiBaseUrl: message.env.dataApiBaseUrl,
     log: { warn: (fields, text) => pluginLog.warn(text, fields) },
   });
-  const registrations: Registrations = { routes: [], intervals: [], open: true };
+  try {
+    ensurePluginTables(
+      handle.db,
+      definition.name,
+      Object.values(definition.tables ?? {}),
+      definition.migrations ?? [],
+      now(),
+    );
+  } catch (error) {
+    handle.close();
+    return { type: "load-failed", error: `plugin tables: ${describe(error)}` };
+  }
+  const registrations: Registrations = { routes: [], intervals: [], tasks: [], open: true };
   const services: WorkerServices = {
     name: definition.name,
     settings,
@@ -113,6 +127,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     line,
     db: handle.db,
     kv: createKeyValueStore(handle.db, definition.name, now),
+    files: createFileStore(message.env.dataDir, definition.name),
     rpc,
     lifetime: new AbortController(),
     now,
@@ -236,6 +251,14 @@ scope.addEventListener("message", (event) => {
     case "rpc-result":
       rpc.settle(message);
       break;
+    case "run-tasks": {
+      syncClock(message.now);
+      const tasks = loaded?.services.registrations.tasks ?? [];
+      void Promise.all(tasks.map((task) => task())).then(() =>
+        post({ type: "tasks-done", id: message.id, count: tasks.length }),
+      );
+      break;
+    }
     case "ping":
       post({ type: "pong", id: message.id });
       break;

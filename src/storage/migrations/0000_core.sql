@@ -49,6 +49,13 @@ CREATE TABLE `plugin_kv` (
 	PRIMARY KEY(`plugin`, `key`)
 );
 --> statement-breakpoint
+CREATE TABLE `plugin_migrations` (
+	`plugin` text NOT NULL,
+	`id` text NOT NULL,
+	`applied_at` integer NOT NULL,
+	PRIMARY KEY(`plugin`, `id`)
+);
+--> statement-breakpoint
 CREATE TABLE `users` (
 	`user_id` text PRIMARY KEY NOT NULL,
 	`display_name` text,

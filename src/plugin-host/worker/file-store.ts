@@ -1,0 +1,91 @@
+import { createHash, randomUUID } from "node:crypto";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { FileStore, StoredFile } from "../../sdk/context.ts";
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export class FileTooLargeError extends Error {
+  override name = "FileTooLargeError";
+}
+
+function check(sha256: string): string {
+  if (!SHA256.test(sha256))
+    throw new TypeError(`not a SHA-256 hex digest: "${sha256.slice(0, 80)}"`);
+  return sha256;
+}
+
+/**
+ * Content-addressed files under `<dataDir>/files/<plugin>/`: paths are built only from hex
+ * digests, so nothing a user sends (message ids, file names) can reach the file system.
+ */
+export function createFileStore(dataDir: string, plugin: string): FileStore {
+  const root = join(dataDir, "files", plugin);
+  const pathOf = (sha256: string) => join(root, check(sha256).slice(0, 2), sha256);
+
+  return {
+    async put(stream, options = {}): Promise<StoredFile> {
+      const tmpDir = join(root, "tmp");
+      mkdirSync(tmpDir, { recursive: true });
+      const tmp = join(tmpDir, randomUUID());
+      const hash = createHash("sha256");
+      const out = createWriteStream(tmp, { flags: "wx" });
+      let size = 0;
+      try {
+        // One chunk at a time: a large video never sits in memory whole.
+        const reader = stream.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (options.maxBytes !== undefined && size > options.maxBytes) {
+            await reader.cancel();
+            throw new FileTooLargeError(`file exceeds ${options.maxBytes} bytes`);
+          }
+          hash.update(value);
+          if (!out.write(value))
+            await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+        }
+        await new Promise<void>((resolve, reject) =>
+          out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+        );
+      } catch (error) {
+        out.destroy();
+        rmSync(tmp, { force: true });
+        throw error;
+      }
+      const sha256 = hash.digest("hex");
+      const target = pathOf(sha256);
+      mkdirSync(join(root, sha256.slice(0, 2)), { recursive: true });
+      if (existsSync(target)) rmSync(tmp, { force: true });
+      else renameSync(tmp, target);
+      return { sha256, size };
+    },
+    async has(sha256) {
+      return existsSync(pathOf(sha256));
+    },
+    async size(sha256) {
+      return statSync(pathOf(sha256), { throwIfNoEntry: false })?.size;
+    },
+    async get(sha256) {
+      const path = pathOf(sha256);
+      if (!existsSync(path)) return undefined;
+      return Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+    },
+    async delete(sha256) {
+      const path = pathOf(sha256);
+      if (!existsSync(path)) return false;
+      rmSync(path);
+      return true;
+    },
+  };
+}
