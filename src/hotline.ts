@@ -90,11 +90,19 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   });
   const replies = new ReplySender(line, store, clock, log);
 
+  // publicUrl is known once the server listens, which is before any plugin loads.
+  const workerEnv = {
+    dataDir,
+    apiBaseUrl,
+    dataApiBaseUrl,
+    channelAccessToken: token,
+    publicUrl: env.PUBLIC_URL ?? "",
+  };
   let dispatcher: Dispatcher | undefined;
   const plugins = new PluginHost({
     pluginsDir: env.PLUGINS_DIR,
     configFile: env.CONFIG_FILE,
-    env: { dataDir, apiBaseUrl, dataApiBaseUrl, channelAccessToken: token },
+    env: workerEnv,
     clock,
     log,
     defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
@@ -167,6 +175,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     throw new ConfigError(`cannot listen on ${env.HOST}:${env.PORT}: ${(error as Error).message}`);
   }
   const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
+  workerEnv.publicUrl ||= server.url;
   if (local) {
     writeLocalModeFile(dataDir, {
       channelSecret: secret,

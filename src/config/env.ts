@@ -24,6 +24,8 @@ export const envSchema = z.object({
   PLUGINS_DIR: z.string().min(1).default("./plugins"),
   CONFIG_FILE: z.string().min(1).default("./hotline.config.json"),
   WEBHOOK_PATH: routePath.default("/webhook"),
+  /** Where users reach this bot (links to plugin routes); default: the local server URL. */
+  PUBLIC_URL: url.optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   ADMIN_TOKEN: optionalSecret,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -9,6 +9,7 @@ export interface WorkerEnv {
   apiBaseUrl: string;
   dataApiBaseUrl: string;
   channelAccessToken: string;
+  publicUrl: string;
 }
 
 export interface SerializedRequest {

@@ -96,6 +96,13 @@ export interface PluginContext<Settings> {
   transcoding(messageId: string): Promise<TranscodingStatus>;
   /** Reads the shared `users` table. */
   user(userId: string): Promise<SharedUser | undefined>;
+  /**
+   * The user's LINE profile, fetched once and cached in the shared `users` table (refreshed after
+   * a day). In a group or room, pass the chat: LINE only gives member profiles there.
+   */
+  profile(userId: string, chat?: ChatRef): Promise<SharedUser>;
+  /** Where this bot is reachable from outside (PUBLIC_URL), for links to the plugin's routes. */
+  readonly publicUrl: string;
   /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */
   route(method: HttpMethod, path: string, handler: RouteHandler): void;
   /** Runs `task` every `intervalMs`; released on unload. Register in `setup`. */

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { LineClient } from "../../line/client.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
+  ChatRef,
   ContentResult,
   EventContext,
   FileStore,
@@ -35,6 +36,8 @@ export interface Registrations {
   open: boolean;
 }
 
+export const PROFILE_TTL_MS = 24 * 3_600_000;
+
 export interface WorkerServices {
   name: string;
   settings: unknown;
@@ -46,6 +49,7 @@ export interface WorkerServices {
   rpc: HostRpc;
   lifetime: AbortController;
   now(): number;
+  publicUrl: string;
   registrations: Registrations;
 }
 
@@ -80,6 +84,44 @@ async function fetchContent(line: LineClient, messageId: string): Promise<Conten
   };
 }
 
+function readUser(db: SqlDatabase, userId: string): SharedUser | undefined {
+  const row = db.select().from(users).where(eq(users.userId, userId)).get();
+  if (!row) return undefined;
+  const { updatedAt: _updatedAt, ...user } = row;
+  return user;
+}
+
+async function fetchProfile(
+  services: WorkerServices,
+  userId: string,
+  chat: ChatRef | undefined,
+): Promise<SharedUser> {
+  const { db, line } = services;
+  const cached = readUser(db, userId);
+  const now = services.now();
+  if (cached?.profileFetchedAt && now - cached.profileFetchedAt < PROFILE_TTL_MS) return cached;
+  const profile = await line.call("profile", () =>
+    chat?.type === "group"
+      ? line.api.getGroupMemberProfile(chat.id, userId)
+      : chat?.type === "room"
+        ? line.api.getRoomMemberProfile(chat.id, userId)
+        : line.api.getProfile(userId),
+  );
+  const fields = {
+    displayName: profile.displayName,
+    pictureUrl: profile.pictureUrl ?? null,
+    statusMessage: (profile as { statusMessage?: string }).statusMessage ?? null,
+    language: (profile as { language?: string }).language ?? null,
+    profileFetchedAt: now,
+    updatedAt: now,
+  };
+  db.insert(users)
+    .values({ userId, ...fields })
+    .onConflictDoUpdate({ target: users.userId, set: fields })
+    .run();
+  return readUser(db, userId) as SharedUser;
+}
+
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
   const api = retryingApi(line);
@@ -105,12 +147,9 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
       );
       return status;
     },
-    user: async (userId: string): Promise<SharedUser | undefined> => {
-      const row = db.select().from(users).where(eq(users.userId, userId)).get();
-      if (!row) return undefined;
-      const { updatedAt: _updatedAt, ...user } = row;
-      return user;
-    },
+    user: async (userId: string) => readUser(db, userId),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, userId, chat),
+    publicUrl: services.publicUrl,
     route(method, path, handler) {
       whileSetup("routes");
       if (!path.startsWith("/"))

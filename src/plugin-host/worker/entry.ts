@@ -131,6 +131,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     rpc,
     lifetime: new AbortController(),
     now,
+    publicUrl: message.env.publicUrl,
     registrations,
   };
   const context = createPluginContext(services);
