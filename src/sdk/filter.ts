@@ -55,7 +55,7 @@ type SourceOf<C extends ChatType> = C extends "user"
 export type InChat<E, C extends ChatType> = ChatType extends C
   ? E
   : E extends unknown
-    ? Omit<E, "source"> & { source: SourceOf<C> }
+    ? E & { source: SourceOf<C> }
     : never;
 
 /** The minimum the matcher reads; works for known and unknown events alike. */

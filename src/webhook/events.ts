@@ -95,18 +95,30 @@ export const sourceSchema = z.discriminatedUnion("type", [
   roomSourceSchema,
 ]);
 
-export type UserSource = z.infer<typeof userSourceSchema>;
-export type GroupSource = z.infer<typeof groupSourceSchema>;
-export type RoomSource = z.infer<typeof roomSourceSchema>;
-export type Source = z.infer<typeof sourceSchema>;
+/**
+ * The schemas are loose (unknown fields are kept at run time), but the types handlers see list only
+ * the documented fields: a misspelt property is a compile error, not a silent `unknown`.
+ */
+type Typed<T> = T extends string | number | boolean | bigint | symbol | null | undefined
+  ? T
+  : T extends readonly (infer U)[]
+    ? Typed<U>[]
+    : T extends object
+      ? { [K in keyof T as string extends K ? never : number extends K ? never : K]: Typed<T[K]> }
+      : T;
+
+export type UserSource = Typed<z.infer<typeof userSourceSchema>>;
+export type GroupSource = Typed<z.infer<typeof groupSourceSchema>>;
+export type RoomSource = Typed<z.infer<typeof roomSourceSchema>>;
+export type Source = Typed<z.infer<typeof sourceSchema>>;
 
 // ---------------------------------------------------------------- common fields
 
 const eventModeSchema = open<"active" | "standby">();
-export type EventMode = z.infer<typeof eventModeSchema>;
+export type EventMode = Typed<z.infer<typeof eventModeSchema>>;
 
 const deliveryContextSchema = z.looseObject({ isRedelivery: z.boolean() });
-export type DeliveryContext = z.infer<typeof deliveryContextSchema>;
+export type DeliveryContext = Typed<z.infer<typeof deliveryContextSchema>>;
 
 const baseShape = {
   timestamp: z.number().optional(),
@@ -128,7 +140,7 @@ export const contentProviderSchema = z.looseObject({
   originalContentUrl: optStr,
   previewImageUrl: optStr,
 });
-export type ContentProvider = z.infer<typeof contentProviderSchema>;
+export type ContentProvider = Typed<z.infer<typeof contentProviderSchema>>;
 
 const emojiSchema = z.looseObject({
   index: z.number(),
@@ -136,7 +148,7 @@ const emojiSchema = z.looseObject({
   productId: str,
   emojiId: str,
 });
-export type Emoji = z.infer<typeof emojiSchema>;
+export type Emoji = Typed<z.infer<typeof emojiSchema>>;
 
 // One loose object rather than a user/all union, so a mentionee type LINE adds later still parses.
 const mentioneeSchema = z.looseObject({
@@ -148,10 +160,10 @@ const mentioneeSchema = z.looseObject({
   /** `user` only: true when the bot receiving the webhook is the one mentioned. */
   isSelf: z.boolean().optional(),
 });
-export type Mentionee = z.infer<typeof mentioneeSchema>;
+export type Mentionee = Typed<z.infer<typeof mentioneeSchema>>;
 
 const mentionSchema = z.looseObject({ mentionees: z.array(mentioneeSchema) });
-export type Mention = z.infer<typeof mentionSchema>;
+export type Mention = Typed<z.infer<typeof mentionSchema>>;
 
 const messageShape = {
   id: str,
@@ -244,14 +256,14 @@ export const messageContentSchema = z.discriminatedUnion("type", [
   stickerMessageSchema,
 ]);
 
-export type TextMessage = z.infer<typeof textMessageSchema>;
-export type ImageMessage = z.infer<typeof imageMessageSchema>;
-export type VideoMessage = z.infer<typeof videoMessageSchema>;
-export type AudioMessage = z.infer<typeof audioMessageSchema>;
-export type FileMessage = z.infer<typeof fileMessageSchema>;
-export type LocationMessage = z.infer<typeof locationMessageSchema>;
-export type StickerMessage = z.infer<typeof stickerMessageSchema>;
-export type MessageContent = z.infer<typeof messageContentSchema>;
+export type TextMessage = Typed<z.infer<typeof textMessageSchema>>;
+export type ImageMessage = Typed<z.infer<typeof imageMessageSchema>>;
+export type VideoMessage = Typed<z.infer<typeof videoMessageSchema>>;
+export type AudioMessage = Typed<z.infer<typeof audioMessageSchema>>;
+export type FileMessage = Typed<z.infer<typeof fileMessageSchema>>;
+export type LocationMessage = Typed<z.infer<typeof locationMessageSchema>>;
+export type StickerMessage = Typed<z.infer<typeof stickerMessageSchema>>;
+export type MessageContent = Typed<z.infer<typeof messageContentSchema>>;
 
 // ---------------------------------------------------------------- events
 
@@ -399,29 +411,29 @@ export const eventSchemas = {
   delivery: deliveryEventSchema,
 } as const satisfies Record<KnownEventType, z.ZodType>;
 
-export type MessageEvent = z.infer<typeof messageEventSchema>;
-export type MessageEditedEvent = z.infer<typeof messageEditedEventSchema>;
-export type UnsendEvent = z.infer<typeof unsendEventSchema>;
-export type FollowEvent = z.infer<typeof followEventSchema>;
-export type UnfollowEvent = z.infer<typeof unfollowEventSchema>;
-export type JoinEvent = z.infer<typeof joinEventSchema>;
-export type LeaveEvent = z.infer<typeof leaveEventSchema>;
-export type MemberJoinedEvent = z.infer<typeof memberJoinedEventSchema>;
-export type MemberLeftEvent = z.infer<typeof memberLeftEventSchema>;
-export type PostbackEvent = z.infer<typeof postbackEventSchema>;
-export type VideoPlayCompleteEvent = z.infer<typeof videoPlayCompleteEventSchema>;
-export type BeaconEvent = z.infer<typeof beaconEventSchema>;
-export type AccountLinkEvent = z.infer<typeof accountLinkEventSchema>;
-export type MembershipEvent = z.infer<typeof membershipEventSchema>;
-export type ModuleEvent = z.infer<typeof moduleEventSchema>;
-export type ActivatedEvent = z.infer<typeof activatedEventSchema>;
-export type DeactivatedEvent = z.infer<typeof deactivatedEventSchema>;
-export type BotSuspendedEvent = z.infer<typeof botSuspendedEventSchema>;
-export type BotResumedEvent = z.infer<typeof botResumedEventSchema>;
-export type DeliveryEvent = z.infer<typeof deliveryEventSchema>;
+export type MessageEvent = Typed<z.infer<typeof messageEventSchema>>;
+export type MessageEditedEvent = Typed<z.infer<typeof messageEditedEventSchema>>;
+export type UnsendEvent = Typed<z.infer<typeof unsendEventSchema>>;
+export type FollowEvent = Typed<z.infer<typeof followEventSchema>>;
+export type UnfollowEvent = Typed<z.infer<typeof unfollowEventSchema>>;
+export type JoinEvent = Typed<z.infer<typeof joinEventSchema>>;
+export type LeaveEvent = Typed<z.infer<typeof leaveEventSchema>>;
+export type MemberJoinedEvent = Typed<z.infer<typeof memberJoinedEventSchema>>;
+export type MemberLeftEvent = Typed<z.infer<typeof memberLeftEventSchema>>;
+export type PostbackEvent = Typed<z.infer<typeof postbackEventSchema>>;
+export type VideoPlayCompleteEvent = Typed<z.infer<typeof videoPlayCompleteEventSchema>>;
+export type BeaconEvent = Typed<z.infer<typeof beaconEventSchema>>;
+export type AccountLinkEvent = Typed<z.infer<typeof accountLinkEventSchema>>;
+export type MembershipEvent = Typed<z.infer<typeof membershipEventSchema>>;
+export type ModuleEvent = Typed<z.infer<typeof moduleEventSchema>>;
+export type ActivatedEvent = Typed<z.infer<typeof activatedEventSchema>>;
+export type DeactivatedEvent = Typed<z.infer<typeof deactivatedEventSchema>>;
+export type BotSuspendedEvent = Typed<z.infer<typeof botSuspendedEventSchema>>;
+export type BotResumedEvent = Typed<z.infer<typeof botResumedEventSchema>>;
+export type DeliveryEvent = Typed<z.infer<typeof deliveryEventSchema>>;
 
 /** Every known event, discriminated by `type`. */
-export type WebhookEvent = z.infer<(typeof eventSchemas)[KnownEventType]>;
+export type WebhookEvent = Typed<z.infer<(typeof eventSchemas)[KnownEventType]>>;
 export type EventOfType<T extends KnownEventType> = Extract<WebhookEvent, { type: T }>;
 // An intersection, not Omit: Omit on a type with an index signature drops every named field.
 export type MessageEventOf<M extends MessageContent> = MessageEvent & { message: M };
