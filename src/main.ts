@@ -1,20 +1,28 @@
 /** `bun run start`: reads the environment, starts hotline, stops cleanly on SIGINT/SIGTERM. */
 import { ConfigError, parseEnv } from "./config/env.ts";
 import { ConfigFileError } from "./config/plugin-settings.ts";
-import { startHotline } from "./hotline.ts";
+import { type Hotline, startHotline } from "./hotline.ts";
+
+let hotline: Hotline | undefined;
+let stopping = false;
+// Registered before start-up, so a signal while plugins load still stops cleanly once they have.
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  if (!hotline) return;
+  hotline.log.info({ signal }, "shutting down: finishing in-flight deliveries");
+  await hotline.stop();
+  process.exit(0);
+};
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 try {
-  const hotline = await startHotline({ env: parseEnv(process.env) });
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    hotline.log.info({ signal }, "shutting down: finishing in-flight deliveries");
-    await hotline.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  hotline = await startHotline({ env: parseEnv(process.env) });
+  if (stopping) {
+    stopping = false;
+    await shutdown("signal during start-up");
+  }
 } catch (error) {
   if (error instanceof ConfigError || error instanceof ConfigFileError) {
     console.error(`hotline: ${error.message}`);

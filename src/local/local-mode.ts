@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../logging/logger.ts";
 import type { RunningServer } from "../platform/mod.ts";
@@ -71,5 +71,8 @@ export function startLocalMode(log: Logger): LocalMode {
 
 export function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(localModeFile(dataDir), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  // Written aside and renamed, so a reader never sees half a file.
+  const target = localModeFile(dataDir);
+  writeFileSync(`${target}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${target}.tmp`, target);
 }
