@@ -42,14 +42,26 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Parses the environment; the error message is one line naming the first bad variable. */
+/** A value as the error shows it: quoted and escaped (so the message stays one line), and short. */
+function show(value: string): string {
+  const quoted = JSON.stringify(value);
+  return quoted.length > 60 ? `${quoted.slice(0, 56)}…" (${value.length} chars)` : quoted;
+}
+
+/**
+ * Parses the environment; the error message is one line naming the first bad variable. An empty
+ * or blank value counts as unset, for every variable: `PORT=` would otherwise coerce to port 0.
+ */
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = envSchema.safeParse(source);
+  const set = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const result = envSchema.safeParse(set);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const name = issue?.path.join(".") ?? "environment";
-  const value = source[name];
-  const shown = value === undefined || /SECRET|TOKEN/.test(name) ? "" : ` (got "${value}")`;
+  const name = issue?.path.join(".") || "environment";
+  const value = set[name];
+  const shown = value === undefined || /SECRET|TOKEN/.test(name) ? "" : ` (got ${show(value)})`;
   throw new ConfigError(
     `invalid environment variable ${name}${shown}: ${issue?.message ?? "invalid"}`,
   );

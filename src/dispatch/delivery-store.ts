@@ -32,8 +32,13 @@ export class DeliveryStore {
     this.#db = db;
   }
 
+  /**
+   * IMMEDIATE: these transactions read before they write, and plugin workers write the same file
+   * on their own connections. A deferred transaction would fail its lock upgrade at once with
+   * SQLITE_BUSY (busy_timeout does not cover upgrades); taking the write lock up front waits instead.
+   */
   transaction<T>(work: (tx: Tx) => T): T {
-    return this.#db.transaction(work);
+    return this.#db.transaction(work, { behavior: "immediate" });
   }
 
   /** Creates the event's deliveries and marks it routed (or done, when no plugin wants it). */
@@ -107,7 +112,7 @@ export class DeliveryStore {
 
   /** Records how one delivery ended; returns true when that settled its event. */
   settle(eventId: string, plugin: string, settlement: Settlement, now: number): boolean {
-    return this.#db.transaction((tx) => {
+    return this.transaction((tx) => {
       const lastError =
         settlement.status === "done"
           ? null
@@ -131,7 +136,7 @@ export class DeliveryStore {
 
   /** Drops every unsettled delivery of a plugin; returns the events that became settled. */
   dropPlugin(plugin: string, reason: string, now: number): string[] {
-    return this.#db.transaction((tx) => {
+    return this.transaction((tx) => {
       const dropped = tx
         .update(deliveries)
         .set({ status: "dropped", lastError: reason, updatedAt: now })

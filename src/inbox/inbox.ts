@@ -68,30 +68,34 @@ export class Inbox {
     const receivedAt = this.#clock.now();
     let results: QueuedEvent[][];
     try {
-      results = this.#db.transaction((tx) =>
-        writes.map((write) => {
-          const inserted: QueuedEvent[] = [];
-          for (let i = 0; i < write.rows.length; i += INSERT_CHUNK) {
-            const chunk = write.rows
-              .slice(i, i + INSERT_CHUNK)
-              .map((row) => ({ ...row, receivedAt }));
-            inserted.push(
-              ...tx
-                .insert(inboxEvents)
-                .values(chunk)
-                .onConflictDoNothing({ target: inboxEvents.id })
-                .returning({
-                  seq: inboxEvents.seq,
-                  id: inboxEvents.id,
-                  chatKey: inboxEvents.chatKey,
-                  timestamp: inboxEvents.timestamp,
-                  status: inboxEvents.status,
-                })
-                .all(),
-            );
-          }
-          return inserted;
-        }),
+      // IMMEDIATE takes the write lock at BEGIN, where busy_timeout waits for plugin workers'
+      // writes; a deferred transaction could instead fail at once with SQLITE_BUSY on upgrade.
+      results = this.#db.transaction(
+        (tx) =>
+          writes.map((write) => {
+            const inserted: QueuedEvent[] = [];
+            for (let i = 0; i < write.rows.length; i += INSERT_CHUNK) {
+              const chunk = write.rows
+                .slice(i, i + INSERT_CHUNK)
+                .map((row) => ({ ...row, receivedAt }));
+              inserted.push(
+                ...tx
+                  .insert(inboxEvents)
+                  .values(chunk)
+                  .onConflictDoNothing({ target: inboxEvents.id })
+                  .returning({
+                    seq: inboxEvents.seq,
+                    id: inboxEvents.id,
+                    chatKey: inboxEvents.chatKey,
+                    timestamp: inboxEvents.timestamp,
+                    status: inboxEvents.status,
+                  })
+                  .all(),
+              );
+            }
+            return inserted;
+          }),
+        { behavior: "immediate" },
       );
     } catch (error) {
       for (const write of writes) write.reject(error);

@@ -92,8 +92,11 @@ export interface PluginContext<Settings> {
   push(to: string, messages: MessageInput | MessageInput[]): Promise<void>;
   /** Downloads message content from LINE's data API as a stream. */
   content(messageId: string): Promise<ContentResult>;
-  /** Whether LINE has finished preparing a video or audio message's content. */
-  transcoding(messageId: string): Promise<TranscodingStatus>;
+  /**
+   * Whether LINE has finished preparing a video or audio message's content ("gone" when LINE no
+   * longer has it). LINE answers 400 for other message types: ask only for video and audio.
+   */
+  transcoding(messageId: string): Promise<TranscodingStatus | "gone">;
   /** Reads the shared `users` table. */
   user(userId: string): Promise<SharedUser | undefined>;
   /**

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { chats, users } from "./schema.ts";
 
@@ -5,16 +6,27 @@ type Tx = Parameters<Parameters<SqlDatabase["transaction"]>[0]>[0];
 
 interface EventLike {
   type: string;
+  timestamp?: unknown;
   source?: { type?: unknown; userId?: unknown; groupId?: unknown; roomId?: unknown } | undefined;
+}
+
+/** When it happened at LINE: events arrive late (redeliveries), so arrival order is not the order. */
+function eventTime(event: EventLike, now: number): number {
+  return typeof event.timestamp === "number" && Number.isFinite(event.timestamp)
+    ? event.timestamp
+    : now;
 }
 
 /**
  * Keeps the host's shared tables current: who follows the bot and which groups it is in. Runs in
  * the same transaction that routes the event, so the tables never miss or double an event.
+ * `followedAt`/`unfollowedAt` and `joinedAt`/`leftAt` are event times, and an event older than the
+ * last recorded change is ignored: a follow LINE redelivers after the unfollow must not undo it.
  */
 export function applyToSharedState(tx: Tx, event: EventLike, now: number): void {
   const source = event.source;
   if (!source) return;
+  const at = eventTime(event, now);
   const userId = typeof source.userId === "string" ? source.userId : undefined;
   if (source.type === "user" && userId && (event.type === "follow" || event.type === "unfollow")) {
     const following = event.type === "follow";
@@ -23,13 +35,14 @@ export function applyToSharedState(tx: Tx, event: EventLike, now: number): void 
         userId,
         following,
         updatedAt: now,
-        ...(following ? { followedAt: now } : { unfollowedAt: now }),
+        ...(following ? { followedAt: at } : { unfollowedAt: at }),
       })
       .onConflictDoUpdate({
         target: users.userId,
         set: following
-          ? { following: true, followedAt: now, updatedAt: now }
-          : { following: false, unfollowedAt: now, updatedAt: now },
+          ? { following: true, followedAt: at, updatedAt: now }
+          : { following: false, unfollowedAt: at, updatedAt: now },
+        setWhere: sql`coalesce(${users.followedAt}, 0) <= ${at} and coalesce(${users.unfollowedAt}, 0) <= ${at}`,
       })
       .run();
     return;
@@ -50,13 +63,14 @@ export function applyToSharedState(tx: Tx, event: EventLike, now: number): void 
       chatId,
       member,
       updatedAt: now,
-      ...(member ? { joinedAt: now } : { leftAt: now }),
+      ...(member ? { joinedAt: at } : { leftAt: at }),
     })
     .onConflictDoUpdate({
       target: chats.chatKey,
       set: member
-        ? { member: true, joinedAt: now, updatedAt: now }
-        : { member: false, leftAt: now, updatedAt: now },
+        ? { member: true, joinedAt: at, updatedAt: now }
+        : { member: false, leftAt: at, updatedAt: now },
+      setWhere: sql`coalesce(${chats.joinedAt}, 0) <= ${at} and coalesce(${chats.leftAt}, 0) <= ${at}`,
     })
     .run();
 }

@@ -26,6 +26,12 @@ function reply(status: number, body: Record<string, unknown>): Response {
   });
 }
 
+/** A reason goes into a one-line JSON error and a log line: no line breaks, bounded length. */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
 /** Base fields only: full per-type validation happens at dispatch, off the ack path. */
 function toInboxRow(raw: unknown, destination: string | undefined, now: number): InboxEventInput {
   const event = (raw !== null && typeof raw === "object" ? raw : { value: raw }) as Record<
@@ -33,7 +39,7 @@ function toInboxRow(raw: unknown, destination: string | undefined, now: number):
     unknown
   >;
   const body = JSON.stringify(raw);
-  const id = eventIdOf(event, body);
+  const id = eventIdOf(raw);
   return {
     id,
     chatKey: chatKeyOf(event, id),
@@ -78,17 +84,25 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       return done(401, { error: "invalid x-line-signature" });
     }
 
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return done(400, { error: "body is not valid UTF-8" });
+    }
     let json: unknown;
     try {
-      json = JSON.parse(decoder.decode(bytes));
+      json = JSON.parse(text);
     } catch (error) {
-      return done(400, { error: `body is not valid JSON: ${(error as Error).message}` });
+      return done(400, { error: `body is not valid JSON: ${oneLine((error as Error).message)}` });
     }
     const envelope = webhookEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
       const issue = envelope.error.issues[0];
       const where = issue?.path.length ? issue.path.join(".") : "body";
-      return done(400, { error: `not a webhook body: ${where}: ${issue?.message ?? "invalid"}` });
+      return done(400, {
+        error: `not a webhook body: ${where}: ${oneLine(issue?.message ?? "invalid")}`,
+      });
     }
 
     const { destination, events } = envelope.data;
@@ -101,7 +115,13 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       // 500 makes LINE redeliver (when redelivery is on): nothing was acked, nothing is lost.
       return done(500, { error: "could not store the events" }, { err: error });
     }
-    options.onStored(stored);
+    try {
+      options.onStored(stored);
+    } catch (error) {
+      // The events are committed: a 500 now would make LINE redeliver them only to be dropped as
+      // duplicates. Ack; what was not routed is still pending in the inbox.
+      log.error({ err: error, stored: stored.length }, "stored events could not be handed over");
+    }
     return done(
       200,
       {},

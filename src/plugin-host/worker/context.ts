@@ -1,3 +1,4 @@
+import { HTTPFetchError } from "@line/bot-sdk";
 import { eq } from "drizzle-orm";
 import type { LineClient } from "../../line/client.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
@@ -50,6 +51,8 @@ export interface WorkerServices {
   lifetime: AbortController;
   now(): number;
   publicUrl: string;
+  dataApiBaseUrl: string;
+  channelAccessToken: string;
   registrations: Registrations;
 }
 
@@ -64,24 +67,68 @@ function retryingApi(line: LineClient): LineClient["api"] {
   });
 }
 
-async function fetchContent(line: LineClient, messageId: string): Promise<ContentResult> {
-  const response = await line
-    .call("content", () => line.blob.getMessageContentWithHttpInfo(messageId))
-    .catch((error: unknown) => {
-      const status = (error as { status?: unknown }).status;
-      if (status === 404 || status === 410) return { gone: status };
-      throw error;
+/**
+ * Content straight from the data API with fetch, so the plugin gets the untouched body stream (the
+ * SDK's client wraps it in a Node stream) and cancelling it cancels the download.
+ */
+async function fetchContent(
+  services: WorkerServices,
+  messageId: string,
+  path = "",
+): Promise<Response> {
+  const url = `${services.dataApiBaseUrl}/v2/bot/message/${encodeURIComponent(messageId)}/content${path}`;
+  return services.line.call("content", async () => {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${services.channelAccessToken}` },
     });
-  if ("gone" in response) return { status: "gone", httpStatus: response.gone };
-  const http = response.httpResponse;
-  if (http.status === 202) return { status: "processing" };
-  const length = Number(http.headers.get("content-length"));
+    if (response.status === 429 || response.status >= 500) {
+      // Shaped like the SDK's own error so the shared retry policy (and Retry-After) applies.
+      throw new HTTPFetchError(`${response.status} - ${response.statusText}`, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+        body: await response.text(),
+      });
+    }
+    return response;
+  });
+}
+
+async function content(services: WorkerServices, messageId: string): Promise<ContentResult> {
+  const response = await fetchContent(services, messageId);
+  if (response.status === 404 || response.status === 410) {
+    await response.body?.cancel();
+    return { status: "gone", httpStatus: response.status };
+  }
+  if (response.status === 202) {
+    await response.body?.cancel();
+    return { status: "processing" };
+  }
+  if (!response.ok)
+    throw new Error(
+      `content of message ${messageId}: HTTP ${response.status}: ${await response.text()}`,
+    );
+  const length = Number(response.headers.get("content-length"));
   return {
     status: "ready",
-    body: http.body ?? new ReadableStream({ start: (c) => c.close() }),
-    contentType: http.headers.get("content-type") ?? "application/octet-stream",
+    body: response.body ?? new ReadableStream({ start: (c) => c.close() }),
+    contentType: response.headers.get("content-type") ?? "application/octet-stream",
     ...(Number.isFinite(length) && length > 0 ? { size: length } : {}),
   };
+}
+
+async function transcoding(
+  services: WorkerServices,
+  messageId: string,
+): Promise<TranscodingStatus | "gone"> {
+  const response = await fetchContent(services, messageId, "/transcoding");
+  if (response.status === 404 || response.status === 410) return "gone";
+  if (!response.ok)
+    throw new Error(
+      `transcoding of message ${messageId}: HTTP ${response.status}: ${await response.text()}`,
+    );
+  const { status } = (await response.json()) as { status: TranscodingStatus };
+  return status;
 }
 
 function readUser(db: SqlDatabase, userId: string): SharedUser | undefined {
@@ -140,13 +187,8 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     now: services.now,
     push: (to: string, messages: MessageInput | MessageInput[]) =>
       rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
-    content: (messageId: string) => fetchContent(line, messageId),
-    transcoding: async (messageId: string): Promise<TranscodingStatus> => {
-      const { status } = await line.call("transcoding", () =>
-        line.blob.getMessageContentTranscodingByMessageId(messageId),
-      );
-      return status;
-    },
+    content: (messageId: string) => content(services, messageId),
+    transcoding: (messageId: string) => transcoding(services, messageId),
     user: async (userId: string) => readUser(db, userId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, userId, chat),
     publicUrl: services.publicUrl,

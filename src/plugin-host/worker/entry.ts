@@ -60,9 +60,22 @@ const syncClock = (now: number) => {
 const now = () => hostNow + Math.round(performance.now() - hostNowAt);
 
 function describe(error: unknown): string {
+  // Bun reports a module that does not parse as "N errors building <file>"; the parse errors
+  // inside it (what is wrong, and where) are what the plugin author needs to see.
+  if (error instanceof AggregateError && error.errors.length > 0)
+    return error.errors.map(describeBuildError).join("; ");
   if (error instanceof Error)
     return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
   return String(error);
+}
+
+function describeBuildError(error: unknown): string {
+  const position = (error as { position?: { file?: string; line?: number; column?: number } })
+    .position;
+  const message = error instanceof Error ? error.message : String(error);
+  return position?.file
+    ? `${message} (${position.file}:${position.line}:${position.column})`
+    : message;
 }
 
 async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<WorkerToHost> {
@@ -132,6 +145,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     lifetime: new AbortController(),
     now,
     publicUrl: message.env.publicUrl,
+    dataApiBaseUrl: message.env.dataApiBaseUrl,
+    channelAccessToken: message.env.channelAccessToken,
     registrations,
   };
   const context = createPluginContext(services);

@@ -1,13 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { FileStore, StoredFile } from "../../sdk/context.ts";
@@ -38,7 +31,7 @@ export function createFileStore(dataDir: string, plugin: string): FileStore {
       mkdirSync(tmpDir, { recursive: true });
       const tmp = join(tmpDir, randomUUID());
       const hash = createHash("sha256");
-      const out = createWriteStream(tmp, { flags: "wx" });
+      const file = await open(tmp, "wx");
       let size = 0;
       try {
         // One chunk at a time: a large video never sits in memory whole.
@@ -52,17 +45,16 @@ export function createFileStore(dataDir: string, plugin: string): FileStore {
             throw new FileTooLargeError(`file exceeds ${options.maxBytes} bytes`);
           }
           hash.update(value);
-          if (!out.write(value))
-            await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+          await file.write(value);
         }
-        await new Promise<void>((resolve, reject) =>
-          out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-        );
+        // On disk before it gets its name: a stored file survives power loss like the database.
+        await file.sync();
       } catch (error) {
-        out.destroy();
+        await file.close();
         rmSync(tmp, { force: true });
         throw error;
       }
+      await file.close();
       const sha256 = hash.digest("hex");
       const target = pathOf(sha256);
       mkdirSync(join(root, sha256.slice(0, 2)), { recursive: true });

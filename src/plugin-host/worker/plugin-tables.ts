@@ -105,54 +105,57 @@ export function ensurePluginTables(
     ids.add(migration.id);
   }
 
-  db.transaction((tx) => {
-    const fresh = tables.every(
-      (table) =>
-        existingColumns(tx as unknown as SqlDatabase, getTableConfig(table).name).size === 0,
-    );
-    const applied = new Set(
-      tx
-        .select({ id: pluginMigrations.id })
-        .from(pluginMigrations)
-        .where(eq(pluginMigrations.plugin, plugin))
-        .all()
-        .map((row) => row.id),
-    );
-    for (const migration of migrations) {
-      if (applied.has(migration.id)) continue;
-      if (!fresh) {
-        for (const statement of migration.sql.split(/;\s*(?:\n|$)/).filter((s) => s.trim())) {
-          tx.run(sql.raw(statement));
+  db.transaction(
+    (tx) => {
+      const fresh = tables.every(
+        (table) =>
+          existingColumns(tx as unknown as SqlDatabase, getTableConfig(table).name).size === 0,
+      );
+      const applied = new Set(
+        tx
+          .select({ id: pluginMigrations.id })
+          .from(pluginMigrations)
+          .where(eq(pluginMigrations.plugin, plugin))
+          .all()
+          .map((row) => row.id),
+      );
+      for (const migration of migrations) {
+        if (applied.has(migration.id)) continue;
+        if (!fresh) {
+          for (const statement of migration.sql.split(/;\s*(?:\n|$)/).filter((s) => s.trim())) {
+            tx.run(sql.raw(statement));
+          }
         }
+        tx.insert(pluginMigrations)
+          .values({ plugin, id: migration.id, appliedAt: now })
+          .onConflictDoNothing()
+          .run();
       }
-      tx.insert(pluginMigrations)
-        .values({ plugin, id: migration.id, appliedAt: now })
-        .onConflictDoNothing()
-        .run();
-    }
-    for (const table of tables) {
-      const config = getTableConfig(table);
-      const columns = existingColumns(tx as unknown as SqlDatabase, config.name);
-      if (columns.size === 0) {
-        for (const statement of createTableSql(table)) tx.run(sql.raw(statement));
-        continue;
-      }
-      for (const column of config.columns) {
-        if (columns.has(column.name)) continue;
-        if (column.primary || column.isUnique || (column.notNull && !column.hasDefault)) {
-          throw new Error(
-            `cannot add column "${column.name}" to "${config.name}": a new column must be nullable or have a default (or write a migration)`,
+      for (const table of tables) {
+        const config = getTableConfig(table);
+        const columns = existingColumns(tx as unknown as SqlDatabase, config.name);
+        if (columns.size === 0) {
+          for (const statement of createTableSql(table)) tx.run(sql.raw(statement));
+          continue;
+        }
+        for (const column of config.columns) {
+          if (columns.has(column.name)) continue;
+          if (column.primary || column.isUnique || (column.notNull && !column.hasDefault)) {
+            throw new Error(
+              `cannot add column "${column.name}" to "${config.name}": a new column must be nullable or have a default (or write a migration)`,
+            );
+          }
+          tx.run(
+            sql.raw(
+              `ALTER TABLE ${quote(config.name)} ADD COLUMN ${columnSql(column, { primary: false })}`,
+            ),
           );
         }
-        tx.run(
-          sql.raw(
-            `ALTER TABLE ${quote(config.name)} ADD COLUMN ${columnSql(column, { primary: false })}`,
-          ),
-        );
+        for (const statement of indexSql(table)) tx.run(sql.raw(statement));
       }
-      for (const statement of indexSql(table)) tx.run(sql.raw(statement));
-    }
-  });
+    },
+    { behavior: "immediate" },
+  );
 }
 
 export function isTable(value: unknown): value is SQLiteTable {

@@ -1,0 +1,134 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseEnv } from "../../src/config/env.ts";
+
+function failure(source: Record<string, string | undefined>): ConfigError {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`parseEnv accepted ${JSON.stringify(source)}`);
+}
+
+describe("parseEnv", () => {
+  test("defaults: nothing set means local mode on port 3000", () => {
+    expect(parseEnv({})).toEqual({
+      PORT: 3000,
+      HOST: "0.0.0.0",
+      LINE_CHANNEL_SECRET: undefined,
+      LINE_CHANNEL_ACCESS_TOKEN: undefined,
+      LINE_API_BASE_URL: "https://api.line.me",
+      LINE_DATA_API_BASE_URL: "https://api-data.line.me",
+      DATA_DIR: "./data",
+      PLUGINS_DIR: "./plugins",
+      CONFIG_FILE: "./hotline.config.json",
+      WEBHOOK_PATH: "/webhook",
+      WEBHOOK_MAX_BODY_BYTES: 1024 * 1024,
+      ADMIN_TOKEN: undefined,
+      LOG_LEVEL: "info",
+      DISPATCH_CONCURRENCY: 32,
+      REPLY_DEADLINE_MS: 1500,
+      HANDLER_TIMEOUT_MS: 30_000,
+      MAX_ATTEMPTS: 5,
+      INBOX_RETENTION_HOURS: 72,
+    });
+  });
+
+  test("values are coerced and normalised", () => {
+    const env = parseEnv({
+      PORT: "8080",
+      LINE_CHANNEL_SECRET: "secret",
+      LINE_CHANNEL_ACCESS_TOKEN: "token",
+      LINE_API_BASE_URL: "http://127.0.0.1:9000/",
+      WEBHOOK_PATH: "/line/webhook/",
+      WEBHOOK_MAX_BODY_BYTES: "2048",
+      LOG_LEVEL: "debug",
+    });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      LINE_CHANNEL_SECRET: "secret",
+      LINE_CHANNEL_ACCESS_TOKEN: "token",
+      LINE_API_BASE_URL: "http://127.0.0.1:9000",
+      WEBHOOK_PATH: "/line/webhook",
+      WEBHOOK_MAX_BODY_BYTES: 2048,
+      LOG_LEVEL: "debug",
+    });
+    expect(parseEnv({ WEBHOOK_PATH: "/" }).WEBHOOK_PATH).toBe("/");
+  });
+
+  test("variables that are not ours are ignored", () => {
+    expect(parseEnv({ PATH: "/usr/bin", HOME: "/root" }).PORT).toBe(3000);
+  });
+
+  test("an empty value counts as unset (`PORT= bun run start`), not as zero or an error", () => {
+    const env = parseEnv({
+      PORT: "",
+      LINE_CHANNEL_SECRET: "",
+      LINE_CHANNEL_ACCESS_TOKEN: "  ",
+      ADMIN_TOKEN: "",
+      WEBHOOK_MAX_BODY_BYTES: "",
+      LOG_LEVEL: "",
+    });
+    expect(env).toEqual(parseEnv({}));
+    expect(env.PORT).toBe(3000);
+    expect(env.LINE_CHANNEL_SECRET).toBeUndefined();
+  });
+
+  const bad: Array<[string, string]> = [
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "-1"],
+    ["PORT", "80.5"],
+    ["LINE_API_BASE_URL", "ftp://api.line.me"],
+    ["LINE_DATA_API_BASE_URL", "not a url"],
+    ["WEBHOOK_PATH", "webhook"],
+    ["WEBHOOK_PATH", "/web hook"],
+    ["WEBHOOK_MAX_BODY_BYTES", "0"],
+    ["WEBHOOK_MAX_BODY_BYTES", "1mb"],
+    ["LOG_LEVEL", "verbose"],
+    ["LOG_LEVEL", "info\nfatal"],
+    ["DISPATCH_CONCURRENCY", "-4"],
+    ["REPLY_DEADLINE_MS", "1.5"],
+    ["HANDLER_TIMEOUT_MS", "soon"],
+    ["MAX_ATTEMPTS", "0"],
+    ["INBOX_RETENTION_HOURS", "forever"],
+  ];
+
+  test.each(bad)("%s=%p fails with one line naming the variable", (name, value) => {
+    const { message } = failure({ [name]: value });
+    expect(message).toStartWith(`invalid environment variable ${name}`);
+    expect(message).not.toContain("\n");
+    expect(message).not.toContain("\r");
+    expect(message.length).toBeLessThan(300);
+  });
+
+  test("the offending value is shown for ordinary variables, escaped", () => {
+    expect(failure({ PORT: "abc" }).message).toContain('"abc"');
+    expect(failure({ LOG_LEVEL: "info\nfatal" }).message).toContain('"info\\nfatal"');
+  });
+
+  test("a very long value is cut short in the message", () => {
+    const { message } = failure({ LOG_LEVEL: "x".repeat(5000) });
+    expect(message.length).toBeLessThan(300);
+    expect(message).toContain("LOG_LEVEL");
+  });
+
+  test("secrets are never echoed, whichever variable fails", () => {
+    const secrets = {
+      LINE_CHANNEL_SECRET: "s3cr3t-channel-secret-value",
+      LINE_CHANNEL_ACCESS_TOKEN: "t0k3n-access-token-value",
+      ADMIN_TOKEN: "adm1n-token-value",
+    };
+    for (const [name, value] of bad) {
+      const { message } = failure({ ...secrets, [name]: value });
+      for (const secret of Object.values(secrets)) expect(message).not.toContain(secret);
+    }
+  });
+
+  test("only the first bad variable is reported, by name", () => {
+    const { message } = failure({ PORT: "abc", LOG_LEVEL: "verbose" });
+    expect(message).toContain("PORT");
+    expect(message).not.toContain("LOG_LEVEL");
+  });
+});
