@@ -1,0 +1,280 @@
+/**
+ * media-archiver: keeps a copy of the images, videos, audio and files users send to the bot.
+ *
+ * LINE deletes message content after an unspecified time, so anything worth keeping must be
+ * downloaded while it is still there. Content is streamed to the plugin's file store, named by
+ * its SHA-256 (identical bytes are stored once), and described by one row per message in
+ * `archivedMedia`, which other plugins may import and read.
+ */
+import type { EventContext, EventFor, PluginContext } from "hotline";
+import { count, definePlugin, eq, index, integer, lt, sqliteTable, text, z } from "hotline";
+
+const MEDIA_TYPES = ["image", "video", "audio", "file"] as const;
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const CLEANUP_EVERY_MS = 60 * 60 * 1000;
+
+// Strict: a misspelt key (say "retentionDay") must fail the load, not silently keep the default.
+const settings = z.strictObject({
+  /** Which message types to archive. */
+  types: z.array(z.enum(MEDIA_TYPES)).default([...MEDIA_TYPES]),
+  /** Content larger than this is recorded as `too_large` and not kept. */
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(50 * MiB),
+  /** Days to keep content and its metadata; 0 keeps them forever. */
+  retentionDays: z.number().nonnegative().default(30),
+});
+type Settings = z.output<typeof settings>;
+
+/**
+ * What became of a message:
+ * - `archived`: the bytes are in the file store under `sha256`;
+ * - `external`: the content lives on the sender's server; only its URLs are recorded;
+ * - `too_large`: over `maxBytes`, nothing kept;
+ * - `gone`: LINE no longer has it (expired, or unsent before we fetched it);
+ * - `failed`: LINE could not prepare the video or audio.
+ */
+export const ARCHIVE_STATUSES = ["archived", "external", "too_large", "gone", "failed"] as const;
+
+/** One row per media message. Other plugins may read it; only this plugin writes it. */
+export const archivedMedia = sqliteTable(
+  "media_archiver_media",
+  {
+    messageId: text("message_id").primaryKey(),
+    type: text("type", { enum: MEDIA_TYPES }).notNull(),
+    status: text("status", { enum: ARCHIVE_STATUSES }).notNull(),
+    chatType: text("chat_type"),
+    chatId: text("chat_id"),
+    /** The sender; absent in groups and rooms for users who have not consented to share it. */
+    userId: text("user_id"),
+    /** Lower-case hex; the file's name in the store. Only for `archived`. */
+    sha256: text("sha256"),
+    /** Bytes stored; for `too_large`, the size LINE announced, when it did. */
+    size: integer("size"),
+    /** The MIME type LINE served the content with. */
+    contentType: text("content_type"),
+    /** As the sender named it (files only): metadata, never used as a path. */
+    fileName: text("file_name"),
+    durationMs: integer("duration_ms"),
+    /** Images sent together share an `imageSetId`; index is 1-based. */
+    imageSetId: text("image_set_id"),
+    imageSetIndex: integer("image_set_index"),
+    imageSetTotal: integer("image_set_total"),
+    /** Only for `external`: recorded, never fetched. */
+    originalContentUrl: text("original_content_url"),
+    previewImageUrl: text("preview_image_url"),
+    /** When the user sent it (the event's timestamp, LINE's clock). */
+    sentAt: integer("sent_at"),
+    /** When this row was written (the host's clock); retention counts from here. */
+    recordedAt: integer("recorded_at").notNull(),
+  },
+  (table) => [
+    index("media_archiver_media_sha256").on(table.sha256),
+    index("media_archiver_media_recorded_at").on(table.recordedAt),
+  ],
+);
+export type ArchivedMedia = typeof archivedMedia.$inferSelect;
+
+type MediaEvent =
+  | EventFor<"message:image">
+  | EventFor<"message:video">
+  | EventFor<"message:audio">
+  | EventFor<"message:file">;
+type Ctx = EventContext<Settings>;
+type Row = typeof archivedMedia.$inferInsert;
+type Condition = ReturnType<typeof eq>;
+
+/** Thrown to have the host retry the delivery later, with exponential backoff. */
+class ContentNotReady extends Error {
+  override name = "ContentNotReady";
+  constructor(messageId: string) {
+    super(`LINE is still preparing the content of message ${messageId}; retrying later`);
+  }
+}
+
+/**
+ * Runs `work` alone. Deciding that no row references some bytes any more and deleting them must
+ * not interleave with another delivery adding a row for the same bytes (identical content sent
+ * in another chat), or that row would point at a deleted file.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+  const run = queue.then(work);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "status">): void {
+  const message = event.message;
+  const media = message.type === "video" || message.type === "audio" ? message : undefined;
+  const imageSet = message.type === "image" ? message.imageSet : undefined;
+  ctx.db
+    .insert(archivedMedia)
+    .values({
+      messageId: message.id,
+      type: message.type,
+      chatType: ctx.chat?.type ?? null,
+      chatId: ctx.chat?.id ?? null,
+      userId: event.source?.userId ?? null,
+      fileName: message.type === "file" ? message.fileName : null,
+      durationMs: media?.duration ?? null,
+      imageSetId: imageSet?.id ?? null,
+      imageSetIndex: imageSet?.index ?? null,
+      imageSetTotal: imageSet?.total ?? null,
+      sentAt: event.timestamp ?? null,
+      recordedAt: ctx.now(),
+      ...outcome,
+    })
+    .onConflictDoNothing()
+    .run();
+  ctx.log.info("media recorded", { messageId: message.id, type: message.type, ...outcome });
+}
+
+/**
+ * LINE's transcoding status, or "gone" when LINE answers 404/410 (expired or unsent): unlike
+ * `ctx.content`, `ctx.transcoding` reports those as the API client's error, which has `status`.
+ */
+async function transcodingOf(ctx: Ctx, messageId: string) {
+  try {
+    return await ctx.transcoding(messageId);
+  } catch (error) {
+    const status = (error as { status?: unknown }).status;
+    if (status === 404 || status === 410) return "gone" as const;
+    throw error;
+  }
+}
+
+async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
+  const message = event.message;
+  const { maxBytes } = ctx.settings;
+  if (!ctx.settings.types.includes(message.type)) return;
+  // Idempotent on the message id: a redelivery, or the same message in a retried batch, is a no-op.
+  if (ctx.db.select().from(archivedMedia).where(eq(archivedMedia.messageId, message.id)).get()) {
+    return;
+  }
+
+  // Files always live at LINE. Anything else not hosted by LINE is a URL the sender chose: fetching
+  // it would let any user make this server send requests (to internal hosts, too), so never do.
+  if (message.type !== "file" && message.contentProvider.type !== "line") {
+    return record(ctx, event, {
+      status: "external",
+      originalContentUrl: message.contentProvider.originalContentUrl ?? null,
+      previewImageUrl: message.contentProvider.previewImageUrl ?? null,
+    });
+  }
+  if (message.type === "file" && message.fileSize > maxBytes) {
+    return record(ctx, event, { status: "too_large", size: message.fileSize });
+  }
+
+  // Videos and audio are usable only once LINE has prepared them; ask before downloading.
+  // (LINE answers 400 for other types, so only these two are asked.)
+  if (message.type === "video" || message.type === "audio") {
+    const status = await transcodingOf(ctx, message.id);
+    if (status === "processing") throw new ContentNotReady(message.id);
+    if (status === "failed" || status === "gone") return record(ctx, event, { status });
+  }
+
+  const content = await ctx.content(message.id);
+  switch (content.status) {
+    case "processing":
+      throw new ContentNotReady(message.id);
+    case "failed":
+    case "gone":
+      return record(ctx, event, { status: content.status });
+  }
+  if (content.size !== undefined && content.size > maxBytes) {
+    await content.body.cancel();
+    return record(ctx, event, { status: "too_large", size: content.size });
+  }
+
+  // Count what passes, to tell "over the cap" from other failures of put(); the signal stops the
+  // download when the handler's deadline passes or the plugin unloads.
+  let received = 0;
+  const counted = content.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        received += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    }),
+    { signal: ctx.signal },
+  );
+  let stored: { sha256: string; size: number };
+  try {
+    stored = await ctx.files.put(counted, { maxBytes });
+  } catch (error) {
+    // Content sent without a length: put() stopped at the cap and kept nothing.
+    if (received > maxBytes) return record(ctx, event, { status: "too_large" });
+    throw error;
+  }
+  await exclusive(async () => {
+    // An unsend or cleanup may have released the last other copy of these bytes since put():
+    // retry, and the download stores them again.
+    if (!(await ctx.files.has(stored.sha256))) {
+      throw new Error(`stored content ${stored.sha256} was deleted concurrently; retrying`);
+    }
+    record(ctx, event, {
+      status: "archived",
+      sha256: stored.sha256,
+      size: stored.size,
+      contentType: content.contentType,
+    });
+  });
+}
+
+/** Deletes the matching rows, and the files no remaining row references. Returns rows deleted. */
+function forget(
+  ctx: Pick<PluginContext<Settings>, "db" | "files">,
+  where: Condition,
+): Promise<number> {
+  return exclusive(async () => {
+    const deleted = ctx.db
+      .delete(archivedMedia)
+      .where(where)
+      .returning({ sha256: archivedMedia.sha256 })
+      .all();
+    const hashes = new Set(deleted.flatMap((row) => (row.sha256 ? [row.sha256] : [])));
+    for (const sha256 of hashes) {
+      const stillUsed = ctx.db
+        .select({ n: count() })
+        .from(archivedMedia)
+        .where(eq(archivedMedia.sha256, sha256))
+        .get();
+      if (!stillUsed?.n) await ctx.files.delete(sha256);
+    }
+    return deleted.length;
+  });
+}
+
+export default definePlugin({
+  name: "media-archiver",
+  description: "Archives images, videos, audio and files users send, content-addressed on disk",
+  settings,
+  // A large video over a slow link takes longer than the default 30 s deadline.
+  timeoutMs: 5 * 60_000,
+  tables: { archivedMedia },
+  setup(ctx) {
+    ctx.every(CLEANUP_EVERY_MS, async () => {
+      const { retentionDays } = ctx.settings;
+      if (retentionDays === 0) return;
+      const cutoff = ctx.now() - retentionDays * DAY_MS;
+      const removed = await forget(ctx, lt(archivedMedia.recordedAt, cutoff));
+      if (removed > 0) ctx.log.info("retention cleanup", { removed, retentionDays });
+    });
+  },
+  on: {
+    "message:image": archive,
+    "message:video": archive,
+    "message:audio": archive,
+    "message:file": archive,
+    // LINE asks that an unsent message can no longer be seen or used: delete its copy.
+    unsend: async (event, ctx) => {
+      const removed = await forget(ctx, eq(archivedMedia.messageId, event.unsend.messageId));
+      if (removed > 0) ctx.log.info("unsent media deleted", { messageId: event.unsend.messageId });
+    },
+  },
+});
