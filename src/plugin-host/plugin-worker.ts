@@ -43,7 +43,9 @@ export class PluginWorker {
   readonly #o: PluginWorkerOptions;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
-  readonly #pongs = new Map<number, () => void>();
+  /** Hang checks awaiting their pong, each with its grace timer. */
+  readonly #pongs = new Map<number, ReturnType<typeof setTimeout>>();
+  #verdictWaiters: Array<(alive: boolean) => void> = [];
   readonly #tasks = new Map<number, (count: number) => void>();
   #nextId = 1;
   #dead = false;
@@ -55,7 +57,7 @@ export class PluginWorker {
     this.manifest = manifest;
     this.#o = options;
     worker.onmessage = (event: MessageEvent<WorkerToHost>) => this.#receive(event.data);
-    worker.onerror = (event) => this.#die(`worker crashed: ${event.message}`);
+    worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
 
   /** Starts a worker and loads the plugin in it; rejects with a LoadError that says why not. */
@@ -74,7 +76,7 @@ export class PluginWorker {
           ),
         options.loadTimeoutMs,
       );
-      worker.onerror = (event) => fail(`worker error while loading: ${event.message}`);
+      worker.onerror = (event) => fail(`worker error while loading: ${errorText(event)}`);
       worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
         const message = event.data;
         if (message.type === "log") return forwardLog(options.log, message);
@@ -85,6 +87,7 @@ export class PluginWorker {
             settings: options.settings,
             env: options.env,
             now: options.clock.now(),
+            clockFrozen: options.clock.frozen === true,
           } satisfies HostToWorker);
           return;
         }
@@ -103,6 +106,17 @@ export class PluginWorker {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /**
+   * Resolves true at once, unless a hang check is open (a deadline passed and the thread has not
+   * answered yet): then it resolves with the verdict, false when the worker turned out blocked and
+   * was terminated. Work sent into a blocked thread would only fail with it.
+   */
+  responsive(): Promise<boolean> {
+    if (this.#dead) return Promise.resolve(false);
+    if (this.#pongs.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => this.#verdictWaiters.push(resolve));
   }
 
   deliver(job: DeliveryJob, timeoutMs: number): Promise<DeliveryOutcome> {
@@ -184,6 +198,9 @@ export class PluginWorker {
     if (this.#dead) return;
     this.#dead = true;
     this.#worker.terminate();
+    for (const grace of this.#pongs.values()) clearTimeout(grace);
+    this.#pongs.clear();
+    for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);
     for (const id of [...this.#inFlight.keys()])
       this.#finish(id, { status: "failed", error: reason });
     for (const [id, resolve] of this.#http) {
@@ -228,7 +245,7 @@ export class PluginWorker {
       this.#pongs.delete(ping);
       this.#die(`handler blocked the plugin's thread past its ${timeoutMs} ms deadline`);
     }, this.#o.hangGraceMs);
-    this.#pongs.set(ping, () => clearTimeout(grace));
+    this.#pongs.set(ping, grace);
     this.#post({ type: "ping", id: ping });
   }
 
@@ -264,8 +281,11 @@ export class PluginWorker {
         this.#tasks.delete(message.id);
         return;
       case "pong":
-        this.#pongs.get(message.id)?.();
+        clearTimeout(this.#pongs.get(message.id));
         this.#pongs.delete(message.id);
+        if (this.#pongs.size === 0) {
+          for (const resolve of this.#verdictWaiters.splice(0)) resolve(true);
+        }
         return;
       case "torn-down":
         if (message.error)
@@ -297,6 +317,17 @@ export class PluginWorker {
     if (!this.#dead)
       this.#post({ type: "rpc-result", id: message.id, ...(error === undefined ? {} : { error }) });
   }
+}
+
+/**
+ * The error's own message. Bun's ErrorEvent message is a code frame followed by
+ * "error: <message>" and the stack: fine in a terminal, unreadable in a status or a delivery record.
+ */
+function errorText(event: ErrorEvent): string {
+  if (event.error instanceof Error) return event.error.message;
+  const lines = event.message.split("\n");
+  const line = lines.find((l) => l.startsWith("error: "));
+  return line ? line.slice("error: ".length) : event.message.trim();
 }
 
 function forwardLog(log: Logger, message: Extract<WorkerToHost, { type: "log" }>): void {

@@ -32,6 +32,8 @@ export type HostToWorker =
       settings: Record<string, unknown>;
       env: WorkerEnv;
       now: number;
+      /** The host's clock only moves when told (tests): use its readings exactly. */
+      clockFrozen: boolean;
     }
   | {
       type: "deliver";

@@ -112,6 +112,9 @@ export interface PluginContext<Settings> {
   every(intervalMs: number, task: () => unknown): void;
 }
 
+/** What setup, routes, tasks and event handlers all have. */
+export type BaseContext<Settings> = Omit<PluginContext<Settings>, "push" | "signal">;
+
 /** Per event: everything of PluginContext, plus the event's chat, reply and deadline. */
 export interface EventContext<Settings> extends Omit<PluginContext<Settings>, "push" | "signal"> {
   readonly eventId: string;

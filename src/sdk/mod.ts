@@ -35,6 +35,7 @@ export { z } from "zod";
 export { chats, users } from "../storage/schema.ts";
 export type * from "../webhook/events.ts";
 export type {
+  BaseContext,
   ChatRef,
   ContentResult,
   EventContext,

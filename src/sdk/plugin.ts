@@ -23,7 +23,10 @@ export interface PluginDefinition<
   /** Unique, kebab-case; also the namespace of the plugin's state, routes and logs. */
   name: string;
   description?: string;
-  /** Only events from these chat types are delivered (default: all). */
+  /**
+   * Only events from these chat types are delivered (default: all). Events without a chat (a
+   * failed accountLink, botSuspended…) are then not delivered either.
+   */
   chats?: readonly C[];
   /** Also deliver `mode: "standby"` events (they can never be replied to). Default false. */
   standby?: boolean;

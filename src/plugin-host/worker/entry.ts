@@ -40,6 +40,37 @@ const post = (message: WorkerToHost) => scope.postMessage(message);
 
 const log = createWorkerLogger(post);
 const rpc = new HostRpc(post);
+
+const strayError = (error: unknown) =>
+  log.error("uncaught error in plugin", { error: describe(error) });
+
+/**
+ * Bun (1.4) terminates a worker on any uncaught error, even when the error event is cancelled
+ * (oven-sh/bun#29043), so one throwing timer would take the whole plugin version down with its
+ * in-flight deliveries. Timer and microtask callbacks therefore run behind a catch that logs, and
+ * a promise they return is watched too (`setInterval(async () => …)` is the common case).
+ */
+function guarded(callback: unknown): unknown {
+  if (typeof callback !== "function") return callback;
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      const result: unknown = callback.apply(this, args);
+      if (typeof (result as PromiseLike<unknown> | null)?.then === "function")
+        (result as PromiseLike<unknown>).then(undefined, strayError);
+      return result;
+    } catch (error) {
+      strayError(error);
+    }
+  };
+}
+for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"] as const) {
+  const original = globalThis[name] as ((...args: unknown[]) => unknown) | undefined;
+  if (!original) continue;
+  Object.assign(globalThis, {
+    [name]: (callback: unknown, ...rest: unknown[]) =>
+      original.call(globalThis, guarded(callback), ...rest),
+  });
+}
 const inFlight = new Map<number, AbortController>();
 let loaded:
   | {
@@ -50,14 +81,16 @@ let loaded:
     }
   | undefined;
 
-// A clock that follows the host's (which tests may control): the last host time plus real time since.
+// The host's clock, as of the last message, plus the real time since; exactly the host's reading
+// when the host's clock is frozen (tests), so plugins see the same time as the test.
 let hostNow = Date.now();
 let hostNowAt = performance.now();
+let clockFrozen = false;
 const syncClock = (now: number) => {
   hostNow = now;
   hostNowAt = performance.now();
 };
-const now = () => hostNow + Math.round(performance.now() - hostNowAt);
+const now = () => (clockFrozen ? hostNow : hostNow + Math.round(performance.now() - hostNowAt));
 
 function describe(error: unknown): string {
   // Bun reports a module that does not parse as "N errors building <file>"; the parse errors
@@ -79,6 +112,7 @@ function describeBuildError(error: unknown): string {
 }
 
 async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<WorkerToHost> {
+  clockFrozen = message.clockFrozen;
   syncClock(message.now);
   let module: { default?: unknown };
   try {
@@ -284,7 +318,9 @@ scope.addEventListener("message", (event) => {
   }
 });
 
-// A stray error in plugin code (a timer, a forgotten promise) is logged, not fatal to the version.
+// A stray error in plugin code is logged, and cancelled so that it is not fatal to the version
+// where the runtime honours that (Deno). Bun 1.4 ends the worker anyway (see `guarded` above for
+// the timers); the host then starts the version afresh.
 scope.addEventListener("error", (event) => {
   event.preventDefault();
   log.error("uncaught error in plugin", {
