@@ -1,0 +1,400 @@
+/**
+ * account-link: links a user's LINE account to their account at your service (the "provider"),
+ * with LINE's account-link flow (docs: messaging-api/linking-accounts):
+ *
+ *   1. the user sends "link" in a 1:1 chat → the plugin gets a link token from LINE and replies
+ *      with a sign-in button (the provider's login page, or the demo page served here);
+ *   2. the user signs in → the plugin trades the link token for a nonce tied to the provider's
+ *      user id, and the browser goes on to LINE with both;
+ *   3. LINE checks that the person signing in is the LINE user the token was issued for and sends
+ *      an accountLink event with the nonce → the plugin stores the link and confirms.
+ *
+ * "unlink" removes the link. Blocking the bot does not: LINE user ids survive a block, and the
+ * user can still unlink later (or the provider can, through /provider/unlink).
+ */
+import type { AccountLinkEvent, EventContext, PluginContext } from "hotline";
+import { and, definePlugin, eq, gt, isNull, lt, lte, message, or, z } from "hotline";
+import { demoSignInPage, problemPage } from "./pages.ts";
+import { constantTimeEqual, newNonce } from "./security.ts";
+import { accountLinks, linkAttempts, linkTokens } from "./tables.ts";
+
+/** LINE's link tokens live 10 minutes; the nonce made from one expires with it. */
+const LINK_TOKEN_TTL_MS = 10 * 60_000;
+const LINE_ACCOUNT_LINK_URL = "https://access.line.me/dialog/bot/accountLink";
+const PRUNE_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+/** What a provider user id may be: anything printable that fits a message comfortably. */
+const providerUserId = z.string().trim().min(1).max(255);
+
+// Strict: a misspelt `loginURL` must stop the load, not quietly leave the demo page running.
+const settings = z
+  .strictObject({
+    /** Sent alone in a 1:1 chat (any case) to start linking. */
+    linkCommand: z.string().trim().toLowerCase().min(1).default("link"),
+    /** Sent alone in a 1:1 chat (any case) to remove the link. */
+    unlinkCommand: z.string().trim().toLowerCase().min(1).default("unlink"),
+    /**
+     * Your service's sign-in page; the plugin adds `linkToken` to its query. Unset: the plugin
+     * serves a demo page where anyone can claim any user id. Never run without it in production.
+     */
+    loginUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Shared with your service: authenticates its calls to /provider/link and /provider/unlink. */
+    providerSecret: z.string().min(32).optional(),
+    /** How long sign-in attempts (and their outcome) are kept, for support and audits. */
+    keepAttemptsDays: z.number().int().positive().default(30),
+  })
+  .refine((s) => s.loginUrl === undefined || s.providerSecret !== undefined, {
+    message: "loginUrl needs providerSecret: your service must authenticate to get nonces",
+    path: ["providerSecret"],
+  })
+  .refine((s) => s.linkCommand !== s.unlinkCommand, {
+    message: "linkCommand and unlinkCommand must differ",
+    path: ["unlinkCommand"],
+  });
+
+type Settings = z.output<typeof settings>;
+/** What the routes (given the setup context) and the event handlers both have. */
+type Ctx = Omit<PluginContext<Settings>, "push" | "signal">;
+
+export default definePlugin({
+  name: "account-link",
+  description: "Links LINE accounts to accounts of your service (LINE's account-link flow)",
+  settings,
+  tables: { accountLinks, linkTokens, linkAttempts },
+  setup(ctx) {
+    if (ctx.settings.loginUrl === undefined) {
+      ctx.log.warn("no loginUrl set: serving the DEMO sign-in page, where anyone can claim any id");
+      ctx.route("GET", "/login", (request) => showDemoSignIn(ctx, request));
+      ctx.route("POST", "/login", (request) => submitDemoSignIn(ctx, request));
+    }
+    const secret = ctx.settings.providerSecret;
+    if (secret !== undefined) {
+      ctx.route("POST", "/provider/link", (request) => providerLink(ctx, request, secret));
+      ctx.route("POST", "/provider/unlink", (request) => providerUnlink(ctx, request, secret));
+    }
+    ctx.every(PRUNE_INTERVAL_MS, () => prune(ctx));
+  },
+  on: {
+    "message:text": async (event, ctx) => {
+      // A sign-in link is for one person: in a group anyone could tap it, so commands are 1:1 only.
+      if (event.source?.type !== "user") return;
+      const command = event.message.text.trim().toLowerCase();
+      if (command === ctx.settings.linkCommand) await offerLink(ctx, event.source.userId);
+      else if (command === ctx.settings.unlinkCommand) await unlink(ctx, event.source.userId);
+    },
+    // Not restricted with `chats: ["user"]`: a failed link comes without a source at all.
+    accountLink: async (event, ctx) => {
+      const { result, nonce } = event.link;
+      if (result === "ok") return completeLink(ctx, event);
+      if (result === "failed") return recordFailure(ctx, nonce);
+      ctx.log.warn("accountLink event with an unknown result; ignored", { result });
+    },
+  },
+});
+
+// ---------------------------------------------------------------- chat commands
+
+async function offerLink(ctx: EventContext<Settings>, lineUserId: string): Promise<void> {
+  const current = findLink(ctx, lineUserId);
+  if (current) {
+    await ctx.reply(
+      `Your LINE account is already linked to ${current.providerUserId}. Send "${ctx.settings.unlinkCommand}" first to link another account.`,
+    );
+    return;
+  }
+  // Read before asking LINE, so our 10 minutes never outlast LINE's: no nonce for a dead token.
+  const issuedAt = ctx.now();
+  const { linkToken } = await ctx.api.issueLinkToken(lineUserId);
+  ctx.db
+    .insert(linkTokens)
+    .values({ linkToken, lineUserId, issuedAt, expiresAt: issuedAt + LINK_TOKEN_TTL_MS })
+    .run();
+  await ctx.reply(
+    message.template("Sign in to link your account", {
+      type: "buttons",
+      text: "Sign in to link your LINE account. The button works once, within 10 minutes.",
+      actions: [{ type: "uri", label: "Sign in", uri: signInUrl(ctx, linkToken) }],
+    }),
+  );
+}
+
+async function unlink(ctx: EventContext<Settings>, lineUserId: string): Promise<void> {
+  const removed = ctx.db
+    .delete(accountLinks)
+    .where(eq(accountLinks.lineUserId, lineUserId))
+    .returning()
+    .get();
+  await ctx.reply(
+    removed
+      ? `Your LINE account is no longer linked to ${removed.providerUserId}.`
+      : `Your LINE account is not linked. Send "${ctx.settings.linkCommand}" to link it.`,
+  );
+}
+
+function findLink(ctx: Ctx, lineUserId: string) {
+  return ctx.db.select().from(accountLinks).where(eq(accountLinks.lineUserId, lineUserId)).get();
+}
+
+/** The provider's login page, or the demo page, with the link token in the query. */
+function signInUrl(ctx: Ctx, linkToken: string): string {
+  const base = ctx.publicUrl.replace(/\/+$/, "");
+  const url = new URL(ctx.settings.loginUrl ?? `${base}/plugins/${ctx.name}/login`);
+  url.searchParams.set("linkToken", linkToken);
+  return url.href;
+}
+
+// ---------------------------------------------------------------- sign-in: link token → nonce
+
+type TokenProblem = "unknown" | "used" | "expired";
+
+const TOKEN_PROBLEMS: Record<TokenProblem, { status: number; error: string; title: string }> = {
+  unknown: { status: 404, error: "unknown link token", title: "This link is not valid" },
+  used: { status: 409, error: "link token already used", title: "This link was already used" },
+  expired: { status: 410, error: "link token expired", title: "This link has expired" },
+};
+
+/** Why a link token cannot be used now, or undefined when it can. */
+function tokenProblem(ctx: Ctx, linkToken: string): TokenProblem | undefined {
+  const token = ctx.db.select().from(linkTokens).where(eq(linkTokens.linkToken, linkToken)).get();
+  if (!token) return "unknown";
+  if (token.usedAt !== null) return "used";
+  if (token.expiresAt <= ctx.now()) return "expired";
+  return undefined;
+}
+
+/**
+ * Trades a link token this plugin issued for a nonce that remembers who signed in. The token is
+ * claimed by the same statement that checks it, so two sign-ins racing on one token get one nonce.
+ */
+function startLink(
+  ctx: Ctx,
+  linkToken: string,
+  providerUserId: string,
+): { redirectUrl: string; expiresAt: number } | { problem: TokenProblem } {
+  const now = ctx.now();
+  const started = ctx.db.transaction((tx) => {
+    const token = tx
+      .update(linkTokens)
+      .set({ usedAt: now })
+      .where(
+        and(
+          eq(linkTokens.linkToken, linkToken),
+          isNull(linkTokens.usedAt),
+          gt(linkTokens.expiresAt, now),
+        ),
+      )
+      .returning()
+      .get();
+    if (!token) return undefined;
+    const nonce = newNonce();
+    tx.insert(linkAttempts)
+      .values({
+        nonce,
+        lineUserId: token.lineUserId,
+        providerUserId,
+        createdAt: now,
+        expiresAt: token.expiresAt,
+      })
+      .run();
+    return { nonce, expiresAt: token.expiresAt };
+  });
+  if (!started) return { problem: tokenProblem(ctx, linkToken) ?? "used" };
+  const redirect = new URL(LINE_ACCOUNT_LINK_URL);
+  redirect.searchParams.set("linkToken", linkToken);
+  redirect.searchParams.set("nonce", started.nonce);
+  return { redirectUrl: redirect.href, expiresAt: started.expiresAt };
+}
+
+function problemResponse(ctx: Ctx, problem: TokenProblem): Response {
+  const { status, title } = TOKEN_PROBLEMS[problem];
+  return problemPage(
+    status,
+    title,
+    `Send "${ctx.settings.linkCommand}" to the bot in LINE to get a new sign-in link.`,
+  );
+}
+
+function showDemoSignIn(ctx: Ctx, request: Request): Response {
+  const linkToken = new URL(request.url).searchParams.get("linkToken");
+  if (!linkToken) return problemResponse(ctx, "unknown");
+  const problem = tokenProblem(ctx, linkToken);
+  return problem ? problemResponse(ctx, problem) : demoSignInPage(linkToken);
+}
+
+async function submitDemoSignIn(ctx: Ctx, request: Request): Promise<Response> {
+  const form = new URLSearchParams(await request.text());
+  const linkToken = form.get("linkToken") ?? "";
+  const userId = providerUserId.safeParse(form.get("userId") ?? "");
+  if (!userId.success) {
+    return problemPage(400, "A user id is needed", "Go back and enter a user id to sign in.");
+  }
+  const started = startLink(ctx, linkToken, userId.data);
+  if ("problem" in started) return problemResponse(ctx, started.problem);
+  // 303: the browser follows a POST's redirect with a GET, which is what LINE's endpoint takes.
+  return new Response(null, {
+    status: 303,
+    headers: { location: started.redirectUrl, "cache-control": "no-store" },
+  });
+}
+
+// ---------------------------------------------------------------- the provider's endpoints
+
+const linkRequest = z.object({ linkToken: z.string().min(1), providerUserId });
+const unlinkRequest = z.object({ providerUserId });
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+/** Checks `Authorization: Bearer <providerSecret>`; undefined when it is right. */
+function refuseUnauthenticated(request: Request, secret: string): Response | undefined {
+  const header = request.headers.get("authorization") ?? "";
+  const given = /^Bearer +(.+)$/i.exec(header)?.[1] ?? "";
+  if (constantTimeEqual(given, secret)) return undefined;
+  return json(
+    401,
+    { error: "unauthorized" },
+    { "www-authenticate": 'Bearer realm="account-link"' },
+  );
+}
+
+async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<T | undefined> {
+  const body: unknown = await request.json().catch(() => undefined);
+  const parsed = schema.safeParse(body);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Your service, once the user has signed in there, posts `{ linkToken, providerUserId }` and
+ * redirects the user's browser to the `redirectUrl` it gets back.
+ */
+async function providerLink(ctx: Ctx, request: Request, secret: string): Promise<Response> {
+  const refused = refuseUnauthenticated(request, secret);
+  if (refused) return refused;
+  const body = await readJson(request, linkRequest);
+  if (!body) return json(400, { error: "expected JSON { linkToken, providerUserId }" });
+  const started = startLink(ctx, body.linkToken, body.providerUserId);
+  if ("problem" in started) {
+    const { status, error } = TOKEN_PROBLEMS[started.problem];
+    return json(status, { error });
+  }
+  return json(200, started);
+}
+
+/** Your service posts `{ providerUserId }` when the user unlinks on its side. */
+async function providerUnlink(ctx: Ctx, request: Request, secret: string): Promise<Response> {
+  const refused = refuseUnauthenticated(request, secret);
+  if (refused) return refused;
+  const body = await readJson(request, unlinkRequest);
+  if (!body) return json(400, { error: "expected JSON { providerUserId }" });
+  const removed = ctx.db
+    .delete(accountLinks)
+    .where(eq(accountLinks.providerUserId, body.providerUserId))
+    .returning()
+    .get();
+  return json(200, { unlinked: removed !== undefined });
+}
+
+// ---------------------------------------------------------------- LINE's verdict: nonce → link
+
+/**
+ * Consumes the nonce and stores the link, in one transaction: a nonce links once, only the LINE
+ * user its link token was issued for, and only before it expires.
+ */
+async function completeLink(ctx: EventContext<Settings>, event: AccountLinkEvent): Promise<void> {
+  const { nonce } = event.link;
+  if (event.source?.type !== "user") {
+    ctx.log.warn("accountLink ok event without a user source; ignored");
+    return;
+  }
+  const lineUserId = event.source.userId;
+  const now = ctx.now();
+  const linked = ctx.db.transaction((tx) => {
+    const attempt = tx
+      .update(linkAttempts)
+      .set({ status: "linked", resolvedAt: now, eventId: ctx.eventId })
+      .where(
+        and(
+          eq(linkAttempts.nonce, nonce),
+          eq(linkAttempts.status, "pending"),
+          eq(linkAttempts.lineUserId, lineUserId),
+          gt(linkAttempts.expiresAt, now),
+        ),
+      )
+      .returning()
+      .get();
+    if (!attempt) return undefined;
+    // One to one: the new link replaces this LINE user's old one and the provider user's old one.
+    tx.delete(accountLinks)
+      .where(
+        or(
+          eq(accountLinks.lineUserId, lineUserId),
+          eq(accountLinks.providerUserId, attempt.providerUserId),
+        ),
+      )
+      .run();
+    tx.insert(accountLinks)
+      .values({ lineUserId, providerUserId: attempt.providerUserId, linkedAt: now })
+      .run();
+    return attempt.providerUserId;
+  });
+  const providerUserId = linked ?? linkedEarlierByThisEvent(ctx, nonce);
+  if (providerUserId === undefined) {
+    ctx.log.warn("account link refused", {
+      lineUserId,
+      reason: whyRefused(ctx, nonce, lineUserId),
+    });
+    await ctx.reply(
+      `Sorry, that sign-in could not be used: it expired or was already used. Send "${ctx.settings.linkCommand}" to try again.`,
+    );
+    return;
+  }
+  // LINE requires telling users, when they link, that they can unlink.
+  await ctx.reply(
+    `Your LINE account is now linked to ${providerUserId}. Send "${ctx.settings.unlinkCommand}" at any time to undo it.`,
+  );
+}
+
+/** A retried delivery of the event that made the link (say its reply failed) confirms again. */
+function linkedEarlierByThisEvent(ctx: EventContext<Settings>, nonce: string): string | undefined {
+  const attempt = ctx.db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
+  return attempt?.status === "linked" && attempt.eventId === ctx.eventId
+    ? attempt.providerUserId
+    : undefined;
+}
+
+function whyRefused(ctx: Ctx, nonce: string, lineUserId: string): string {
+  const attempt = ctx.db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
+  if (!attempt) return "unknown nonce";
+  if (attempt.status !== "pending") return `nonce already ${attempt.status}`;
+  if (attempt.lineUserId !== lineUserId) return "nonce belongs to another LINE user";
+  return "nonce expired";
+}
+
+/**
+ * LINE says the link failed, typically because whoever opened the link is not the LINE user it was
+ * issued for. The event has no source and no reply token: record it, and tell no one.
+ */
+function recordFailure(ctx: EventContext<Settings>, nonce: string): void {
+  const attempt = ctx.db
+    .update(linkAttempts)
+    .set({ status: "failed", resolvedAt: ctx.now(), eventId: ctx.eventId })
+    .where(and(eq(linkAttempts.nonce, nonce), eq(linkAttempts.status, "pending")))
+    .returning()
+    .get();
+  if (attempt)
+    ctx.log.warn("LINE reported the account link failed", { lineUserId: attempt.lineUserId });
+  else ctx.log.warn("failed accountLink event for an unknown or already used nonce");
+}
+
+// ---------------------------------------------------------------- housekeeping
+
+/** Expired link tokens are useless; attempts are kept `keepAttemptsDays` as the record. */
+function prune(ctx: Ctx): void {
+  const now = ctx.now();
+  ctx.db.delete(linkTokens).where(lte(linkTokens.expiresAt, now)).run();
+  ctx.db
+    .delete(linkAttempts)
+    .where(lt(linkAttempts.createdAt, now - ctx.settings.keepAttemptsDays * DAY_MS))
+    .run();
+}
