@@ -219,7 +219,8 @@ export class Dispatcher {
     const batch = state.batch;
     let contributed = false;
     let pushes = 0;
-    let late = 0;
+    /** Messages this run has replied so far: the position of the next ones in its reply stream. */
+    let replied = 0;
     const target = { eventId, chat: state.chat };
     const failIf = (error: string | undefined) => {
       if (error) throw new Error(error);
@@ -232,11 +233,15 @@ export class Dispatcher {
       chat: state.chat,
       attempt,
       reply: async (messages: Message[]) => {
+        const offset = replied;
+        replied += messages.length;
         if (batch.add(plugin, messages)) {
           contributed = true;
           return;
         }
-        failIf(await this.#o.replies.pushAll(target, plugin, `late:${late++}`, messages));
+        // Keyed like the batch would key them: a retry whose reply makes the batch and is pushed
+        // (the token went to others) then gets 409 instead of sending these a second time.
+        failIf(await this.#o.replies.pushAll(target, plugin, "reply", messages, undefined, offset));
       },
       push: async (messages: Message[], to?: string) => {
         failIf(
@@ -261,7 +266,7 @@ export class Dispatcher {
     if (final.status === "deferred") {
       log.info({ until: final.until, reason: final.reason }, "delivery deferred");
       this.#o.onDelivery?.(plugin, "deferred", durationMs);
-      return { settled: false, notBefore: final.until };
+      return { settled: false, notBefore: final.until, deferred: true };
     }
 
     const now = this.#o.clock.now();

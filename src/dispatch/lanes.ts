@@ -9,9 +9,14 @@ export interface LaneItem {
   seq: number;
   /** Not to run before this time (retry backoff, a paused plugin). */
   notBefore: number;
+  /** It did not run because its plugin could not take it: `wake()` makes it due at once. */
+  deferred?: boolean;
 }
 
-export type RunResult = { settled: true } | { settled: false; notBefore: number };
+export type RunResult =
+  | { settled: true }
+  /** `deferred`: not run (plugin paused or reloading), as opposed to a failed attempt's backoff. */
+  | { settled: false; notBefore: number; deferred?: boolean };
 
 const laneKey = (item: Pick<LaneItem, "chatKey" | "plugin">) =>
   `${item.chatKey}\u0000${item.plugin}`;
@@ -30,6 +35,7 @@ export class LaneScheduler {
   readonly #inFlight = new Set<Promise<void>>();
   #idleWaiters: Array<() => void> = [];
   #stopped = false;
+  #pumpScheduled = false;
 
   constructor(
     private readonly concurrency: number,
@@ -57,7 +63,7 @@ export class LaneScheduler {
     while (index > floor && before(item, lane[index - 1] as LaneItem)) index--;
     lane.splice(index, 0, item);
     this.#markReady(key);
-    this.#pump();
+    this.#schedulePump();
   }
 
   /** Removes waiting items (never a running one); returns what was removed. */
@@ -79,8 +85,16 @@ export class LaneScheduler {
     return removed;
   }
 
-  /** Re-checks waiting lanes now (after a clock change, or a plugin came back). */
+  /**
+   * Re-checks waiting lanes now (after a clock change, or a plugin came back). Deferred items are
+   * tried again at once: their plugin may be back, and if it is not, they are only deferred again.
+   * Backoffs of failed attempts keep their time.
+   */
   wake(): void {
+    for (const lane of this.#lanes.values()) {
+      const head = lane[0];
+      if (head?.deferred) head.notBefore = 0;
+    }
     for (const [key, timer] of this.#timers) {
       clearTimeout(timer);
       this.#timers.delete(key);
@@ -127,6 +141,20 @@ export class LaneScheduler {
     this.#timers.delete(key);
   }
 
+  /**
+   * Starting work is deferred to a microtask so that everything added in one synchronous pass (a
+   * webhook batch, whose events LINE does not send in order; the recovery at start) is in its lane,
+   * sorted, before the first item of a lane starts: otherwise the first one added would run first.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   #pump(): void {
     if (this.#stopped) return;
     for (const key of this.#ready) {
@@ -166,7 +194,10 @@ export class LaneScheduler {
         this.#running.delete(key);
         const lane = this.#lanes.get(key);
         if (result.settled) lane?.shift();
-        else if (lane?.[0] === item) item.notBefore = result.notBefore;
+        else if (lane?.[0] === item) {
+          item.notBefore = result.notBefore;
+          item.deferred = result.deferred === true;
+        }
         if (!lane || lane.length === 0) this.#deleteLane(key);
         else this.#markReady(key);
         this.#inFlight.delete(task);

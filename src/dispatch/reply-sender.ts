@@ -60,8 +60,13 @@ export class ReplySender {
     const replyable = target.replyToken
       ? contributions.filter((c) => (tokenUsed ? previously.has(c.plugin) : tokenFresh))
       : [];
-    const toPush = new Map<string, Message[]>(
-      contributions.filter((c) => !replyable.includes(c)).map((c) => [c.plugin, c.messages]),
+    // With each plugin's messages, where they start among all it replied to the event in this
+    // run: the retry keys of reply pushes follow that position, however the messages came to be
+    // pushed (overflow, fallback, or too late for the batch; see the dispatcher).
+    const toPush = new Map<string, { messages: Message[]; offset: number }>(
+      contributions
+        .filter((c) => !replyable.includes(c))
+        .map((c) => [c.plugin, { messages: c.messages, offset: 0 }]),
     );
     if (replyable.length === 0) {
       const reason = !target.replyToken
@@ -83,39 +88,52 @@ export class ReplySender {
           included.push(plugin);
         }
         const overflow = messages.slice(fits.length);
-        if (overflow.length > 0) toPush.set(plugin, overflow);
+        if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
       }
       this.store.markReplyAttempted(target.eventId, included, this.clock.now());
       const sent = await this.line.reply(target.replyToken, batch);
       if (sent.ok) {
         log.info({ plugins: included, messages: batch.length }, "replied");
-      } else if (sent.invalidToken && tokenUsed) {
-        log.info({ plugins: included }, "reply already sent before a restart; not sending again");
+      } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
+        // An earlier try (before a restart, or one whose answer was lost) used the token.
+        log.info(
+          { plugins: included },
+          "reply already sent by an earlier attempt; not sending again",
+        );
+      } else if (sent.maybeSent) {
+        // LINE may have sent it: a push now could send it twice. The attempt stays on record and
+        // these deliveries fail; their retry replies again, and a used token then means "sent".
+        log.warn({ plugins: included, error: sent.error }, "reply failed; LINE may have sent it");
+        for (const plugin of included) result.set(plugin, `reply failed: ${sent.error}`);
       } else {
         // A definite failure: these messages did not go out as a reply, now or before.
         this.store.clearReplyAttempted(target.eventId, included, this.clock.now());
         log.warn({ plugins: included, error: sent.error }, "reply failed; falling back to push");
         for (const plugin of included) {
           const own = replyable.find((c) => c.plugin === plugin)?.messages ?? [];
-          toPush.set(plugin, own);
+          toPush.set(plugin, { messages: own, offset: 0 });
         }
       }
     }
 
-    for (const [plugin, messages] of toPush) {
-      const error = await this.pushAll(target, plugin, "reply", messages);
-      result.set(plugin, error);
+    for (const [plugin, { messages, offset }] of toPush) {
+      const error = await this.pushAll(target, plugin, "reply", messages, undefined, offset);
+      if (error !== undefined) result.set(plugin, error);
     }
     return result;
   }
 
-  /** Pushes in chunks of five; each chunk's retry key is stable for (event, plugin, slot). */
+  /**
+   * Pushes in chunks of five; each chunk's retry key is stable for (event, plugin, slot, position
+   * of its first message), the position counting from `offset`.
+   */
   async pushAll(
     target: Pick<ReplyTarget, "eventId" | "chat">,
     plugin: string,
     slot: string,
     messages: Message[],
     to = target.chat?.id,
+    offset = 0,
   ): Promise<string | undefined> {
     if (messages.length === 0) return undefined;
     if (!to) {
@@ -125,7 +143,7 @@ export class ReplySender {
     }
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
-      const key = retryKey(target.eventId, plugin, slot, i);
+      const key = retryKey(target.eventId, plugin, slot, offset + i);
       const pushed = await this.line.push(to, chunk, key);
       if (!pushed.ok) {
         this.log.warn(

@@ -1,5 +1,5 @@
 import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
+import { DEFAULT_RETRY_POLICY, mayHaveReachedLine, type RetryPolicy, withRetry } from "./retry.ts";
 
 export type Message = messagingApi.Message;
 
@@ -18,9 +18,17 @@ export interface LineClientOptions {
 
 export type ReplyResult =
   | { ok: true }
-  /** The token was used, expired or unknown to LINE. */
-  | { ok: false; invalidToken: true; error: string }
-  | { ok: false; invalidToken: false; error: string };
+  | {
+      ok: false;
+      /** The token was used, expired or unknown to LINE. */
+      invalidToken: boolean;
+      /**
+       * A try of this call failed in a way LINE may still have acted on (5xx, no answer): the reply
+       * may have been sent, and a later "invalid reply token" may mean that try used the token.
+       */
+      maybeSent: boolean;
+      error: string;
+    };
 
 export type PushResult = { ok: true; duplicate: boolean } | { ok: false; error: string };
 
@@ -69,15 +77,23 @@ export class LineClient {
   }
 
   async reply(replyToken: string, messages: Message[]): Promise<ReplyResult> {
+    let maybeSent = false;
     try {
-      await this.call("reply", () => this.api.replyMessage({ replyToken, messages }));
+      await this.call("reply", async () => {
+        try {
+          return await this.api.replyMessage({ replyToken, messages });
+        } catch (error) {
+          if (mayHaveReachedLine(error)) maybeSent = true;
+          throw error;
+        }
+      });
       return { ok: true };
     } catch (error) {
       const invalidToken =
         error instanceof HTTPFetchError &&
         error.status === 400 &&
         /invalid reply token/i.test(error.body);
-      return { ok: false, invalidToken, error: describeError(error) };
+      return { ok: false, invalidToken, maybeSent, error: describeError(error) };
     }
   }
 

@@ -20,6 +20,15 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof TypeError;
 }
 
+/**
+ * A failure after which LINE may still have acted on the request: its answer was a 5xx or never
+ * arrived. A 429 is a refusal, and other 4xx reject the request itself.
+ */
+export function mayHaveReachedLine(error: unknown): boolean {
+  if (error instanceof HTTPFetchError) return error.status >= 500;
+  return error instanceof TypeError;
+}
+
 function retryAfterMs(error: unknown): number | undefined {
   if (!(error instanceof HTTPFetchError)) return undefined;
   const header = error.headers?.get("retry-after");

@@ -1,0 +1,302 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { and, eq } from "drizzle-orm";
+import type { RecordedRequest } from "../../src/local/line-stand-in.ts";
+import { pluginKv } from "../../src/storage/schema.ts";
+import {
+  createPluginsDir,
+  envelope,
+  event,
+  startTestBot,
+  type TestBot,
+  user,
+} from "../../src/testing/mod.ts";
+
+/** The factories always set webhookEventId; the event types leave it optional, as LINE's schema does. */
+function idOf(e: { webhookEventId?: string }): string {
+  if (!e.webhookEventId) throw new Error("the event has no webhookEventId");
+  return e.webhookEventId;
+}
+
+function userOf(e: { source?: { userId?: string } }): string {
+  if (!e.source?.userId) throw new Error("the event has no user");
+  return e.source.userId;
+}
+
+/**
+ * A plugin driven by the event's text: "alpha=3" makes alpha reply "alpha 1".."alpha 3";
+ * "alpha-gate=7" makes it wait, before replying, until an event "open 7" (in any chat) has reached
+ * it ("alpha-first-gate=7": on its first attempt only); "alpha-fail=1" makes its first attempt
+ * throw after replying.
+ */
+const replier = (name: string) => `
+import { definePlugin } from "hotline";
+const NAME = ${JSON.stringify(name)};
+const option = (text, key) => Number(new RegExp("(?:^| )" + key + "=(\\\\d+)").exec(text)?.[1] ?? 0);
+const gates = new Map();
+const gate = (id) => {
+  if (!gates.has(id)) {
+    let open;
+    const opened = new Promise((resolve) => { open = resolve; });
+    gates.set(id, { opened, open });
+  }
+  return gates.get(id);
+};
+export default definePlugin({
+  name: NAME,
+  on: {
+    "message:text": async (event, ctx) => {
+      const text = event.message.text;
+      if (text.startsWith("open ")) return gate(Number(text.slice(5))).open();
+      const count = option(text, NAME);
+      if (count === 0) return;
+      const gateId = option(text, NAME + "-gate") || (ctx.attempt === 1 ? option(text, NAME + "-first-gate") : 0);
+      // Bounded, so a test that fails to open the gate fails instead of hanging.
+      if (gateId) await Promise.race([gate(gateId).opened, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      await ctx.reply(...Array.from({ length: count }, (_, i) => NAME + " " + (i + 1)));
+      if (option(text, NAME + "-fail") && ctx.attempt === 1) throw new Error("failed after replying");
+    },
+  },
+});
+`;
+
+/** Subscribes to standby events too, and tries to answer them. */
+const WATCHER = `
+import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "watcher",
+  standby: true,
+  on: {
+    "message:text": async (event, ctx) => {
+      await ctx.kv.set(event.webhookEventId, event.mode);
+      if (event.mode === "standby") await ctx.reply("a reply to a standby event");
+    },
+  },
+});
+`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const texts = (messages: unknown[]) => messages.map((m) => (m as { text: string }).text);
+const isReply = (r: RecordedRequest) => r.path === "/v2/bot/message/reply";
+const isPush = (r: RecordedRequest) => r.path === "/v2/bot/message/push";
+
+let chats = 0;
+const freshChat = () => user(`U${(++chats).toString(16).padStart(32, "b")}`);
+
+async function startBot(env: Record<string, string> = {}) {
+  const dir = createPluginsDir();
+  dir.write("alpha.ts", replier("alpha"));
+  dir.write("beta.ts", replier("beta"));
+  dir.write("watcher.ts", WATCHER);
+  const bot = await startTestBot({ pluginsDir: dir.dir, env });
+  const stop = async () => {
+    await bot.stop();
+    dir.remove();
+  };
+  return { bot, stop };
+}
+
+function requestsFor(bot: TestBot, e: { replyToken?: string; source?: { userId?: string } }) {
+  const to = userOf(e);
+  return {
+    replies: bot.line.requests.filter(
+      (r) => isReply(r) && (r.body as { replyToken?: string }).replyToken === e.replyToken,
+    ),
+    pushes: bot.line.requests.filter((r) => isPush(r) && (r.body as { to?: string }).to === to),
+  };
+}
+
+// One bot for merging and standby, with a deadline long enough that a loaded machine cannot make
+// it split a batch; the deadline tests have their own bot, with a short one.
+let bot: TestBot;
+let stop: () => Promise<void>;
+beforeAll(async () => ({ bot, stop } = await startBot({ REPLY_DEADLINE_MS: "5000" })));
+afterAll(() => stop());
+
+describe("reply merging", () => {
+  test("two plugins replying to one event make one reply call carrying both", async () => {
+    const e = event.text("alpha=1 beta=2", { chat: freshChat() });
+    await bot.deliver(e);
+    const { replies, pushes } = requestsFor(bot, e);
+    expect(replies.map((r) => r.status)).toEqual([200]);
+    expect(texts(bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1", "beta 2"]);
+    expect(pushes).toEqual([]);
+    expect(bot.deliveries(idOf(e)).map((d) => [d.plugin, d.status])).toEqual(
+      expect.arrayContaining([
+        ["alpha", "done"],
+        ["beta", "done"],
+      ]),
+    );
+  });
+
+  test("over 5 messages: the first 5 are the reply, the rest are pushed with retry keys", async () => {
+    const e = event.text("alpha=3 beta=4", { chat: freshChat() });
+    await bot.deliver(e);
+    const { replies, pushes } = requestsFor(bot, e);
+    expect(replies.map((r) => r.status)).toEqual([200]);
+    const replied = texts(bot.repliesTo(e));
+    expect(replied).toHaveLength(5);
+    expect(pushes.length).toBeGreaterThan(0);
+    for (const push of pushes) {
+      expect(push.status).toBe(200);
+      expect(push.retryKey ?? "").toMatch(UUID);
+    }
+    const pushed = texts(bot.pushesTo(userOf(e)));
+    expect(pushed).toHaveLength(2);
+    // Every message went out exactly once, each plugin's in the order it gave them.
+    const all = [...replied, ...pushed];
+    expect([...all].sort()).toEqual([
+      "alpha 1",
+      "alpha 2",
+      "alpha 3",
+      "beta 1",
+      "beta 2",
+      "beta 3",
+      "beta 4",
+    ]);
+    for (const name of ["alpha", "beta"]) {
+      const own = all.filter((t) => t.startsWith(name));
+      expect(own).toEqual([...own].sort());
+    }
+  });
+
+  test("a token LINE does not know (expired, never issued) falls back to push", async () => {
+    const e = event.text("alpha=1 beta=1", { chat: freshChat() });
+    // bot.post, unlike bot.send, does not issue the token at the stand-in.
+    expect((await bot.post(JSON.stringify(envelope([e])))).status).toBe(200);
+    await bot.settle();
+    const { replies, pushes } = requestsFor(bot, e);
+    expect(replies.map((r) => r.status)).toEqual([400]);
+    expect(bot.repliesTo(e)).toEqual([]);
+    expect(pushes.every((p) => p.status === 200 && UUID.test(p.retryKey ?? ""))).toBe(true);
+    expect(texts(bot.pushesTo(userOf(e))).sort()).toEqual(["alpha 1", "beta 1"]);
+    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+  });
+
+  test("a plugin that replies and then fails adds nothing to the reply; its retry pushes", async () => {
+    const e = event.text("alpha=1 beta=1 beta-fail=1", { chat: freshChat() });
+    await bot.deliver(e);
+    expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
+    expect(bot.pushesTo(userOf(e))).toEqual([]);
+
+    await bot.advance(1_200);
+    // The token went to alpha's reply: beta's retried reply can only be pushed.
+    expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
+    expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+    expect(requestsFor(bot, e).replies).toHaveLength(1);
+  });
+
+  test("a reply call that keeps failing with 5xx is not pushed: the delivery retries the reply", async () => {
+    const e = event.text("alpha=1", { chat: freshChat() });
+    // The bot's LINE client tries 4 times; each 500 may or may not have been acted on by LINE.
+    bot.line.fault({ path: "/v2/bot/message/reply", status: 500, times: 4 });
+    await bot.deliver(e);
+    const alpha = () => bot.deliveries(idOf(e)).find((d) => d.plugin === "alpha");
+    expect(alpha()).toMatchObject({ status: "retry", attempts: 1 });
+    expect(alpha()?.lastError).toContain("HTTP 500");
+    expect(requestsFor(bot, e).pushes).toEqual([]);
+
+    await bot.advance(1_200);
+    expect(alpha()).toMatchObject({ status: "done", attempts: 2 });
+    expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
+    expect(requestsFor(bot, e).pushes).toEqual([]);
+  });
+
+  test("when nobody used the token, a retried plugin's reply still goes as a reply", async () => {
+    const e = event.text("beta=1 beta-fail=1", { chat: freshChat() });
+    await bot.deliver(e);
+    expect(requestsFor(bot, e).replies).toEqual([]);
+    await bot.advance(1_200);
+    expect(texts(bot.repliesTo(e))).toEqual(["beta 1"]);
+    expect(bot.pushesTo(userOf(e))).toEqual([]);
+  });
+});
+
+describe("standby", () => {
+  test("standby events reach only plugins declaring standby, and nothing is replied", async () => {
+    const chat = freshChat();
+    const plain = event.text("alpha=1 beta=1", { chat, mode: "standby" });
+    // Even if a standby event carried a reply token, it must not be used.
+    const withToken = event.text("alpha=1 beta=1", {
+      chat,
+      mode: "standby",
+      replyToken: "5f1b0e7a9c2d4b8e8f6a3c1d2e4b6a8c",
+    });
+    await bot.deliver(plain, withToken);
+
+    for (const e of [plain, withToken]) {
+      expect(bot.deliveries(idOf(e)).map((d) => [d.plugin, d.status])).toEqual([
+        ["watcher", "done"],
+      ]);
+      const row = bot.hotline.database.db
+        .select()
+        .from(pluginKv)
+        .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, idOf(e))))
+        .get();
+      expect(row?.value).toBe(JSON.stringify("standby"));
+    }
+    expect(requestsFor(bot, withToken)).toEqual({ replies: [], pushes: [] });
+    expect(bot.line.replies.filter((r) => r.replyToken === withToken.replyToken)).toEqual([]);
+  });
+
+  test("an active event still reaches every subscriber", async () => {
+    const e = event.text("alpha=1", { chat: freshChat() });
+    await bot.deliver(e);
+    expect(
+      bot
+        .deliveries(idOf(e))
+        .map((d) => d.plugin)
+        .sort(),
+    ).toEqual(["alpha", "beta", "watcher"]);
+    expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
+  });
+});
+
+describe("reply deadline", () => {
+  let bot: TestBot;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ bot, stop } = await startBot({ REPLY_DEADLINE_MS: "300" })));
+  afterAll(() => stop());
+
+  let gates = 0;
+  /** Lets the plugins' handlers waiting at that gate go on, through an event in another chat. */
+  const open = (gate: number) => bot.send(event.text(`open ${gate}`, { chat: freshChat() }));
+
+  test("a slow plugin does not hold the others' reply: it goes at the deadline, the late one is pushed", async () => {
+    const gate = ++gates;
+    const e = event.text(`alpha=1 beta=1 beta-gate=${gate}`, { chat: freshChat() });
+    expect((await bot.send(e)).status).toBe(200);
+
+    // The reply goes out while beta is still held at its gate.
+    expect(texts(await bot.waitForReply(e, 5000))).toEqual(["alpha 1"]);
+    expect(bot.deliveries(idOf(e)).find((d) => d.plugin === "beta")?.status).toBe("pending");
+
+    await open(gate);
+    await bot.settle();
+    const { replies, pushes } = requestsFor(bot, e);
+    expect(replies).toHaveLength(1);
+    expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
+    expect(pushes.map((p) => p.status)).toEqual([200]);
+    expect(pushes[0]?.retryKey ?? "").toMatch(UUID);
+    expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+  });
+
+  test("a late reply pushed by a failed attempt is not pushed again when the retry is fast", async () => {
+    const gate = ++gates;
+    const e = event.text(`alpha=1 beta=1 beta-first-gate=${gate} beta-fail=1`, {
+      chat: freshChat(),
+    });
+    expect((await bot.send(e)).status).toBe(200);
+    expect(texts(await bot.waitForReply(e, 5000))).toEqual(["alpha 1"]);
+    await open(gate);
+    await bot.settle();
+    expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+
+    // The retry replies at once, inside its batch this time; the token is used, so it is pushed:
+    // with the same retry key as the late push, so LINE answers 409.
+    await bot.advance(1_200);
+    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+    expect(requestsFor(bot, e).pushes.map((p) => p.status)).toEqual([200, 409]);
+    expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+  });
+});

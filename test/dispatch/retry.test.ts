@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { and, eq } from "drizzle-orm";
+import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import {
+  createPluginsDir,
+  event,
+  startTestBot,
+  type TestBot,
+  user,
+} from "../../src/testing/mod.ts";
+
+/** The factories always set webhookEventId; the event types leave it optional, as LINE's schema does. */
+function idOf(e: { webhookEventId?: string }): string {
+  if (!e.webhookEventId) throw new Error("the event has no webhookEventId");
+  return e.webhookEventId;
+}
+
+// Both count their runs per event in KV; what "flaky" does depends on the text.
+const FLAKY = `
+import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "flaky",
+  on: {
+    "message:text": async (event, ctx) => {
+      const key = "runs:" + event.webhookEventId;
+      await ctx.kv.set(key, ((await ctx.kv.get(key)) ?? 0) + 1);
+      const text = event.message.text;
+      if (text === "fail once" && ctx.attempt === 1) throw new Error("flaky failure on attempt 1");
+      if (text === "always fail") throw new Error("always broken");
+      if (text.startsWith("push")) {
+        await ctx.push("first push");
+        if (text === "push twice") await ctx.push(["second push", "third"]);
+        if (ctx.attempt === 1) throw new Error("failed after pushing");
+      }
+    },
+  },
+});
+`;
+
+const STEADY = `
+import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "steady",
+  on: {
+    "message:text": async (event, ctx) => {
+      const key = "runs:" + event.webhookEventId;
+      await ctx.kv.set(key, ((await ctx.kv.get(key)) ?? 0) + 1);
+    },
+  },
+});
+`;
+
+const MAX_ATTEMPTS = 3;
+let bot: TestBot;
+const dir = createPluginsDir();
+beforeAll(async () => {
+  dir.write("flaky.ts", FLAKY);
+  dir.write("steady.ts", STEADY);
+  bot = await startTestBot({
+    pluginsDir: dir.dir,
+    env: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) },
+    // Failures here are the subject; the circuit breaker has its own tests.
+    breaker: { threshold: 1000, cooldownMs: 1000 },
+  });
+});
+afterAll(async () => {
+  await bot.stop();
+  dir.remove();
+});
+
+let chats = 0;
+/** A fresh 1:1 chat per test, so no test's lane waits behind another test's events. */
+const freshChat = () => user(`U${(++chats).toString(16).padStart(32, "a")}`);
+
+function runs(plugin: string, eventId: string): number {
+  const row = bot.hotline.database.db
+    .select()
+    .from(pluginKv)
+    .where(and(eq(pluginKv.plugin, plugin), eq(pluginKv.key, `runs:${eventId}`)))
+    .get();
+  return row ? (JSON.parse(row.value) as number) : 0;
+}
+
+function delivery(eventId: string, plugin: string) {
+  const row = bot.deliveries(eventId).find((d) => d.plugin === plugin);
+  if (!row) throw new Error(`no delivery of ${eventId} to ${plugin}`);
+  return row;
+}
+
+function eventStatus(eventId: string): string | undefined {
+  return bot.hotline.database.db
+    .select({ status: inboxEvents.status })
+    .from(inboxEvents)
+    .where(eq(inboxEvents.id, eventId))
+    .get()?.status;
+}
+
+describe("retries", () => {
+  test("a failed delivery is retried after its backoff, and only the plugin that failed reruns", async () => {
+    const e = event.text("fail once", { chat: freshChat() });
+    await bot.deliver(e);
+
+    const failed = delivery(idOf(e), "flaky");
+    expect(failed).toMatchObject({
+      status: "retry",
+      attempts: 1,
+      lastError: "flaky failure on attempt 1",
+    });
+    // Backoff is 1 s ± 20% on the bot's clock, which has not moved.
+    expect(failed.nextAttemptAt - bot.clock.now()).toBeGreaterThanOrEqual(800);
+    expect(failed.nextAttemptAt - bot.clock.now()).toBeLessThanOrEqual(1200);
+    expect(delivery(idOf(e), "steady")).toMatchObject({ status: "done", attempts: 1 });
+    expect(eventStatus(idOf(e))).toBe("active");
+
+    // Not due yet: nothing reruns.
+    await bot.advance(700);
+    expect(runs("flaky", idOf(e))).toBe(1);
+
+    await bot.advance(500);
+    expect(delivery(idOf(e), "flaky")).toMatchObject({
+      status: "done",
+      attempts: 2,
+      lastError: null,
+    });
+    expect(runs("flaky", idOf(e))).toBe(2);
+    expect(runs("steady", idOf(e))).toBe(1);
+    expect(delivery(idOf(e), "steady").attempts).toBe(1);
+    expect(eventStatus(idOf(e))).toBe("done");
+  });
+
+  test("a plugin that always fails is dead-lettered after MAX_ATTEMPTS, with its error", async () => {
+    const e = event.text("always fail", { chat: freshChat() });
+    await bot.deliver(e);
+    for (let i = 0; i < MAX_ATTEMPTS + 2; i++) await bot.advance(60_000);
+
+    expect(delivery(idOf(e), "flaky")).toMatchObject({
+      status: "dead",
+      attempts: MAX_ATTEMPTS,
+      lastError: "always broken",
+    });
+    expect(runs("flaky", idOf(e))).toBe(MAX_ATTEMPTS);
+    expect(runs("steady", idOf(e))).toBe(1);
+    expect(eventStatus(idOf(e))).toBe("done");
+  });
+
+  test("a failing plugin holds back only its own next event in the chat, not other plugins'", async () => {
+    const chat = freshChat();
+    const now = Date.now();
+    const first = event.text("always fail", { chat, timestamp: now });
+    const second = event.text("fine", { chat, timestamp: now + 1 });
+    await bot.deliver(first, second);
+
+    // steady handled both events at once; flaky keeps the chat's order and waits on its retry.
+    expect(delivery(idOf(first), "steady").status).toBe("done");
+    expect(delivery(idOf(second), "steady").status).toBe("done");
+    expect(delivery(idOf(first), "flaky")).toMatchObject({ status: "retry", attempts: 1 });
+    expect(delivery(idOf(second), "flaky")).toMatchObject({
+      status: "pending",
+      attempts: 0,
+    });
+
+    // Once the first is dead-lettered, flaky moves on to the second.
+    for (let i = 0; i < MAX_ATTEMPTS; i++) await bot.advance(60_000);
+    expect(delivery(idOf(first), "flaky").status).toBe("dead");
+    expect(delivery(idOf(second), "flaky")).toMatchObject({ status: "done", attempts: 1 });
+  });
+});
+
+describe("retry keys", () => {
+  const pushRequests = (to: string) =>
+    bot.line.requests.filter(
+      (r) => r.path === "/v2/bot/message/push" && (r.body as { to?: string }).to === to,
+    );
+
+  test("a push repeated by a retried delivery gets 409 and reaches the chat once", async () => {
+    const chat = freshChat();
+    const e = event.text("push once", { chat });
+    await bot.deliver(e);
+    expect(delivery(idOf(e), "flaky").status).toBe("retry");
+    await bot.advance(1_200);
+    expect(delivery(idOf(e), "flaky")).toMatchObject({ status: "done", attempts: 2 });
+
+    const requests = pushRequests(chat.userId);
+    expect(requests.map((r) => r.status)).toEqual([200, 409]);
+    const [key, again] = requests.map((r) => r.headers["x-line-retry-key"]);
+    expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(again).toBe(key);
+    expect(bot.pushesTo(chat.userId)).toEqual([{ type: "text", text: "first push" }]);
+  });
+
+  test("each push of a handler has its own key, and each is stable across the retry", async () => {
+    const chat = freshChat();
+    const e = event.text("push twice", { chat });
+    await bot.deliver(e);
+    await bot.advance(1_200);
+    expect(delivery(idOf(e), "flaky").status).toBe("done");
+
+    const requests = pushRequests(chat.userId);
+    expect(requests.map((r) => r.status)).toEqual([200, 200, 409, 409]);
+    const keys = requests.map((r) => r.headers["x-line-retry-key"]);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys.slice(2)).toEqual(keys.slice(0, 2));
+    expect(bot.pushesTo(chat.userId)).toEqual([
+      { type: "text", text: "first push" },
+      { type: "text", text: "second push" },
+      { type: "text", text: "third" },
+    ]);
+  });
+});
