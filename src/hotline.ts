@@ -14,6 +14,7 @@ import type { RunningServer, SqliteHandle } from "./platform/mod.ts";
 import { platform } from "./platform/mod.ts";
 import type { CircuitBreakerPolicy } from "./plugin-host/circuit-breaker.ts";
 import { PluginHost } from "./plugin-host/host.ts";
+import { linkSdkInto } from "./plugin-host/sdk-link.ts";
 import { createApp } from "./server/app.ts";
 import { openDatabase } from "./storage/database.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
@@ -184,6 +185,12 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     });
   }
 
+  const sdkLink = linkSdkInto(env.PLUGINS_DIR);
+  if (sdkLink)
+    log.info(
+      { link: sdkLink },
+      'linked the plugin SDK into the plugins directory, so `import … from "hotline"` resolves there',
+    );
   await plugins.start();
   started.start();
   const prune = setInterval(() => {
