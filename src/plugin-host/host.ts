@@ -220,7 +220,7 @@ export class PluginHost implements PluginGateway {
     if (pausedUntil)
       return { status: "deferred", until: pausedUntil, reason: "paused by the circuit breaker" };
 
-    const worker = plugin.worker ?? (await plugin.respawning);
+    const worker = await this.#responsiveWorker(plugin);
     if (!worker)
       return {
         status: "failed",
@@ -256,7 +256,7 @@ export class PluginHost implements PluginGateway {
   /** Serves `/plugins/<name>/…` from the routes the plugin registered in setup. */
   async http(name: string, request: Request): Promise<Response> {
     const plugin = this.#plugins.get(name);
-    const worker = plugin?.worker ?? (await plugin?.respawning);
+    const worker = plugin && (await this.#responsiveWorker(plugin));
     if (!plugin || !worker) return new Response("no such plugin", { status: 404 });
     const path = new URL(request.url).pathname.slice(`/plugins/${name}`.length) || "/";
     if (
@@ -267,6 +267,17 @@ export class PluginHost implements PluginGateway {
       return new Response("not found", { status: 404 });
     }
     return worker.http(request);
+  }
+
+  /**
+   * The plugin's worker, once it is known to be able to take work: a worker whose handler just
+   * missed its deadline may be blocked, and is either confirmed alive or replaced.
+   */
+  async #responsiveWorker(plugin: Plugin): Promise<PluginWorker | undefined> {
+    const worker = plugin.worker ?? (await plugin.respawning);
+    if (!worker || (await worker.responsive())) return worker;
+    // It died: onDeath already started its replacement.
+    return plugin.worker ?? (await plugin.respawning);
   }
 
   /** Applies file changes (from the watcher, or called directly); resolves when they took effect. */
@@ -320,6 +331,9 @@ export class PluginHost implements PluginGateway {
         if (top && relative(this.#dir, entry).split(sep)[0] === top) toLoad.add(entry);
       }
     }
+    // An entry never seen before is new whatever the report named: a watcher may split a rename
+    // into two reports, or lose one side of it, and a rename must stay a swap.
+    for (const entry of entries) if (!this.#files.has(entry)) toLoad.add(entry);
     // Loads first, so that a rename (a delete plus an add of the same plugin) is a swap, not a drop.
     await Promise.all([...toLoad].map((file) => this.#load(file, entries)));
     for (const file of [...this.#files.keys()]) {
@@ -341,7 +355,7 @@ export class PluginHost implements PluginGateway {
 
     let worker: PluginWorker;
     try {
-      worker = await this.#startWorker(file, version);
+      worker = await this.#startWorker(file);
     } catch (error) {
       const message = error instanceof LoadError ? error.message : String(error);
       this.#files.set(file, { name: previous?.name, version, files, error: message });
@@ -412,8 +426,8 @@ export class PluginHost implements PluginGateway {
     this.#o.onAvailable(name);
   }
 
-  #startWorker(file: string, version: string): Promise<PluginWorker> {
-    let plugin: Plugin | undefined;
+  #startWorker(file: string): Promise<PluginWorker> {
+    let started: PluginWorker | undefined;
     const worker = PluginWorker.start({
       moduleUrl: pathToFileURL(file).href,
       settings: this.#settings,
@@ -423,16 +437,19 @@ export class PluginHost implements PluginGateway {
       loadTimeoutMs: this.#o.loadTimeoutMs,
       hangGraceMs: this.#o.hangGraceMs,
       pushOutsideEvent: (to, messages) => {
-        if (!plugin) throw new Error("plugin is not loaded yet");
-        return this.#o.pushOutsideEvent(plugin.name, to, messages);
+        if (!started) throw new Error("plugin is not loaded yet");
+        return this.#o.pushOutsideEvent(started.manifest.name, to, messages);
       },
       onDeath: (reason) => {
-        if (plugin) this.#respawn(plugin, file, version, reason);
+        // Looked up when it dies, not when it starts: the Plugin record is made after the worker
+        // started. Only the worker currently serving its plugin is replaced; a retired one is not.
+        const plugin = started && this.#plugins.get(started.manifest.name);
+        if (plugin && plugin.worker === started) this.#respawn(plugin, reason);
       },
     });
     void worker.then(
-      (started) => {
-        plugin = this.#plugins.get(started.manifest.name);
+      (ready) => {
+        started = ready;
       },
       () => undefined,
     );
@@ -440,11 +457,11 @@ export class PluginHost implements PluginGateway {
   }
 
   /** A worker died (a handler blocked its thread, or it crashed): start the same version afresh. */
-  #respawn(plugin: Plugin, file: string, version: string, reason: string): void {
+  #respawn(plugin: Plugin, reason: string): void {
     if (this.#plugins.get(plugin.name) !== plugin) return;
     plugin.worker = undefined;
     this.#o.log.warn({ plugin: plugin.name, reason }, "restarting the plugin's worker");
-    plugin.respawning = this.#startWorker(file, version).then(
+    plugin.respawning = this.#startWorker(plugin.file).then(
       (worker) => {
         if (this.#plugins.get(plugin.name) !== plugin) {
           void worker.retire(0);
