@@ -8,7 +8,7 @@ export const DEFAULT_BREAKER: CircuitBreakerPolicy = { threshold: 5, cooldownMs:
 
 /**
  * Pauses a plugin that keeps failing, so its retries stop burning through deliveries, then lets
- * one delivery through after the cool-down: success closes the circuit, failure re-opens it.
+ * deliveries through again after the cool-down: a success closes the circuit, a failure re-opens it.
  */
 export class CircuitBreaker {
   #failures = 0;
@@ -21,9 +21,10 @@ export class CircuitBreaker {
     return this.#openUntil !== undefined && now < this.#openUntil ? this.#openUntil : undefined;
   }
 
-  get state(): "closed" | "open" | "half-open" {
+  /** Half-open: the cool-down has passed and the next delivery decides (success closes it). */
+  stateAt(now: number): "closed" | "open" | "half-open" {
     if (this.#openUntil === undefined) return "closed";
-    return "open";
+    return now < this.#openUntil ? "open" : "half-open";
   }
 
   get consecutiveFailures(): number {
