@@ -98,6 +98,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     dataApiBaseUrl,
     channelAccessToken: token,
     publicUrl: env.PUBLIC_URL ?? "",
+    ...(options.lineRetry ? { retry: options.lineRetry } : {}),
   };
   let dispatcher: Dispatcher | undefined;
   const plugins = new PluginHost({

@@ -1,4 +1,5 @@
 import type { Message } from "../line/client.ts";
+import type { RetryPolicy } from "../line/retry.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { UnknownEvent, WebhookEvent } from "../webhook/events.ts";
 import type { PluginManifest } from "./manifest.ts";
@@ -10,6 +11,8 @@ export interface WorkerEnv {
   dataApiBaseUrl: string;
   channelAccessToken: string;
   publicUrl: string;
+  /** The host's retry policy for LINE API calls, so plugins retry the same way. */
+  retry?: RetryPolicy;
 }
 
 export interface SerializedRequest {

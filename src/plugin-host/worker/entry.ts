@@ -153,6 +153,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     apiBaseUrl: message.env.apiBaseUrl,
     dataApiBaseUrl: message.env.dataApiBaseUrl,
     log: { warn: (fields, text) => pluginLog.warn(text, fields) },
+    ...(message.env.retry ? { retry: message.env.retry } : {}),
   });
   try {
     ensurePluginTables(
