@@ -165,6 +165,19 @@ export type EventOverrides = {
   deliveryContext?: Partial<DeliveryContext>;
 };
 
+/** What every factory sets, whatever LINE's schema leaves optional. */
+export type Made<E> = E & {
+  webhookEventId: string;
+  timestamp: number;
+  deliveryContext: DeliveryContext;
+};
+
+/** The id of an event made here, for events whose static type no longer shows it is set. */
+export function eventId(e: { webhookEventId?: string }): string {
+  if (!e.webhookEventId) throw new Error("event has no webhookEventId: was it made by a factory?");
+  return e.webhookEventId;
+}
+
 type Common = {
   timestamp: number;
   mode: EventMode;
@@ -200,7 +213,10 @@ export type MessageOptions = EventOverrides & {
 };
 type Quotable = { quoteToken?: string };
 
-function messageEvent<M extends MessageContent>(o: MessageOptions, message: M): MessageEventOf<M> {
+function messageEvent<M extends MessageContent>(
+  o: MessageOptions,
+  message: M,
+): Made<MessageEventOf<M>> {
   return { type: "message", ...common(o, { chat: user(), replyable: true }), message };
 }
 
@@ -260,7 +276,7 @@ function textMessage(text: string, o: TextOptions): TextMessage {
   };
 }
 
-function text(text: string, o: TextOptions = {}): MessageEventOf<TextMessage> {
+function text(text: string, o: TextOptions = {}): Made<MessageEventOf<TextMessage>> {
   return messageEvent(o, textMessage(text, o));
 }
 
@@ -271,7 +287,7 @@ export type MediaOptions = MessageOptions & {
 
 function image(
   o: MediaOptions & Quotable & { imageSet?: { id: string; index?: number; total?: number } } = {},
-): MessageEventOf<ImageMessage> {
+): Made<MessageEventOf<ImageMessage>> {
   return messageEvent(o, {
     ...messageFields(o),
     type: "image",
@@ -283,7 +299,7 @@ function image(
 
 function video(
   o: MediaOptions & Quotable & { duration?: number } = {},
-): MessageEventOf<VideoMessage> {
+): Made<MessageEventOf<VideoMessage>> {
   return messageEvent(o, {
     ...messageFields(o),
     type: "video",
@@ -293,7 +309,7 @@ function video(
   });
 }
 
-function audio(o: MediaOptions & { duration?: number } = {}): MessageEventOf<AudioMessage> {
+function audio(o: MediaOptions & { duration?: number } = {}): Made<MessageEventOf<AudioMessage>> {
   return messageEvent(o, {
     ...messageFields(o),
     type: "audio",
@@ -306,7 +322,7 @@ function file(
   fileName = "file.txt",
   fileSize = 2138,
   o: MessageOptions = {},
-): MessageEventOf<FileMessage> {
+): Made<MessageEventOf<FileMessage>> {
   return messageEvent(o, { ...messageFields(o), type: "file", fileName, fileSize });
 }
 
@@ -315,7 +331,7 @@ function location(
   latitude = 35.681236,
   longitude = 139.767125,
   o: MessageOptions & { title?: string; address?: string } = {},
-): MessageEventOf<LocationMessage> {
+): Made<MessageEventOf<LocationMessage>> {
   return messageEvent(o, {
     ...messageFields(o),
     type: "location",
@@ -337,7 +353,7 @@ function sticker(
       text?: string;
       quotedMessageId?: string;
     } = {},
-): MessageEventOf<StickerMessage> {
+): Made<MessageEventOf<StickerMessage>> {
   return messageEvent(o, {
     ...messageFields(o),
     type: "sticker",
@@ -366,7 +382,7 @@ function messageEdited(
 
 // ---------------------------------------------------------------- other events
 
-function unsend(messageId: string, o: EventOverrides = {}): UnsendEvent {
+function unsend(messageId: string, o: EventOverrides = {}): Made<UnsendEvent> {
   return {
     type: "unsend",
     ...common(o, { chat: user(), replyable: false }),
@@ -374,7 +390,7 @@ function unsend(messageId: string, o: EventOverrides = {}): UnsendEvent {
   };
 }
 
-function follow(o: EventOverrides & { isUnblocked?: boolean } = {}): FollowEvent {
+function follow(o: EventOverrides & { isUnblocked?: boolean } = {}): Made<FollowEvent> {
   return {
     type: "follow",
     ...common(o, { chat: user(), replyable: true }),
@@ -382,7 +398,7 @@ function follow(o: EventOverrides & { isUnblocked?: boolean } = {}): FollowEvent
   };
 }
 
-function unfollow(o: EventOverrides = {}): UnfollowEvent {
+function unfollow(o: EventOverrides = {}): Made<UnfollowEvent> {
   return { type: "unfollow", ...common(o, { chat: user(), replyable: false }) };
 }
 
@@ -392,14 +408,14 @@ type GroupOverrides = Omit<EventOverrides, "chat">;
 function join(
   chat: GroupSource | RoomSource = group(DEFAULT_GROUP_ID, null),
   o: GroupOverrides = {},
-): JoinEvent {
+): Made<JoinEvent> {
   return { type: "join", ...common({ ...o, chat }, { chat, replyable: true }) };
 }
 
 function leave(
   chat: GroupSource | RoomSource = group(DEFAULT_GROUP_ID, null),
   o: GroupOverrides = {},
-): LeaveEvent {
+): Made<LeaveEvent> {
   return { type: "leave", ...common({ ...o, chat }, { chat, replyable: false }) };
 }
 
@@ -407,7 +423,7 @@ function leave(
 function memberJoined(
   userIds: string[] = [DEFAULT_USER_ID],
   o: EventOverrides = {},
-): MemberJoinedEvent {
+): Made<MemberJoinedEvent> {
   return {
     type: "memberJoined",
     ...common(o, { chat: group(DEFAULT_GROUP_ID, null), replyable: true }),
@@ -418,7 +434,7 @@ function memberJoined(
 function memberLeft(
   userIds: string[] = [DEFAULT_USER_ID],
   o: EventOverrides = {},
-): MemberLeftEvent {
+): Made<MemberLeftEvent> {
   return {
     type: "memberLeft",
     ...common(o, { chat: group(DEFAULT_GROUP_ID, null), replyable: false }),
@@ -429,7 +445,7 @@ function memberLeft(
 function postback(
   data: string,
   o: EventOverrides & { params?: NonNullable<PostbackEvent["postback"]["params"]> } = {},
-): PostbackEvent {
+): Made<PostbackEvent> {
   return {
     type: "postback",
     ...common(o, { chat: user(), replyable: true }),
@@ -437,7 +453,10 @@ function postback(
   };
 }
 
-function videoPlayComplete(trackingId: string, o: EventOverrides = {}): VideoPlayCompleteEvent {
+function videoPlayComplete(
+  trackingId: string,
+  o: EventOverrides = {},
+): Made<VideoPlayCompleteEvent> {
   return {
     type: "videoPlayComplete",
     ...common(o, { chat: user(), replyable: true }),
@@ -449,7 +468,7 @@ function beacon(
   type: BeaconEvent["beacon"]["type"] = "enter",
   hwid = "d41d8cd98f",
   o: EventOverrides & { dm?: string } = {},
-): BeaconEvent {
+): Made<BeaconEvent> {
   return {
     type: "beacon",
     ...common(o, { chat: user(), replyable: true }),
@@ -462,7 +481,7 @@ function accountLink(
   result: AccountLinkEvent["link"]["result"] = "ok",
   nonce: string = randomFrom(ALNUM, 16),
   o: EventOverrides = {},
-): AccountLinkEvent {
+): Made<AccountLinkEvent> {
   const ok = result === "ok";
   return {
     type: "accountLink",
@@ -475,7 +494,7 @@ function membership(
   type: MembershipEvent["membership"]["type"] = "joined",
   membershipId = 3189,
   o: EventOverrides = {},
-): MembershipEvent {
+): Made<MembershipEvent> {
   return {
     type: "membership",
     ...common(o, { chat: user(), replyable: true }),
@@ -491,7 +510,7 @@ function moduleEvent(
     scopes?: string[];
     reason?: ModuleEvent["module"]["reason"];
   } = {},
-): ModuleEvent {
+): Made<ModuleEvent> {
   const botId = o.botId ?? BOT_USER_ID;
   return {
     type: "module",
@@ -504,7 +523,7 @@ function moduleEvent(
 }
 
 /** The module channel became active until `expireAt` (default: an hour after the timestamp). */
-function activated(o: EventOverrides & { expireAt?: number } = {}): ActivatedEvent {
+function activated(o: EventOverrides & { expireAt?: number } = {}): Made<ActivatedEvent> {
   const fields = common(o, { chat: user(), replyable: false });
   return {
     type: "activated",
@@ -513,20 +532,20 @@ function activated(o: EventOverrides & { expireAt?: number } = {}): ActivatedEve
   };
 }
 
-function deactivated(o: EventOverrides = {}): DeactivatedEvent {
+function deactivated(o: EventOverrides = {}): Made<DeactivatedEvent> {
   return { type: "deactivated", ...common(o, { chat: user(), replyable: false }) };
 }
 
-function botSuspended(o: EventOverrides = {}): BotSuspendedEvent {
+function botSuspended(o: EventOverrides = {}): Made<BotSuspendedEvent> {
   return { type: "botSuspended", ...common(o, { chat: null, replyable: false }) };
 }
 
-function botResumed(o: EventOverrides = {}): BotResumedEvent {
+function botResumed(o: EventOverrides = {}): Made<BotResumedEvent> {
   return { type: "botResumed", ...common(o, { chat: null, replyable: false }) };
 }
 
 /** A LINE notification message was delivered; `data` is a hashed phone number or a delivery tag. */
-function delivery(data: string = randomFrom(HEX, 64), o: EventOverrides = {}): DeliveryEvent {
+function delivery(data: string = randomFrom(HEX, 64), o: EventOverrides = {}): Made<DeliveryEvent> {
   return { type: "delivery", ...common(o, { chat: null, replyable: false }), delivery: { data } };
 }
 

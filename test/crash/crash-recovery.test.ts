@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineStandIn } from "../../src/local/line-stand-in.ts";
 import { createPluginsDir } from "../../src/testing/bot.ts";
-import { envelope, event, user } from "../../src/testing/events.ts";
+import { envelope, event, eventId, user } from "../../src/testing/events.ts";
 import { BotProcess } from "./bot-process.ts";
 
 const PROBE = fileURLToPath(new URL("./fixtures/probe.ts", import.meta.url));
@@ -118,12 +118,6 @@ function handlerRuns(dataDir: string): Map<string, number> {
   );
 }
 
-/** The factories always set an id; the event model only types it optional. */
-function idOf(item: { webhookEventId?: string }): string {
-  if (!item.webhookEventId) throw new Error("event without a webhookEventId");
-  return item.webhookEventId;
-}
-
 function texts(messages: readonly { type: string; text?: unknown }[]): string[] {
   return messages.map((message) => String(message.text)).sort();
 }
@@ -167,7 +161,7 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
       expect((await fetch(`${first.url}/readyz`)).status).toBe(503);
       await first.kill();
 
-      const ids = events.map(idOf).sort();
+      const ids = events.map(eventId).sort();
       const stored = query<{ id: string; status: string }>(
         s.dataDir,
         "SELECT id, status FROM inbox_events ORDER BY id",
@@ -235,7 +229,7 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
       // Killed in the window the rule is for: the reply went out, the delivery is still open.
       expect(deliveryRows(s.dataDir)).toEqual([
         {
-          event_id: idOf(item),
+          event_id: item.webhookEventId,
           plugin: "probe-a",
           status: "pending",
           attempts: 0,
@@ -259,7 +253,7 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
       expect(second.logs().filter((line) => /reply already sent/.test(line.msg))).toHaveLength(1);
       expect(deliveryRows(s.dataDir)).toEqual([
         {
-          event_id: idOf(item),
+          event_id: item.webhookEventId,
           plugin: "probe-a",
           status: "done",
           attempts: 1,
@@ -267,7 +261,7 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
         },
       ]);
       // The handler did run again: exactly-once here is the reply's, not the handler's.
-      expect(handlerRuns(s.dataDir).get(`probe-a ${idOf(item)}`)).toBe(2);
+      expect(handlerRuns(s.dataDir).get(`probe-a ${item.webhookEventId}`)).toBe(2);
     },
     TEST_TIMEOUT_MS,
   );
@@ -313,7 +307,7 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
       expect(deliveryRows(s.dataDir).map((row) => [row.status, row.attempts])).toEqual([
         ["done", 1],
       ]);
-      expect(handlerRuns(s.dataDir).get(`probe-a ${idOf(item)}`)).toBe(2);
+      expect(handlerRuns(s.dataDir).get(`probe-a ${item.webhookEventId}`)).toBe(2);
     },
     TEST_TIMEOUT_MS,
   );

@@ -11,12 +11,6 @@ import {
   user,
 } from "../../src/testing/mod.ts";
 
-/** The factories always set webhookEventId; the event types leave it optional, as LINE's schema does. */
-function idOf(e: { webhookEventId?: string }): string {
-  if (!e.webhookEventId) throw new Error("the event has no webhookEventId");
-  return e.webhookEventId;
-}
-
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");
   return e.source.userId;
@@ -120,7 +114,7 @@ describe("reply merging", () => {
     expect(replies.map((r) => r.status)).toEqual([200]);
     expect(texts(bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1", "beta 2"]);
     expect(pushes).toEqual([]);
-    expect(bot.deliveries(idOf(e)).map((d) => [d.plugin, d.status])).toEqual(
+    expect(bot.deliveries(e.webhookEventId).map((d) => [d.plugin, d.status])).toEqual(
       expect.arrayContaining([
         ["alpha", "done"],
         ["beta", "done"],
@@ -169,7 +163,7 @@ describe("reply merging", () => {
     expect(bot.repliesTo(e)).toEqual([]);
     expect(pushes.every((p) => p.status === 200 && UUID.test(p.retryKey ?? ""))).toBe(true);
     expect(texts(bot.pushesTo(userOf(e))).sort()).toEqual(["alpha 1", "beta 1"]);
-    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
   });
 
   test("a plugin that replies and then fails adds nothing to the reply; its retry pushes", async () => {
@@ -190,7 +184,7 @@ describe("reply merging", () => {
     // The bot's LINE client tries 4 times; each 500 may or may not have been acted on by LINE.
     bot.line.fault({ path: "/v2/bot/message/reply", status: 500, times: 4 });
     await bot.deliver(e);
-    const alpha = () => bot.deliveries(idOf(e)).find((d) => d.plugin === "alpha");
+    const alpha = () => bot.deliveries(e.webhookEventId).find((d) => d.plugin === "alpha");
     expect(alpha()).toMatchObject({ status: "retry", attempts: 1 });
     expect(alpha()?.lastError).toContain("HTTP 500");
     expect(requestsFor(bot, e).pushes).toEqual([]);
@@ -224,13 +218,13 @@ describe("standby", () => {
     await bot.deliver(plain, withToken);
 
     for (const e of [plain, withToken]) {
-      expect(bot.deliveries(idOf(e)).map((d) => [d.plugin, d.status])).toEqual([
+      expect(bot.deliveries(e.webhookEventId).map((d) => [d.plugin, d.status])).toEqual([
         ["watcher", "done"],
       ]);
       const row = bot.hotline.database.db
         .select()
         .from(pluginKv)
-        .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, idOf(e))))
+        .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, e.webhookEventId)))
         .get();
       expect(row?.value).toBe(JSON.stringify("standby"));
     }
@@ -243,7 +237,7 @@ describe("standby", () => {
     await bot.deliver(e);
     expect(
       bot
-        .deliveries(idOf(e))
+        .deliveries(e.webhookEventId)
         .map((d) => d.plugin)
         .sort(),
     ).toEqual(["alpha", "beta", "watcher"]);
@@ -268,7 +262,9 @@ describe("reply deadline", () => {
 
     // The reply goes out while beta is still held at its gate.
     expect(texts(await bot.waitForReply(e, 5000))).toEqual(["alpha 1"]);
-    expect(bot.deliveries(idOf(e)).find((d) => d.plugin === "beta")?.status).toBe("pending");
+    expect(bot.deliveries(e.webhookEventId).find((d) => d.plugin === "beta")?.status).toBe(
+      "pending",
+    );
 
     await open(gate);
     await bot.settle();
@@ -278,7 +274,7 @@ describe("reply deadline", () => {
     expect(pushes.map((p) => p.status)).toEqual([200]);
     expect(pushes[0]?.retryKey ?? "").toMatch(UUID);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
-    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
   });
 
   test("a late reply pushed by a failed attempt is not pushed again when the retry is fast", async () => {
@@ -295,7 +291,7 @@ describe("reply deadline", () => {
     // The retry replies at once, inside its batch this time; the token is used, so it is pushed:
     // with the same retry key as the late push, so LINE answers 409.
     await bot.advance(1_200);
-    expect(bot.deliveries(idOf(e)).every((d) => d.status === "done")).toBe(true);
+    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
     expect(requestsFor(bot, e).pushes.map((p) => p.status)).toEqual([200, 409]);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
   });

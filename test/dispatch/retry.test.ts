@@ -9,12 +9,6 @@ import {
   user,
 } from "../../src/testing/mod.ts";
 
-/** The factories always set webhookEventId; the event types leave it optional, as LINE's schema does. */
-function idOf(e: { webhookEventId?: string }): string {
-  if (!e.webhookEventId) throw new Error("the event has no webhookEventId");
-  return e.webhookEventId;
-}
-
 // Both count their runs per event in KV; what "flaky" does depends on the text.
 const FLAKY = `
 import { definePlugin } from "hotline";
@@ -100,7 +94,7 @@ describe("retries", () => {
     const e = event.text("fail once", { chat: freshChat() });
     await bot.deliver(e);
 
-    const failed = delivery(idOf(e), "flaky");
+    const failed = delivery(e.webhookEventId, "flaky");
     expect(failed).toMatchObject({
       status: "retry",
       attempts: 1,
@@ -109,23 +103,23 @@ describe("retries", () => {
     // Backoff is 1 s ± 20% on the bot's clock, which has not moved.
     expect(failed.nextAttemptAt - bot.clock.now()).toBeGreaterThanOrEqual(800);
     expect(failed.nextAttemptAt - bot.clock.now()).toBeLessThanOrEqual(1200);
-    expect(delivery(idOf(e), "steady")).toMatchObject({ status: "done", attempts: 1 });
-    expect(eventStatus(idOf(e))).toBe("active");
+    expect(delivery(e.webhookEventId, "steady")).toMatchObject({ status: "done", attempts: 1 });
+    expect(eventStatus(e.webhookEventId)).toBe("active");
 
     // Not due yet: nothing reruns.
     await bot.advance(700);
-    expect(runs("flaky", idOf(e))).toBe(1);
+    expect(runs("flaky", e.webhookEventId)).toBe(1);
 
     await bot.advance(500);
-    expect(delivery(idOf(e), "flaky")).toMatchObject({
+    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({
       status: "done",
       attempts: 2,
       lastError: null,
     });
-    expect(runs("flaky", idOf(e))).toBe(2);
-    expect(runs("steady", idOf(e))).toBe(1);
-    expect(delivery(idOf(e), "steady").attempts).toBe(1);
-    expect(eventStatus(idOf(e))).toBe("done");
+    expect(runs("flaky", e.webhookEventId)).toBe(2);
+    expect(runs("steady", e.webhookEventId)).toBe(1);
+    expect(delivery(e.webhookEventId, "steady").attempts).toBe(1);
+    expect(eventStatus(e.webhookEventId)).toBe("done");
   });
 
   test("a plugin that always fails is dead-lettered after MAX_ATTEMPTS, with its error", async () => {
@@ -133,14 +127,14 @@ describe("retries", () => {
     await bot.deliver(e);
     for (let i = 0; i < MAX_ATTEMPTS + 2; i++) await bot.advance(60_000);
 
-    expect(delivery(idOf(e), "flaky")).toMatchObject({
+    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({
       status: "dead",
       attempts: MAX_ATTEMPTS,
       lastError: "always broken",
     });
-    expect(runs("flaky", idOf(e))).toBe(MAX_ATTEMPTS);
-    expect(runs("steady", idOf(e))).toBe(1);
-    expect(eventStatus(idOf(e))).toBe("done");
+    expect(runs("flaky", e.webhookEventId)).toBe(MAX_ATTEMPTS);
+    expect(runs("steady", e.webhookEventId)).toBe(1);
+    expect(eventStatus(e.webhookEventId)).toBe("done");
   });
 
   test("a failing plugin holds back only its own next event in the chat, not other plugins'", async () => {
@@ -151,18 +145,18 @@ describe("retries", () => {
     await bot.deliver(first, second);
 
     // steady handled both events at once; flaky keeps the chat's order and waits on its retry.
-    expect(delivery(idOf(first), "steady").status).toBe("done");
-    expect(delivery(idOf(second), "steady").status).toBe("done");
-    expect(delivery(idOf(first), "flaky")).toMatchObject({ status: "retry", attempts: 1 });
-    expect(delivery(idOf(second), "flaky")).toMatchObject({
+    expect(delivery(first.webhookEventId, "steady").status).toBe("done");
+    expect(delivery(second.webhookEventId, "steady").status).toBe("done");
+    expect(delivery(first.webhookEventId, "flaky")).toMatchObject({ status: "retry", attempts: 1 });
+    expect(delivery(second.webhookEventId, "flaky")).toMatchObject({
       status: "pending",
       attempts: 0,
     });
 
     // Once the first is dead-lettered, flaky moves on to the second.
     for (let i = 0; i < MAX_ATTEMPTS; i++) await bot.advance(60_000);
-    expect(delivery(idOf(first), "flaky").status).toBe("dead");
-    expect(delivery(idOf(second), "flaky")).toMatchObject({ status: "done", attempts: 1 });
+    expect(delivery(first.webhookEventId, "flaky").status).toBe("dead");
+    expect(delivery(second.webhookEventId, "flaky")).toMatchObject({ status: "done", attempts: 1 });
   });
 });
 
@@ -176,9 +170,9 @@ describe("retry keys", () => {
     const chat = freshChat();
     const e = event.text("push once", { chat });
     await bot.deliver(e);
-    expect(delivery(idOf(e), "flaky").status).toBe("retry");
+    expect(delivery(e.webhookEventId, "flaky").status).toBe("retry");
     await bot.advance(1_200);
-    expect(delivery(idOf(e), "flaky")).toMatchObject({ status: "done", attempts: 2 });
+    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({ status: "done", attempts: 2 });
 
     const requests = pushRequests(chat.userId);
     expect(requests.map((r) => r.status)).toEqual([200, 409]);
@@ -193,7 +187,7 @@ describe("retry keys", () => {
     const e = event.text("push twice", { chat });
     await bot.deliver(e);
     await bot.advance(1_200);
-    expect(delivery(idOf(e), "flaky").status).toBe("done");
+    expect(delivery(e.webhookEventId, "flaky").status).toBe("done");
 
     const requests = pushRequests(chat.userId);
     expect(requests.map((r) => r.status)).toEqual([200, 200, 409, 409]);

@@ -13,12 +13,6 @@ import {
   user,
 } from "../../src/testing/mod.ts";
 
-/** The factories always set webhookEventId; the event types leave it optional, as LINE's schema does. */
-function idOf(e: { webhookEventId?: string }): string {
-  if (!e.webhookEventId) throw new Error("the event has no webhookEventId");
-  return e.webhookEventId;
-}
-
 // Each plugin notes every event it gets in its KV store, keyed by webhookEventId.
 const recorder = (name: string, declaration: string) => `
 import { definePlugin } from "hotline";
@@ -87,7 +81,7 @@ describe("routing", () => {
     await bot.deliver(...cases.map((c) => c.e));
     for (const { e, want } of cases) {
       const label = `${e.type} in ${e.source?.type}`;
-      expect({ label, ...routedTo(idOf(e)) }).toEqual({
+      expect({ label, ...routedTo(e.webhookEventId) }).toEqual({
         label,
         delivered: want,
         ran: want,
@@ -117,7 +111,7 @@ describe("routing", () => {
     const text = event.text("placeholder");
     const odd = { ...text, message: { id: "1", type: "hologram", quoteToken: "q" } };
     await bot.deliver(odd);
-    expect(routedTo(idOf(text))).toEqual({
+    expect(routedTo(text.webhookEventId)).toEqual({
       delivered: ["everything"],
       ran: ["everything"],
     });
@@ -139,11 +133,11 @@ describe("routing without a catch-all", () => {
   test("an event nobody subscribes to gets no delivery records and is settled at once", async () => {
     const sticker = event.sticker();
     await lone.deliver(sticker);
-    expect(lone.deliveries(idOf(sticker))).toEqual([]);
+    expect(lone.deliveries(sticker.webhookEventId)).toEqual([]);
     const row = lone.hotline.database.db
       .select()
       .from(inboxEvents)
-      .where(eq(inboxEvents.id, idOf(sticker)))
+      .where(eq(inboxEvents.id, sticker.webhookEventId))
       .get();
     expect(row?.status).toBe("done");
   });

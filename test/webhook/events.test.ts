@@ -6,6 +6,7 @@ import {
   envelope,
   event,
   group,
+  type Made,
   room,
   setEventClock,
   ulid,
@@ -411,7 +412,7 @@ describe("webhookEnvelopeSchema", () => {
 
 describe("types", () => {
   test("factories and helpers are typed by the event model", () => {
-    expectTypeOf(event.text("x")).toEqualTypeOf<MessageEventOf<TextMessage>>();
+    expectTypeOf(event.text("x")).toEqualTypeOf<Made<MessageEventOf<TextMessage>>>();
     expectTypeOf(event.sticker().message).toEqualTypeOf<StickerMessage>();
     expectTypeOf<EventOfType<"beacon">>().toEqualTypeOf<BeaconEvent>();
     expectTypeOf(event.text("x").message.text).toBeString();

@@ -38,12 +38,6 @@ const EXPECTED_STATUS: Record<string, number> = {
 
 const enc = new TextEncoder();
 
-/** The factories always set one; the model's type leaves it optional. */
-function idOf(sent: { webhookEventId?: string }): string {
-  if (!sent.webhookEventId) throw new Error("event without webhookEventId");
-  return sent.webhookEventId;
-}
-
 describe("verifySignature and signBody: LINE's byte-exact vectors", () => {
   if (vectors.length === 0) {
     test.skip(`skipped: ${SIGNATURE_DIR} does not exist (LINE's signature vectors are not beside the project)`, () => {});
@@ -156,7 +150,7 @@ describe("x-line-signature on the real route", () => {
   test("a missing header: 401, nothing stored, no LINE API call", async () => {
     const text = event.text("unsigned");
     bot.line.issueReplyToken(text.replyToken);
-    const error = await expectRejected(JSON.stringify(envelope([text])), null, idOf(text));
+    const error = await expectRejected(JSON.stringify(envelope([text])), null, text.webhookEventId);
     expect(error).toBe("missing x-line-signature header");
   });
 
@@ -206,7 +200,7 @@ describe("x-line-signature on the real route", () => {
     bot.line.issueReplyToken(text.replyToken);
     const body = JSON.stringify(envelope([text]));
     // An empty header value is no header at all to some clients: either 401 reason is right.
-    const error = await expectRejected(body, signature, idOf(text));
+    const error = await expectRejected(body, signature, text.webhookEventId);
     expect(error).toMatch(/x-line-signature/);
   });
 
@@ -218,7 +212,7 @@ describe("x-line-signature on the real route", () => {
       const signature = signBody(bot.secret, body);
       const urlSafe = signature.replace(/\+/g, "-").replace(/\//g, "_");
       if (urlSafe === signature) continue;
-      await expectRejected(body, urlSafe, idOf(text));
+      await expectRejected(body, urlSafe, text.webhookEventId);
       return;
     }
     throw new Error("no signature with + or / in 50 tries");
@@ -228,7 +222,7 @@ describe("x-line-signature on the real route", () => {
     const text = event.text("whitespace");
     const compact = JSON.stringify(envelope([text]));
     const pretty = JSON.stringify(envelope([text]), null, 2);
-    await expectRejected(pretty, signBody(bot.secret, compact), idOf(text));
+    await expectRejected(pretty, signBody(bot.secret, compact), text.webhookEventId);
   });
 
   test("signed over other bytes of the same JSON (\\u escapes vs raw UTF-8): 401", async () => {
@@ -237,8 +231,8 @@ describe("x-line-signature on the real route", () => {
     const escapedBody = rawBody.replace("🤨", "\\ud83e\\udd28");
     expect(escapedBody).not.toBe(rawBody);
     expect(JSON.parse(escapedBody)).toEqual(JSON.parse(rawBody));
-    await expectRejected(escapedBody, signBody(bot.secret, rawBody), idOf(raw));
-    await expectRejected(rawBody, signBody(bot.secret, escapedBody), idOf(raw));
+    await expectRejected(escapedBody, signBody(bot.secret, rawBody), raw.webhookEventId);
+    await expectRejected(rawBody, signBody(bot.secret, escapedBody), raw.webhookEventId);
   });
 
   test("raw UTF-8 emoji and \\uD83E\\uDD28 escapes both verify over their exact bytes", async () => {

@@ -7,6 +7,7 @@ import {
   createPluginsDir,
   envelope,
   event,
+  eventId,
   group,
   room,
   signBody,
@@ -16,35 +17,12 @@ import {
 } from "../../src/testing/mod.ts";
 import { KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../../src/webhook/events.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
+import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dir, "../..");
 const EXAMPLES_DIR = resolve(PROJECT_ROOT, "../shared/line-examples");
 
-// Written out rather than imported, so a type dropped from the model (or added without a case
-// below) fails here.
-const DOCUMENTED_EVENT_TYPES = [
-  "message",
-  "messageEdited",
-  "unsend",
-  "follow",
-  "unfollow",
-  "join",
-  "leave",
-  "memberJoined",
-  "memberLeft",
-  "postback",
-  "videoPlayComplete",
-  "beacon",
-  "accountLink",
-  "membership",
-  "module",
-  "activated",
-  "deactivated",
-  "botSuspended",
-  "botResumed",
-  "delivery",
-];
-const DOCUMENTED_MESSAGE_TYPES = ["text", "image", "video", "audio", "file", "location", "sticker"];
+// Every documented type must have a case below (and be in the model).
 const TYPED_QUERIES = [
   ...DOCUMENTED_EVENT_TYPES,
   ...DOCUMENTED_MESSAGE_TYPES.map((type) => `message:${type}`),
@@ -80,12 +58,6 @@ ${TYPED_QUERIES.map((q) => `    ${JSON.stringify(q)}: (event, ctx) => record(${J
 `;
 
 type Sent = { webhookEventId?: string; type: string; replyToken?: string };
-
-/** The factories always set one; the model's type leaves it optional. */
-function idOf(sent: { webhookEventId?: string }): string {
-  if (!sent.webhookEventId) throw new Error("event without webhookEventId");
-  return sent.webhookEventId;
-}
 
 interface Handled {
   query: string;
@@ -169,7 +141,7 @@ describe("POST /webhook", () => {
         headers: { "content-type": contentType },
       });
       expect(response.status).toBe(200);
-      expect(storedRows(idOf(text))).toHaveLength(1);
+      expect(storedRows(text.webhookEventId)).toHaveLength(1);
       await bot.settle();
     }
   });
@@ -219,7 +191,7 @@ describe("400: not a webhook body", () => {
     const response = await bot.post(JSON.stringify({ events: [text] }));
     expect(response.status).toBe(200);
     expect(await bot.waitForReply(text)).toEqual([{ type: "text", text: "no destination" }]);
-    expect(storedRows(idOf(text))[0]?.destination).toBeNull();
+    expect(storedRows(text.webhookEventId)[0]?.destination).toBeNull();
   });
 });
 
@@ -286,7 +258,7 @@ describe("every documented event and message type", () => {
       expect(response.status).toBe(200);
       await bot.settle();
 
-      const rows = storedRows(idOf(sent));
+      const rows = storedRows(eventId(sent));
       expect(rows).toHaveLength(1);
       expect(rows[0]?.type).toBe(sent.type);
       expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
@@ -294,11 +266,11 @@ describe("every documented event and message type", () => {
       const messageType =
         (sent as { message?: { type?: string } }).message?.type ?? (null as string | null);
       const expected = (query: string) => ({ query, type: sent.type, messageType });
-      const typed = handled("record-typed", idOf(sent));
+      const typed = handled("record-typed", eventId(sent));
       expect(typed.sort((a, b) => a.query.localeCompare(b.query))).toEqual(
         [...queries].sort().map(expected),
       );
-      expect(handled("record-all", idOf(sent))).toEqual([expected("*")]);
+      expect(handled("record-all", eventId(sent))).toEqual([expected("*")]);
     },
   );
 });
@@ -341,15 +313,15 @@ describe("unknown events are stored as sent and reach only '*'", () => {
     expect(response.status).toBe(200);
     await bot.settle();
 
-    const rows = storedRows(idOf(sent));
+    const rows = storedRows(eventId(sent));
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
     expect(rows[0]?.type).toBe(type);
-    expect(routedTo(idOf(sent))).toEqual(["record-all"]);
-    expect(handled("record-all", idOf(sent))).toEqual([
+    expect(routedTo(eventId(sent))).toEqual(["record-all"]);
+    expect(handled("record-all", eventId(sent))).toEqual([
       { query: "*", type, messageType: sent.message?.type ?? null },
     ]);
-    expect(handled("record-typed", idOf(sent))).toEqual([]);
+    expect(handled("record-typed", eventId(sent))).toEqual([]);
     expect(bot.repliesTo(sent)).toEqual([]);
   });
 
@@ -394,8 +366,8 @@ describe("dedup", () => {
     expect((await bot.send(text)).status).toBe(200);
     await bot.settle();
 
-    expect(storedRows(idOf(text))).toHaveLength(1);
-    expect(handled("record-all", idOf(text))).toHaveLength(1);
+    expect(storedRows(text.webhookEventId)).toHaveLength(1);
+    expect(handled("record-all", text.webhookEventId)).toHaveLength(1);
     expect(bot.line.replies.filter((r) => r.replyToken === text.replyToken)).toHaveLength(1);
   });
 
@@ -407,10 +379,10 @@ describe("dedup", () => {
     expect((await bot.send(redelivery)).status).toBe(200);
     await bot.settle();
 
-    const rows = storedRows(idOf(original));
+    const rows = storedRows(original.webhookEventId);
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null").deliveryContext).toEqual({ isRedelivery: false });
-    expect(handled("record-all", idOf(original))).toHaveLength(1);
+    expect(handled("record-all", original.webhookEventId)).toHaveLength(1);
     expect(bot.repliesTo(original)).toHaveLength(1);
   });
 
@@ -418,8 +390,8 @@ describe("dedup", () => {
     const follow = event.follow();
     expect((await bot.send(follow, follow)).status).toBe(200);
     await bot.settle();
-    expect(storedRows(idOf(follow))).toHaveLength(1);
-    expect(handled("record-all", idOf(follow))).toHaveLength(1);
+    expect(storedRows(follow.webhookEventId)).toHaveLength(1);
+    expect(handled("record-all", follow.webhookEventId)).toHaveLength(1);
   });
 
   test("events without webhookEventId: identical redeliveries dedup, different events do not", async () => {
@@ -469,8 +441,8 @@ describe("batches and concurrency", () => {
     }
     await bot.settle();
     for (const sent of all) {
-      expect(storedRows(idOf(sent))).toHaveLength(1);
-      expect(handled("record-all", idOf(sent))).toHaveLength(1);
+      expect(storedRows(eventId(sent))).toHaveLength(1);
+      expect(handled("record-all", eventId(sent))).toHaveLength(1);
     }
     // echo answers 1:1 chats only.
     expect(bot.repliesTo(inGroup)).toEqual([]);
@@ -488,9 +460,9 @@ describe("batches and concurrency", () => {
     expect(responses.map((r) => r.status)).toEqual(events.map(() => 200));
     // Acked means committed: nothing to wait for before looking.
     expect(storedCount()).toBe(before + events.length);
-    for (const sent of events) expect(storedRows(idOf(sent))).toHaveLength(1);
+    for (const sent of events) expect(storedRows(sent.webhookEventId)).toHaveLength(1);
     await bot.settle();
-    for (const sent of events) expect(handled("record-all", idOf(sent))).toHaveLength(1);
+    for (const sent of events) expect(handled("record-all", sent.webhookEventId)).toHaveLength(1);
   });
 });
 
@@ -517,7 +489,7 @@ export default definePlugin({
       await busy.settle();
       expect(busy.hotline.inbox.open()).toEqual([]);
       for (const sent of events) {
-        expect(busy.deliveries(idOf(sent)).map((d) => d.status)).toEqual(["done"]);
+        expect(busy.deliveries(sent.webhookEventId).map((d) => d.status)).toEqual(["done"]);
       }
     } finally {
       await busy.stop();
@@ -538,8 +510,8 @@ describe("401 does no work", () => {
     expect(response.status).toBe(401);
     await bot.settle();
     expect(storedCount()).toBe(before);
-    expect(storedRows(idOf(text))).toEqual([]);
-    expect(handled("record-all", idOf(text))).toEqual([]);
+    expect(storedRows(text.webhookEventId)).toEqual([]);
+    expect(handled("record-all", text.webhookEventId)).toEqual([]);
     expect(bot.line.requests.length).toBe(requests);
   });
 });
@@ -621,14 +593,14 @@ describe("413 over WEBHOOK_MAX_BODY_BYTES", () => {
     const follow = event.follow();
     const response = await small.post(bodyOfSize(follow, LIMIT));
     expect(response.status).toBe(200);
-    expect(stored(idOf(follow))).toHaveLength(1);
+    expect(stored(follow.webhookEventId)).toHaveLength(1);
   });
 
   test("one byte over, with an honest Content-Length: 413, nothing stored", async () => {
     const follow = event.follow();
     const response = await small.post(bodyOfSize(follow, LIMIT + 1));
     expect(response.status).toBe(413);
-    expect(stored(idOf(follow))).toEqual([]);
+    expect(stored(follow.webhookEventId)).toEqual([]);
   });
 
   test("over the cap as a chunked body without Content-Length: 413, nothing stored", async () => {
@@ -647,7 +619,7 @@ describe("413 over WEBHOOK_MAX_BODY_BYTES", () => {
       duplex: "half",
     } as RequestInit);
     expect(response.status).toBe(413);
-    expect(stored(idOf(follow))).toEqual([]);
+    expect(stored(follow.webhookEventId)).toEqual([]);
   });
 });
 
