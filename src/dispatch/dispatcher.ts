@@ -69,7 +69,16 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.#lanes = new LaneScheduler(options.concurrency, options.clock, (item) => this.#run(item));
+    this.#lanes = new LaneScheduler(
+      options.concurrency,
+      options.clock,
+      (item) => this.#run(item),
+      (error, item) =>
+        options.log.error(
+          { err: error, webhookEventId: item.eventId, plugin: item.plugin },
+          "delivery failed inside the host; trying again in 1 s",
+        ),
+    );
   }
 
   get queued(): number {

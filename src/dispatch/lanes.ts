@@ -41,6 +41,8 @@ export class LaneScheduler {
     private readonly concurrency: number,
     private readonly clock: Clock,
     private readonly run: (item: LaneItem) => Promise<RunResult>,
+    /** A run that rejected (a host fault, e.g. the database): the item is tried again in 1 s. */
+    private readonly onError: (error: unknown, item: LaneItem) => void,
   ) {}
 
   get pending(): number {
@@ -186,8 +188,8 @@ export class LaneScheduler {
     this.#running.add(key);
     const task = this.run(item)
       .catch((error): RunResult => {
-        // run() is meant never to reject; if it does, back off instead of spinning.
-        console.error("hotline: delivery runner failed", error);
+        // Back off instead of spinning on a fault that will likely still be there.
+        this.onError(error, item);
         return { settled: false, notBefore: this.clock.now() + 1000 };
       })
       .then((result) => {
