@@ -18,6 +18,7 @@ import type { PluginManifest } from "./manifest.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { DirectoryWatcher } from "./watcher.ts";
+import { releaseSpareWorker } from "./worker-pool.ts";
 
 export interface PluginHostOptions {
   pluginsDir: string;
@@ -38,6 +39,8 @@ export interface PluginHostOptions {
   onRemoved(plugin: string, reason: string): void;
   /** A plugin became deliverable again (loaded, resumed, respawned): deferred work may go. */
   onAvailable(plugin: string): void;
+  /** A plugin's worker made one LINE API attempt (metrics). */
+  onApiCall?(plugin: string, endpoint: string, status: string): void;
 }
 
 export type PluginState = "loaded" | "paused" | "failed";
@@ -93,7 +96,8 @@ interface FileRecord {
  * change, and runs deliveries with isolation: deadlines, hang detection, a circuit breaker.
  */
 export class PluginHost implements PluginGateway {
-  readonly #o: Required<Omit<PluginHostOptions, "breaker">> & { breaker: CircuitBreakerPolicy };
+  readonly #o: Required<Omit<PluginHostOptions, "breaker" | "onApiCall">> &
+    Pick<PluginHostOptions, "onApiCall"> & { breaker: CircuitBreakerPolicy };
   readonly #plugins = new Map<string, Plugin>();
   readonly #files = new Map<string, FileRecord>();
   readonly #listeners = new Set<(event: HostEvent) => void>();
@@ -141,6 +145,7 @@ export class PluginHost implements PluginGateway {
     await Promise.all(
       [...this.#plugins.values()].map((plugin) => plugin.worker?.retire(this.#o.drainMs)),
     );
+    await releaseSpareWorker();
   }
 
   /** Listens to loads, failures and unloads; returns the unsubscribe function. */
@@ -440,6 +445,7 @@ export class PluginHost implements PluginGateway {
         if (!started) throw new Error("plugin is not loaded yet");
         return this.#o.pushOutsideEvent(started.manifest.name, to, messages);
       },
+      onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
       onDeath: (reason) => {
         // Looked up when it dies, not when it starts: the Plugin record is made after the worker
         // started. Only the worker currently serving its plugin is replaced; a retired one is not.

@@ -3,8 +3,7 @@ import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
-
-const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
+import { type BootedWorker, takeBootedWorker } from "./worker-pool.ts";
 
 export interface PluginWorkerOptions {
   moduleUrl: string;
@@ -20,6 +19,8 @@ export interface PluginWorkerOptions {
   pushOutsideEvent(to: string, messages: Parameters<DeliveryJob["push"]>[0]): Promise<void>;
   /** The worker died (hung, crashed) and was terminated: the host starts a fresh one. */
   onDeath(reason: string): void;
+  /** The plugin made one LINE API attempt (metrics). */
+  onApiCall?(plugin: string, endpoint: string, status: string): void;
 }
 
 export class LoadError extends Error {
@@ -61,8 +62,16 @@ export class PluginWorker {
   }
 
   /** Starts a worker and loads the plugin in it; rejects with a LoadError that says why not. */
-  static start(options: PluginWorkerOptions): Promise<PluginWorker> {
-    const worker = new Worker(ENTRY, { type: "module", smol: true } as WorkerOptions);
+  static async start(options: PluginWorkerOptions): Promise<PluginWorker> {
+    let booted: BootedWorker;
+    try {
+      booted = await takeBootedWorker();
+    } catch (error) {
+      throw new LoadError(`could not start a plugin worker: ${(error as Error).message}`);
+    }
+    const { worker } = booted;
+    for (const message of booted.early)
+      if (message.type === "log") forwardLog(options.log, message);
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(timer);
@@ -80,23 +89,22 @@ export class PluginWorker {
       worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
         const message = event.data;
         if (message.type === "log") return forwardLog(options.log, message);
-        if (message.type === "booted") {
-          worker.postMessage({
-            type: "load",
-            moduleUrl: options.moduleUrl,
-            settings: options.settings,
-            env: options.env,
-            now: options.clock.now(),
-            clockFrozen: options.clock.frozen === true,
-          } satisfies HostToWorker);
-          return;
-        }
+        if (message.type === "api-call")
+          return options.onApiCall?.(message.plugin, message.endpoint, message.status);
         if (message.type === "load-failed") return fail(message.error);
         if (message.type === "loaded") {
           clearTimeout(timer);
           resolve(new PluginWorker(worker, message.manifest, options));
         }
       };
+      worker.postMessage({
+        type: "load",
+        moduleUrl: options.moduleUrl,
+        settings: options.settings,
+        env: options.env,
+        now: options.clock.now(),
+        clockFrozen: options.clock.frozen === true,
+      } satisfies HostToWorker);
     });
   }
 
@@ -226,7 +234,9 @@ export class PluginWorker {
 
   #die(reason: string): void {
     if (this.#dead) return;
-    this.#o.log.error({ reason }, "plugin worker terminated");
+    // The events it was handling when it died, so that their log lines can be found.
+    const webhookEventIds = [...this.#inFlight.values()].map((flight) => flight.job.eventId);
+    this.#o.log.error({ reason, webhookEventIds }, "plugin worker terminated");
     this.terminate(reason);
     this.#o.onDeath(reason);
   }
@@ -266,6 +276,9 @@ export class PluginWorker {
         return;
       case "log":
         forwardLog(this.#o.log, message);
+        return;
+      case "api-call":
+        this.#o.onApiCall?.(message.plugin, message.endpoint, message.status);
         return;
       case "http-response": {
         const resolve = this.#http.get(message.id);

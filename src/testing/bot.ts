@@ -33,6 +33,8 @@ export interface TestBotOptions {
   breaker?: CircuitBreakerPolicy;
   hangGraceMs?: number;
   drainMs?: number;
+  /** How long the watcher waits for a directory to be quiet (default 50 ms; production 100 ms). */
+  debounceMs?: number;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
 }
@@ -168,7 +170,7 @@ export class TestBot {
       watch: options.watch ?? false,
       hangGraceMs: options.hangGraceMs ?? 300,
       drainMs: options.drainMs ?? 2000,
-      debounceMs: 50,
+      debounceMs: options.debounceMs ?? 50,
       ...(options.breaker ? { breaker: options.breaker } : {}),
     });
     return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });
