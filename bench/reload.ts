@@ -32,7 +32,8 @@ async function withBot<T>(
 ): Promise<T> {
   const scratch = createPluginsDir();
   const file = scratch.write("reloading.ts", source);
-  const bot = await startTestBot({ pluginsDir: scratch.dir, watch });
+  // The production debounce, so the latency is what a user sees.
+  const bot = await startTestBot({ pluginsDir: scratch.dir, watch, debounceMs: 100 });
   try {
     return await run(bot, file);
   } finally {
