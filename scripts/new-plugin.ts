@@ -7,7 +7,15 @@ import { dirname, join, relative, resolve } from "node:path";
 import { PLUGIN_NAME } from "../src/plugin-host/manifest.ts";
 
 const root = resolve(import.meta.dir, "..");
-const name = process.argv[2] ?? "";
+const args = process.argv.slice(2);
+const option = (flag: string) => {
+  const index = args.indexOf(flag);
+  return index === -1 ? undefined : args.splice(index, 2)[1];
+};
+// --plugins-dir and --tests-dir are for tools and tests; people use the defaults.
+const pluginsDirOption = option("--plugins-dir");
+const testsDirOption = option("--tests-dir");
+const name = args[0] ?? "";
 
 function fail(message: string): never {
   console.error(`new-plugin: ${message}`);
@@ -19,9 +27,9 @@ if (!PLUGIN_NAME.test(name) || name.length > 64) {
     `"${name}" is not a valid plugin name: use kebab-case, like "my-plugin" (usage: bun run new-plugin <name>)`,
   );
 }
-const pluginsDir = resolve(root, process.env.PLUGINS_DIR ?? "plugins");
+const pluginsDir = resolve(root, pluginsDirOption ?? process.env.PLUGINS_DIR ?? "plugins");
 const pluginFile = join(pluginsDir, `${name}.ts`);
-const testFile = join(root, "test", "plugins", `${name}.test.ts`);
+const testFile = join(resolve(root, testsDirOption ?? "test/plugins"), `${name}.test.ts`);
 for (const file of [pluginFile, join(pluginsDir, name), testFile]) {
   if (existsSync(file))
     fail(`${relative(root, file)} already exists; pick another name or edit that plugin`);
