@@ -1,4 +1,7 @@
 import { resolve } from "node:path";
+import { sql } from "drizzle-orm";
+import type { AnyElysia } from "elysia";
+import { adminDisabledRoutes, adminRoutes } from "./admin/admin.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ConfigError, type Env } from "./config/env.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./dispatch/backoff.ts";
@@ -9,7 +12,10 @@ import { Inbox } from "./inbox/inbox.ts";
 import { LineClient } from "./line/client.ts";
 import type { RetryPolicy } from "./line/retry.ts";
 import { type LocalMode, startLocalMode, writeLocalModeFile } from "./local/local-mode.ts";
+import { Simulator } from "./local/simulator/simulator.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
+import { inboxDepth } from "./metrics/inbox-stats.ts";
+import { HotlineMetrics } from "./metrics/metrics.ts";
 import type { RunningServer, SqliteHandle } from "./platform/mod.ts";
 import { platform } from "./platform/mod.ts";
 import type { CircuitBreakerPolicy } from "./plugin-host/circuit-breaker.ts";
@@ -45,6 +51,9 @@ export interface Hotline {
   readonly inbox: Inbox;
   readonly dispatcher: Dispatcher;
   readonly plugins: PluginHost;
+  readonly metrics: HotlineMetrics;
+  /** The local chat simulator's page, in local mode. */
+  readonly simulatorUrl: string | undefined;
   readonly log: Logger;
   stop(): Promise<void>;
 }
@@ -82,12 +91,20 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   const database = openDatabase(dataDir);
   const inbox = new Inbox(database.db, clock);
   const store = new DeliveryStore(database.db);
+  // The gauges' sources are read at scrape time, by when everything below exists.
+  const metrics = new HotlineMetrics({
+    now: () => clock.now(),
+    inboxDepth: () => inboxDepth(database.db),
+    queued: () => dispatcher?.queued ?? 0,
+    plugins: () => plugins.statuses(),
+  });
   const line = new LineClient({
     channelAccessToken: token,
     apiBaseUrl,
     dataApiBaseUrl,
     log,
     ...(options.lineRetry ? { retry: options.lineRetry } : {}),
+    onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
   });
   const replies = new ReplySender(line, store, clock, log);
 
@@ -126,7 +143,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     },
     onRemoved: (plugin, reason) => dispatcher?.dropPlugin(plugin, reason),
     onAvailable: () => dispatcher?.wake(),
+    onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
   });
+  plugins.subscribe((event) => metrics.hostEvent(event));
   dispatcher = new Dispatcher({
     inbox,
     store,
@@ -140,6 +159,8 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       ...(options.backoff ?? DEFAULT_BACKOFF),
       maxAttempts: options.backoff?.maxAttempts ?? env.MAX_ATTEMPTS,
     },
+    onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
+    onEvent: (parsed) => metrics.event(parsed),
   });
   const started = dispatcher;
 
@@ -150,16 +171,58 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     clock,
     log,
     onStored: (events) => started.accept(events),
+    onResponse: (status) => metrics.webhookResponse(status),
   });
+
+  const extensions: AnyElysia[] = [metrics.routes()];
+  if (env.ADMIN_TOKEN) {
+    extensions.push(
+      adminRoutes({
+        token: env.ADMIN_TOKEN,
+        plugins,
+        store,
+        dispatcher: started,
+        db: database.db,
+        clock,
+      }),
+    );
+  } else {
+    extensions.push(adminDisabledRoutes());
+    log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
+  }
+  // Local mode only: the simulator signs webhooks with the generated secret and reads the stand-in.
+  const simulator = local
+    ? new Simulator({
+        standIn: local.standIn,
+        channelSecret: secret,
+        webhookUrl: () => webhookUrl,
+        botUrl: () => server.url,
+        plugins,
+        db: database.db,
+        log,
+      })
+    : undefined;
+  if (simulator) extensions.push(simulator.routes());
+
   const app = createApp({
     webhookPath: env.WEBHOOK_PATH,
     webhook,
     health: () => Response.json({ status: "ok" }),
-    ready: () =>
-      plugins.ready
+    ready: () => {
+      try {
+        database.db.get(sql`select 1`);
+      } catch (error) {
+        return Response.json(
+          { status: "unavailable", reason: `database unavailable: ${(error as Error).message}` },
+          { status: 503 },
+        );
+      }
+      return plugins.ready
         ? Response.json({ status: "ready" })
-        : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 }),
+        : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 });
+    },
     plugin: (name, request) => plugins.http(name, request),
+    extensions,
   });
 
   // The server takes webhooks at once; they wait in the inbox until the plugins are loaded.
@@ -168,7 +231,11 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     server = platform.serve({
       hostname: env.HOST,
       port: env.PORT,
-      maxRequestBodySize: env.WEBHOOK_MAX_BODY_BYTES,
+      // The webhook caps its own body at WEBHOOK_MAX_BODY_BYTES in any case; local mode lets the
+      // simulator's uploads (photos, files) through.
+      maxRequestBodySize: local
+        ? Math.max(env.WEBHOOK_MAX_BODY_BYTES, Simulator.MAX_UPLOAD_BYTES)
+        : env.WEBHOOK_MAX_BODY_BYTES,
       fetch: (request) => app.fetch(request),
     });
   } catch (error) {
@@ -177,6 +244,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     throw new ConfigError(`cannot listen on ${env.HOST}:${env.PORT}: ${(error as Error).message}`);
   }
   const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
+  const simulatorUrl = simulator ? `${server.url}${Simulator.PATH}` : undefined;
   workerEnv.publicUrl ||= server.url;
   if (local) {
     writeLocalModeFile(dataDir, {
@@ -203,8 +271,13 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     { url: server.url, webhook: webhookUrl, dataDir, pluginsDir: resolve(env.PLUGINS_DIR) },
     "hotline is running",
   );
-  if (local)
-    log.info(`try it: bun run send "hello"   (signs and posts a text event to ${webhookUrl})`);
+  if (local) {
+    log.info(
+      { simulator: simulatorUrl },
+      `chat with the bot: open ${simulatorUrl} (a LINE chat simulator; local mode only)`,
+    );
+    log.info(`or from a terminal: bun run send "hello"   (signs and posts a text event)`);
+  }
 
   return {
     url: server.url,
@@ -215,9 +288,12 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     inbox,
     dispatcher: started,
     plugins,
+    metrics,
+    simulatorUrl,
     log,
     async stop() {
       clearInterval(prune);
+      simulator?.stop();
       await server.stop();
       await started.stop();
       await plugins.stop();

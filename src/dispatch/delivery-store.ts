@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { deliveries, inboxEvents } from "../storage/schema.ts";
 
@@ -17,6 +17,45 @@ export interface OpenDelivery {
 }
 
 type Tx = Parameters<Parameters<SqlDatabase["transaction"]>[0]>[0];
+
+/** Which dead-lettered deliveries an operator means. */
+export type DeadSelector =
+  | { deliveries: Array<{ eventId: string; plugin: string }> }
+  | { plugin: string }
+  | { all: true };
+
+/** A dead-lettered delivery as the admin API lists it. */
+export interface DeadDelivery {
+  eventId: string;
+  plugin: string;
+  attempts: number;
+  lastError: string | null;
+  deadAt: number;
+  eventType: string;
+  chatKey: string;
+  receivedAt: number;
+}
+
+/** Where a page of dead letters starts: after this one (newest first). */
+export interface DeadCursor {
+  deadAt: number;
+  eventId: string;
+  plugin: string;
+}
+
+function deadWhere(selector: DeadSelector): SQL | undefined {
+  const dead = eq(deliveries.status, "dead");
+  if ("all" in selector) return dead;
+  if ("plugin" in selector) return and(dead, eq(deliveries.plugin, selector.plugin));
+  return and(
+    dead,
+    or(
+      ...selector.deliveries.map((key) =>
+        and(eq(deliveries.eventId, key.eventId), eq(deliveries.plugin, key.plugin)),
+      ),
+    ),
+  );
+}
 
 export type Settlement =
   | { status: "done" }
@@ -147,6 +186,133 @@ export class DeliveryStore {
         .map((row) => row.eventId)
         .filter((eventId) => this.#closeIfSettled(tx, eventId, now));
     });
+  }
+
+  /**
+   * Makes dead deliveries pending again with their attempts reset, and reopens their events;
+   * returns them, ready to be scheduled. Deliveries that are not dead are left alone.
+   */
+  retryDead(selector: DeadSelector, now: number): OpenDelivery[] {
+    return this.transaction((tx) => {
+      const where = deadWhere(selector);
+      const revived = tx
+        .select({
+          eventId: deliveries.eventId,
+          plugin: deliveries.plugin,
+          chatKey: inboxEvents.chatKey,
+          timestamp: inboxEvents.timestamp,
+          seq: inboxEvents.seq,
+        })
+        .from(deliveries)
+        .innerJoin(inboxEvents, eq(inboxEvents.id, deliveries.eventId))
+        .where(where)
+        .all();
+      if (revived.length === 0) return [];
+      tx.update(deliveries)
+        .set({ status: "pending", attempts: 0, nextAttemptAt: 0, updatedAt: now })
+        .where(where)
+        .run();
+      const eventIds = [...new Set(revived.map((row) => row.eventId))];
+      for (let i = 0; i < eventIds.length; i += 500) {
+        tx.update(inboxEvents)
+          .set({ status: "active", doneAt: null })
+          .where(inArray(inboxEvents.id, eventIds.slice(i, i + 500)))
+          .run();
+      }
+      return revived.map((row) => ({ ...row, attempts: 0, nextAttemptAt: 0 }));
+    });
+  }
+
+  /** Gives up on dead deliveries for good: dropped, with the operator's reason and the last error. */
+  discardDead(
+    selector: DeadSelector,
+    reason: string,
+    now: number,
+  ): Array<{ eventId: string; plugin: string }> {
+    return this.#db
+      .update(deliveries)
+      .set({
+        status: "dropped",
+        lastError: sql`'discarded: ' || ${reason} || coalesce(' (last error: ' || ${deliveries.lastError} || ')', '')`,
+        updatedAt: now,
+      })
+      .where(deadWhere(selector))
+      .returning({ eventId: deliveries.eventId, plugin: deliveries.plugin })
+      .all();
+  }
+
+  /** Dead letters, newest first, a page at a time. */
+  listDead(options: { plugin?: string; limit: number; after?: DeadCursor }): DeadDelivery[] {
+    const { after } = options;
+    return this.#db
+      .select({
+        eventId: deliveries.eventId,
+        plugin: deliveries.plugin,
+        attempts: deliveries.attempts,
+        lastError: deliveries.lastError,
+        deadAt: deliveries.updatedAt,
+        eventType: inboxEvents.type,
+        chatKey: inboxEvents.chatKey,
+        receivedAt: inboxEvents.receivedAt,
+      })
+      .from(deliveries)
+      .innerJoin(inboxEvents, eq(inboxEvents.id, deliveries.eventId))
+      .where(
+        and(
+          eq(deliveries.status, "dead"),
+          options.plugin === undefined ? undefined : eq(deliveries.plugin, options.plugin),
+          after === undefined
+            ? undefined
+            : or(
+                lt(deliveries.updatedAt, after.deadAt),
+                and(eq(deliveries.updatedAt, after.deadAt), lt(deliveries.eventId, after.eventId)),
+                and(
+                  eq(deliveries.updatedAt, after.deadAt),
+                  eq(deliveries.eventId, after.eventId),
+                  lt(deliveries.plugin, after.plugin),
+                ),
+              ),
+        ),
+      )
+      .orderBy(desc(deliveries.updatedAt), desc(deliveries.eventId), desc(deliveries.plugin))
+      .limit(options.limit)
+      .all();
+  }
+
+  /** Deliveries per status (covered by the status index). */
+  countByStatus(): Record<DeliveryStatus, number> {
+    const counts: Record<DeliveryStatus, number> = {
+      pending: 0,
+      retry: 0,
+      done: 0,
+      dead: 0,
+      dropped: 0,
+    };
+    const rows = this.#db
+      .select({ status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .groupBy(deliveries.status)
+      .all();
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /** Per plugin: its open and dead deliveries (the status index finds them). */
+  unsettledByPlugin(): Map<string, { open: number; dead: number }> {
+    const rows = this.#db
+      .select({ plugin: deliveries.plugin, status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(inArray(deliveries.status, ["pending", "retry", "dead"]))
+      .groupBy(deliveries.plugin, deliveries.status)
+      .all();
+    const byPlugin = new Map<string, { open: number; dead: number }>();
+    for (const row of rows) {
+      const counts = byPlugin.get(row.plugin) ?? { open: 0, dead: 0 };
+      if (row.status === "dead") counts.dead += row.n;
+      else counts.open += row.n;
+      byPlugin.set(row.plugin, counts);
+    }
+    return byPlugin;
   }
 
   #closeIfSettled(tx: Tx, eventId: string, now: number): boolean {

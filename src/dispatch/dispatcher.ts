@@ -6,11 +6,11 @@ import type { ChatRef } from "../sdk/context.ts";
 import { applyToSharedState } from "../storage/shared-state.ts";
 import { type ParsedEvent, parseEvent } from "../webhook/events.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
-import type { DeliveryStore, Settlement } from "./delivery-store.ts";
+import type { DeadSelector, DeliveryStore, Settlement } from "./delivery-store.ts";
 import { type LaneItem, LaneScheduler, type RunResult } from "./lanes.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { ReplySender, ReplyTarget } from "./reply-sender.ts";
-import type { DeliveryOutcome, PluginGateway } from "./types.ts";
+import type { PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   inbox: Inbox;
@@ -22,12 +22,21 @@ export interface DispatcherOptions {
   concurrency: number;
   replyDeadlineMs: number;
   backoff?: BackoffPolicy;
-  onDelivery?(
-    plugin: string,
-    outcome: DeliveryOutcome["status"] | "dead" | "retry",
-    durationMs: number,
-  ): void;
+  /**
+   * How each run of a delivery ended (metrics). `durationMs` is the handler's time, undefined when
+   * no handler ran (deferred, dropped).
+   */
+  onDelivery?(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void;
+  /** An event was routed (once per stored event, also those recovered at start). */
+  onEvent?(parsed: ParsedEvent): void;
 }
+
+/**
+ * One per run: `retried` failed and will run again, `timed_out` missed its deadline and will run
+ * again, `dead` failed for the last time (whatever the failure), `dropped` was removed (plugin
+ * gone or no longer subscribed), `deferred` did not run (plugin paused).
+ */
+export type DeliveryMetric = "ok" | "retried" | "timed_out" | "dead" | "dropped" | "deferred";
 
 /** What the dispatcher keeps in memory about an event while some of its deliveries are open. */
 interface EventState {
@@ -128,6 +137,7 @@ export class Dispatcher {
       }),
     );
     for (const { queued, parsed, plugins, destination, receivedAt } of routed) {
+      this.#o.onEvent?.(parsed);
       if (parsed.kind === "unknown") {
         this.#o.log.info(
           { webhookEventId: queued.id, type: parsed.event.type, reason: parsed.reason },
@@ -161,6 +171,21 @@ export class Dispatcher {
     const settled = this.#o.store.dropPlugin(plugin, reason, this.#o.clock.now());
     for (const state of this.#events.values()) state.open.delete(plugin);
     for (const eventId of settled) this.#events.delete(eventId);
+  }
+
+  /**
+   * Runs dead-lettered deliveries again, each with a fresh set of attempts (an operator fixed the
+   * cause); returns the ones that were dead and are queued now.
+   */
+  retryDead(selector: DeadSelector): Array<{ eventId: string; plugin: string }> {
+    const requeued = this.#o.store.retryDead(selector, this.#o.clock.now());
+    for (const delivery of requeued) {
+      this.#attempts.delete(`${delivery.eventId}\u0000${delivery.plugin}`);
+      // An event whose other deliveries are still open is in memory: this one is open again too.
+      this.#events.get(delivery.eventId)?.open.add(delivery.plugin);
+      this.#lanes.add({ ...delivery, notBefore: 0 });
+    }
+    return requeued.map(({ eventId, plugin }) => ({ eventId, plugin }));
   }
 
   /** Re-checks deferred work now (a paused plugin resumed, the test clock moved). */
@@ -235,6 +260,7 @@ export class Dispatcher {
       if (error) throw new Error(error);
     };
 
+    const handlerStarted = performance.now();
     const outcome = await this.#o.plugins.deliver(plugin, {
       eventId,
       parsed: state.parsed,
@@ -265,6 +291,7 @@ export class Dispatcher {
       },
     });
 
+    const handlerMs = performance.now() - handlerStarted;
     batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && contributed) {
@@ -274,7 +301,7 @@ export class Dispatcher {
     const durationMs = Math.round(performance.now() - started);
     if (final.status === "deferred") {
       log.info({ until: final.until, reason: final.reason }, "delivery deferred");
-      this.#o.onDelivery?.(plugin, "deferred", durationMs);
+      this.#o.onDelivery?.(plugin, "deferred", undefined);
       return { settled: false, notBefore: final.until, deferred: true };
     }
 
@@ -306,10 +333,12 @@ export class Dispatcher {
       plugin,
       settlement.status === "done"
         ? "ok"
-        : settlement.status === "dropped"
-          ? "gone"
+        : settlement.status === "retry"
+          ? final.status === "failed" && final.timedOut
+            ? "timed_out"
+            : "retried"
           : settlement.status,
-      durationMs,
+      settlement.status === "dropped" ? undefined : handlerMs,
     );
 
     if (settlement.status === "retry") {

@@ -91,7 +91,7 @@ export class ReplySender {
         if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
       }
       this.store.markReplyAttempted(target.eventId, included, this.clock.now());
-      const sent = await this.line.reply(target.replyToken, batch);
+      const sent = await this.line.reply(target.replyToken, batch, log);
       if (sent.ok) {
         log.info({ plugins: included, messages: batch.length }, "replied");
       } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
@@ -136,29 +136,23 @@ export class ReplySender {
     offset = 0,
   ): Promise<string | undefined> {
     if (messages.length === 0) return undefined;
+    // Every line about this push, the client's retry warnings included, names the event.
+    const log = this.log.child({ webhookEventId: target.eventId, plugin });
     if (!to) {
       const error = "cannot push: the event has no chat to push to";
-      this.log.warn({ webhookEventId: target.eventId, plugin }, error);
+      log.warn(error);
       return error;
     }
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
       const key = retryKey(target.eventId, plugin, slot, offset + i);
-      const pushed = await this.line.push(to, chunk, key);
+      const pushed = await this.line.push(to, chunk, key, log);
       if (!pushed.ok) {
-        this.log.warn(
-          { webhookEventId: target.eventId, plugin, error: pushed.error },
-          "push failed",
-        );
+        log.warn({ error: pushed.error }, "push failed");
         return `push failed: ${pushed.error}`;
       }
-      this.log.info(
-        {
-          webhookEventId: target.eventId,
-          plugin,
-          messages: chunk.length,
-          duplicate: pushed.duplicate,
-        },
+      log.info(
+        { messages: chunk.length, duplicate: pushed.duplicate },
         pushed.duplicate ? "push already accepted earlier (409)" : "pushed",
       );
     }

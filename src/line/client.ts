@@ -14,6 +14,24 @@ export interface LineClientOptions {
   dataApiBaseUrl: string;
   log: RetryLog;
   retry?: RetryPolicy;
+  /**
+   * Called once per HTTP attempt (retries included) with the endpoint and how it ended: the HTTP
+   * status, "2xx" when the SDK hides the exact success code, or "network" when no answer came.
+   */
+  onCall?(endpoint: string, status: string): void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Where this call's retry warnings go: a logger bound to the event the call is made for. */
+  log?: RetryLog;
+}
+
+/** How one attempt ended, for metrics; a Response (content fetched raw) carries its own status. */
+function attemptStatus(outcome: unknown, failed: boolean): string {
+  if (!failed) return outcome instanceof Response ? String(outcome.status) : "2xx";
+  if (outcome instanceof HTTPFetchError) return String(outcome.status);
+  return "network";
 }
 
 export type ReplyResult =
@@ -49,6 +67,7 @@ export class LineClient {
   readonly blob: messagingApi.MessagingApiBlobClient;
   readonly #log: RetryLog;
   readonly #retry: RetryPolicy;
+  readonly #onCall: LineClientOptions["onCall"];
 
   constructor(options: LineClientOptions) {
     this.api = new messagingApi.MessagingApiClient({
@@ -61,32 +80,51 @@ export class LineClient {
     });
     this.#log = options.log;
     this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#onCall = options.onCall;
   }
 
-  call<T>(endpoint: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  call<T>(endpoint: string, request: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const onCall = this.#onCall;
+    const attempt = onCall
+      ? async () => {
+          try {
+            const result = await request();
+            onCall(endpoint, attemptStatus(result, false));
+            return result;
+          } catch (error) {
+            onCall(endpoint, attemptStatus(error, true));
+            throw error;
+          }
+        }
+      : request;
+    const log = options.log ?? this.#log;
     return withRetry(
       this.#retry,
-      request,
+      attempt,
       (error, retry, delayMs) =>
-        this.#log.warn(
+        log.warn(
           { endpoint, retry, delayMs: Math.round(delayMs), error: describeError(error) },
           "LINE API call failed, retrying",
         ),
-      signal,
+      options.signal,
     );
   }
 
-  async reply(replyToken: string, messages: Message[]): Promise<ReplyResult> {
+  async reply(replyToken: string, messages: Message[], log?: RetryLog): Promise<ReplyResult> {
     let maybeSent = false;
     try {
-      await this.call("reply", async () => {
-        try {
-          return await this.api.replyMessage({ replyToken, messages });
-        } catch (error) {
-          if (mayHaveReachedLine(error)) maybeSent = true;
-          throw error;
-        }
-      });
+      await this.call(
+        "reply",
+        async () => {
+          try {
+            return await this.api.replyMessage({ replyToken, messages });
+          } catch (error) {
+            if (mayHaveReachedLine(error)) maybeSent = true;
+            throw error;
+          }
+        },
+        log ? { log } : {},
+      );
       return { ok: true };
     } catch (error) {
       const invalidToken =
@@ -98,9 +136,18 @@ export class LineClient {
   }
 
   /** A 409 means LINE already accepted this retry key: the message was sent. */
-  async push(to: string, messages: Message[], retryKey: string): Promise<PushResult> {
+  async push(
+    to: string,
+    messages: Message[],
+    retryKey: string,
+    log?: RetryLog,
+  ): Promise<PushResult> {
     try {
-      await this.call("push", () => this.api.pushMessage({ to, messages }, retryKey));
+      await this.call(
+        "push",
+        () => this.api.pushMessage({ to, messages }, retryKey),
+        log ? { log } : {},
+      );
       return { ok: true, duplicate: false };
     } catch (error) {
       if (error instanceof HTTPFetchError && error.status === 409)

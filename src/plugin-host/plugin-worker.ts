@@ -232,10 +232,16 @@ export class PluginWorker {
     this.#worker.postMessage(message);
   }
 
-  #die(reason: string): void {
+  #die(reason: string, blockedBy?: string): void {
     if (this.#dead) return;
-    // The events it was handling when it died, so that their log lines can be found.
-    const webhookEventIds = [...this.#inFlight.values()].map((flight) => flight.job.eventId);
+    // The events it was handling when it died (and the one whose handler blocked it, already
+    // settled as timed out), so that their log lines can be found.
+    const webhookEventIds = [
+      ...new Set([
+        ...(blockedBy ? [blockedBy] : []),
+        ...[...this.#inFlight.values()].map((flight) => flight.job.eventId),
+      ]),
+    ];
     this.#o.log.error({ reason, webhookEventIds }, "plugin worker terminated");
     this.terminate(reason);
     this.#o.onDeath(reason);
@@ -243,7 +249,8 @@ export class PluginWorker {
 
   /** The deadline passed: report the timeout now, abort the handler, and check the thread is alive. */
   #deadline(id: number, timeoutMs: number): void {
-    if (!this.#inFlight.has(id)) return;
+    const eventId = this.#inFlight.get(id)?.job.eventId;
+    if (eventId === undefined) return;
     this.#finish(id, {
       status: "failed",
       error: `timed out after ${timeoutMs} ms`,
@@ -253,7 +260,7 @@ export class PluginWorker {
     const ping = this.#nextId++;
     const grace = setTimeout(() => {
       this.#pongs.delete(ping);
-      this.#die(`handler blocked the plugin's thread past its ${timeoutMs} ms deadline`);
+      this.#die(`handler blocked the plugin's thread past its ${timeoutMs} ms deadline`, eventId);
     }, this.#o.hangGraceMs);
     this.#pongs.set(ping, grace);
     this.#post({ type: "ping", id: ping });

@@ -73,6 +73,8 @@ export type WorkerToHost =
       to?: string;
     }
   | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  /** One LINE API attempt by the plugin's own client (ctx.api, content, profile): for metrics. */
+  | { type: "api-call"; plugin: string; endpoint: string; status: string }
   | { type: "http-response"; id: number; response: SerializedResponse }
   | { type: "pong"; id: number }
   | { type: "tasks-done"; id: number; count: number }

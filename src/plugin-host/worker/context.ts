@@ -1,6 +1,6 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import { eq } from "drizzle-orm";
-import type { LineClient } from "../../line/client.ts";
+import type { LineClient, RetryLog } from "../../line/client.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   ChatRef,
@@ -56,13 +56,26 @@ export interface WorkerServices {
   registrations: Registrations;
 }
 
-/** The official SDK client, with every call retried like the host's own (429/5xx, Retry-After). */
-function retryingApi(line: LineClient): LineClient["api"] {
+/** Where a LINE call's retry warnings go: the event's logger inside a handler. */
+type CallLog = Pick<Logger, "warn">;
+
+/** The worker logger takes (message, fields); the LINE client logs pino-style (fields, message). */
+function retryLog(log: CallLog): RetryLog {
+  return { warn: (fields, message) => log.warn(message, fields) };
+}
+
+/**
+ * The official SDK client, with every call retried like the host's own (429/5xx, Retry-After).
+ * Made per event too, so that its retry warnings carry the event's id.
+ */
+function retryingApi(line: LineClient, log: CallLog): LineClient["api"] {
+  const options = { log: retryLog(log) };
   return new Proxy(line.api, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== "function") return value;
-      return (...args: unknown[]) => line.call(String(property), () => value.apply(target, args));
+      return (...args: unknown[]) =>
+        line.call(String(property), () => value.apply(target, args), options);
     },
   });
 }
@@ -73,29 +86,38 @@ function retryingApi(line: LineClient): LineClient["api"] {
  */
 async function fetchContent(
   services: WorkerServices,
+  log: CallLog,
   messageId: string,
   path = "",
 ): Promise<Response> {
   const url = `${services.dataApiBaseUrl}/v2/bot/message/${encodeURIComponent(messageId)}/content${path}`;
-  return services.line.call("content", async () => {
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${services.channelAccessToken}` },
-    });
-    if (response.status === 429 || response.status >= 500) {
-      // Shaped like the SDK's own error so the shared retry policy (and Retry-After) applies.
-      throw new HTTPFetchError(`${response.status} - ${response.statusText}`, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-        body: await response.text(),
+  return services.line.call(
+    "content",
+    async () => {
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${services.channelAccessToken}` },
       });
-    }
-    return response;
-  });
+      if (response.status === 429 || response.status >= 500) {
+        // Shaped like the SDK's own error so the shared retry policy (and Retry-After) applies.
+        throw new HTTPFetchError(`${response.status} - ${response.statusText}`, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+          body: await response.text(),
+        });
+      }
+      return response;
+    },
+    { log: retryLog(log) },
+  );
 }
 
-async function content(services: WorkerServices, messageId: string): Promise<ContentResult> {
-  const response = await fetchContent(services, messageId);
+async function content(
+  services: WorkerServices,
+  log: CallLog,
+  messageId: string,
+): Promise<ContentResult> {
+  const response = await fetchContent(services, log, messageId);
   if (response.status === 404 || response.status === 410) {
     await response.body?.cancel();
     return { status: "gone", httpStatus: response.status };
@@ -119,9 +141,10 @@ async function content(services: WorkerServices, messageId: string): Promise<Con
 
 async function transcoding(
   services: WorkerServices,
+  log: CallLog,
   messageId: string,
 ): Promise<TranscodingStatus | "gone"> {
-  const response = await fetchContent(services, messageId, "/transcoding");
+  const response = await fetchContent(services, log, messageId, "/transcoding");
   if (response.status === 404 || response.status === 410) return "gone";
   if (!response.ok)
     throw new Error(
@@ -140,6 +163,7 @@ function readUser(db: SqlDatabase, userId: string): SharedUser | undefined {
 
 async function fetchProfile(
   services: WorkerServices,
+  log: CallLog,
   userId: string,
   chat: ChatRef | undefined,
 ): Promise<SharedUser> {
@@ -147,12 +171,15 @@ async function fetchProfile(
   const cached = readUser(db, userId);
   const now = services.now();
   if (cached?.profileFetchedAt && now - cached.profileFetchedAt < PROFILE_TTL_MS) return cached;
-  const profile = await line.call("profile", () =>
-    chat?.type === "group"
-      ? line.api.getGroupMemberProfile(chat.id, userId)
-      : chat?.type === "room"
-        ? line.api.getRoomMemberProfile(chat.id, userId)
-        : line.api.getProfile(userId),
+  const profile = await line.call(
+    "profile",
+    () =>
+      chat?.type === "group"
+        ? line.api.getGroupMemberProfile(chat.id, userId)
+        : chat?.type === "room"
+          ? line.api.getRoomMemberProfile(chat.id, userId)
+          : line.api.getProfile(userId),
+    { log: retryLog(log) },
   );
   const fields = {
     displayName: profile.displayName,
@@ -171,7 +198,7 @@ async function fetchProfile(
 
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
-  const api = retryingApi(line);
+  const api = retryingApi(line, log);
   const whileSetup = (what: string) => {
     if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
   };
@@ -187,10 +214,10 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     now: services.now,
     push: (to: string, messages: MessageInput | MessageInput[]) =>
       rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
-    content: (messageId: string) => content(services, messageId),
-    transcoding: (messageId: string) => transcoding(services, messageId),
+    content: (messageId: string) => content(services, log, messageId),
+    transcoding: (messageId: string) => transcoding(services, log, messageId),
     user: async (userId: string) => readUser(db, userId),
-    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, userId, chat),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, log, userId, chat),
     publicUrl: services.publicUrl,
     route(method, path, handler) {
       whileSetup("routes");
@@ -226,6 +253,11 @@ export function createEventContext(
   return {
     ...base,
     log,
+    // The LINE calls again, so that their retry warnings name the event.
+    api: retryingApi(services.line, log),
+    content: (messageId: string) => content(services, log, messageId),
+    transcoding: (messageId: string) => transcoding(services, log, messageId),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, log, userId, chat),
     signal,
     eventId: delivery.eventId,
     destination: delivery.destination,

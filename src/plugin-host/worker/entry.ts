@@ -154,6 +154,9 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     dataApiBaseUrl: message.env.dataApiBaseUrl,
     log: { warn: (fields, text) => pluginLog.warn(text, fields) },
     ...(message.env.retry ? { retry: message.env.retry } : {}),
+    // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
+    onCall: (endpoint, status) =>
+      post({ type: "api-call", plugin: definition.name, endpoint, status }),
   });
   try {
     ensurePluginTables(

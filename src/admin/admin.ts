@@ -1,0 +1,225 @@
+/**
+ * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
+ * pausing, dead letters (list, retry, discard), inbox statistics. JSON in and out.
+ */
+import { Buffer } from "node:buffer";
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { Clock } from "../clock.ts";
+import type { DeadCursor, DeadSelector, DeliveryStore } from "../dispatch/delivery-store.ts";
+import type { Dispatcher } from "../dispatch/dispatcher.ts";
+import { inboxCounts, inboxDepth } from "../metrics/inbox-stats.ts";
+import type { SqlDatabase } from "../platform/mod.ts";
+import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
+import { bearerCheck } from "./auth.ts";
+
+export interface AdminOptions {
+  token: string;
+  plugins: Pick<PluginHost, "statuses" | "setPaused">;
+  store: DeliveryStore;
+  dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
+  db: SqlDatabase;
+  clock: Clock;
+}
+
+const pluginName = z.string().min(1).max(64);
+const deliveryKey = z.strictObject({ eventId: z.string().min(1).max(256), plugin: pluginName });
+const selectorFields = {
+  deliveries: z.array(deliveryKey).min(1).max(500).optional(),
+  plugin: pluginName.optional(),
+  all: z.literal(true).optional(),
+};
+const ONE_SELECTOR =
+  'give exactly one of "deliveries" ([{ eventId, plugin }]), "plugin" or "all": true';
+const exactlyOne = (body: { deliveries?: unknown; plugin?: unknown; all?: unknown }) =>
+  [body.deliveries, body.plugin, body.all].filter((v) => v !== undefined).length === 1;
+const retryBody = z.strictObject(selectorFields).refine(exactlyOne, ONE_SELECTOR);
+const discardBody = z
+  .strictObject({ ...selectorFields, reason: z.string().trim().min(1).max(500) })
+  .refine(exactlyOne, ONE_SELECTOR);
+const deadQuery = z.strictObject({
+  plugin: pluginName.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional(),
+});
+const cursorSchema = z.tuple([z.number().int(), z.string(), z.string()]);
+
+class BadRequest extends Error {}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+/** The first problem, as one line that says where: `deliveries.0.plugin: expected string…`. */
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? `${where}.${issue.path.join(".")}` : where;
+  throw new BadRequest(`${path}: ${issue?.message ?? "invalid"}`);
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text === "" ? "{}" : text);
+  } catch {
+    throw new BadRequest("body is not valid JSON");
+  }
+}
+
+function toSelector(body: z.output<typeof retryBody>): DeadSelector {
+  if (body.deliveries) return { deliveries: body.deliveries };
+  if (body.plugin !== undefined) return { plugin: body.plugin };
+  return { all: true };
+}
+
+function encodeCursor(cursor: DeadCursor): string {
+  return Buffer.from(JSON.stringify([cursor.deadAt, cursor.eventId, cursor.plugin])).toString(
+    "base64url",
+  );
+}
+
+function decodeCursor(value: string): DeadCursor {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
+  } catch {
+    throw new BadRequest("cursor: not a cursor this API returned");
+  }
+  const [deadAt, eventId, plugin] = parse(cursorSchema, decoded, "cursor");
+  return { deadAt, eventId, plugin };
+}
+
+export function adminRoutes(options: AdminOptions) {
+  const { plugins, store, dispatcher, db, clock } = options;
+  const authorized = bearerCheck(options.token);
+
+  /** Every route: the token first, then the handler; a BadRequest becomes a 400. */
+  const guard =
+    (handler: (request: Request, params: Record<string, string>) => Response | Promise<Response>) =>
+    async ({ request, params }: { request: Request; params: Record<string, string> }) => {
+      if (!authorized(request))
+        return json(
+          401,
+          { error: "unauthorized: send Authorization: Bearer <ADMIN_TOKEN>" },
+          { "www-authenticate": 'Bearer realm="hotline admin"' },
+        );
+      try {
+        return await handler(request, params);
+      } catch (error) {
+        if (error instanceof BadRequest) return json(400, { error: error.message });
+        throw error;
+      }
+    };
+
+  const describePlugins = () => {
+    const unsettled = store.unsettledByPlugin();
+    // Absent values are null, so every plugin shows the same fields (a last error of null).
+    return plugins.statuses().map((status: PluginStatus) => ({
+      ...status,
+      name: status.name ?? null,
+      version: status.version ?? null,
+      chats: status.chats ?? null,
+      error: status.error ?? null,
+      loadedAt: status.loadedAt ?? null,
+      deliveries: (status.name && unsettled.get(status.name)) || { open: 0, dead: 0 },
+    }));
+  };
+  const findPlugin = (name: string) => describePlugins().find((p) => p.name === name);
+  const noSuchPlugin = (name: string) =>
+    json(404, { error: `no plugin named "${name}" is loaded` });
+
+  const setPaused = (paused: boolean) =>
+    guard((_request, params) => {
+      const name = params.name ?? "";
+      if (!plugins.setPaused(name, paused)) return noSuchPlugin(name);
+      return json(200, { plugin: findPlugin(name) });
+    });
+
+  return new Elysia({ prefix: "/admin" })
+    .get(
+      "/plugins",
+      guard(() => json(200, { plugins: describePlugins() })),
+    )
+    .get(
+      "/plugins/:name",
+      guard((_request, params) => {
+        const plugin = findPlugin(params.name ?? "");
+        return plugin ? json(200, { plugin }) : noSuchPlugin(params.name ?? "");
+      }),
+    )
+    .post("/plugins/:name/pause", setPaused(true), { parse: "none" })
+    .post("/plugins/:name/resume", setPaused(false), { parse: "none" })
+    .get(
+      "/deliveries/dead",
+      guard((request) => {
+        const query = parse(
+          deadQuery,
+          Object.fromEntries(new URL(request.url).searchParams),
+          "query",
+        );
+        const rows = store.listDead({
+          limit: query.limit + 1,
+          ...(query.plugin ? { plugin: query.plugin } : {}),
+          ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+        });
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        return json(200, {
+          deliveries: page,
+          nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+        });
+      }),
+    )
+    .post(
+      "/deliveries/dead/retry",
+      guard(async (request) => {
+        const body = parse(retryBody, await readJson(request), "body");
+        const retried = dispatcher.retryDead(toSelector(body));
+        return json(200, { retried: retried.length, deliveries: retried });
+      }),
+      { parse: "none" },
+    )
+    .post(
+      "/deliveries/dead/discard",
+      guard(async (request) => {
+        const body = parse(discardBody, await readJson(request), "body");
+        const discarded = store.discardDead(toSelector(body), body.reason, clock.now());
+        return json(200, { discarded: discarded.length, deliveries: discarded });
+      }),
+      { parse: "none" },
+    )
+    .get(
+      "/inbox",
+      guard(() => {
+        const depth = inboxDepth(db);
+        return json(200, {
+          events: inboxCounts(db),
+          open: depth.open,
+          oldestOpenAgeSeconds:
+            depth.oldestReceivedAt === undefined
+              ? null
+              : Math.max(0, (clock.now() - depth.oldestReceivedAt) / 1000),
+          deliveries: store.countByStatus(),
+          dispatcherQueued: dispatcher.queued,
+        });
+      }),
+    )
+    .all(
+      "/*",
+      guard((request) =>
+        json(404, { error: `no admin route ${request.method} ${new URL(request.url).pathname}` }),
+      ),
+      { parse: "none" },
+    );
+}
+
+/** Without ADMIN_TOKEN the routes exist only to say so. */
+export function adminDisabledRoutes() {
+  const disabled = () =>
+    json(404, { error: "the admin API is disabled: set ADMIN_TOKEN to enable it" });
+  return new Elysia().all("/admin", disabled, { parse: "none" }).all("/admin/*", disabled, {
+    parse: "none",
+  });
+}

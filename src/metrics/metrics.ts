@@ -1,0 +1,206 @@
+import { basename } from "node:path";
+import { Elysia } from "elysia";
+import { Gauge, Histogram, Registry } from "prom-client";
+import type { DeliveryMetric } from "../dispatch/dispatcher.ts";
+import type { HostEvent, PluginStatus } from "../plugin-host/host.ts";
+import { KNOWN_EVENT_TYPES, type ParsedEvent } from "../webhook/events.ts";
+import { FastCounter } from "./fast-counter.ts";
+import type { InboxDepth } from "./inbox-stats.ts";
+
+/** What the gauges read at scrape time. */
+export interface MetricsSources {
+  now(): number;
+  inboxDepth(): InboxDepth;
+  /** Deliveries waiting in the dispatcher's lanes (due or in backoff). */
+  queued(): number;
+  plugins(): PluginStatus[];
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(KNOWN_EVENT_TYPES);
+const OUTCOMES: readonly DeliveryMetric[] = [
+  "ok",
+  "retried",
+  "timed_out",
+  "dead",
+  "dropped",
+  "deferred",
+];
+const PLUGIN_STATES: readonly PluginStatus["state"][] = ["loaded", "paused", "failed"];
+/** From a quick reply to a slow download; handlers' deadlines default to 30 s. */
+const HANDLER_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * One Prometheus registry per hotline instance (never the global default), so several bots in one
+ * process — tests do that — each export their own numbers. Everything on the event path is a
+ * counter bump; gauges that need the database are computed when scraped.
+ */
+export class HotlineMetrics {
+  readonly registry = new Registry();
+  readonly #webhooks: FastCounter;
+  readonly #events: FastCounter;
+  readonly #deliveries: FastCounter;
+  readonly #apiCalls: FastCounter;
+  readonly #loads: FastCounter;
+  readonly #reloads: FastCounter;
+  readonly #loadFailures: FastCounter;
+  readonly #unloads: FastCounter;
+  readonly #handlerSeconds: Histogram;
+  readonly #handlerChildren = new Map<string, Histogram.Internal<string>>();
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    this.#webhooks = new FastCounter(
+      this.registry,
+      "hotline_webhook_requests_total",
+      "Webhook requests answered, by HTTP status",
+      ["status"],
+    );
+    for (const status of [200, 400, 401, 413, 500]) this.#webhooks.touch(status);
+    this.#events = new FastCounter(
+      this.registry,
+      "hotline_events_total",
+      'Events stored and routed, by type ("unknown" for types hotline does not know)',
+      ["type"],
+    );
+    this.#deliveries = new FastCounter(
+      this.registry,
+      "hotline_deliveries_total",
+      "Delivery runs by plugin and outcome: ok, retried, timed_out (will retry), dead, dropped, deferred",
+      ["plugin", "outcome"],
+    );
+    this.#apiCalls = new FastCounter(
+      this.registry,
+      "hotline_line_api_calls_total",
+      'LINE API attempts (retries count), by caller ("host" or the plugin), endpoint and status',
+      ["caller", "endpoint", "status"],
+    );
+    const perPlugin = (name: string, help: string) =>
+      new FastCounter(this.registry, name, help, ["plugin"]);
+    this.#loads = perPlugin("hotline_plugin_loads_total", "Plugins loaded (first versions)");
+    this.#reloads = perPlugin(
+      "hotline_plugin_reloads_total",
+      "New versions of plugins swapped in (file or settings changed)",
+    );
+    this.#loadFailures = perPlugin(
+      "hotline_plugin_load_failures_total",
+      "Plugin versions that failed to load (by name, or by file when it has none yet)",
+    );
+    this.#unloads = perPlugin("hotline_plugin_unloads_total", "Plugins unloaded (file removed)");
+    this.#handlerSeconds = new Histogram({
+      name: "hotline_handler_duration_seconds",
+      help: "Time a plugin took to handle one delivery (its handlers, in its worker)",
+      labelNames: ["plugin"],
+      buckets: HANDLER_BUCKETS,
+      registers,
+    });
+
+    // Computed when scraped: no bookkeeping on the event path, and never stale.
+    new Gauge({
+      name: "hotline_inbox_open_events",
+      help: "Events stored and not yet settled (waiting to be routed, or with open deliveries)",
+      registers,
+      collect() {
+        const depth = readDepth(sources);
+        this.set(depth ? depth.open : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: "hotline_inbox_oldest_open_event_age_seconds",
+      help: "How long ago the oldest unsettled event was received (0 when there is none)",
+      registers,
+      collect() {
+        const depth = readDepth(sources);
+        const oldest = depth?.oldestReceivedAt;
+        this.set(
+          depth === undefined
+            ? Number.NaN
+            : oldest === undefined
+              ? 0
+              : Math.max(0, (sources.now() - oldest) / 1000),
+        );
+      },
+    });
+    new Gauge({
+      name: "hotline_dispatch_queued_deliveries",
+      help: "Deliveries waiting in the dispatcher (due now, or waiting for a retry or a paused plugin)",
+      registers,
+      collect() {
+        this.set(sources.queued());
+      },
+    });
+    new Gauge({
+      name: "hotline_plugins",
+      help: "Plugins by state (loaded, paused, failed)",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const counts = new Map(PLUGIN_STATES.map((state) => [state, 0]));
+        for (const status of sources.plugins())
+          counts.set(status.state, (counts.get(status.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+  }
+
+  /** Called for every webhook response: the hot path. */
+  webhookResponse(status: number): void {
+    this.#webhooks.inc(status);
+  }
+
+  event(parsed: ParsedEvent): void {
+    // Only documented types become labels: an unknown type string must not grow the series.
+    const type = parsed.event.type;
+    this.#events.inc(KNOWN_TYPES.has(type) ? type : "unknown");
+  }
+
+  delivery(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void {
+    let child = this.#handlerChildren.get(plugin);
+    if (!child) {
+      child = this.#handlerSeconds.labels(plugin);
+      this.#handlerChildren.set(plugin, child);
+      // Every outcome of a plugin is exported once it has had any, so rates and ratios work.
+      for (const name of OUTCOMES) this.#deliveries.touch(plugin, name);
+    }
+    this.#deliveries.inc(plugin, outcome);
+    if (durationMs !== undefined) child.observe(durationMs / 1000);
+  }
+
+  lineApiCall(caller: string, endpoint: string, status: string): void {
+    this.#apiCalls.inc(caller, endpoint, status);
+  }
+
+  hostEvent(event: HostEvent): void {
+    switch (event.type) {
+      case "loaded":
+        (event.reload ? this.#reloads : this.#loads).inc(event.name);
+        return;
+      case "failed":
+        // A module that did not even import has no name yet: its file names it.
+        this.#loadFailures.inc(event.name ?? basename(event.file));
+        return;
+      case "unloaded":
+        this.#unloads.inc(event.name);
+        return;
+    }
+  }
+
+  /** `GET /metrics`. */
+  routes() {
+    return new Elysia().get(
+      "/metrics",
+      async () =>
+        new Response(await this.registry.metrics(), {
+          headers: { "content-type": this.registry.contentType },
+        }),
+    );
+  }
+}
+
+/** A database that cannot answer makes the inbox gauges NaN rather than failing the scrape. */
+function readDepth(sources: MetricsSources): InboxDepth | undefined {
+  try {
+    return sources.inboxDepth();
+  } catch {
+    return undefined;
+  }
+}
