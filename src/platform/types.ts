@@ -14,7 +14,10 @@ export interface SqliteHandle {
 export interface ServeOptions {
   hostname: string;
   port: number;
-  /** Hard cap enforced by the server itself where the runtime has one (Bun). */
+  /**
+   * Bodies over this many bytes get 413, on every route: Bun's server enforces it itself, the Deno
+   * adapter by checking Content-Length and counting chunked bodies as they stream.
+   */
   maxRequestBodySize: number;
   fetch(request: Request): Response | Promise<Response>;
 }
