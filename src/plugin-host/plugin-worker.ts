@@ -185,19 +185,16 @@ export class PluginWorker {
   async retire(drainMs: number): Promise<void> {
     if (this.#dead) return;
     if (this.#inFlight.size > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => this.#drainWaiters.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, drainMs)),
-      ]);
+      await within(drainMs, new Promise<void>((resolve) => this.#drainWaiters.push(resolve)));
     }
     if (!this.#dead) {
-      await Promise.race([
+      await within(
+        Math.min(drainMs, 2000),
         new Promise<void>((resolve) => {
           this.#tornDown = resolve;
           this.#post({ type: "teardown" });
         }),
-        new Promise<void>((resolve) => setTimeout(resolve, Math.min(drainMs, 2000))),
-      ]);
+      );
     }
     this.terminate("plugin version unloaded");
   }
@@ -352,4 +349,11 @@ function errorText(event: ErrorEvent): string {
 
 function forwardLog(log: Logger, message: Extract<WorkerToHost, { type: "log" }>): void {
   log[message.level](message.fields ?? {}, message.message);
+}
+
+/** Waits for `done`, or `ms` at most; the timer never outlives the wait. */
+async function within(ms: number, done: Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -6,8 +6,9 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads the exact wire bytes, stopping as soon as the cap is passed. Bun's server enforces its own
- * cap before this runs; runtimes without one (Deno) rely on this.
+ * Reads the exact wire bytes, stopping as soon as the cap is passed. The servers cap bodies too
+ * (Bun itself, the Deno adapter while streaming); this keeps the webhook's own limit and answer
+ * whatever serves it.
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length"));

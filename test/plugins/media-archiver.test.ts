@@ -5,6 +5,7 @@ import { basename, join, resolve } from "node:path";
 import { eq } from "hotline";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
 import { type ArchivedMedia, archivedMedia } from "../../plugins/media-archiver.ts";
+import { platform } from "../../src/platform/mod.ts";
 
 const PLUGIN = "plugins/media-archiver.ts";
 const HOUR = 3_600_000;
@@ -306,9 +307,10 @@ describe("media-archiver", () => {
 
   test("external content: its URLs are recorded and never fetched", async () => {
     let hits = 0;
-    const elsewhere = Bun.serve({
+    const elsewhere = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
+      maxRequestBodySize: 1 << 20,
       fetch: () => {
         hits++;
         return new Response("secret");
@@ -318,8 +320,8 @@ describe("media-archiver", () => {
       const b = await start();
       const provider = {
         type: "external",
-        originalContentUrl: `${elsewhere.url}original.mp4`,
-        previewImageUrl: `${elsewhere.url}preview.jpg`,
+        originalContentUrl: `${elsewhere.url}/original.mp4`,
+        previewImageUrl: `${elsewhere.url}/preview.jpg`,
       };
       const image = event.image({ contentProvider: provider });
       const video = event.video({ contentProvider: provider });
@@ -337,7 +339,7 @@ describe("media-archiver", () => {
       }
       expect(hits).toBe(0);
     } finally {
-      elsewhere.stop(true);
+      await elsewhere.stop();
     }
   });
 

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
+const ROOT = resolve(import.meta.dirname, "../..");
 let bot: TestBot | undefined;
 let scratch: ReturnType<typeof createPluginsDir> | undefined;
 afterEach(async () => {

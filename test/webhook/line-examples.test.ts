@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { parseEvent, webhookEnvelopeSchema } from "../../src/webhook/events.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
-const examplesDir = resolve(import.meta.dir, "../../../shared/line-examples");
+const examplesDir = resolve(import.meta.dirname, "../../../shared/line-examples");
 
 const documentedEvents = new Set(DOCUMENTED_EVENT_TYPES);
 const documentedMessages = new Set(DOCUMENTED_MESSAGE_TYPES);

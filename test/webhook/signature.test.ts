@@ -7,7 +7,7 @@ import { inboxEvents } from "../../src/storage/schema.ts";
 import { envelope, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
 import { signBody, verifySignature } from "../../src/webhook/signature.ts";
 
-const SIGNATURE_DIR = resolve(import.meta.dir, "../../../shared/line-examples/signature");
+const SIGNATURE_DIR = resolve(import.meta.dirname, "../../../shared/line-examples/signature");
 
 interface Vector {
   id: string;

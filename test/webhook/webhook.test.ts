@@ -19,7 +19,7 @@ import { KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../../src/webhook/events
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
-const PROJECT_ROOT = resolve(import.meta.dir, "../..");
+const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 const EXAMPLES_DIR = resolve(PROJECT_ROOT, "../shared/line-examples");
 
 // Every documented type must have a case below (and be in the model).
