@@ -1,8 +1,8 @@
 /**
  * The host's own tests under Deno, through the bun:test shim: dispatch, inbox, storage, plugin host
  * (hot reload, isolation, load errors, swaps under load, teardown), SDK state. Files that use Bun's
- * own APIs (Bun.serve, Bun.spawnSync, bun:sqlite, import.meta.dir) are not listed here; see
- * docs/deno.md for which and why.
+ * own APIs (Bun.serve, Bun.spawn, bun:sqlite) are not listed here; the README's "Running on Deno"
+ * says which and why.
  */
 import { runBunTestFile } from "./bun-test.ts";
 
@@ -12,6 +12,9 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["storage/database", () => import("../storage/database.test.ts")],
   ["storage/shared-state", () => import("../storage/shared-state.test.ts")],
   ["webhook/events", () => import("../webhook/events.test.ts")],
+  ["webhook/webhook", () => import("../webhook/webhook.test.ts")],
+  ["webhook/signature", () => import("../webhook/signature.test.ts")],
+  ["webhook/line-examples", () => import("../webhook/line-examples.test.ts")],
   ["sdk/plugin-state", () => import("../sdk/plugin-state.test.ts")],
   ["dispatch/circuit-breaker", () => import("../dispatch/circuit-breaker.test.ts")],
   ["dispatch/ordering", () => import("../dispatch/ordering.test.ts")],
