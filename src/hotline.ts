@@ -23,6 +23,7 @@ import { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
 import { createApp } from "./server/app.ts";
 import { openDatabase } from "./storage/database.ts";
+import { deleteExpiredKv } from "./storage/maintenance.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 export interface HotlineOptions {
@@ -84,221 +85,240 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(env.LOG_LEVEL);
   const { secret, token, local } = credentials(env, log);
-  const apiBaseUrl = local ? local.server.url : env.LINE_API_BASE_URL;
-  const dataApiBaseUrl = local ? local.server.url : env.LINE_DATA_API_BASE_URL;
-  const dataDir = resolve(env.DATA_DIR);
-
-  const database = openDatabase(dataDir);
-  const inbox = new Inbox(database.db, clock);
-  const store = new DeliveryStore(database.db);
-  // The gauges' sources are read at scrape time, by when everything below exists.
-  const metrics = new HotlineMetrics({
-    now: () => clock.now(),
-    inboxDepth: () => inboxDepth(database.db),
-    queued: () => dispatcher?.queued ?? 0,
-    plugins: () => plugins.statuses(),
-  });
-  const line = new LineClient({
-    channelAccessToken: token,
-    apiBaseUrl,
-    dataApiBaseUrl,
-    log,
-    ...(options.lineRetry ? { retry: options.lineRetry } : {}),
-    onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
-  });
-  const replies = new ReplySender(line, store, clock, log);
-
-  // publicUrl is known once the server listens, which is before any plugin loads.
-  const workerEnv = {
-    dataDir,
-    apiBaseUrl,
-    dataApiBaseUrl,
-    channelAccessToken: token,
-    publicUrl: env.PUBLIC_URL ?? "",
-    ...(options.lineRetry ? { retry: options.lineRetry } : {}),
-  };
-  let dispatcher: Dispatcher | undefined;
-  const plugins = new PluginHost({
-    pluginsDir: env.PLUGINS_DIR,
-    configFile: env.CONFIG_FILE,
-    env: workerEnv,
-    clock,
-    log,
-    defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
-    watch: options.watch ?? true,
-    ...(options.breaker ? { breaker: options.breaker } : {}),
-    ...(options.hangGraceMs ? { hangGraceMs: options.hangGraceMs } : {}),
-    ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
-    ...(options.debounceMs ? { debounceMs: options.debounceMs } : {}),
-    pushOutsideEvent: async (plugin, to, messages) => {
-      // No event to tie it to: a fresh key still guards the client's own retries.
-      const error = await replies.pushAll(
-        { eventId: crypto.randomUUID(), chat: undefined },
-        plugin,
-        "direct",
-        messages,
-        to,
-      );
-      if (error) throw new Error(error);
-    },
-    onRemoved: (plugin, reason) => dispatcher?.dropPlugin(plugin, reason),
-    onAvailable: () => dispatcher?.wake(),
-    onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
-  });
-  plugins.subscribe((event) => metrics.hostEvent(event));
-  dispatcher = new Dispatcher({
-    inbox,
-    store,
-    plugins,
-    replies,
-    clock,
-    log,
-    concurrency: env.DISPATCH_CONCURRENCY,
-    replyDeadlineMs: env.REPLY_DEADLINE_MS,
-    backoff: {
-      ...(options.backoff ?? DEFAULT_BACKOFF),
-      maxAttempts: options.backoff?.maxAttempts ?? env.MAX_ATTEMPTS,
-    },
-    onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
-    onEvent: (parsed) => metrics.event(parsed),
-  });
-  const started = dispatcher;
-
-  const webhook = createWebhookHandler({
-    channelSecret: secret,
-    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
-    inbox,
-    clock,
-    log,
-    onStored: (events) => started.accept(events),
-    onResponse: (status) => metrics.webhookResponse(status),
-  });
-
-  const extensions: AnyElysia[] = [metrics.routes()];
-  if (env.ADMIN_TOKEN) {
-    extensions.push(
-      adminRoutes({
-        token: env.ADMIN_TOKEN,
-        plugins,
-        store,
-        dispatcher: started,
-        db: database.db,
-        clock,
-      }),
-    );
-  } else {
-    extensions.push(adminDisabledRoutes());
-    log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
-  }
-  // Local mode only: the simulator signs webhooks with the generated secret and reads the stand-in.
-  const simulator = local
-    ? new Simulator({
-        standIn: local.standIn,
-        channelSecret: secret,
-        webhookUrl: () => webhookUrl,
-        botUrl: () => server.url,
-        plugins,
-        db: database.db,
-        log,
-      })
-    : undefined;
-  if (simulator) extensions.push(simulator.routes());
-
-  const app = createApp({
-    webhookPath: env.WEBHOOK_PATH,
-    webhook,
-    health: () => Response.json({ status: "ok" }),
-    ready: () => {
-      try {
-        database.db.get(sql`select 1`);
-      } catch (error) {
-        return Response.json(
-          { status: "unavailable", reason: `database unavailable: ${(error as Error).message}` },
-          { status: 503 },
-        );
-      }
-      return plugins.ready
-        ? Response.json({ status: "ready" })
-        : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 });
-    },
-    plugin: (name, request) => plugins.http(name, request),
-    extensions,
-  });
-
-  // The server takes webhooks at once; they wait in the inbox until the plugins are loaded.
-  let server: RunningServer;
+  // What has been started so far, stopped again in reverse if the start fails half-way.
+  const undo: Array<() => unknown> = [];
+  if (local) undo.push(() => local.server.stop());
   try {
-    server = platform.serve({
-      hostname: env.HOST,
-      port: env.PORT,
-      // The webhook caps its own body at WEBHOOK_MAX_BODY_BYTES in any case; local mode lets the
-      // simulator's uploads (photos, files) through.
-      maxRequestBodySize: local
-        ? Math.max(env.WEBHOOK_MAX_BODY_BYTES, Simulator.MAX_UPLOAD_BYTES)
-        : env.WEBHOOK_MAX_BODY_BYTES,
-      fetch: (request) => app.fetch(request),
+    const apiBaseUrl = local ? local.server.url : env.LINE_API_BASE_URL;
+    const dataApiBaseUrl = local ? local.server.url : env.LINE_DATA_API_BASE_URL;
+    const dataDir = resolve(env.DATA_DIR);
+    // Local mode serves a simulator that signs webhooks with the generated secret: loopback only,
+    // unless HOST says otherwise.
+    const host = env.HOST ?? (local ? "127.0.0.1" : "0.0.0.0");
+
+    const database = openDatabase(dataDir);
+    undo.push(() => database.close());
+    const inbox = new Inbox(database.db, clock);
+    const store = new DeliveryStore(database.db);
+    // The gauges' sources are read at scrape time, by when everything below exists.
+    const metrics = new HotlineMetrics({
+      now: () => clock.now(),
+      inboxDepth: () => inboxDepth(database.db),
+      queued: () => dispatcher?.queued ?? 0,
+      plugins: () => plugins.statuses(),
     });
-  } catch (error) {
-    database.close();
-    await local?.server.stop();
-    throw new ConfigError(`cannot listen on ${env.HOST}:${env.PORT}: ${(error as Error).message}`);
-  }
-  const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
-  const simulatorUrl = simulator ? `${server.url}${Simulator.PATH}` : undefined;
-  workerEnv.publicUrl ||= server.url;
-  if (local) {
-    writeLocalModeFile(dataDir, {
+    const line = new LineClient({
+      channelAccessToken: token,
+      apiBaseUrl,
+      dataApiBaseUrl,
+      log,
+      ...(options.lineRetry ? { retry: options.lineRetry } : {}),
+      onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
+    });
+    const replies = new ReplySender(line, store, clock, log);
+
+    // publicUrl is known once the server listens, which is before any plugin loads.
+    const workerEnv = {
+      dataDir,
+      apiBaseUrl,
+      dataApiBaseUrl,
+      channelAccessToken: token,
+      publicUrl: env.PUBLIC_URL ?? "",
+      ...(options.lineRetry ? { retry: options.lineRetry } : {}),
+    };
+    let dispatcher: Dispatcher | undefined;
+    const plugins = new PluginHost({
+      pluginsDir: env.PLUGINS_DIR,
+      configFile: env.CONFIG_FILE,
+      env: workerEnv,
+      clock,
+      log,
+      defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
+      watch: options.watch ?? true,
+      ...(options.breaker ? { breaker: options.breaker } : {}),
+      ...(options.hangGraceMs ? { hangGraceMs: options.hangGraceMs } : {}),
+      ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
+      ...(options.debounceMs ? { debounceMs: options.debounceMs } : {}),
+      pushOutsideEvent: async (plugin, to, messages) => {
+        // No event to tie it to: a fresh key still guards the client's own retries.
+        const error = await replies.pushAll(
+          { eventId: crypto.randomUUID(), chat: undefined },
+          plugin,
+          "direct",
+          messages,
+          to,
+        );
+        if (error) throw new Error(error);
+      },
+      onRemoved: (plugin, reason) => dispatcher?.dropPlugin(plugin, reason),
+      onAvailable: () => dispatcher?.wake(),
+      onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
+    });
+    plugins.subscribe((event) => metrics.hostEvent(event));
+    dispatcher = new Dispatcher({
+      inbox,
+      store,
+      plugins,
+      replies,
+      clock,
+      log,
+      concurrency: env.DISPATCH_CONCURRENCY,
+      replyDeadlineMs: env.REPLY_DEADLINE_MS,
+      backoff: {
+        ...(options.backoff ?? DEFAULT_BACKOFF),
+        maxAttempts: options.backoff?.maxAttempts ?? env.MAX_ATTEMPTS,
+      },
+      onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
+      onEvent: (parsed) => metrics.event(parsed),
+    });
+    const started = dispatcher;
+
+    const webhook = createWebhookHandler({
       channelSecret: secret,
-      webhookUrl,
-      botUserId: local.standIn.botUserId,
+      maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+      inbox,
+      clock,
+      log,
+      onStored: (events) => started.accept(events),
+      onResponse: (status) => metrics.webhookResponse(status),
     });
-  }
 
-  const sdkLink = linkSdkInto(env.PLUGINS_DIR);
-  if (sdkLink)
+    const extensions: AnyElysia[] = [metrics.routes()];
+    if (env.ADMIN_TOKEN) {
+      extensions.push(
+        adminRoutes({
+          token: env.ADMIN_TOKEN,
+          plugins,
+          store,
+          dispatcher: started,
+          db: database.db,
+          clock,
+        }),
+      );
+    } else {
+      extensions.push(adminDisabledRoutes());
+      log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
+    }
+    // Local mode only: the simulator signs webhooks with the generated secret and reads the stand-in.
+    const simulator = local
+      ? new Simulator({
+          standIn: local.standIn,
+          channelSecret: secret,
+          webhookUrl: () => webhookUrl,
+          botUrl: () => server.url,
+          plugins,
+          db: database.db,
+          log,
+        })
+      : undefined;
+    if (simulator) extensions.push(simulator.routes());
+
+    const app = createApp({
+      webhookPath: env.WEBHOOK_PATH,
+      webhook,
+      health: () => Response.json({ status: "ok" }),
+      ready: () => {
+        try {
+          database.db.get(sql`select 1`);
+        } catch (error) {
+          return Response.json(
+            { status: "unavailable", reason: `database unavailable: ${(error as Error).message}` },
+            { status: 503 },
+          );
+        }
+        return plugins.ready
+          ? Response.json({ status: "ready" })
+          : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 });
+      },
+      plugin: (name, request) => plugins.http(name, request),
+      extensions,
+    });
+
+    // The server takes webhooks at once; they wait in the inbox until the plugins are loaded.
+    let server: RunningServer;
+    try {
+      server = platform.serve({
+        hostname: host,
+        port: env.PORT,
+        // The webhook caps its own body at WEBHOOK_MAX_BODY_BYTES in any case; local mode lets the
+        // simulator's uploads (photos, files) through.
+        maxRequestBodySize: local
+          ? Math.max(env.WEBHOOK_MAX_BODY_BYTES, Simulator.MAX_UPLOAD_BYTES)
+          : env.WEBHOOK_MAX_BODY_BYTES,
+        fetch: (request) => app.fetch(request),
+      });
+    } catch (error) {
+      throw new ConfigError(`cannot listen on ${host}:${env.PORT}: ${(error as Error).message}`);
+    }
+    undo.push(() => server.stop());
+    const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
+    const simulatorUrl = simulator ? `${server.url}${Simulator.PATH}` : undefined;
+    workerEnv.publicUrl ||= server.url;
+    if (local) {
+      writeLocalModeFile(dataDir, {
+        channelSecret: secret,
+        webhookUrl,
+        botUserId: local.standIn.botUserId,
+      });
+    }
+
+    const sdkLink = linkSdkInto(env.PLUGINS_DIR);
+    if (sdkLink)
+      log.info(
+        { link: sdkLink },
+        'linked the plugin SDK into the plugins directory, so `import … from "hotline"` resolves there',
+      );
+    undo.push(() => plugins.stop());
+    await plugins.start();
+    started.start();
+    const prune = setInterval(() => {
+      // A busy or failing database must not take the process down: try again next hour.
+      try {
+        const removed = inbox.prune(env.INBOX_RETENTION_HOURS * 3_600_000);
+        const expired = deleteExpiredKv(database.db, clock.now());
+        if (removed + expired > 0)
+          log.info({ removed, expired }, "pruned settled events and expired plugin state");
+      } catch (error) {
+        log.error({ err: error }, "pruning failed; will try again in an hour");
+      }
+    }, 3_600_000);
+
     log.info(
-      { link: sdkLink },
-      'linked the plugin SDK into the plugins directory, so `import … from "hotline"` resolves there',
+      { url: server.url, webhook: webhookUrl, dataDir, pluginsDir: resolve(env.PLUGINS_DIR) },
+      "hotline is running",
     );
-  await plugins.start();
-  started.start();
-  const prune = setInterval(() => {
-    const removed = inbox.prune(env.INBOX_RETENTION_HOURS * 3_600_000);
-    if (removed > 0) log.info({ removed }, "pruned settled events past retention");
-  }, 3_600_000);
+    if (local) {
+      log.info(
+        { simulator: simulatorUrl },
+        `chat with the bot: open ${simulatorUrl} (a LINE chat simulator; local mode only)`,
+      );
+      log.info(`or from a terminal: bun run send "hello"   (signs and posts a text event)`);
+    }
 
-  log.info(
-    { url: server.url, webhook: webhookUrl, dataDir, pluginsDir: resolve(env.PLUGINS_DIR) },
-    "hotline is running",
-  );
-  if (local) {
-    log.info(
-      { simulator: simulatorUrl },
-      `chat with the bot: open ${simulatorUrl} (a LINE chat simulator; local mode only)`,
-    );
-    log.info(`or from a terminal: bun run send "hello"   (signs and posts a text event)`);
+    return {
+      url: server.url,
+      webhookUrl,
+      channelSecret: secret,
+      local,
+      database,
+      inbox,
+      dispatcher: started,
+      plugins,
+      metrics,
+      simulatorUrl,
+      log,
+      async stop() {
+        clearInterval(prune);
+        simulator?.stop();
+        await server.stop();
+        await started.stop();
+        await plugins.stop();
+        database.close();
+        await local?.server.stop();
+      },
+    };
+  } catch (error) {
+    for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
+    throw error;
   }
-
-  return {
-    url: server.url,
-    webhookUrl,
-    channelSecret: secret,
-    local,
-    database,
-    inbox,
-    dispatcher: started,
-    plugins,
-    metrics,
-    simulatorUrl,
-    log,
-    async stop() {
-      clearInterval(prune);
-      simulator?.stop();
-      await server.stop();
-      await started.stop();
-      await plugins.stop();
-      database.close();
-      await local?.server.stop();
-    },
-  };
 }

@@ -15,7 +15,8 @@ const optionalSecret = z
 
 export const envSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  /** Default: all interfaces, or only loopback in local mode (the simulator signs webhooks). */
+  HOST: z.string().min(1).optional(),
   LINE_CHANNEL_SECRET: optionalSecret,
   LINE_CHANNEL_ACCESS_TOKEN: optionalSecret,
   LINE_API_BASE_URL: url.default("https://api.line.me"),

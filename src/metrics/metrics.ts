@@ -196,11 +196,22 @@ export class HotlineMetrics {
   }
 }
 
-/** A database that cannot answer makes the inbox gauges NaN rather than failing the scrape. */
+const scrapes = new WeakMap<MetricsSources, { at: number; depth: InboxDepth | undefined }>();
+
+/**
+ * Both inbox gauges read the same depth: one query per scrape, shared for a moment. A database
+ * that cannot answer makes them NaN rather than failing the scrape.
+ */
 function readDepth(sources: MetricsSources): InboxDepth | undefined {
+  const now = performance.now();
+  const last = scrapes.get(sources);
+  if (last && now - last.at < 100) return last.depth;
+  let depth: InboxDepth | undefined;
   try {
-    return sources.inboxDepth();
+    depth = sources.inboxDepth();
   } catch {
-    return undefined;
+    depth = undefined;
   }
+  scrapes.set(sources, { at: now, depth });
+  return depth;
 }

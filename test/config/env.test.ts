@@ -15,7 +15,7 @@ describe("parseEnv", () => {
   test("defaults: nothing set means local mode on port 3000", () => {
     expect(parseEnv({})).toEqual({
       PORT: 3000,
-      HOST: "0.0.0.0",
+      HOST: undefined,
       LINE_CHANNEL_SECRET: undefined,
       LINE_CHANNEL_ACCESS_TOKEN: undefined,
       LINE_API_BASE_URL: "https://api.line.me",

@@ -210,8 +210,17 @@ export class Simulator {
       .get("/api/content/:id", ({ params }) => {
         const content = this.#content.get(params.id);
         if (!content) return json(404, { error: "no such content" });
+        // Whatever was uploaded is served as data, never as a page of this origin: no sniffing,
+        // a sandbox for anything rendered, and a download for what a browser would not show inline.
+        const media = /^(image|video|audio)\//.test(content.contentType);
         return new Response(content.bytes.slice(), {
-          headers: { "content-type": content.contentType, "cache-control": "no-store" },
+          headers: {
+            "content-type": content.contentType,
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "sandbox; default-src 'none'",
+            "content-disposition": media ? "inline" : "attachment",
+          },
         });
       })
       .post(
