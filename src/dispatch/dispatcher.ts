@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.ts";
+import { chatOf } from "../inbox/event-identity.ts";
 import type { Inbox, QueuedEvent } from "../inbox/inbox.ts";
 import type { Message } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -38,6 +39,14 @@ export interface DispatcherOptions {
  */
 export type DeliveryMetric = "ok" | "retried" | "timed_out" | "dead" | "dropped" | "deferred";
 
+interface Routed {
+  queued: QueuedEvent;
+  parsed: ParsedEvent;
+  plugins: string[];
+  destination: string | undefined;
+  receivedAt: number;
+}
+
 /** What the dispatcher keeps in memory about an event while some of its deliveries are open. */
 interface EventState {
   parsed: ParsedEvent;
@@ -47,19 +56,6 @@ interface EventState {
   /** Plugins whose deliveries of this event are not settled yet. */
   open: Set<string>;
   batch?: ReplyBatch;
-}
-
-function chatOf(parsed: ParsedEvent): ChatRef | undefined {
-  const source = (parsed.event as { source?: Record<string, unknown> }).source;
-  const id =
-    source?.type === "group"
-      ? source.groupId
-      : source?.type === "room"
-        ? source.roomId
-        : source?.userId;
-  if (typeof id !== "string") return undefined;
-  const type = source?.type;
-  return type === "user" || type === "group" || type === "room" ? { type, id } : undefined;
 }
 
 /**
@@ -72,7 +68,7 @@ export class Dispatcher {
   readonly #backoff: BackoffPolicy;
   readonly #lanes: LaneScheduler;
   readonly #events = new Map<string, EventState>();
-  readonly #attempts = new Map<string, number>();
+  #routeRetry: ReturnType<typeof setTimeout> | undefined;
   #started = false;
 
   constructor(options: DispatcherOptions) {
@@ -97,13 +93,12 @@ export class Dispatcher {
   /** Picks up what a previous process left: unrouted events, then every open delivery. */
   start(): void {
     this.#started = true;
-    const unrouted = this.#o.inbox.open().filter((event) => event.status === "pending");
-    this.accept(unrouted);
+    // Open deliveries first: routing the unrouted events below queues theirs itself.
     const open = this.#o.store.open();
-    for (const delivery of open) {
-      this.#attempts.set(`${delivery.eventId}\u0000${delivery.plugin}`, delivery.attempts);
+    for (const delivery of open)
       this.#lanes.add({ ...delivery, notBefore: delivery.nextAttemptAt });
-    }
+    const unrouted = this.#unrouted();
+    this.accept(unrouted);
     if (unrouted.length + open.length > 0) {
       this.#o.log.info(
         { unrouted: unrouted.length, deliveries: open.length },
@@ -117,7 +112,36 @@ export class Dispatcher {
     // Before start() the plugins may not be loaded yet: start() routes everything still pending.
     if (!this.#started || events.length === 0) return;
     const now = this.#o.clock.now();
-    const routed = this.#o.store.transaction((tx) =>
+    let routed: Routed[];
+    try {
+      routed = this.#route(events, now);
+    } catch (error) {
+      // Acked and stored, so nothing is lost; but only routing puts them in front of the plugins.
+      this.#o.log.error(
+        { err: error, webhookEventIds: events.map((event) => event.id) },
+        "routing failed; trying the inbox's unrouted events again in 1 s",
+      );
+      this.#retryRouting();
+      return;
+    }
+    this.#queue(routed);
+  }
+
+  #unrouted(): QueuedEvent[] {
+    return this.#o.inbox.open().filter((event) => event.status === "pending");
+  }
+
+  #retryRouting(): void {
+    if (this.#routeRetry) return;
+    this.#routeRetry = setTimeout(() => {
+      this.#routeRetry = undefined;
+      this.accept(this.#unrouted());
+    }, 1000);
+  }
+
+  /** One transaction for the lot: delivery rows, the event's status, the shared tables. */
+  #route(events: QueuedEvent[], now: number): Routed[] {
+    return this.#o.store.transaction((tx) =>
       events.flatMap((queued) => {
         const row = this.#o.inbox.get(queued.id);
         if (!row) return [];
@@ -136,6 +160,9 @@ export class Dispatcher {
         ];
       }),
     );
+  }
+
+  #queue(routed: Routed[]): void {
     for (const { queued, parsed, plugins, destination, receivedAt } of routed) {
       this.#o.onEvent?.(parsed);
       if (parsed.kind === "unknown") {
@@ -149,7 +176,7 @@ export class Dispatcher {
         parsed,
         destination,
         receivedAt,
-        chat: chatOf(parsed),
+        chat: chatOf((parsed.event as { source?: unknown }).source),
         open: new Set(plugins),
       });
       for (const plugin of plugins) {
@@ -160,6 +187,7 @@ export class Dispatcher {
           timestamp: queued.timestamp,
           seq: queued.seq,
           notBefore: 0,
+          attempts: 0,
         });
       }
     }
@@ -180,10 +208,9 @@ export class Dispatcher {
   retryDead(selector: DeadSelector): Array<{ eventId: string; plugin: string }> {
     const requeued = this.#o.store.retryDead(selector, this.#o.clock.now());
     for (const delivery of requeued) {
-      this.#attempts.delete(`${delivery.eventId}\u0000${delivery.plugin}`);
       // An event whose other deliveries are still open is in memory: this one is open again too.
       this.#events.get(delivery.eventId)?.open.add(delivery.plugin);
-      this.#lanes.add({ ...delivery, notBefore: 0 });
+      this.#lanes.add({ ...delivery, notBefore: 0, attempts: 0 });
     }
     return requeued.map(({ eventId, plugin }) => ({ eventId, plugin }));
   }
@@ -215,7 +242,7 @@ export class Dispatcher {
       parsed,
       destination: row.destination ?? undefined,
       receivedAt: row.receivedAt,
-      chat: chatOf(parsed),
+      chat: chatOf((parsed.event as { source?: unknown }).source),
       open: new Set(open),
     };
     this.#events.set(eventId, state);
@@ -237,8 +264,7 @@ export class Dispatcher {
   async #run(item: LaneItem): Promise<RunResult> {
     const { eventId, plugin } = item;
     const started = performance.now();
-    const key = `${eventId}\u0000${plugin}`;
-    const attempt = (this.#attempts.get(key) ?? 0) + 1;
+    const attempt = item.attempts + 1;
     const state = this.#state(eventId);
     const log = this.#o.log.child({ webhookEventId: eventId, plugin });
     if (!state) {
@@ -342,10 +368,9 @@ export class Dispatcher {
     );
 
     if (settlement.status === "retry") {
-      this.#attempts.set(key, attempt);
+      item.attempts = attempt;
       return { settled: false, notBefore: settlement.nextAttemptAt };
     }
-    this.#attempts.delete(key);
     state.open.delete(plugin);
     if (eventSettled) this.#events.delete(eventId);
     return { settled: true };

@@ -9,6 +9,8 @@ export interface LaneItem {
   seq: number;
   /** Not to run before this time (retry backoff, a paused plugin). */
   notBefore: number;
+  /** Attempts already made (recorded in the delivery row too). */
+  attempts: number;
   /** It did not run because its plugin could not take it: `wake()` makes it due at once. */
   deferred?: boolean;
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { ChatRef } from "../sdk/context.ts";
 
 interface IdentifiableEvent {
   webhookEventId?: unknown;
@@ -32,19 +33,22 @@ export function eventIdOf(raw: unknown): string {
   return `derived-${createHash("sha256").update(content).digest("hex").slice(0, 32)}`;
 }
 
+/** The chat a `source` names (userId, groupId or roomId: the `to` of a push), if any. */
+export function chatOf(source: unknown): ChatRef | undefined {
+  if (!source || typeof source !== "object") return undefined;
+  const { type, userId, groupId, roomId } = source as Record<string, unknown>;
+  const id =
+    type === "group" ? groupId : type === "room" ? roomId : type === "user" ? userId : undefined;
+  return typeof id === "string" && (type === "user" || type === "group" || type === "room")
+    ? { type, id }
+    : undefined;
+}
+
 /**
  * The chat an event belongs to: the unit of ordering. Events without a chat (e.g. botSuspended)
  * are each their own unit, so they never wait on one another.
  */
 export function chatKeyOf(event: IdentifiableEvent, eventId: string): string {
-  const source = event.source as
-    | { type?: unknown; userId?: unknown; groupId?: unknown; roomId?: unknown }
-    | undefined;
-  if (source && typeof source === "object") {
-    if (source.type === "group" && typeof source.groupId === "string")
-      return `group:${source.groupId}`;
-    if (source.type === "room" && typeof source.roomId === "string") return `room:${source.roomId}`;
-    if (source.type === "user" && typeof source.userId === "string") return `user:${source.userId}`;
-  }
-  return `event:${eventId}`;
+  const chat = chatOf(event.source);
+  return chat ? `${chat.type}:${chat.id}` : `event:${eventId}`;
 }

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { chatOf } from "../inbox/event-identity.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { chats, users } from "./schema.ts";
 
@@ -51,16 +52,14 @@ export function applyToSharedState(tx: Tx, event: EventLike, now: number): void 
     tx.insert(users).values({ userId, updatedAt: now }).onConflictDoNothing().run();
   }
   if (event.type !== "join" && event.type !== "leave") return;
-  const chatType = source.type === "group" || source.type === "room" ? source.type : undefined;
-  const chatId =
-    chatType === "group" ? source.groupId : chatType === "room" ? source.roomId : undefined;
-  if (!chatType || typeof chatId !== "string") return;
+  const chat = chatOf(source);
+  if (!chat || chat.type === "user") return;
   const member = event.type === "join";
   tx.insert(chats)
     .values({
-      chatKey: `${chatType}:${chatId}`,
-      type: chatType,
-      chatId,
+      chatKey: `${chat.type}:${chat.id}`,
+      type: chat.type,
+      chatId: chat.id,
       member,
       updatedAt: now,
       ...(member ? { joinedAt: at } : { leftAt: at }),
