@@ -1,7 +1,7 @@
-import { and, asc, eq, lt, ne } from "drizzle-orm";
+import { and, asc, eq, lt, ne, notExists, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
-import { inboxEvents } from "../storage/schema.ts";
+import { deliveries, inboxEvents } from "../storage/schema.ts";
 
 export interface InboxEventInput {
   id: string;
@@ -30,8 +30,41 @@ interface PendingWrite {
   reject(error: unknown): void;
 }
 
-// SQLite caps bound parameters per statement; 7 columns a row keeps a chunk well below it.
-const INSERT_CHUNK = 500;
+const QUEUED_COLUMNS = {
+  seq: inboxEvents.seq,
+  id: inboxEvents.id,
+  chatKey: inboxEvents.chatKey,
+  timestamp: inboxEvents.timestamp,
+  status: inboxEvents.status,
+};
+
+/** Builds the two statements of the ack path once; drizzle would otherwise rebuild the SQL per call. */
+function prepareStatements(db: SqlDatabase) {
+  const placeholder = (name: keyof InboxEventInput | "receivedAt") => sql.placeholder(name);
+  return {
+    // One row per statement: a prepared single-row insert is cheaper than building a multi-row
+    // one, and it needs no chunking under SQLite's cap on bound parameters.
+    insert: db
+      .insert(inboxEvents)
+      .values({
+        id: placeholder("id"),
+        chatKey: placeholder("chatKey"),
+        type: placeholder("type"),
+        timestamp: placeholder("timestamp"),
+        receivedAt: placeholder("receivedAt"),
+        destination: placeholder("destination"),
+        body: placeholder("body"),
+      })
+      .onConflictDoNothing({ target: inboxEvents.id })
+      .returning(QUEUED_COLUMNS)
+      .prepare(),
+    get: db
+      .select()
+      .from(inboxEvents)
+      .where(eq(inboxEvents.id, sql.placeholder("id")))
+      .prepare(),
+  };
+}
 
 /**
  * The durable queue. Writes from concurrent webhook requests are group-committed: everything that
@@ -41,12 +74,14 @@ const INSERT_CHUNK = 500;
 export class Inbox {
   readonly #db: SqlDatabase;
   readonly #clock: Clock;
+  readonly #statements: ReturnType<typeof prepareStatements>;
   #writes: PendingWrite[] = [];
   #flushScheduled = false;
 
   constructor(db: SqlDatabase, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
+    this.#statements = prepareStatements(db);
   }
 
   /** Resolves, after the commit, with the events that were new (duplicates are left out). */
@@ -66,32 +101,27 @@ export class Inbox {
     this.#writes = [];
     this.#flushScheduled = false;
     const receivedAt = this.#clock.now();
+    const { insert } = this.#statements;
     let results: QueuedEvent[][];
     try {
       // IMMEDIATE takes the write lock at BEGIN, where busy_timeout waits for plugin workers'
       // writes; a deferred transaction could instead fail at once with SQLITE_BUSY on upgrade.
       results = this.#db.transaction(
-        (tx) =>
+        () =>
           writes.map((write) => {
             const inserted: QueuedEvent[] = [];
-            for (let i = 0; i < write.rows.length; i += INSERT_CHUNK) {
-              const chunk = write.rows
-                .slice(i, i + INSERT_CHUNK)
-                .map((row) => ({ ...row, receivedAt }));
-              inserted.push(
-                ...tx
-                  .insert(inboxEvents)
-                  .values(chunk)
-                  .onConflictDoNothing({ target: inboxEvents.id })
-                  .returning({
-                    seq: inboxEvents.seq,
-                    id: inboxEvents.id,
-                    chatKey: inboxEvents.chatKey,
-                    timestamp: inboxEvents.timestamp,
-                    status: inboxEvents.status,
-                  })
-                  .all(),
-              );
+            for (const row of write.rows) {
+              const created = insert.get({
+                id: row.id,
+                chatKey: row.chatKey,
+                type: row.type,
+                timestamp: row.timestamp,
+                receivedAt,
+                destination: row.destination ?? null,
+                body: row.body,
+              });
+              // Nothing comes back for a duplicate (ON CONFLICT DO NOTHING).
+              if (created) inserted.push(created);
             }
             return inserted;
           }),
@@ -109,13 +139,7 @@ export class Inbox {
   /** Events not yet settled, oldest first: the work a (re)started process picks up. */
   open(): QueuedEvent[] {
     return this.#db
-      .select({
-        seq: inboxEvents.seq,
-        id: inboxEvents.id,
-        chatKey: inboxEvents.chatKey,
-        timestamp: inboxEvents.timestamp,
-        status: inboxEvents.status,
-      })
+      .select(QUEUED_COLUMNS)
       .from(inboxEvents)
       .where(ne(inboxEvents.status, "done"))
       .orderBy(asc(inboxEvents.timestamp), asc(inboxEvents.seq))
@@ -123,18 +147,23 @@ export class Inbox {
   }
 
   get(id: string): StoredEvent | undefined {
-    return this.#db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).get();
+    return this.#statements.get.get({ id });
   }
 
   /**
    * Settled events are kept for `retentionMs` so LINE's redeliveries of them still dedup, then
-   * deleted with their delivery records.
+   * deleted with their delivery records. An event with a dead-lettered delivery stays until an
+   * operator retries or discards it: pruning must never be what loses an event.
    */
   prune(retentionMs: number): number {
     const cutoff = this.#clock.now() - retentionMs;
+    const dead = this.#db
+      .select({ id: deliveries.eventId })
+      .from(deliveries)
+      .where(and(eq(deliveries.eventId, inboxEvents.id), eq(deliveries.status, "dead")));
     return this.#db
       .delete(inboxEvents)
-      .where(and(eq(inboxEvents.status, "done"), lt(inboxEvents.doneAt, cutoff)))
+      .where(and(eq(inboxEvents.status, "done"), lt(inboxEvents.doneAt, cutoff), notExists(dead)))
       .returning({ seq: inboxEvents.seq })
       .all().length;
   }

@@ -154,13 +154,26 @@ describe("Inbox.prune", () => {
     // While retained, a redelivery still dedups.
     expect(await inbox.store([doneRecent])).toEqual([]);
 
-    // The active one settles (dead-lettered counts as settled) and ages past the retention too.
+    // The active one is dead-lettered (settled) and ages past the retention too: it stays, since
+    // its dead letter waits for an operator; only the done one goes.
     store.settle(activeOld.id, "p", { status: "dead", error: "gave up" }, clock.now());
     clock.advance(5 * HOUR + 1);
-    expect(inbox.prune(5 * HOUR)).toBe(2);
-    expect(ids(handle.db.select({ id: inboxEvents.id }).from(inboxEvents).all())).toEqual([
-      pendingOld.id,
+    expect(inbox.prune(5 * HOUR)).toBe(1);
+    const left = () => ids(handle.db.select({ id: inboxEvents.id }).from(inboxEvents).all());
+    expect(left().sort()).toEqual([pendingOld.id, activeOld.id].sort());
+    expect(handle.db.select().from(deliveries).all()).toMatchObject([
+      { eventId: activeOld.id, status: "dead", lastError: "gave up" },
     ]);
+
+    // Discarded by an operator, it ages out like any settled event.
+    store.discardDead(
+      { deliveries: [{ eventId: activeOld.id, plugin: "p" }] },
+      "not needed",
+      clock.now(),
+    );
+    clock.advance(5 * HOUR + 1);
+    expect(inbox.prune(5 * HOUR)).toBe(1);
+    expect(left()).toEqual([pendingOld.id]);
     expect(handle.db.select().from(deliveries).all()).toEqual([]);
   });
 
