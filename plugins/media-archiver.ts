@@ -134,20 +134,6 @@ function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "
   ctx.log.info("media recorded", { messageId: message.id, type: message.type, ...outcome });
 }
 
-/**
- * LINE's transcoding status, or "gone" when LINE answers 404/410 (expired or unsent): unlike
- * `ctx.content`, `ctx.transcoding` reports those as the API client's error, which has `status`.
- */
-async function transcodingOf(ctx: Ctx, messageId: string) {
-  try {
-    return await ctx.transcoding(messageId);
-  } catch (error) {
-    const status = (error as { status?: unknown }).status;
-    if (status === 404 || status === 410) return "gone" as const;
-    throw error;
-  }
-}
-
 async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   const message = event.message;
   const { maxBytes } = ctx.settings;
@@ -173,7 +159,8 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   // Videos and audio are usable only once LINE has prepared them; ask before downloading.
   // (LINE answers 400 for other types, so only these two are asked.)
   if (message.type === "video" || message.type === "audio") {
-    const status = await transcodingOf(ctx, message.id);
+    // "gone": LINE answered 404/410 (expired or unsent).
+    const status = await ctx.transcoding(message.id);
     if (status === "processing") throw new ContentNotReady(message.id);
     if (status === "failed" || status === "gone") return record(ctx, event, { status });
   }
@@ -182,7 +169,6 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   switch (content.status) {
     case "processing":
       throw new ContentNotReady(message.id);
-    case "failed":
     case "gone":
       return record(ctx, event, { status: content.status });
   }

@@ -11,7 +11,11 @@ export interface RetryLog {
 export interface LineClientOptions {
   channelAccessToken: string;
   apiBaseUrl: string;
-  dataApiBaseUrl: string;
+  /**
+   * @deprecated Unused: the client no longer builds a blob client (content is fetched by plugin
+   * workers directly). Still accepted so that existing callers type-check; pass nothing.
+   */
+  dataApiBaseUrl?: string;
   log: RetryLog;
   retry?: RetryPolicy;
   /**
@@ -64,7 +68,6 @@ export function describeError(error: unknown): string {
  */
 export class LineClient {
   readonly api: messagingApi.MessagingApiClient;
-  readonly blob: messagingApi.MessagingApiBlobClient;
   readonly #log: RetryLog;
   readonly #retry: RetryPolicy;
   readonly #onCall: LineClientOptions["onCall"];
@@ -73,10 +76,6 @@ export class LineClient {
     this.api = new messagingApi.MessagingApiClient({
       channelAccessToken: options.channelAccessToken,
       baseURL: options.apiBaseUrl,
-    });
-    this.blob = new messagingApi.MessagingApiBlobClient({
-      channelAccessToken: options.channelAccessToken,
-      baseURL: options.dataApiBaseUrl,
     });
     this.#log = options.log;
     this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;

@@ -50,15 +50,17 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, error: unknown)
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    // The signal may live far longer than this wait (a plugin version's lifetime): a listener
+    // left on it after the timer fired would pile up with every retry.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -69,6 +71,8 @@ export async function withRetry<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   for (let retry = 0; ; retry++) {
+    // A caller that gave up (a handler past its deadline) starts no new request.
+    signal?.throwIfAborted();
     try {
       return await call();
     } catch (error) {

@@ -1,6 +1,13 @@
 import type { Platform } from "./types.ts";
 
-export type { Platform, RunningServer, ServeOptions, SqlDatabase, SqliteHandle } from "./types.ts";
+export type {
+  Platform,
+  RunningServer,
+  ServeOptions,
+  SqlDatabase,
+  SqliteHandle,
+  StartedWorker,
+} from "./types.ts";
 
 /** The one place that tells runtimes apart; each adapter imports its runtime's modules. */
 export const platform: Platform = (

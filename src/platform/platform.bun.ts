@@ -1,7 +1,13 @@
 import { Database } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import type { Platform, RunningServer, ServeOptions, SqliteHandle } from "./types.ts";
+import type {
+  Platform,
+  RunningServer,
+  ServeOptions,
+  SqliteHandle,
+  StartedWorker,
+} from "./types.ts";
 
 function openSqlite(path: string): SqliteHandle {
   const client = new Database(path, { create: true, strict: true });
@@ -30,4 +36,12 @@ function serve(options: ServeOptions): RunningServer {
   };
 }
 
-export const platform: Platform = { name: "bun", openSqlite, serve };
+function startWorker(url: string): StartedWorker {
+  // The small heap: there is a worker per plugin, and a plugin rarely needs a large one.
+  const worker = new Worker(url, { type: "module", smol: true });
+  // With the DOM lib loaded, the global Worker type is the DOM's; Bun's adds ref/unref.
+  const bunWorker = worker as unknown as import("bun").Worker;
+  return { worker, keepAlive: (alive) => (alive ? bunWorker.ref() : bunWorker.unref()) };
+}
+
+export const platform: Platform = { name: "bun", openSqlite, serve, startWorker };

@@ -3,7 +3,7 @@
  * through Deno.serve. Loaded only when running on Deno (see mod.ts).
  */
 import { openNodeSqlite } from "./node-sqlite.ts";
-import type { Platform, RunningServer, ServeOptions } from "./types.ts";
+import type { Platform, RunningServer, ServeOptions, StartedWorker } from "./types.ts";
 
 /**
  * The few Deno APIs used here. tsc checks this project with Bun's types, which have no `Deno`
@@ -89,4 +89,17 @@ function serve(options: ServeOptions): RunningServer {
   };
 }
 
-export const platform: Platform = { name: "deno", openSqlite: openNodeSqlite, serve };
+/**
+ * Deno's workers have no smol heap and no unref: a worker holds the process until it is terminated,
+ * so the plugin host terminates its idle spare when it stops (WorkerPool.release).
+ */
+function startWorker(url: string): StartedWorker {
+  return { worker: new Worker(url, { type: "module" }), keepAlive: () => {} };
+}
+
+export const platform: Platform = {
+  name: "deno",
+  openSqlite: openNodeSqlite,
+  serve,
+  startWorker,
+};

@@ -28,9 +28,21 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** A module worker the runtime started, with what it offers to keep it from holding the process. */
+export interface StartedWorker {
+  readonly worker: Worker;
+  /**
+   * Whether the worker keeps the process alive. An idle spare must not: Bun unrefs it; Deno has no
+   * unref for workers (this does nothing there), so an idle worker must be terminated at shutdown.
+   */
+  keepAlive(alive: boolean): void;
+}
+
 /** What the host needs from the runtime it runs on; everything else is web-standard. */
 export interface Platform {
   readonly name: "bun" | "deno";
   openSqlite(path: string): SqliteHandle;
   serve(options: ServeOptions): RunningServer;
+  /** Starts a module worker (one per plugin version), as lean as the runtime allows. */
+  startWorker(url: string): StartedWorker;
 }

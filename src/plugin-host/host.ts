@@ -18,7 +18,7 @@ import type { PluginManifest } from "./manifest.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { DirectoryWatcher } from "./watcher.ts";
-import { releaseSpareWorker } from "./worker-pool.ts";
+import { WorkerPool } from "./worker-pool.ts";
 
 export interface PluginHostOptions {
   pluginsDir: string;
@@ -28,12 +28,13 @@ export interface PluginHostOptions {
   log: Logger;
   defaultTimeoutMs: number;
   watch: boolean;
-  loadTimeoutMs?: number;
-  hangGraceMs?: number;
+  // Left out or undefined: the default. Zero is a value (no grace, no debounce), not "unset".
+  loadTimeoutMs?: number | undefined;
+  hangGraceMs?: number | undefined;
   /** How long an unloaded version may finish its in-flight deliveries. */
-  drainMs?: number;
-  debounceMs?: number;
-  breaker?: CircuitBreakerPolicy;
+  drainMs?: number | undefined;
+  debounceMs?: number | undefined;
+  breaker?: CircuitBreakerPolicy | undefined;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin is gone: its waiting deliveries must be dropped. */
   onRemoved(plugin: string, reason: string): void;
@@ -43,6 +44,7 @@ export interface PluginHostOptions {
   onApiCall?(plugin: string, endpoint: string, status: string): void;
 }
 
+/** "failed": no version is running, or the running version's worker is down (see `error`). */
 export type PluginState = "loaded" | "paused" | "failed";
 
 export interface PluginStatus {
@@ -74,6 +76,12 @@ interface Plugin {
   worker: PluginWorker | undefined;
   /** A replacement worker being started after the last one died. */
   respawning: Promise<PluginWorker | undefined> | undefined;
+  /** Why the last worker stopped, for the restarts that follow. */
+  downReason: string | undefined;
+  /** Restarts since the plugin last handled an event: a worker that keeps dying backs off. */
+  restarts: number;
+  /** No restart before this time (the host's clock). */
+  restartAt: number;
   breaker: CircuitBreaker;
   pausedByOperator: boolean;
   loadedAt: number;
@@ -91,6 +99,16 @@ interface FileRecord {
   settings?: string;
 }
 
+/** The first restart after a plugin did some work is immediate; each one after it waits longer. */
+const RESTART_BACKOFF_MS = 1000;
+const MAX_RESTART_BACKOFF_MS = 60_000;
+
+/**
+ * How long a delivery for a plugin that is not loaded waits while some plugin file fails to load:
+ * a fixed file wakes it at once (onAvailable), so this is only the re-check interval.
+ */
+const NOT_LOADED_RECHECK_MS = 60_000;
+
 /**
  * Loads every plugin in the plugins directory into its own worker, swaps versions when files
  * change, and runs deliveries with isolation: deadlines, hang detection, a circuit breaker.
@@ -107,14 +125,17 @@ export class PluginHost implements PluginGateway {
   /** Reloads run one batch at a time, in order. */
   #queue: Promise<void> = Promise.resolve();
   #ready = false;
+  /** stop() began: nothing loads, reloads or restarts any more. */
+  #stopped = false;
+  readonly #pool = new WorkerPool();
 
   constructor(options: PluginHostOptions) {
     this.#o = {
-      loadTimeoutMs: 10_000,
-      hangGraceMs: 1000,
-      drainMs: 10_000,
-      debounceMs: 100,
       ...options,
+      loadTimeoutMs: options.loadTimeoutMs ?? 10_000,
+      hangGraceMs: options.hangGraceMs ?? 1000,
+      drainMs: options.drainMs ?? 10_000,
+      debounceMs: options.debounceMs ?? 100,
       breaker: options.breaker ?? DEFAULT_BREAKER,
     };
     this.#dir = resolve(options.pluginsDir);
@@ -140,12 +161,15 @@ export class PluginHost implements PluginGateway {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#watcher?.close();
     await this.#queue;
+    // A restart already under way finishes, and retires the worker it started (see #respawn).
+    await Promise.all([...this.#plugins.values()].map((plugin) => plugin.respawning));
     await Promise.all(
       [...this.#plugins.values()].map((plugin) => plugin.worker?.retire(this.#o.drainMs)),
     );
-    await releaseSpareWorker();
+    await this.#pool.release();
   }
 
   /** Listens to loads, failures and unloads; returns the unsubscribe function. */
@@ -156,22 +180,25 @@ export class PluginHost implements PluginGateway {
 
   statuses(): PluginStatus[] {
     const statuses: PluginStatus[] = [];
+    const now = this.#o.clock.now();
     for (const [file, record] of this.#files) {
       const plugin = record.name ? this.#plugins.get(record.name) : undefined;
       const running = plugin?.file === file ? plugin : undefined;
-      const now = this.#o.clock.now();
+      // A version whose worker died and could not be restarted (yet) runs nothing.
+      const down = running !== undefined && running.worker === undefined;
       statuses.push({
         name: running?.name ?? record.name,
         file: relative(this.#dir, file),
-        state: !running
-          ? "failed"
-          : running.pausedByOperator || running.breaker.pausedUntil(now)
-            ? "paused"
-            : "loaded",
+        state:
+          !running || down
+            ? "failed"
+            : running.pausedByOperator || running.breaker.pausedUntil(now)
+              ? "paused"
+              : "loaded",
         version: running?.version,
         subscriptions: running?.manifest.queries ?? [],
         chats: running?.manifest.chats,
-        error: record.error ?? running?.error,
+        error: (down ? running.error : undefined) ?? record.error ?? running?.error,
         loadedAt: running?.loadedAt,
         delivered: running?.delivered ?? 0,
         failed: running?.failed ?? 0,
@@ -196,10 +223,7 @@ export class PluginHost implements PluginGateway {
   route(parsed: ParsedEvent): string[] {
     const names: string[] = [];
     for (const plugin of this.#plugins.values()) {
-      if (
-        plugin.subscription.match(parsed.event as MatchableEvent, parsed.kind === "known").length >
-        0
-      ) {
+      if (plugin.subscription.matches(parsed.event as MatchableEvent, parsed.kind === "known")) {
         names.push(plugin.name);
       }
     }
@@ -207,62 +231,95 @@ export class PluginHost implements PluginGateway {
   }
 
   async deliver(name: string, job: DeliveryJob): Promise<DeliveryOutcome> {
-    const plugin = this.#plugins.get(name);
-    if (!plugin) return { status: "gone", reason: "plugin is not loaded (removed)" };
-    if (
-      plugin.subscription.match(job.parsed.event as MatchableEvent, job.parsed.kind === "known")
-        .length === 0
-    ) {
-      return {
-        status: "gone",
-        reason: `plugin version ${plugin.version} no longer subscribes to this event`,
-      };
-    }
-    const now = this.#o.clock.now();
-    if (plugin.pausedByOperator)
-      return { status: "deferred", until: now + 60_000, reason: "paused by an operator" };
-    const pausedUntil = plugin.breaker.pausedUntil(now);
-    if (pausedUntil)
-      return { status: "deferred", until: pausedUntil, reason: "paused by the circuit breaker" };
+    for (;;) {
+      const plugin = this.#plugins.get(name);
+      if (!plugin) return this.#notLoaded();
+      if (
+        !plugin.subscription.matches(
+          job.parsed.event as MatchableEvent,
+          job.parsed.kind === "known",
+        )
+      ) {
+        return {
+          status: "gone",
+          reason: `plugin version ${plugin.version} no longer subscribes to this event`,
+        };
+      }
+      const now = this.#o.clock.now();
+      if (plugin.pausedByOperator)
+        return { status: "deferred", until: now + 60_000, reason: "paused by an operator" };
+      const pausedUntil = plugin.breaker.pausedUntil(now);
+      if (pausedUntil)
+        return { status: "deferred", until: pausedUntil, reason: "paused by the circuit breaker" };
+      if (!plugin.worker && !plugin.respawning && now < plugin.restartAt) return this.#down(plugin);
 
-    const worker = await this.#responsiveWorker(plugin);
-    if (!worker)
-      return {
-        status: "failed",
-        error: `plugin is not running: ${plugin.error ?? "worker unavailable"}`,
-      };
-    const outcome = await worker.deliver(
-      job,
-      plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs,
-    );
-    const ok = outcome.status === "ok";
-    if (ok) plugin.delivered++;
-    else plugin.failed++;
-    if (plugin.breaker.record(ok, this.#o.clock.now())) {
-      this.#o.log.error(
-        {
-          plugin: name,
-          failures: plugin.breaker.consecutiveFailures,
-          cooldownMs: this.#o.breaker.cooldownMs,
-        },
-        "plugin paused by the circuit breaker after repeated failures",
+      const worker = await this.#responsiveWorker(plugin);
+      // While this waited, a reload may have replaced the version (the worker is retiring, and the
+      // new version may subscribe to other events) or the worker may have died: decide again.
+      if (this.#plugins.get(name) !== plugin || (worker && worker !== plugin.worker)) continue;
+      if (!worker) return this.#down(plugin);
+      const outcome = await worker.deliver(
+        job,
+        plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs,
       );
+      if (outcome.status === "deferred") return outcome;
+      const ok = outcome.status === "ok";
+      if (ok) {
+        plugin.delivered++;
+        // It does its work again: a later death is restarted at once.
+        plugin.restarts = 0;
+        plugin.restartAt = 0;
+      } else plugin.failed++;
+      if (plugin.breaker.record(ok, this.#o.clock.now())) {
+        this.#o.log.error(
+          {
+            plugin: name,
+            failures: plugin.breaker.consecutiveFailures,
+            cooldownMs: this.#o.breaker.cooldownMs,
+          },
+          "plugin paused by the circuit breaker after repeated failures",
+        );
+      }
+      return outcome;
     }
-    return outcome;
+  }
+
+  /**
+   * No plugin of this name is loaded. Unloading a plugin drops its deliveries by itself
+   * (onRemoved), so this is a delivery recovered at start, or one racing an unload. While some
+   * plugin file fails to load, it may be that plugin's (broken at start, its name unknown): the
+   * delivery waits for the fix, which wakes it (onAvailable). With no file failing, it is gone.
+   */
+  #notLoaded(): DeliveryOutcome {
+    const failing = [...this.#files].filter(([, record]) => record.error !== undefined);
+    if (failing.length === 0) return { status: "gone", reason: "plugin is not loaded (removed)" };
+    return {
+      status: "deferred",
+      until: this.#o.clock.now() + NOT_LOADED_RECHECK_MS,
+      reason: `plugin is not loaded, and ${failing.map(([file]) => relative(this.#dir, file)).join(", ")} failed to load: waiting for a fix`,
+    };
+  }
+
+  /** The plugin's worker is down and its restart waits (backoff): so does the delivery. */
+  #down(plugin: Plugin): DeliveryOutcome {
+    return {
+      status: "deferred",
+      until: Math.max(plugin.restartAt, this.#o.clock.now()),
+      reason: `plugin is not running: ${plugin.error ?? "worker unavailable"}`,
+    };
   }
 
   /** Runs a plugin's interval tasks now; resolves with how many ran (0 when not loaded). */
   async runTasks(name: string): Promise<number> {
     const plugin = this.#plugins.get(name);
-    const worker = plugin?.worker ?? (await plugin?.respawning);
+    const worker = plugin && (await this.#responsiveWorker(plugin));
     return worker ? worker.runTasks() : 0;
   }
 
   /** Serves `/plugins/<name>/…` from the routes the plugin registered in setup. */
   async http(name: string, request: Request): Promise<Response> {
     const plugin = this.#plugins.get(name);
-    const worker = plugin && (await this.#responsiveWorker(plugin));
-    if (!plugin || !worker) return new Response("no such plugin", { status: 404 });
+    if (!plugin) return new Response("no such plugin", { status: 404 });
     const path = new URL(request.url).pathname.slice(`/plugins/${name}`.length) || "/";
     if (
       !plugin.manifest.routes.some(
@@ -271,17 +328,25 @@ export class PluginHost implements PluginGateway {
     ) {
       return new Response("not found", { status: 404 });
     }
-    return worker.http(request);
+    const worker = await this.#responsiveWorker(plugin);
+    // Replaced while this waited: the new version serves it (its routes may differ).
+    if (this.#plugins.get(name) !== plugin || (worker && worker !== plugin.worker))
+      return this.http(name, request);
+    if (!worker) return new Response("plugin is not running", { status: 503 });
+    return worker.http(request, plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs);
   }
 
   /**
    * The plugin's worker, once it is known to be able to take work: a worker whose handler just
-   * missed its deadline may be blocked, and is either confirmed alive or replaced.
+   * missed its deadline may be blocked, and is either confirmed alive or replaced. A plugin left
+   * without a worker (its restart failed) is restarted again here, unless it is backing off.
    */
   async #responsiveWorker(plugin: Plugin): Promise<PluginWorker | undefined> {
+    if (!plugin.worker && !plugin.respawning)
+      this.#respawn(plugin, plugin.downReason ?? "worker not running");
     const worker = plugin.worker ?? (await plugin.respawning);
     if (!worker || (await worker.responsive())) return worker;
-    // It died: onDeath already started its replacement.
+    // It died: onDeath already started its replacement (or it backs off).
     return plugin.worker ?? (await plugin.respawning);
   }
 
@@ -310,6 +375,7 @@ export class PluginHost implements PluginGateway {
   }
 
   async #apply(paths: string[]): Promise<void> {
+    if (this.#stopped) return;
     const entries = new Set(findPluginEntries(this.#dir));
     const toLoad = new Set<string>();
     const config = resolve(this.#o.configFile);
@@ -400,6 +466,9 @@ export class PluginHost implements PluginGateway {
       }),
       worker,
       respawning: undefined,
+      downReason: undefined,
+      restarts: 0,
+      restartAt: 0,
       breaker: new CircuitBreaker(this.#o.breaker),
       pausedByOperator: owner?.pausedByOperator ?? false,
       loadedAt: this.#o.clock.now(),
@@ -435,6 +504,7 @@ export class PluginHost implements PluginGateway {
     let started: PluginWorker | undefined;
     const worker = PluginWorker.start({
       moduleUrl: pathToFileURL(file).href,
+      pool: this.#pool,
       settings: this.#settings,
       env: this.#o.env,
       clock: this.#o.clock,
@@ -462,19 +532,60 @@ export class PluginHost implements PluginGateway {
     return worker;
   }
 
-  /** A worker died (a handler blocked its thread, or it crashed): start the same version afresh. */
+  /**
+   * A worker died (a handler blocked its thread, it crashed), or a plugin left without one gets
+   * work: start the same version afresh. A worker that keeps dying before it handles anything is
+   * restarted with a growing delay (the next delivery after `restartAt` tries again), so a crash
+   * loop does not spin; until then the plugin reports "failed".
+   */
   #respawn(plugin: Plugin, reason: string): void {
-    if (this.#plugins.get(plugin.name) !== plugin) return;
+    if (this.#stopped || this.#plugins.get(plugin.name) !== plugin) return;
     plugin.worker = undefined;
-    this.#o.log.warn({ plugin: plugin.name, reason }, "restarting the plugin's worker");
+    plugin.downReason = reason;
+    if (plugin.respawning) return;
+    const now = this.#o.clock.now();
+    if (now < plugin.restartAt) {
+      plugin.error = `worker stopped (${reason}); next restart at ${new Date(plugin.restartAt).toISOString()}`;
+      this.#o.log.warn(
+        { plugin: plugin.name, reason, restartAt: plugin.restartAt },
+        "plugin worker down; restart backs off",
+      );
+      return;
+    }
+    plugin.restarts++;
+    plugin.restartAt =
+      now + Math.min(RESTART_BACKOFF_MS * 2 ** (plugin.restarts - 1), MAX_RESTART_BACKOFF_MS);
+    plugin.error = `worker stopped (${reason}); restarting`;
+    this.#o.log.warn(
+      { plugin: plugin.name, reason, restart: plugin.restarts },
+      "restarting the plugin's worker",
+    );
+
+    // Only the version that was running may be started under its record. A file changed since
+    // (a reload still to come, or one that failed and left this version running) is loaded the
+    // normal way instead: that swaps the new version in, or reports it and keeps this record.
+    if (moduleGraph(plugin.file).version !== plugin.version) {
+      plugin.respawning = this.reload([plugin.file]).then(() => {
+        plugin.respawning = undefined;
+        const current = this.#plugins.get(plugin.name);
+        if (current === plugin) {
+          const failure = this.#files.get(plugin.file)?.error ?? "it was not loaded";
+          plugin.error = `could not restart after "${reason}": the file changed since version ${plugin.version}, and the new version failed: ${failure}`;
+        }
+        return current?.worker;
+      });
+      return;
+    }
+
     plugin.respawning = this.#startWorker(plugin.file).then(
-      (worker) => {
-        if (this.#plugins.get(plugin.name) !== plugin) {
-          void worker.retire(0);
+      async (worker) => {
+        plugin.respawning = undefined;
+        if (this.#stopped || this.#plugins.get(plugin.name) !== plugin) {
+          await worker.retire(0);
           return undefined;
         }
         plugin.worker = worker;
-        plugin.respawning = undefined;
+        plugin.error = undefined;
         this.#o.onAvailable(plugin.name);
         return worker;
       },
@@ -482,7 +593,7 @@ export class PluginHost implements PluginGateway {
         plugin.error = `could not restart after "${reason}": ${(error as Error).message}`;
         plugin.respawning = undefined;
         this.#o.log.error(
-          { plugin: plugin.name, error: plugin.error },
+          { plugin: plugin.name, error: plugin.error, restartAt: plugin.restartAt },
           "plugin worker could not be restarted",
         );
         return undefined;

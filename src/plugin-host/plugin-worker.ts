@@ -3,7 +3,7 @@ import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
-import { type BootedWorker, takeBootedWorker } from "./worker-pool.ts";
+import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
 
 export interface PluginWorkerOptions {
   moduleUrl: string;
@@ -12,6 +12,8 @@ export interface PluginWorkerOptions {
   env: WorkerEnv;
   clock: Clock;
   log: Logger;
+  /** Where the worker comes from: the host's pool, which keeps one booted ahead; else a fresh one. */
+  pool?: WorkerPool;
   loadTimeoutMs: number;
   /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
   hangGraceMs: number;
@@ -34,9 +36,9 @@ interface InFlight {
 }
 
 /**
- * The host's handle on one worker running one version of one plugin. Handlers run behind a
- * deadline; a worker that cannot even answer a ping after it is terminated, which also frees
- * everything the plugin version held.
+ * The host's handle on one worker running one version of one plugin. Handlers and routes run
+ * behind a deadline; when one passes, the thread is pinged, and a worker whose thread cannot
+ * answer within the grace period is terminated, which also frees everything the version held.
  */
 export class PluginWorker {
   readonly manifest: PluginManifest;
@@ -50,6 +52,8 @@ export class PluginWorker {
   readonly #tasks = new Map<number, (count: number) => void>();
   #nextId = 1;
   #dead = false;
+  /** retire() began: work the host hands out from now on belongs to the next version. */
+  #retiring = false;
   #tornDown: (() => void) | undefined;
   #drainWaiters: Array<() => void> = [];
 
@@ -65,7 +69,7 @@ export class PluginWorker {
   static async start(options: PluginWorkerOptions): Promise<PluginWorker> {
     let booted: BootedWorker;
     try {
-      booted = await takeBootedWorker();
+      booted = await (options.pool ? options.pool.take() : bootWorker());
     } catch (error) {
       throw new LoadError(`could not start a plugin worker: ${(error as Error).message}`);
     }
@@ -108,14 +112,6 @@ export class PluginWorker {
     });
   }
 
-  get alive(): boolean {
-    return !this.#dead;
-  }
-
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   /**
    * Resolves true at once, unless a hang check is open (a deadline passed and the thread has not
    * answered yet): then it resolves with the verdict, false when the worker turned out blocked and
@@ -130,6 +126,14 @@ export class PluginWorker {
   deliver(job: DeliveryJob, timeoutMs: number): Promise<DeliveryOutcome> {
     if (this.#dead)
       return Promise.resolve({ status: "failed", error: "plugin worker is not running" });
+    // Never run after its teardown began: it would run against a version being released. The
+    // host re-reads the plugin's worker before delivering, so this only guards the stop.
+    if (this.#retiring)
+      return Promise.resolve({
+        status: "deferred",
+        until: this.#o.clock.now(),
+        reason: "plugin version is being replaced",
+      });
     const id = this.#nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.#deadline(id, timeoutMs), timeoutMs);
@@ -148,7 +152,11 @@ export class PluginWorker {
     });
   }
 
-  async http(request: Request): Promise<Response> {
+  /**
+   * Serves a request with the plugin's route, behind the same deadline and hang check as a
+   * delivery: a route that never answers gets 504, and one that blocks the thread costs the worker.
+   */
+  async http(request: Request, timeoutMs: number): Promise<Response> {
     if (this.#dead) return new Response("plugin is not running", { status: 503 });
     const id = this.#nextId++;
     const body =
@@ -162,7 +170,22 @@ export class PluginWorker {
       body,
     };
     return new Promise((resolve) => {
-      this.#http.set(id, resolve);
+      const timer = setTimeout(() => {
+        if (!this.#http.delete(id)) return;
+        resolve(
+          new Response(`the plugin's route did not answer within ${timeoutMs} ms`, {
+            status: 504,
+          }),
+        );
+        this.#post({ type: "abort", id, reason: `deadline of ${timeoutMs} ms passed` });
+        this.#checkHang(
+          `route handler blocked the plugin's thread past its ${timeoutMs} ms deadline`,
+        );
+      }, timeoutMs);
+      this.#http.set(id, (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
       this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
     });
   }
@@ -184,6 +207,7 @@ export class PluginWorker {
    */
   async retire(drainMs: number): Promise<void> {
     if (this.#dead) return;
+    this.#retiring = true;
     if (this.#inFlight.size > 0) {
       await within(drainMs, new Promise<void>((resolve) => this.#drainWaiters.push(resolve)));
     }
@@ -211,6 +235,11 @@ export class PluginWorker {
     for (const [id, resolve] of this.#http) {
       this.#http.delete(id);
       resolve(new Response("plugin stopped", { status: 503 }));
+    }
+    // Tasks still running never report back now: none of them finished.
+    for (const [id, resolve] of this.#tasks) {
+      this.#tasks.delete(id);
+      resolve(0);
     }
   }
 
@@ -254,10 +283,22 @@ export class PluginWorker {
       timedOut: true,
     });
     this.#post({ type: "abort", id, reason: `deadline of ${timeoutMs} ms passed` });
+    this.#checkHang(
+      `handler blocked the plugin's thread past its ${timeoutMs} ms deadline`,
+      eventId,
+    );
+  }
+
+  /**
+   * A deadline passed: the handler may just be slow, or it may block the thread. A thread that
+   * does not answer a ping within the grace period is blocked, and the worker is terminated.
+   */
+  #checkHang(reason: string, eventId?: string): void {
+    if (this.#dead) return;
     const ping = this.#nextId++;
     const grace = setTimeout(() => {
       this.#pongs.delete(ping);
-      this.#die(`handler blocked the plugin's thread past its ${timeoutMs} ms deadline`, eventId);
+      this.#die(reason, eventId);
     }, this.#o.hangGraceMs);
     this.#pongs.set(ping, grace);
     this.#post({ type: "ping", id: ping });

@@ -1,3 +1,4 @@
+import { platform, type StartedWorker } from "../platform/mod.ts";
 import type { WorkerToHost } from "./protocol.ts";
 
 const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
@@ -9,10 +10,23 @@ export interface BootedWorker {
   early: WorkerToHost[];
 }
 
-function boot(): Promise<BootedWorker> {
-  const worker = new Worker(ENTRY, { type: "module", smol: true } as WorkerOptions);
+interface Booting {
+  started: StartedWorker;
+  booted: Promise<BootedWorker>;
+}
+
+/** Boots one worker on its own, no spare kept (for a one-off worker, e.g. a benchmark's). */
+export function bootWorker(
+  start: (url: string) => StartedWorker = platform.startWorker,
+): Promise<BootedWorker> {
+  return boot(start).booted;
+}
+
+function boot(start: (url: string) => StartedWorker): Booting {
+  const started = start(ENTRY);
+  const { worker } = started;
   const early: WorkerToHost[] = [];
-  return new Promise((resolve, reject) => {
+  const booted = new Promise<BootedWorker>((resolve, reject) => {
     worker.onerror = (event) => {
       worker.terminate();
       reject(new Error(event.message || "the plugin worker failed to start"));
@@ -22,33 +36,48 @@ function boot(): Promise<BootedWorker> {
       else early.push(event.data);
     };
   });
+  // Nobody may ever take a spare: its failure must not be reported as unhandled.
+  booted.catch(() => undefined);
+  return { started, booted };
 }
-
-let spare: Promise<BootedWorker> | undefined;
 
 /**
- * Hands out a booted worker and starts booting the next one. Booting (importing the SDK, zod,
+ * Hands out booted workers, keeping one spare booting ahead. Booting (importing the SDK, zod,
  * drizzle and the LINE client into a fresh isolate) is most of a worker's start-up; with a spare
- * ready, a reload only pays for importing the plugin itself.
+ * ready, a reload only pays for importing the plugin itself. One pool per plugin host: once
+ * released (the host stopped) it boots no more spares, so nothing it started outlives the host.
  */
-export function takeBootedWorker(): Promise<BootedWorker> {
-  const taken = spare ?? boot();
-  spare = boot();
-  // An idle spare must never keep the process alive, nor fail loudly if nobody takes it.
-  spare.then(
-    ({ worker }) => (worker as Worker & { unref?(): void }).unref?.(),
-    () => undefined,
-  );
-  return taken.then((booted) => {
-    (booted.worker as Worker & { ref?(): void }).ref?.();
-    return booted;
-  });
-}
+export class WorkerPool {
+  readonly #start: (url: string) => StartedWorker;
+  #spare: Booting | undefined;
+  #released = false;
 
-/** Terminates the spare (at shutdown). */
-export async function releaseSpareWorker(): Promise<void> {
-  const current = spare;
-  spare = undefined;
-  const booted = await current?.catch(() => undefined);
-  booted?.worker.terminate();
+  constructor(start: (url: string) => StartedWorker = platform.startWorker) {
+    this.#start = start;
+  }
+
+  take(): Promise<BootedWorker> {
+    const taken = this.#spare ?? boot(this.#start);
+    this.#spare = undefined;
+    // Work taken after release (a restart racing the host's stop) gets its worker, but no spare
+    // is left behind that nobody would terminate.
+    if (!this.#released) {
+      this.#spare = boot(this.#start);
+      // An idle spare must never keep the process alive.
+      this.#spare.started.keepAlive(false);
+    }
+    taken.started.keepAlive(true);
+    return taken.booted;
+  }
+
+  /** Terminates the spare and boots no more (at shutdown). */
+  async release(): Promise<void> {
+    this.#released = true;
+    const spare = this.#spare;
+    this.#spare = undefined;
+    // Terminated once it has booted rather than half-way through starting up; it must be
+    // terminated either way: Deno has no unref, so a spare left running would hold the process.
+    await spare?.booted.catch(() => undefined);
+    spare?.started.worker.terminate();
+  }
 }

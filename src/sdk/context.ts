@@ -42,8 +42,9 @@ export interface ChatRef {
 
 export type ContentResult =
   | { status: "ready"; body: ReadableStream<Uint8Array>; contentType: string; size?: number }
+  /** LINE answered 202: the content is not ready yet (video, audio). */
   | { status: "processing" }
-  | { status: "failed" }
+  /** LINE answered 404 or 410: it no longer has the content (expired, or unsent). */
   | { status: "gone"; httpStatus: number };
 
 export interface StoredFile {

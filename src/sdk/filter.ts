@@ -166,6 +166,8 @@ export interface CompiledSubscription {
   readonly standby: boolean;
   /** Which of the queries match, in declaration order; empty when the event is not for this plugin. */
   match(event: MatchableEvent, known: boolean): ParsedQuery[];
+  /** Whether the event is for this plugin at all (routing needs no list). */
+  matches(event: MatchableEvent, known: boolean): boolean;
 }
 
 export function compileSubscription(spec: SubscriptionSpec): CompiledSubscription {
@@ -181,17 +183,23 @@ export function compileSubscription(spec: SubscriptionSpec): CompiledSubscriptio
   }
   const chats = spec.chats && spec.chats.length > 0 ? new Set<string>(spec.chats) : undefined;
   const standby = spec.standby ?? false;
+  /** The chat type and standby mode are the plugin's, whatever it subscribes to. */
+  const admits = (event: MatchableEvent) => {
+    if (event.mode === "standby" && !standby) return false;
+    if (!chats) return true;
+    const chat = event.source?.type;
+    return typeof chat === "string" && chats.has(chat);
+  };
   return {
     queries,
     chats,
     standby,
     match(event, known) {
-      if (event.mode === "standby" && !standby) return [];
-      if (chats) {
-        const chat = event.source?.type;
-        if (typeof chat !== "string" || !chats.has(chat)) return [];
-      }
+      if (!admits(event)) return [];
       return queries.filter((query) => matchesQuery(query, event, known));
+    },
+    matches(event, known) {
+      return admits(event) && queries.some((query) => matchesQuery(query, event, known));
     },
   };
 }

@@ -23,6 +23,11 @@ export interface TestBotOptions {
   plugins?: Array<string | URL>;
   /** Or: an existing plugins directory, used as it is (see `createPluginsDir`). */
   pluginsDir?: string;
+  /**
+   * An existing data directory (database, files), used as it is and kept at stop: a second bot
+   * started on it picks up what the first one left, as after a restart. Default: a fresh one.
+   */
+  dataDir?: string;
   /** Per-plugin settings: the `plugins` section of the config file. */
   settings?: Record<string, unknown>;
   /** Watch the plugins directory for changes (hot reload). Default false. */
@@ -110,8 +115,8 @@ export class TestBot {
   static async start(options: TestBotOptions = {}): Promise<TestBot> {
     const clock = new ManualClock(Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
-    const dataDir = mkdtempSync(join(tmpdir(), "hotline-test-"));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
+    if (!options.dataDir) cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
 
     let pluginsDir = options.pluginsDir;
     if (!pluginsDir) {

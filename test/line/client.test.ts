@@ -30,7 +30,6 @@ function client(
   return new LineClient({
     channelAccessToken: TOKEN,
     apiBaseUrl: url,
-    dataApiBaseUrl: url,
     log: { warn: (fields) => warnings.push(fields) },
     retry,
   });
@@ -217,6 +216,57 @@ describe("retryDelayMs", () => {
     );
     await expect(pending).rejects.toThrow("stopped");
     expect(calls).toBe(1);
+  });
+
+  test("withRetry leaves no listener on its signal once a wait is over", async () => {
+    // A plugin version's signal lives as long as the version: listeners must not pile up on it.
+    const signal = new AbortController().signal;
+    const listening = new Set<unknown>();
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = (
+      type: string,
+      listener: EventListenerOrEventListenerObject,
+      options?: boolean | AddEventListenerOptions,
+    ) => {
+      listening.add(listener);
+      add(type, listener, options);
+    };
+    signal.removeEventListener = (
+      type: string,
+      listener: EventListenerOrEventListenerObject,
+      options?: boolean | EventListenerOptions,
+    ) => {
+      listening.delete(listener);
+      remove(type, listener, options);
+    };
+    let calls = 0;
+    const result = await withRetry(
+      { retries: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      async () => {
+        if (++calls < 3) throw httpError(500);
+        return "answered";
+      },
+      () => undefined,
+      signal,
+    );
+    expect(result).toBe("answered");
+    expect(calls).toBe(3);
+    expect(listening.size).toBe(0);
+  });
+
+  test("withRetry makes no call once its signal is aborted", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("gave up"));
+    let calls = 0;
+    const pending = withRetry(
+      { retries: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      async () => ++calls,
+      () => undefined,
+      controller.signal,
+    );
+    await expect(pending).rejects.toThrow("gave up");
+    expect(calls).toBe(0);
   });
 });
 

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { renameSync, rmSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostEvent } from "../../src/plugin-host/host.ts";
 import {
   createPluginsDir,
   DEFAULT_USER_ID,
   event,
+  group,
   startTestBot,
   type TestBot,
   type TestBotOptions,
@@ -323,5 +324,59 @@ export default definePlugin({
     const last = event.text("fixed");
     await bot.deliver(last);
     expect(texts(bot, last).sort()).toEqual(["other v2 fixed", "v2 fixed"]);
+  });
+});
+
+describe("reloads racing other work", () => {
+  test("a delivery waiting for a worker that a reload retires meanwhile goes to the new version", async () => {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    const release = join(plugins.dir, "_release");
+    // "block" holds the thread (on its first attempt) until the test creates the release file.
+    const swapper = (tag: string) => `import { existsSync } from "node:fs";
+import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "swapper",
+  timeoutMs: 200,
+  on: {
+    "message:text": async (event, ctx) => {
+      if (event.message.text === "block" && ctx.attempt === 1) {
+        while (!existsSync(${JSON.stringify(release)})) {}
+        return;
+      }
+      await ctx.reply("${tag} " + event.message.text);
+    },
+  },
+});
+`;
+    const file = plugins.write("swapper.ts", swapper("v1"));
+    // A long grace: the blocked thread is waited for, not terminated.
+    const bot = await startTestBot({ pluginsDir: plugins.dir, hangGraceMs: 30_000 });
+    cleanups.push(() => bot.stop());
+
+    // Past its deadline the thread is still blocked: the host pings it and waits for the answer.
+    await bot.deliver(event.text("block"));
+    // This delivery (another chat, so it does not queue behind the first) waits for that answer,
+    // holding on to the v1 worker.
+    const hello = event.text("hello", { chat: group() });
+    await bot.send(hello);
+    // Meanwhile v2 is loaded, and the v1 worker is retired.
+    plugins.write("swapper.ts", swapper("v2"));
+    await bot.hotline.plugins.reload([file]);
+    writeFileSync(release, "");
+
+    expect(await bot.waitForReply(hello)).toEqual([{ type: "text", text: "v2 hello" }]);
+    await bot.settle();
+    expect(bot.deliveries(hello.webhookEventId)).toMatchObject([{ status: "done", attempts: 1 }]);
+  });
+
+  test("once the host has stopped, a reload loads nothing", async () => {
+    const { bot, plugins, path } = await watchedBot({ "late.ts": replier("late", "v1") });
+    const seen: HostEvent[] = [];
+    bot.hotline.plugins.subscribe((e) => seen.push(e));
+    await bot.hotline.plugins.stop();
+    plugins.write("late.ts", replier("late", "v2"));
+    await bot.hotline.plugins.reload([path("late.ts")]);
+    expect(seen).toEqual([]);
   });
 });

@@ -1,4 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { and, eq } from "drizzle-orm";
+import { moduleGraph } from "../../src/plugin-host/discovery.ts";
+import { pluginKv } from "../../src/storage/schema.ts";
 import {
   createPluginsDir,
   event,
@@ -227,5 +233,230 @@ export default definePlugin({
       ]);
       expect(bot.repliesTo(ev)).toEqual([{ type: "text", text: `noted ${ev.message.text}` }]);
     }
+  });
+});
+
+describe("restarting a plugin's worker", () => {
+  /**
+   * Counts its boots in its key-value store and fails the boot numbered `failing`; a handler told
+   * to "spin" blocks its thread on the first attempt (so the worker is terminated), and every
+   * handler answers with the boot it runs in.
+   */
+  const phoenix = (
+    options: { failing?: number; tag?: string } = {},
+  ) => `import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "phoenix",
+  timeoutMs: ${DEADLINE_MS},
+  async setup(ctx) {
+    const boots = ((await ctx.kv.get("boots")) ?? 0) + 1;
+    await ctx.kv.set("boots", boots);
+    if (boots === ${options.failing ?? 0}) throw new Error("boot " + boots + " fails");
+  },
+  on: {
+    "message:text": async (event, ctx) => {
+      if (event.message.text === "spin" && ctx.attempt === 1) while (true) {}
+      await ctx.push("${options.tag ?? "boot"} " + (await ctx.kv.get("boots")) + ": " + event.message.text);
+    },
+  },
+});
+`;
+
+  async function phoenixBot(source: string) {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    const file = plugins.write("phoenix.ts", source);
+    const bot = await startTestBot({ pluginsDir: plugins.dir });
+    cleanups.push(() => bot.stop());
+    return { bot, plugins, file };
+  }
+
+  const statusOf = (bot: TestBot) =>
+    bot.hotline.plugins.statuses().find((s) => s.file === "phoenix.ts");
+
+  /** Blocks the worker's thread; resolves once the host has found it hung and acted. */
+  async function kill(bot: TestBot): Promise<void> {
+    const spin = inGroup("spin");
+    await bot.deliver(spin);
+    expect(delivery(bot, spin, "phoenix")).toMatchObject({ status: "retry" });
+  }
+
+  test("a worker that could not be restarted reports failed, and the next delivery restarts it", async () => {
+    const { bot } = await phoenixBot(phoenix({ failing: 2 }));
+
+    await kill(bot);
+    // Sent while the host still waits for the stuck thread: it learns the worker is gone, and
+    // that its restart (boot 2) failed. The delivery waits instead of failing.
+    const hello = inGroup("hello");
+    await bot.deliver(hello);
+    expect(delivery(bot, hello, "phoenix")).toMatchObject({ status: "pending", attempts: 0 });
+    const down = statusOf(bot);
+    expect(down?.state).toBe("failed");
+    expect(down?.error).toContain("boot 2 fails");
+
+    // After the restart's backoff, the waiting delivery starts the worker again (boot 3).
+    await bot.advance(1000);
+    expect(delivery(bot, hello, "phoenix")).toMatchObject({ status: "done" });
+    expect(bot.sentTexts()).toContain("boot 3: hello");
+    expect(statusOf(bot)).toMatchObject({ state: "loaded", error: undefined });
+  });
+
+  test("a worker whose file changed since its version loaded restarts as the file's version", async () => {
+    const { bot, plugins, file } = await phoenixBot(phoenix());
+    const before = statusOf(bot)?.version;
+    // Not watched: the edit is not loaded until the worker has to be restarted.
+    plugins.write("phoenix.ts", phoenix({ tag: "edited" }));
+
+    const reloaded = bot.waitForPlugin((e) => e.type === "loaded" && e.name === "phoenix");
+    await kill(bot);
+    const hello = inGroup("hello");
+    await bot.deliver(hello);
+    expect(await reloaded).toMatchObject({ reload: true });
+    expect(bot.sentTexts()).toContain("edited 2: hello");
+    const status = statusOf(bot);
+    expect(status?.version).not.toBe(before);
+    expect(status?.version).toBe(moduleGraph(file).version);
+  });
+
+  test("a worker found hung while the host stops is not restarted", async () => {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    plugins.write("phoenix.ts", phoenix());
+    const dataDir = mkdtempSync(join(tmpdir(), "hotline-stop-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const bot = await startTestBot({ pluginsDir: plugins.dir, dataDir });
+    cleanups.push(() => bot.stop());
+
+    await kill(bot);
+    // The hang check is still open: the thread is found blocked while the host stops.
+    await bot.hotline.plugins.stop();
+    const boots = bot.hotline.database.db
+      .select({ value: pluginKv.value })
+      .from(pluginKv)
+      .where(and(eq(pluginKv.plugin, "phoenix"), eq(pluginKv.key, "boots")))
+      .get();
+    expect(boots?.value).toBe("1");
+  });
+});
+
+describe("a handler past its deadline", () => {
+  const USER = "U0000000000000000000000000000beef";
+  /** Reports how its LINE calls ended through a push outside the event (its own has settled). */
+  const caller = `import { definePlugin } from "hotline";
+let plugin;
+const report = (what, error) =>
+  plugin.push("${USER}", what + ": " + (error ? String(error.message ?? error) : "went through"));
+export default definePlugin({
+  name: "caller",
+  timeoutMs: 300,
+  setup(ctx) { plugin = ctx; },
+  on: {
+    "message:text": async (event, ctx) => {
+      if (event.message.text === "download") {
+        try { await ctx.content("slow-content"); await report("download"); }
+        catch (error) { await report("download", error); }
+      }
+      if (event.message.text === "late call") {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        try { await ctx.api.getProfile("U0000000000000000000000000000cafe"); await report("late call"); }
+        catch (error) { await report("late call", error); }
+      }
+    },
+  },
+});
+`;
+
+  async function callerBot(): Promise<TestBot> {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    plugins.write("caller.ts", caller);
+    const bot = await startTestBot({ pluginsDir: plugins.dir });
+    cleanups.push(() => bot.stop());
+    return bot;
+  }
+
+  const reported = (bot: TestBot, what: string) =>
+    bot.line.waitFor(() =>
+      (bot.pushesTo(USER) as Array<{ type: string; text: string }>).find((m) =>
+        m.text.startsWith(what),
+      ),
+    );
+
+  test("a download still running is cancelled at the deadline", async () => {
+    const bot = await callerBot();
+    // LINE takes far longer than the handler may.
+    bot.line.fault({ path: /\/slow-content\/content$/, delayMs: 10_000 });
+    await bot.deliver(inGroup("download"));
+    expect(await reported(bot, "download")).toEqual({
+      type: "text",
+      text: "download: deadline of 300 ms passed",
+    });
+  });
+
+  test("a LINE call made after the deadline is not sent", async () => {
+    const bot = await callerBot();
+    await bot.deliver(inGroup("late call"));
+    expect(await reported(bot, "late call")).toEqual({
+      type: "text",
+      text: "late call: deadline of 300 ms passed",
+    });
+    expect(bot.line.requests.filter((r) => r.path.includes("/profile/"))).toEqual([]);
+  });
+});
+
+describe("a plugin's routes", () => {
+  const router = `import { definePlugin } from "hotline";
+const worker = crypto.randomUUID();
+let aborted = "no";
+export default definePlugin({
+  name: "router",
+  timeoutMs: ${DEADLINE_MS},
+  setup(ctx) {
+    ctx.route("GET", "/who", () => new Response(worker + " aborted: " + aborted));
+    ctx.route("GET", "/stuck", (request) => {
+      request.signal.addEventListener("abort", () => { aborted = String(request.signal.reason?.message); });
+      return new Promise(() => {});
+    });
+    ctx.route("GET", "/spin", () => { while (true) {} });
+  },
+  on: { "message:text": () => {} },
+});
+`;
+
+  async function routerBot() {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    plugins.write("router.ts", router);
+    const bot = await startTestBot({ pluginsDir: plugins.dir });
+    cleanups.push(() => bot.stop());
+    const get = async (path: string) => {
+      const response = await fetch(`${bot.url}/plugins/router${path}`);
+      return { status: response.status, body: await response.text() };
+    };
+    return { bot, get };
+  }
+
+  test("a route that never answers gets 504 at the plugin's deadline, and its request is aborted", async () => {
+    const { get } = await routerBot();
+    const [worker] = (await get("/who")).body.split(" ");
+    expect(await get("/stuck")).toEqual({
+      status: 504,
+      body: `the plugin's route did not answer within ${DEADLINE_MS} ms`,
+    });
+    // Same worker: the thread was free.
+    expect(await get("/who")).toEqual({
+      status: 200,
+      body: `${worker} aborted: deadline of ${DEADLINE_MS} ms passed`,
+    });
+  });
+
+  test("a route that blocks the thread gets 504, and the worker is replaced", async () => {
+    const { get } = await routerBot();
+    const [before] = (await get("/who")).body.split(" ");
+    expect((await get("/spin")).status).toBe(504);
+    // Asked at once after the deadline: answered by a new worker once the old one is found hung.
+    const after = await get("/who");
+    expect(after.status).toBe(200);
+    expect(after.body.split(" ")[0]).not.toBe(before);
   });
 });

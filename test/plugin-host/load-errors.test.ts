@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -114,5 +117,57 @@ describe("plugins that cannot load", () => {
     const ev = event.text("unbothered");
     await bot.deliver(ev);
     expect(bot.repliesTo(ev)).toEqual([{ type: "text", text: "good unbothered" }]);
+  });
+
+  test("deliveries recovered for a plugin that fails to load at start wait for its fix, then run", async () => {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    const dataDir = mkdtempSync(join(tmpdir(), "hotline-restart-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const keeper = (body: string) => `import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "keeper",
+  on: { "message:text": async (event, ctx) => { ${body} } },
+});
+`;
+    const file = plugins.write("keeper.ts", keeper(`throw new Error("not yet");`));
+
+    // The first run acks the event; the delivery fails and waits for its retry when the bot stops.
+    const first = await startTestBot({
+      pluginsDir: plugins.dir,
+      dataDir,
+      backoff: { baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    const ev = event.text("keep me");
+    await first.deliver(ev);
+    expect(first.deliveries(ev.webhookEventId)).toMatchObject([
+      { plugin: "keeper", status: "retry", lastError: "not yet" },
+    ]);
+    await first.stop();
+
+    // Restarted with the file broken: the host does not even know the plugin's name. The
+    // recovered delivery is due at once, and must wait rather than be dropped.
+    plugins.write(
+      "keeper.ts",
+      `import { definePlugin } from "hotline";\nexport default definePlugin({`,
+    );
+    const second = await startTestBot({ pluginsDir: plugins.dir, dataDir });
+    cleanups.push(() => second.stop());
+    await second.settle();
+    expect(second.hotline.plugins.statuses()).toMatchObject([
+      { file: "keeper.ts", state: "failed" },
+    ]);
+    expect(second.deliveries(ev.webhookEventId)).toMatchObject([
+      { plugin: "keeper", status: "retry", attempts: 1 },
+    ]);
+
+    // The fix loads, and the waiting delivery runs at once.
+    plugins.write("keeper.ts", keeper(`await ctx.push("kept " + event.message.text);`));
+    await second.hotline.plugins.reload([file]);
+    await second.settle();
+    expect(second.deliveries(ev.webhookEventId)).toMatchObject([
+      { plugin: "keeper", status: "done", attempts: 2 },
+    ]);
+    expect(second.sentTexts()).toEqual(["kept keep me"]);
   });
 });

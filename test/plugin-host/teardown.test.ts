@@ -150,4 +150,25 @@ describe("a plugin version's routes and timers are released when it goes", () =>
     await stopsTicking(bot, "raw tick");
     expect(bot.hotline.plugins.statuses().map((s) => s.name)).toEqual(["metronome"]);
   });
+
+  test("running tasks are reported as not run (0) when the version goes, instead of never", async () => {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    const file = plugins.write(
+      "sleeper.ts",
+      `import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "sleeper",
+  setup(ctx) { ctx.every(3_600_000, () => new Promise(() => {})); },
+  on: { "message:text": () => {} },
+});
+`,
+    );
+    const bot = await startTestBot({ pluginsDir: plugins.dir });
+    cleanups.push(() => bot.stop());
+    const running = bot.runTasks("sleeper");
+    rmSync(file);
+    await bot.hotline.plugins.reload([file]);
+    expect(await running).toBe(0);
+  });
 });

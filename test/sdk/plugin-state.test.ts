@@ -73,6 +73,117 @@ describe("plugin tables", () => {
   });
 });
 
+describe("plugin migrations", () => {
+  /** Answers with what its migrations made: the log's rows and the count the trigger keeps. */
+  const journal = (options: { tables: boolean; migrations: string[] }) => `
+import { definePlugin, integer, sql, sqliteTable, text } from "hotline";
+export const entries = sqliteTable("journal_entries", {
+  id: integer("id").primaryKey(),
+  text: text("text").notNull(),
+});
+export default definePlugin({
+  name: "journal",
+  ${options.tables ? "tables: { entries }," : ""}
+  migrations: ${JSON.stringify(options.migrations.map((migration, i) => ({ id: `m${i}`, sql: migration })))},
+  on: {
+    "message:text": async (event, ctx) => {
+      ctx.db.run(sql\`INSERT INTO journal_entries (text) VALUES (\${event.message.text})\`);
+      const texts = ctx.db.all(sql\`SELECT text FROM journal_entries ORDER BY id\`).map((r) => r.text);
+      const count = ctx.db.all(sql\`SELECT n FROM journal_count\`)[0]?.n;
+      await ctx.reply(JSON.stringify({ texts, count }));
+    },
+  },
+});
+`;
+  // A trigger's body and a string literal both hold ";" at the end of a line.
+  const counting = `CREATE TABLE journal_count (n INTEGER NOT NULL);
+INSERT INTO journal_count VALUES (0);
+CREATE TRIGGER journal_counting AFTER INSERT ON journal_entries BEGIN
+  UPDATE journal_count SET n = n + 1;
+  UPDATE journal_count SET n = n + 0;
+END;
+INSERT INTO journal_entries (text) VALUES ('one;
+two');`;
+
+  test("a plugin that declares no tables gets them from its migrations, each run whole", async () => {
+    scratch = createPluginsDir();
+    const create = "CREATE TABLE journal_entries (id INTEGER PRIMARY KEY, text TEXT NOT NULL);";
+    scratch.write("journal.ts", journal({ tables: false, migrations: [create, counting] }));
+    bot = await startTestBot({ pluginsDir: scratch.dir });
+    expect(bot.hotline.plugins.statuses()).toMatchObject([{ name: "journal", state: "loaded" }]);
+    await bot.deliver(event.text("three"));
+    expect(JSON.parse(bot.sentTexts()[0] ?? "{}")).toEqual({
+      texts: ["one;\ntwo", "three"],
+      count: 2,
+    });
+  });
+
+  test("a migration added to an installed plugin runs whole: triggers and strings keep their ';'", async () => {
+    scratch = createPluginsDir();
+    const file = scratch.write("journal.ts", journal({ tables: true, migrations: [] }));
+    bot = await startTestBot({ pluginsDir: scratch.dir });
+    const reloaded = bot.waitForPlugin((e) => e.type === "loaded" && e.reload);
+    scratch.write("journal.ts", journal({ tables: true, migrations: [counting] }));
+    await bot.hotline.plugins.reload([file]);
+    await reloaded;
+    await bot.deliver(event.text("three"));
+    expect(JSON.parse(bot.sentTexts()[0] ?? "{}")).toEqual({
+      texts: ["one;\ntwo", "three"],
+      count: 2,
+    });
+  });
+});
+
+describe("the key-value store", () => {
+  test("list(prefix) matches the prefix exactly: case, and `_`, `%` and `\\` as themselves", async () => {
+    scratch = createPluginsDir();
+    scratch.write(
+      "keys.ts",
+      `
+import { definePlugin } from "hotline";
+const KEYS = ["user_1:a", "user_2:b", "userX1", "User_3", "user%", "100%", "100x", "a\\\\b", "aXb", "ab"];
+export default definePlugin({
+  name: "keys",
+  on: {
+    "message:text": async (event, ctx) => {
+      for (const key of KEYS) await ctx.kv.set(key, 1);
+      const lists = {};
+      for (const prefix of JSON.parse(event.message.text))
+        lists[prefix] = (await ctx.kv.list(prefix)).map((entry) => entry.key);
+      await ctx.reply(JSON.stringify(lists));
+    },
+  },
+});
+`,
+    );
+    bot = await startTestBot({ pluginsDir: scratch.dir });
+    await bot.deliver(
+      event.text(JSON.stringify(["user_", "user", "User", "100%", "a\\", "", "zz"])),
+    );
+    expect(JSON.parse(bot.sentTexts()[0] ?? "{}")).toEqual({
+      user_: ["user_1:a", "user_2:b"],
+      user: ["user%", "userX1", "user_1:a", "user_2:b"],
+      User: ["User_3"],
+      "100%": ["100%"],
+      "a\\": ["a\\b"],
+      "": [
+        "100%",
+        "100x",
+        "User_3",
+        // Byte order: "X" (0x58) < "\\" (0x5c) < "b" (0x62).
+        "aXb",
+        "a\\b",
+        "ab",
+        "user%",
+        "userX1",
+        "user_1:a",
+        "user_2:b",
+      ],
+      zz: [],
+    });
+  });
+});
+
 describe("plugin files", () => {
   test("are stored content-addressed and deduplicated; over-large ones are refused", async () => {
     scratch = createPluginsDir();

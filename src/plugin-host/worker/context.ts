@@ -1,6 +1,6 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import { eq } from "drizzle-orm";
-import type { LineClient, RetryLog } from "../../line/client.ts";
+import type { CallOptions, LineClient } from "../../line/client.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   ChatRef,
@@ -56,20 +56,28 @@ export interface WorkerServices {
   registrations: Registrations;
 }
 
-/** Where a LINE call's retry warnings go: the event's logger inside a handler. */
-type CallLog = Pick<Logger, "warn">;
+/**
+ * What a LINE call is made for: its retry warnings go to the event's logger inside a handler, and
+ * the handler's signal (aborted at its deadline, or when the version unloads) cancels the request
+ * and any retry still waiting; outside an event, the version's lifetime signal does.
+ */
+interface CallScope {
+  log: Pick<Logger, "warn">;
+  signal: AbortSignal;
+}
 
 /** The worker logger takes (message, fields); the LINE client logs pino-style (fields, message). */
-function retryLog(log: CallLog): RetryLog {
-  return { warn: (fields, message) => log.warn(message, fields) };
+function callOptions(scope: CallScope): CallOptions {
+  const { log, signal } = scope;
+  return { log: { warn: (fields, message) => log.warn(message, fields) }, signal };
 }
 
 /**
  * The official SDK client, with every call retried like the host's own (429/5xx, Retry-After).
  * Made per event too, so that its retry warnings carry the event's id.
  */
-function retryingApi(line: LineClient, log: CallLog): LineClient["api"] {
-  const options = { log: retryLog(log) };
+function retryingApi(line: LineClient, scope: CallScope): LineClient["api"] {
+  const options = callOptions(scope);
   return new Proxy(line.api, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -86,7 +94,7 @@ function retryingApi(line: LineClient, log: CallLog): LineClient["api"] {
  */
 async function fetchContent(
   services: WorkerServices,
-  log: CallLog,
+  scope: CallScope,
   messageId: string,
   path = "",
 ): Promise<Response> {
@@ -96,6 +104,7 @@ async function fetchContent(
     async () => {
       const response = await fetch(url, {
         headers: { authorization: `Bearer ${services.channelAccessToken}` },
+        signal: scope.signal,
       });
       if (response.status === 429 || response.status >= 500) {
         // Shaped like the SDK's own error so the shared retry policy (and Retry-After) applies.
@@ -108,16 +117,16 @@ async function fetchContent(
       }
       return response;
     },
-    { log: retryLog(log) },
+    callOptions(scope),
   );
 }
 
 async function content(
   services: WorkerServices,
-  log: CallLog,
+  scope: CallScope,
   messageId: string,
 ): Promise<ContentResult> {
-  const response = await fetchContent(services, log, messageId);
+  const response = await fetchContent(services, scope, messageId);
   if (response.status === 404 || response.status === 410) {
     await response.body?.cancel();
     return { status: "gone", httpStatus: response.status };
@@ -141,10 +150,10 @@ async function content(
 
 async function transcoding(
   services: WorkerServices,
-  log: CallLog,
+  scope: CallScope,
   messageId: string,
 ): Promise<TranscodingStatus | "gone"> {
-  const response = await fetchContent(services, log, messageId, "/transcoding");
+  const response = await fetchContent(services, scope, messageId, "/transcoding");
   if (response.status === 404 || response.status === 410) return "gone";
   if (!response.ok)
     throw new Error(
@@ -163,7 +172,7 @@ function readUser(db: SqlDatabase, userId: string): SharedUser | undefined {
 
 async function fetchProfile(
   services: WorkerServices,
-  log: CallLog,
+  scope: CallScope,
   userId: string,
   chat: ChatRef | undefined,
 ): Promise<SharedUser> {
@@ -179,7 +188,7 @@ async function fetchProfile(
         : chat?.type === "room"
           ? line.api.getRoomMemberProfile(chat.id, userId)
           : line.api.getProfile(userId),
-    { log: retryLog(log) },
+    callOptions(scope),
   );
   const fields = {
     displayName: profile.displayName,
@@ -198,7 +207,8 @@ async function fetchProfile(
 
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
-  const api = retryingApi(line, log);
+  const scope: CallScope = { log, signal: lifetime.signal };
+  const api = retryingApi(line, scope);
   const whileSetup = (what: string) => {
     if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
   };
@@ -214,10 +224,10 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     now: services.now,
     push: (to: string, messages: MessageInput | MessageInput[]) =>
       rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
-    content: (messageId: string) => content(services, log, messageId),
-    transcoding: (messageId: string) => transcoding(services, log, messageId),
+    content: (messageId: string) => content(services, scope, messageId),
+    transcoding: (messageId: string) => transcoding(services, scope, messageId),
     user: async (userId: string) => readUser(db, userId),
-    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, log, userId, chat),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
     publicUrl: services.publicUrl,
     route(method, path, handler) {
       whileSetup("routes");
@@ -249,15 +259,17 @@ export function createEventContext(
   signal: AbortSignal,
 ): EventContext<unknown> {
   const log = services.log.child({ webhookEventId: delivery.eventId });
+  const scope: CallScope = { log, signal };
   const standby = (delivery.event as { mode?: unknown }).mode === "standby";
   return {
     ...base,
     log,
-    // The LINE calls again, so that their retry warnings name the event.
-    api: retryingApi(services.line, log),
-    content: (messageId: string) => content(services, log, messageId),
-    transcoding: (messageId: string) => transcoding(services, log, messageId),
-    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, log, userId, chat),
+    // The LINE calls again, so that their retry warnings name the event and the handler's
+    // deadline cancels them.
+    api: retryingApi(services.line, scope),
+    content: (messageId: string) => content(services, scope, messageId),
+    transcoding: (messageId: string) => transcoding(services, scope, messageId),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
     signal,
     eventId: delivery.eventId,
     destination: delivery.destination,

@@ -151,7 +151,6 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const line = new LineClient({
     channelAccessToken: message.env.channelAccessToken,
     apiBaseUrl: message.env.apiBaseUrl,
-    dataApiBaseUrl: message.env.dataApiBaseUrl,
     log: { warn: (fields, text) => pluginLog.warn(text, fields) },
     ...(message.env.retry ? { retry: message.env.retry } : {}),
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
@@ -160,7 +159,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   });
   try {
     ensurePluginTables(
-      handle.db,
+      handle,
       definition.name,
       Object.values(definition.tables ?? {}),
       definition.migrations ?? [],
@@ -248,6 +247,10 @@ async function serveHttp(id: number, request: SerializedRequest): Promise<Worker
   const route = loaded?.services.registrations.routes.find(
     (r) => r.method === request.method && r.path === path,
   );
+  // The request's signal is aborted at the route's deadline (the host has answered 504 by then)
+  // or when the plugin unloads, like a handler's ctx.signal.
+  const controller = new AbortController();
+  inFlight.set(id, controller);
   let response: Response;
   try {
     response = route
@@ -255,6 +258,7 @@ async function serveHttp(id: number, request: SerializedRequest): Promise<Worker
           new Request(url, {
             method: request.method,
             headers: request.headers,
+            signal: controller.signal,
             ...(request.body ? { body: request.body } : {}),
           }),
         )
@@ -262,6 +266,8 @@ async function serveHttp(id: number, request: SerializedRequest): Promise<Worker
   } catch (error) {
     log.error("route handler failed", { plugin: loaded?.definition.name, path, error });
     response = new Response("internal error", { status: 500 });
+  } finally {
+    inFlight.delete(id);
   }
   const serialized: SerializedResponse = {
     status: response.status,

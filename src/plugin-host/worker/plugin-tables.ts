@@ -5,7 +5,7 @@ import {
   SQLiteSyncDialect,
   SQLiteTable,
 } from "drizzle-orm/sqlite-core";
-import type { SqlDatabase } from "../../platform/mod.ts";
+import type { SqlDatabase, SqliteHandle } from "../../platform/mod.ts";
 import { pluginMigrations } from "../../storage/schema.ts";
 
 export interface PluginMigration {
@@ -82,9 +82,13 @@ function existingColumns(db: SqlDatabase, name: string): Set<string> {
  * current definitions and records every migration as applied (the definitions already include
  * them). An existing install runs the migrations it has not run yet, in order, then creates new
  * tables and adds new columns. Anything else (renames, type changes, drops) needs a migration.
+ * A plugin that declares no tables keeps its schema in its migrations alone: they always run.
+ *
+ * A migration is a script, run whole by the connection's `exec` (drizzle's `run` takes a single
+ * statement): splitting it ourselves would cut triggers and string literals apart at their `;`.
  */
 export function ensurePluginTables(
-  db: SqlDatabase,
+  handle: Pick<SqliteHandle, "db" | "exec">,
   plugin: string,
   tables: SQLiteTable[],
   migrations: PluginMigration[],
@@ -105,12 +109,16 @@ export function ensurePluginTables(
     ids.add(migration.id);
   }
 
+  const { db, exec } = handle;
   db.transaction(
     (tx) => {
-      const fresh = tables.every(
-        (table) =>
-          existingColumns(tx as unknown as SqlDatabase, getTableConfig(table).name).size === 0,
-      );
+      // The same connection runs `exec` and the transaction, so the scripts are part of it.
+      const fresh =
+        tables.length > 0 &&
+        tables.every(
+          (table) =>
+            existingColumns(tx as unknown as SqlDatabase, getTableConfig(table).name).size === 0,
+        );
       const applied = new Set(
         tx
           .select({ id: pluginMigrations.id })
@@ -121,11 +129,7 @@ export function ensurePluginTables(
       );
       for (const migration of migrations) {
         if (applied.has(migration.id)) continue;
-        if (!fresh) {
-          for (const statement of migration.sql.split(/;\s*(?:\n|$)/).filter((s) => s.trim())) {
-            tx.run(sql.raw(statement));
-          }
-        }
+        if (!fresh) exec(migration.sql);
         tx.insert(pluginMigrations)
           .values({ plugin, id: migration.id, appliedAt: now })
           .onConflictDoNothing()
