@@ -110,7 +110,6 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     const line = new LineClient({
       channelAccessToken: token,
       apiBaseUrl,
-      dataApiBaseUrl,
       log,
       ...(options.lineRetry ? { retry: options.lineRetry } : {}),
       onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
@@ -135,10 +134,10 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       log,
       defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
       watch: options.watch ?? true,
-      ...(options.breaker ? { breaker: options.breaker } : {}),
-      ...(options.hangGraceMs ? { hangGraceMs: options.hangGraceMs } : {}),
-      ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
-      ...(options.debounceMs ? { debounceMs: options.debounceMs } : {}),
+      breaker: options.breaker,
+      hangGraceMs: options.hangGraceMs,
+      drainMs: options.drainMs,
+      debounceMs: options.debounceMs,
       pushOutsideEvent: async (plugin, to, messages) => {
         // No event to tie it to: a fresh key still guards the client's own retries.
         const error = await replies.pushAll(

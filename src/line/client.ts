@@ -11,11 +11,6 @@ export interface RetryLog {
 export interface LineClientOptions {
   channelAccessToken: string;
   apiBaseUrl: string;
-  /**
-   * @deprecated Unused: the client no longer builds a blob client (content is fetched by plugin
-   * workers directly). Still accepted so that existing callers type-check; pass nothing.
-   */
-  dataApiBaseUrl?: string;
   log: RetryLog;
   retry?: RetryPolicy;
   /**

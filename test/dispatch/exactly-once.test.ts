@@ -51,7 +51,6 @@ function boot() {
   const line = new LineClient({
     channelAccessToken: TOKEN,
     apiBaseUrl: baseUrl,
-    dataApiBaseUrl: baseUrl,
     log: silentLogger,
     retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
   });
