@@ -31,11 +31,13 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
         "asserts the text of Bun's parser message",
     },
   ],
+  ["plugin-host/host-options", () => import("../plugin-host/host-options.test.ts")],
   ["plugin-host/isolation", () => import("../plugin-host/isolation.test.ts")],
   ["plugin-host/load-errors", () => import("../plugin-host/load-errors.test.ts")],
   ["plugin-host/sdk-link", () => import("../plugin-host/sdk-link.test.ts")],
   ["plugin-host/swap-under-load", () => import("../plugin-host/swap-under-load.test.ts")],
   ["plugin-host/teardown", () => import("../plugin-host/teardown.test.ts")],
+  ["plugin-host/worker-pool", () => import("../plugin-host/worker-pool.test.ts")],
 ];
 
 for (const [name, load, unportable] of files) await runBunTestFile(name, load, unportable);
