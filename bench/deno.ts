@@ -14,7 +14,18 @@ import { join } from "node:path";
 import { runLoad } from "./compare.ts";
 import type { LoadResult } from "./load.ts";
 import { fmt, median, type Row } from "./stats.ts";
-import { diskRoot, pinned, ROOT, SECRET, type Target, TOKEN, tmpfsRoot } from "./targets.ts";
+import {
+  diskRoot,
+  freePort,
+  pinned,
+  ROOT,
+  SECRET,
+  stopChild,
+  type Target,
+  TOKEN,
+  tmpfsRoot,
+  waitUntilReady,
+} from "./targets.ts";
 
 type Runtime = "bun" | "deno";
 type Storage = "disk" | "tmpfs";
@@ -52,30 +63,6 @@ async function firstJsonLine(child: Child, timeoutMs: number): Promise<{ port: n
   }
 }
 
-async function waitUntilReady(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`${url} not ready after ${timeoutMs} ms`);
-}
-
-async function stop(child: Child, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs)]);
-  if (exited !== true) child.kill("SIGKILL");
-  await child.exited;
-}
-
 let dirs = 0;
 
 /** hotline on the given runtime, pinned like bench/targets.ts pins its servers (core 0). */
@@ -91,9 +78,7 @@ async function startHotlineOn(runtime: Runtime, storage: Storage): Promise<Targe
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   // Port 0 would need the log to learn the port; a probe listener gives a free one instead.
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
+  const port = await freePort();
   const server = Bun.spawn(pinned(0, command[runtime]), {
     cwd: ROOT,
     env: {
@@ -116,8 +101,8 @@ async function startHotlineOn(runtime: Runtime, storage: Storage): Promise<Targe
   try {
     await waitUntilReady(`http://127.0.0.1:${port}/readyz`, server);
   } catch (error) {
-    await stop(server);
-    await stop(fake);
+    await stopChild(server, 3000);
+    await stopChild(fake, 3000);
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -127,8 +112,8 @@ async function startHotlineOn(runtime: Runtime, storage: Storage): Promise<Targe
     webhookUrl: `http://127.0.0.1:${port}/webhook`,
     fakeLineUrl,
     async stop() {
-      await stop(server);
-      await stop(fake);
+      await stopChild(server, 3000);
+      await stopChild(fake, 3000);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -118,14 +118,14 @@ async function spawnWithPort(
   throw new Error(`${command.join(" ")} did not report its port: ${text}`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = probe.port;
   probe.stop(true);
   return port;
 }
 
-async function waitUntilReady(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilReady(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
@@ -140,7 +140,7 @@ async function waitUntilReady(url: string, child: Child, timeoutMs = 30_000): Pr
 }
 
 /** SIGTERM, then SIGKILL: a server left with a backlog would otherwise drain it first. */
-async function stopChild(child: Child, graceMs = 200): Promise<void> {
+export async function stopChild(child: Child, graceMs = 200): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill("SIGTERM");
   const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(graceMs)]);
