@@ -64,8 +64,15 @@ export type Settlement =
   | { status: "dropped"; reason: string };
 
 /** The deliveries table: one row per (event, plugin), the record of what ran and how it ended. */
+interface QueuedWrite {
+  work(tx: Tx): unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 export class DeliveryStore {
   readonly #db: SqlDatabase;
+  #queued: QueuedWrite[] = [];
 
   constructor(db: SqlDatabase) {
     this.#db = db;
@@ -78,6 +85,44 @@ export class DeliveryStore {
    */
   transaction<T>(work: (tx: Tx) => T): T {
     return this.#db.transaction(work, { behavior: "immediate" });
+  }
+
+  /**
+   * Group commit for the writes of running deliveries (settlements, reply marks): everything
+   * queued before the next turn of the event loop commits in one transaction, one fsync, and each
+   * caller resumes only after that commit, so every record is durable before anyone acts on it.
+   * Each write runs in its own savepoint: one that fails rolls back alone.
+   */
+  #commit<T>(work: (tx: Tx) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#queued.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queued;
+    this.#queued = [];
+    const outcomes: Array<{ value: unknown } | { error: unknown }> = [];
+    try {
+      this.transaction((tx) => {
+        for (const { work } of batch) {
+          try {
+            outcomes.push({ value: tx.transaction((savepoint) => work(savepoint)) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i];
+      if (outcome && "value" in outcome) resolve(outcome.value);
+      else reject(outcome?.error);
+    });
   }
 
   /** Creates the event's deliveries and marks it routed (or done, when no plugin wants it). */
@@ -125,8 +170,8 @@ export class DeliveryStore {
   }
 
   /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
-  markReplyAttempted(eventId: string, plugins: string[], now: number): void {
-    this.#db.transaction((tx) => {
+  markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    return this.#commit((tx) => {
       tx.update(inboxEvents)
         .set({ replyAttemptedAt: now })
         .where(eq(inboxEvents.id, eventId))
@@ -140,18 +185,20 @@ export class DeliveryStore {
     });
   }
 
-  clearReplyAttempted(eventId: string, plugins: string[], now: number): void {
+  async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
     if (plugins.length === 0) return;
-    this.#db
-      .update(deliveries)
-      .set({ replyAttempted: false, updatedAt: now })
-      .where(and(eq(deliveries.eventId, eventId), inArray(deliveries.plugin, plugins)))
-      .run();
+    await this.#commit((tx) =>
+      tx
+        .update(deliveries)
+        .set({ replyAttempted: false, updatedAt: now })
+        .where(and(eq(deliveries.eventId, eventId), inArray(deliveries.plugin, plugins)))
+        .run(),
+    );
   }
 
   /** Records how one delivery ended; returns true when that settled its event. */
-  settle(eventId: string, plugin: string, settlement: Settlement, now: number): boolean {
-    return this.transaction((tx) => {
+  settle(eventId: string, plugin: string, settlement: Settlement, now: number): Promise<boolean> {
+    return this.#commit((tx) => {
       const lastError =
         settlement.status === "done"
           ? null

@@ -344,7 +344,7 @@ export class Dispatcher {
                 error: final.error,
                 nextAttemptAt: now + backoffDelay(this.#backoff, attempt),
               };
-    const eventSettled = this.#o.store.settle(eventId, plugin, settlement, now);
+    const eventSettled = await this.#o.store.settle(eventId, plugin, settlement, now);
     const outcomeName = settlement.status === "done" ? "ok" : settlement.status;
     const fields = {
       outcome: outcomeName,

@@ -90,7 +90,7 @@ export class ReplySender {
         const overflow = messages.slice(fits.length);
         if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
       }
-      this.store.markReplyAttempted(target.eventId, included, this.clock.now());
+      await this.store.markReplyAttempted(target.eventId, included, this.clock.now());
       const sent = await this.line.reply(target.replyToken, batch, log);
       if (sent.ok) {
         log.info({ plugins: included, messages: batch.length }, "replied");
@@ -107,7 +107,7 @@ export class ReplySender {
         for (const plugin of included) result.set(plugin, `reply failed: ${sent.error}`);
       } else {
         // A definite failure: these messages did not go out as a reply, now or before.
-        this.store.clearReplyAttempted(target.eventId, included, this.clock.now());
+        await this.store.clearReplyAttempted(target.eventId, included, this.clock.now());
         log.warn({ plugins: included, error: sent.error }, "reply failed; falling back to push");
         for (const plugin of included) {
           const own = replyable.find((c) => c.plugin === plugin)?.messages ?? [];

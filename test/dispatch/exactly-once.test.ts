@@ -117,7 +117,7 @@ describe("a reply attempted before a crash", () => {
     // Process 1 records the attempt for plugin a, the reply reaches LINE, then the process dies.
     const first = boot();
     const target = await storedEvent(first);
-    first.store.markReplyAttempted(target.eventId, ["a"], clock.now());
+    await first.store.markReplyAttempted(target.eventId, ["a"], clock.now());
     expect((await first.line.reply(target.replyToken ?? "", [text("from a")])).ok).toBe(true);
 
     // Process 2 finds the attempt on record and flushes a's and b's replies.

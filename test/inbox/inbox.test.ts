@@ -145,7 +145,7 @@ describe("Inbox.prune", () => {
 
     clock.advance(10 * HOUR);
     store.transaction((tx) => store.route(tx, doneRecent.id, ["p"], clock.now()));
-    store.settle(doneRecent.id, "p", { status: "done" }, clock.now());
+    await store.settle(doneRecent.id, "p", { status: "done" }, clock.now());
 
     expect(inbox.prune(5 * HOUR)).toBe(1);
     expect(inbox.get(doneOld.id)).toBeUndefined();
@@ -156,7 +156,7 @@ describe("Inbox.prune", () => {
 
     // The active one is dead-lettered (settled) and ages past the retention too: it stays, since
     // its dead letter waits for an operator; only the done one goes.
-    store.settle(activeOld.id, "p", { status: "dead", error: "gave up" }, clock.now());
+    await store.settle(activeOld.id, "p", { status: "dead", error: "gave up" }, clock.now());
     clock.advance(5 * HOUR + 1);
     expect(inbox.prune(5 * HOUR)).toBe(1);
     const left = () => ids(handle.db.select({ id: inboxEvents.id }).from(inboxEvents).all());
