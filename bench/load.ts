@@ -581,6 +581,13 @@ async function batch(
     eventsPerSecond: stats.distinct / (elapsed / 1000),
     ackP50Ms: percentile(t.latencies, 50),
     ackP99Ms: percentile(t.latencies, 99),
+    ...replyFields(latencies, stats, unreplied, pool),
+  };
+}
+
+/** What the batch and paced runs report about replies, alike. */
+function replyFields(latencies: number[], stats: FakeStats, unreplied: number, pool: Built[]) {
+  return {
     replyP50Ms: percentile(latencies, 50),
     replyP99Ms: percentile(latencies, 99),
     replies: stats.distinct,
@@ -682,13 +689,7 @@ async function paced(
     eventsPerSecond: (t.latencies.length * perBody) / (elapsed / 1000),
     ackP50Ms: percentile(t.latencies, 50),
     ackP99Ms: percentile(t.latencies, 99),
-    replyP50Ms: percentile(latencies, 50),
-    replyP99Ms: percentile(latencies, 99),
-    replies: stats.distinct,
-    unreplied,
-    pushes: stats.pushes,
-    duplicateReplies: stats.duplicates,
-    bodyBytes: pool[0] ? pool[0].bytes.byteLength - pool[0].bodyStart : 0,
+    ...replyFields(latencies, stats, unreplied, pool),
   };
 }
 

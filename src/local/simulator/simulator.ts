@@ -139,6 +139,16 @@ function invalid(error: z.ZodError): Response {
   });
 }
 
+/** Parses a JSON body with the schema: 400 naming the problem, or the handler's answer. */
+async function withJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  handle: (input: z.output<S>) => Response | Promise<Response>,
+): Promise<Response> {
+  const parsed = schema.safeParse(await request.json().catch(() => undefined));
+  return parsed.success ? handle(parsed.data) : invalid(parsed.error);
+}
+
 function mediaType(contentType: string): "image" | "video" | "audio" | "file" {
   const top = contentType.split("/")[0];
   return top === "image" || top === "video" || top === "audio" ? top : "file";
@@ -225,21 +235,13 @@ export class Simulator {
       })
       .post(
         "/api/send",
-        async ({ request }) => {
-          const parsed = sendSchema.safeParse(await request.json().catch(() => undefined));
-          if (!parsed.success) return invalid(parsed.error);
-          return this.#send(parsed.data);
-        },
+        ({ request }) => withJson(request, sendSchema, (input) => this.#send(input)),
         { parse: "none" },
       )
       .post("/api/upload", ({ request }) => this.#upload(request), { parse: "none" })
       .post(
         "/api/account-link",
-        async ({ request }) => {
-          const parsed = accountLinkSchema.safeParse(await request.json().catch(() => undefined));
-          if (!parsed.success) return invalid(parsed.error);
-          return this.#accountLink(parsed.data);
-        },
+        ({ request }) => withJson(request, accountLinkSchema, (input) => this.#accountLink(input)),
         { parse: "none" },
       );
   }
