@@ -24,6 +24,7 @@ import { linkSdkInto } from "./plugin-host/sdk-link.ts";
 import { createApp } from "./server/app.ts";
 import { openDatabase } from "./storage/database.ts";
 import { deleteExpiredKv } from "./storage/maintenance.ts";
+import { SharedState } from "./storage/shared-state.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 export interface HotlineOptions {
@@ -100,6 +101,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     undo.push(() => database.close());
     const inbox = new Inbox(database.db, clock);
     const store = new DeliveryStore(database.db);
+    const sharedState = new SharedState(database.db);
     // The gauges' sources are read at scrape time, by when everything below exists.
     const metrics = new HotlineMetrics({
       now: () => clock.now(),
@@ -157,6 +159,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     dispatcher = new Dispatcher({
       inbox,
       store,
+      sharedState,
       plugins,
       replies,
       clock,

@@ -63,19 +63,88 @@ export type Settlement =
   | { status: "dead"; error: string }
   | { status: "dropped"; reason: string };
 
-/** The deliveries table: one row per (event, plugin), the record of what ran and how it ended. */
 interface QueuedWrite {
-  work(tx: Tx): unknown;
+  work(): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
+const param = sql.placeholder;
+/** A placeholder where drizzle's types want SQL (`set`). */
+const bound = (name: string) => sql`${param(name)}`;
+const thisDelivery = and(
+  eq(deliveries.eventId, param("eventId")),
+  eq(deliveries.plugin, param("plugin")),
+);
+
+/**
+ * The statements every event runs, built once: drizzle would otherwise rebuild (and SQLite
+ * recompile) the SQL on each call, which cost more than the writes themselves.
+ */
+function prepareStatements(db: SqlDatabase) {
+  const setReplyAttempted = (attempted: boolean) =>
+    db
+      .update(deliveries)
+      .set({ replyAttempted: attempted, updatedAt: bound("now") })
+      .where(thisDelivery)
+      .prepare();
+  return {
+    insert: db
+      .insert(deliveries)
+      .values({ eventId: param("eventId"), plugin: param("plugin"), updatedAt: param("now") })
+      .onConflictDoNothing()
+      .prepare(),
+    markActive: db
+      .update(inboxEvents)
+      .set({ status: "active" })
+      .where(eq(inboxEvents.id, param("eventId")))
+      .prepare(),
+    markDone: db
+      .update(inboxEvents)
+      .set({ status: "done", doneAt: bound("now") })
+      .where(eq(inboxEvents.id, param("eventId")))
+      .prepare(),
+    // One statement for every outcome that was an attempt; `nextAttemptAt` null keeps the old one.
+    settleAttempt: db
+      .update(deliveries)
+      .set({
+        status: bound("status"),
+        lastError: bound("lastError"),
+        updatedAt: bound("now"),
+        attempts: sql`${deliveries.attempts} + 1`,
+        nextAttemptAt: sql`coalesce(${param("nextAttemptAt")}, ${deliveries.nextAttemptAt})`,
+      })
+      .where(thisDelivery)
+      .prepare(),
+    settleDropped: db
+      .update(deliveries)
+      .set({ status: "dropped", lastError: bound("lastError"), updatedAt: bound("now") })
+      .where(thisDelivery)
+      .prepare(),
+    countOpen: db
+      .select({ n: sql<number>`count(*)` })
+      .from(deliveries)
+      .where(and(eq(deliveries.eventId, param("eventId")), inArray(deliveries.status, OPEN)))
+      .prepare(),
+    markReplyAttempted: db
+      .update(inboxEvents)
+      .set({ replyAttemptedAt: bound("now") })
+      .where(eq(inboxEvents.id, param("eventId")))
+      .prepare(),
+    setReplyAttempted: setReplyAttempted(true),
+    clearReplyAttempted: setReplyAttempted(false),
+  };
+}
+
+/** The deliveries table: one row per (event, plugin), the record of what ran and how it ended. */
 export class DeliveryStore {
   readonly #db: SqlDatabase;
+  readonly #statements: ReturnType<typeof prepareStatements>;
   #queued: QueuedWrite[] = [];
 
   constructor(db: SqlDatabase) {
     this.#db = db;
+    this.#statements = prepareStatements(db);
   }
 
   /**
@@ -93,7 +162,7 @@ export class DeliveryStore {
    * caller resumes only after that commit, so every record is durable before anyone acts on it.
    * Each write runs in its own savepoint: one that fails rolls back alone.
    */
-  #commit<T>(work: (tx: Tx) => T): Promise<T> {
+  #commit<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (this.#queued.length === 1) setImmediate(() => this.#flush());
@@ -108,7 +177,7 @@ export class DeliveryStore {
       this.transaction((tx) => {
         for (const { work } of batch) {
           try {
-            outcomes.push({ value: tx.transaction((savepoint) => work(savepoint)) });
+            outcomes.push({ value: tx.transaction(() => work()) });
           } catch (error) {
             outcomes.push({ error });
           }
@@ -125,18 +194,15 @@ export class DeliveryStore {
     });
   }
 
-  /** Creates the event's deliveries and marks it routed (or done, when no plugin wants it). */
-  route(tx: Tx, eventId: string, plugins: string[], now: number): void {
-    if (plugins.length > 0) {
-      tx.insert(deliveries)
-        .values(plugins.map((plugin) => ({ eventId, plugin, updatedAt: now })))
-        .onConflictDoNothing()
-        .run();
-    }
-    tx.update(inboxEvents)
-      .set(plugins.length > 0 ? { status: "active" } : { status: "done", doneAt: now })
-      .where(eq(inboxEvents.id, eventId))
-      .run();
+  /**
+   * Creates the event's deliveries and marks it routed (or done, when no plugin wants it). Call
+   * inside a transaction of this store's database.
+   */
+  route(eventId: string, plugins: string[], now: number): void {
+    const { insert, markActive, markDone } = this.#statements;
+    for (const plugin of plugins) insert.run({ eventId, plugin, now });
+    if (plugins.length > 0) markActive.run({ eventId });
+    else markDone.run({ eventId, now });
   }
 
   open(): OpenDelivery[] {
@@ -171,52 +237,39 @@ export class DeliveryStore {
 
   /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
-    return this.#commit((tx) => {
-      tx.update(inboxEvents)
-        .set({ replyAttemptedAt: now })
-        .where(eq(inboxEvents.id, eventId))
-        .run();
-      if (plugins.length > 0) {
-        tx.update(deliveries)
-          .set({ replyAttempted: true, updatedAt: now })
-          .where(and(eq(deliveries.eventId, eventId), inArray(deliveries.plugin, plugins)))
-          .run();
-      }
+    return this.#commit(() => {
+      const { markReplyAttempted, setReplyAttempted } = this.#statements;
+      markReplyAttempted.run({ eventId, now });
+      for (const plugin of plugins) setReplyAttempted.run({ eventId, plugin, now });
     });
   }
 
   async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
     if (plugins.length === 0) return;
-    await this.#commit((tx) =>
-      tx
-        .update(deliveries)
-        .set({ replyAttempted: false, updatedAt: now })
-        .where(and(eq(deliveries.eventId, eventId), inArray(deliveries.plugin, plugins)))
-        .run(),
-    );
+    await this.#commit(() => {
+      for (const plugin of plugins)
+        this.#statements.clearReplyAttempted.run({ eventId, plugin, now });
+    });
   }
 
   /** Records how one delivery ended; returns true when that settled its event. */
   settle(eventId: string, plugin: string, settlement: Settlement, now: number): Promise<boolean> {
-    return this.#commit((tx) => {
-      const lastError =
-        settlement.status === "done"
-          ? null
-          : settlement.status === "dropped"
-            ? settlement.reason
-            : settlement.error;
-      tx.update(deliveries)
-        .set({
+    return this.#commit(() => {
+      const { settleAttempt, settleDropped } = this.#statements;
+      // A dropped delivery never ran this time; everything else was one attempt.
+      if (settlement.status === "dropped") {
+        settleDropped.run({ eventId, plugin, lastError: settlement.reason, now });
+      } else {
+        settleAttempt.run({
+          eventId,
+          plugin,
           status: settlement.status,
-          lastError,
-          updatedAt: now,
-          // A dropped delivery never ran this time; everything else was one attempt.
-          ...(settlement.status === "dropped" ? {} : { attempts: sql`${deliveries.attempts} + 1` }),
-          ...(settlement.status === "retry" ? { nextAttemptAt: settlement.nextAttemptAt } : {}),
-        })
-        .where(and(eq(deliveries.eventId, eventId), eq(deliveries.plugin, plugin)))
-        .run();
-      return this.#closeIfSettled(tx, eventId, now);
+          lastError: settlement.status === "done" ? null : settlement.error,
+          nextAttemptAt: settlement.status === "retry" ? settlement.nextAttemptAt : null,
+          now,
+        });
+      }
+      return this.#closeIfSettled(eventId, now);
     });
   }
 
@@ -231,7 +284,7 @@ export class DeliveryStore {
         .all();
       return dropped
         .map((row) => row.eventId)
-        .filter((eventId) => this.#closeIfSettled(tx, eventId, now));
+        .filter((eventId) => this.#closeIfSettled(eventId, now));
     });
   }
 
@@ -362,17 +415,11 @@ export class DeliveryStore {
     return byPlugin;
   }
 
-  #closeIfSettled(tx: Tx, eventId: string, now: number): boolean {
-    const open = tx
-      .select({ n: sql<number>`count(*)` })
-      .from(deliveries)
-      .where(and(eq(deliveries.eventId, eventId), inArray(deliveries.status, OPEN)))
-      .get();
+  /** Call inside a transaction. */
+  #closeIfSettled(eventId: string, now: number): boolean {
+    const open = this.#statements.countOpen.get({ eventId });
     if ((open?.n ?? 0) > 0) return false;
-    tx.update(inboxEvents)
-      .set({ status: "done", doneAt: now })
-      .where(eq(inboxEvents.id, eventId))
-      .run();
+    this.#statements.markDone.run({ eventId, now });
     return true;
   }
 }

@@ -1,10 +1,10 @@
 import type { Clock } from "../clock.ts";
 import { chatOf } from "../inbox/event-identity.ts";
-import type { Inbox, QueuedEvent } from "../inbox/inbox.ts";
+import type { Arrival, Inbox, QueuedEvent } from "../inbox/inbox.ts";
 import type { Message } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ChatRef } from "../sdk/context.ts";
-import { applyToSharedState } from "../storage/shared-state.ts";
+import type { SharedState } from "../storage/shared-state.ts";
 import { type ParsedEvent, parseEvent } from "../webhook/events.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import type { DeadSelector, DeliveryStore, Settlement } from "./delivery-store.ts";
@@ -16,6 +16,7 @@ import type { PluginGateway } from "./types.ts";
 export interface DispatcherOptions {
   inbox: Inbox;
   store: DeliveryStore;
+  sharedState: SharedState;
   plugins: PluginGateway;
   replies: ReplySender;
   clock: Clock;
@@ -139,27 +140,40 @@ export class Dispatcher {
     }, 1000);
   }
 
+  /** Events recovered from the inbox, not just received, are read back from their rows. */
+  #arrivalOf(queued: QueuedEvent): Arrival | undefined {
+    if (queued.arrival) return queued.arrival;
+    const row = this.#o.inbox.get(queued.id);
+    if (!row) return undefined;
+    return {
+      event: JSON.parse(row.body),
+      destination: row.destination ?? undefined,
+      receivedAt: row.receivedAt,
+    };
+  }
+
   /** One transaction for the lot: delivery rows, the event's status, the shared tables. */
   #route(events: QueuedEvent[], now: number): Routed[] {
-    return this.#o.store.transaction((tx) =>
-      events.flatMap((queued) => {
-        const row = this.#o.inbox.get(queued.id);
-        if (!row) return [];
-        const parsed = parseEvent(JSON.parse(row.body));
-        const plugins = this.#o.plugins.route(parsed);
-        this.#o.store.route(tx, queued.id, plugins, now);
-        applyToSharedState(tx, parsed.event as Parameters<typeof applyToSharedState>[1], now);
-        return [
-          {
-            queued,
-            parsed,
-            plugins,
-            destination: row.destination ?? undefined,
-            receivedAt: row.receivedAt,
-          },
-        ];
-      }),
-    );
+    const { store, plugins: gateway, sharedState } = this.#o;
+    return store.transaction(() => {
+      const routed: Routed[] = [];
+      for (const queued of events) {
+        const arrival = this.#arrivalOf(queued);
+        if (!arrival) continue;
+        const parsed = parseEvent(arrival.event);
+        const plugins = gateway.route(parsed);
+        store.route(queued.id, plugins, now);
+        sharedState.apply(parsed.event as Parameters<SharedState["apply"]>[0], now);
+        routed.push({
+          queued,
+          parsed,
+          plugins,
+          destination: arrival.destination,
+          receivedAt: arrival.receivedAt,
+        });
+      }
+      return routed;
+    });
   }
 
   #queue(routed: Routed[]): void {

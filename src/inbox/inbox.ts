@@ -11,6 +11,15 @@ export interface InboxEventInput {
   destination: string | undefined;
   /** The event as received, re-serialised: nothing is dropped. */
   body: string;
+  /** The event as parsed from the request: handed on to routing, which then need not read it back. */
+  event?: unknown;
+}
+
+/** A newly stored event as it arrived: what routing needs, without reading the row back. */
+export interface Arrival {
+  event: unknown;
+  destination: string | undefined;
+  receivedAt: number;
 }
 
 /** What the dispatcher needs to order and find an event. */
@@ -20,6 +29,8 @@ export interface QueuedEvent {
   chatKey: string;
   timestamp: number;
   status: "pending" | "active" | "done";
+  /** Set on events stored just now from a request (see `InboxEventInput.event`). */
+  arrival?: Arrival;
 }
 
 export type StoredEvent = typeof inboxEvents.$inferSelect;
@@ -121,7 +132,13 @@ export class Inbox {
                 body: row.body,
               });
               // Nothing comes back for a duplicate (ON CONFLICT DO NOTHING).
-              if (created) inserted.push(created);
+              if (!created) continue;
+              const { event, destination } = row;
+              inserted.push(
+                event === undefined
+                  ? created
+                  : { ...created, arrival: { event, destination, receivedAt } },
+              );
             }
             return inserted;
           }),

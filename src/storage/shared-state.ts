@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import { chatOf } from "../inbox/event-identity.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { chats, users } from "./schema.ts";
-
-type Tx = Parameters<Parameters<SqlDatabase["transaction"]>[0]>[0];
 
 interface EventLike {
   type: string;
@@ -18,58 +17,102 @@ function eventTime(event: EventLike, now: number): number {
     : now;
 }
 
-/**
- * Keeps the host's shared tables current: who follows the bot and which groups it is in. Runs in
- * the same transaction that routes the event, so the tables never miss or double an event.
- * `followedAt`/`unfollowedAt` and `joinedAt`/`leftAt` are event times, and an event older than the
- * last recorded change is ignored: a follow LINE redelivers after the unfollow must not undo it.
- */
-export function applyToSharedState(tx: Tx, event: EventLike, now: number): void {
-  const source = event.source;
-  if (!source) return;
-  const at = eventTime(event, now);
-  const userId = typeof source.userId === "string" ? source.userId : undefined;
-  if (source.type === "user" && userId && (event.type === "follow" || event.type === "unfollow")) {
-    const following = event.type === "follow";
-    tx.insert(users)
+const param = sql.placeholder;
+/** A placeholder where drizzle's types want SQL (`set`). */
+const bound = (name: string) => sql`${param(name)}`;
+/** A change older than the last recorded one is ignored (see `SharedState`). */
+const notOlder = (a: AnySQLiteColumn, b: AnySQLiteColumn) =>
+  sql`coalesce(${a}, 0) <= ${param("at")} and coalesce(${b}, 0) <= ${param("at")}`;
+
+/** Built once: routing runs these for every event, and drizzle would rebuild the SQL per call. */
+function prepareStatements(db: SqlDatabase) {
+  const upsertUser = (following: boolean) =>
+    db
+      .insert(users)
       .values({
-        userId,
+        userId: param("userId"),
         following,
-        updatedAt: now,
-        ...(following ? { followedAt: at } : { unfollowedAt: at }),
+        updatedAt: param("now"),
+        ...(following ? { followedAt: param("at") } : { unfollowedAt: param("at") }),
       })
       .onConflictDoUpdate({
         target: users.userId,
         set: following
-          ? { following: true, followedAt: at, updatedAt: now }
-          : { following: false, unfollowedAt: at, updatedAt: now },
-        setWhere: sql`coalesce(${users.followedAt}, 0) <= ${at} and coalesce(${users.unfollowedAt}, 0) <= ${at}`,
+          ? { following: true, followedAt: bound("at"), updatedAt: bound("now") }
+          : { following: false, unfollowedAt: bound("at"), updatedAt: bound("now") },
+        setWhere: notOlder(users.followedAt, users.unfollowedAt),
       })
-      .run();
-    return;
+      .prepare();
+  const upsertChat = (member: boolean) =>
+    db
+      .insert(chats)
+      .values({
+        chatKey: param("chatKey"),
+        type: param("type"),
+        chatId: param("chatId"),
+        member,
+        updatedAt: param("now"),
+        ...(member ? { joinedAt: param("at") } : { leftAt: param("at") }),
+      })
+      .onConflictDoUpdate({
+        target: chats.chatKey,
+        set: member
+          ? { member: true, joinedAt: bound("at"), updatedAt: bound("now") }
+          : { member: false, leftAt: bound("at"), updatedAt: bound("now") },
+        setWhere: notOlder(chats.joinedAt, chats.leftAt),
+      })
+      .prepare();
+  return {
+    follow: upsertUser(true),
+    unfollow: upsertUser(false),
+    seen: db
+      .insert(users)
+      .values({ userId: param("userId"), updatedAt: param("now") })
+      .onConflictDoNothing()
+      .prepare(),
+    join: upsertChat(true),
+    leave: upsertChat(false),
+  };
+}
+
+/**
+ * Keeps the host's shared tables current: who follows the bot and which groups it is in. `apply`
+ * runs inside the transaction that routes the event, so the tables never miss or double an event.
+ * `followedAt`/`unfollowedAt` and `joinedAt`/`leftAt` are event times, and an event older than the
+ * last recorded change is ignored: a follow LINE redelivers after the unfollow must not undo it.
+ */
+export class SharedState {
+  readonly #statements: ReturnType<typeof prepareStatements>;
+
+  constructor(db: SqlDatabase) {
+    this.#statements = prepareStatements(db);
   }
-  if (userId) {
-    tx.insert(users).values({ userId, updatedAt: now }).onConflictDoNothing().run();
-  }
-  if (event.type !== "join" && event.type !== "leave") return;
-  const chat = chatOf(source);
-  if (!chat || chat.type === "user") return;
-  const member = event.type === "join";
-  tx.insert(chats)
-    .values({
+
+  /** Call inside a transaction on the same database. */
+  apply(event: EventLike, now: number): void {
+    const source = event.source;
+    if (!source) return;
+    const at = eventTime(event, now);
+    const userId = typeof source.userId === "string" ? source.userId : undefined;
+    const statements = this.#statements;
+    if (
+      source.type === "user" &&
+      userId &&
+      (event.type === "follow" || event.type === "unfollow")
+    ) {
+      statements[event.type].run({ userId, at, now });
+      return;
+    }
+    if (userId) statements.seen.run({ userId, now });
+    if (event.type !== "join" && event.type !== "leave") return;
+    const chat = chatOf(source);
+    if (!chat || chat.type === "user") return;
+    statements[event.type].run({
       chatKey: `${chat.type}:${chat.id}`,
       type: chat.type,
       chatId: chat.id,
-      member,
-      updatedAt: now,
-      ...(member ? { joinedAt: at } : { leftAt: at }),
-    })
-    .onConflictDoUpdate({
-      target: chats.chatKey,
-      set: member
-        ? { member: true, joinedAt: at, updatedAt: now }
-        : { member: false, leftAt: at, updatedAt: now },
-      setWhere: sql`coalesce(${chats.joinedAt}, 0) <= ${at} and coalesce(${chats.leftAt}, 0) <= ${at}`,
-    })
-    .run();
+      at,
+      now,
+    });
+  }
 }

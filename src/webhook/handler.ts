@@ -50,6 +50,7 @@ function toInboxRow(raw: unknown, destination: string | undefined, now: number):
     timestamp: typeof event.timestamp === "number" ? event.timestamp : now,
     destination,
     body,
+    event: raw,
   };
 }
 

@@ -77,7 +77,7 @@ async function storedEvent(process: ReturnType<typeof boot>): Promise<ReplyTarge
     },
   ]);
   expect(queued?.id).toBe(eventId);
-  process.store.transaction((tx) => process.store.route(tx, eventId, ["a", "b"], clock.now()));
+  process.store.transaction(() => process.store.route(eventId, ["a", "b"], clock.now()));
   return {
     eventId,
     replyToken,

@@ -126,7 +126,7 @@ describe("Inbox.open", () => {
     const sameAsEarly = row({ timestamp: T0 + 100 });
     const done = row({ timestamp: T0 });
     await inbox.store([late, early, sameAsEarly, done]);
-    store.transaction((tx) => store.route(tx, done.id, [], clock.now()));
+    store.transaction(() => store.route(done.id, [], clock.now()));
     expect(ids(inbox.open())).toEqual([early.id, sameAsEarly.id, late.id]);
   });
 });
@@ -138,13 +138,13 @@ describe("Inbox.prune", () => {
     const pendingOld = row();
     const activeOld = row();
     await inbox.store([doneOld, doneRecent, pendingOld, activeOld]);
-    store.transaction((tx) => {
-      store.route(tx, doneOld.id, [], clock.now());
-      store.route(tx, activeOld.id, ["p"], clock.now());
+    store.transaction(() => {
+      store.route(doneOld.id, [], clock.now());
+      store.route(activeOld.id, ["p"], clock.now());
     });
 
     clock.advance(10 * HOUR);
-    store.transaction((tx) => store.route(tx, doneRecent.id, ["p"], clock.now()));
+    store.transaction(() => store.route(doneRecent.id, ["p"], clock.now()));
     await store.settle(doneRecent.id, "p", { status: "done" }, clock.now());
 
     expect(inbox.prune(5 * HOUR)).toBe(1);
@@ -180,7 +180,7 @@ describe("Inbox.prune", () => {
   test("an event settled exactly at the cutoff is kept", async () => {
     const a = row();
     await inbox.store([a]);
-    store.transaction((tx) => store.route(tx, a.id, [], clock.now()));
+    store.transaction(() => store.route(a.id, [], clock.now()));
     clock.advance(HOUR);
     expect(inbox.prune(HOUR)).toBe(0);
     clock.advance(1);
