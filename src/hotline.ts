@@ -25,6 +25,7 @@ import { createApp } from "./server/app.ts";
 import { openDatabase } from "./storage/database.ts";
 import { deleteExpiredKv } from "./storage/maintenance.ts";
 import { SharedState } from "./storage/shared-state.ts";
+import { WriteQueue } from "./storage/write-queue.ts";
 import { createWebhookHandler } from "./webhook/handler.ts";
 
 export interface HotlineOptions {
@@ -99,8 +100,11 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
 
     const database = openDatabase(dataDir);
     undo.push(() => database.close());
-    const inbox = new Inbox(database.db, clock);
-    const store = new DeliveryStore(database.db);
+    // One write queue for the database: the webhook's inserts, routing and the dispatcher's
+    // records share its commits.
+    const writes = new WriteQueue(database.db);
+    const inbox = new Inbox(database.db, clock, writes);
+    const store = new DeliveryStore(database.db, writes);
     const sharedState = new SharedState(database.db);
     // The gauges' sources are read at scrape time, by when everything below exists.
     const metrics = new HotlineMetrics({
@@ -160,6 +164,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       inbox,
       store,
       sharedState,
+      writes,
       plugins,
       replies,
       clock,
@@ -178,10 +183,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     const webhook = createWebhookHandler({
       channelSecret: secret,
       maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
-      inbox,
       clock,
       log,
-      onStored: (events) => started.accept(events),
+      store: (rows) => started.ingest(rows),
       onResponse: (status) => metrics.webhookResponse(status),
     });
 

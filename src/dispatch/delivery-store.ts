@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { deliveries, inboxEvents } from "../storage/schema.ts";
+import { WriteQueue } from "../storage/write-queue.ts";
 
 export type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];
 const OPEN: DeliveryStatus[] = ["pending", "retry"];
@@ -15,8 +16,6 @@ export interface OpenDelivery {
   timestamp: number;
   seq: number;
 }
-
-type Tx = Parameters<Parameters<SqlDatabase["transaction"]>[0]>[0];
 
 /** Which dead-lettered deliveries an operator means. */
 export type DeadSelector =
@@ -62,12 +61,6 @@ export type Settlement =
   | { status: "retry"; error: string; nextAttemptAt: number }
   | { status: "dead"; error: string }
   | { status: "dropped"; reason: string };
-
-interface QueuedWrite {
-  work(): unknown;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
 
 const param = sql.placeholder;
 /** A placeholder where drizzle's types want SQL (`set`). */
@@ -139,59 +132,18 @@ function prepareStatements(db: SqlDatabase) {
 /** The deliveries table: one row per (event, plugin), the record of what ran and how it ended. */
 export class DeliveryStore {
   readonly #db: SqlDatabase;
+  readonly #writes: WriteQueue;
   readonly #statements: ReturnType<typeof prepareStatements>;
-  #queued: QueuedWrite[] = [];
 
-  constructor(db: SqlDatabase) {
+  constructor(db: SqlDatabase, writes: WriteQueue = new WriteQueue(db)) {
     this.#db = db;
+    this.#writes = writes;
     this.#statements = prepareStatements(db);
   }
 
-  /**
-   * IMMEDIATE: these transactions read before they write, and plugin workers write the same file
-   * on their own connections. A deferred transaction would fail its lock upgrade at once with
-   * SQLITE_BUSY (busy_timeout does not cover upgrades); taking the write lock up front waits instead.
-   */
-  transaction<T>(work: (tx: Tx) => T): T {
-    return this.#db.transaction(work, { behavior: "immediate" });
-  }
-
-  /**
-   * Group commit for the writes of running deliveries (settlements, reply marks): everything
-   * queued before the next turn of the event loop commits in one transaction, one fsync, and each
-   * caller resumes only after that commit, so every record is durable before anyone acts on it.
-   * Each write runs in its own savepoint: one that fails rolls back alone.
-   */
-  #commit<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#queued.length === 1) setImmediate(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    const batch = this.#queued;
-    this.#queued = [];
-    const outcomes: Array<{ value: unknown } | { error: unknown }> = [];
-    try {
-      this.transaction((tx) => {
-        for (const { work } of batch) {
-          try {
-            outcomes.push({ value: tx.transaction(() => work()) });
-          } catch (error) {
-            outcomes.push({ error });
-          }
-        }
-      });
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    batch.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i];
-      if (outcome && "value" in outcome) resolve(outcome.value);
-      else reject(outcome?.error);
-    });
+  /** A synchronous IMMEDIATE transaction (see `WriteQueue.transaction`). */
+  transaction<T>(work: () => T): T {
+    return this.#writes.transaction(work);
   }
 
   /**
@@ -237,7 +189,7 @@ export class DeliveryStore {
 
   /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
-    return this.#commit(() => {
+    return this.#writes.write(() => {
       const { markReplyAttempted, setReplyAttempted } = this.#statements;
       markReplyAttempted.run({ eventId, now });
       for (const plugin of plugins) setReplyAttempted.run({ eventId, plugin, now });
@@ -246,7 +198,7 @@ export class DeliveryStore {
 
   async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
     if (plugins.length === 0) return;
-    await this.#commit(() => {
+    await this.#writes.write(() => {
       for (const plugin of plugins)
         this.#statements.clearReplyAttempted.run({ eventId, plugin, now });
     });
@@ -254,7 +206,7 @@ export class DeliveryStore {
 
   /** Records how one delivery ended; returns true when that settled its event. */
   settle(eventId: string, plugin: string, settlement: Settlement, now: number): Promise<boolean> {
-    return this.#commit(() => {
+    return this.#writes.write(() => {
       const { settleAttempt, settleDropped } = this.#statements;
       // A dropped delivery never ran this time; everything else was one attempt.
       if (settlement.status === "dropped") {
@@ -275,8 +227,8 @@ export class DeliveryStore {
 
   /** Drops every unsettled delivery of a plugin; returns the events that became settled. */
   dropPlugin(plugin: string, reason: string, now: number): string[] {
-    return this.transaction((tx) => {
-      const dropped = tx
+    return this.transaction(() => {
+      const dropped = this.#db
         .update(deliveries)
         .set({ status: "dropped", lastError: reason, updatedAt: now })
         .where(and(eq(deliveries.plugin, plugin), inArray(deliveries.status, OPEN)))
@@ -293,9 +245,9 @@ export class DeliveryStore {
    * returns them, ready to be scheduled. Deliveries that are not dead are left alone.
    */
   retryDead(selector: DeadSelector, now: number): OpenDelivery[] {
-    return this.transaction((tx) => {
+    return this.transaction(() => {
       const where = deadWhere(selector);
-      const revived = tx
+      const revived = this.#db
         .select({
           eventId: deliveries.eventId,
           plugin: deliveries.plugin,
@@ -308,13 +260,15 @@ export class DeliveryStore {
         .where(where)
         .all();
       if (revived.length === 0) return [];
-      tx.update(deliveries)
+      this.#db
+        .update(deliveries)
         .set({ status: "pending", attempts: 0, nextAttemptAt: 0, updatedAt: now })
         .where(where)
         .run();
       const eventIds = [...new Set(revived.map((row) => row.eventId))];
       for (let i = 0; i < eventIds.length; i += 500) {
-        tx.update(inboxEvents)
+        this.#db
+          .update(inboxEvents)
           .set({ status: "active", doneAt: null })
           .where(inArray(inboxEvents.id, eventIds.slice(i, i + 500)))
           .run();

@@ -1,10 +1,11 @@
 import type { Clock } from "../clock.ts";
 import { chatOf } from "../inbox/event-identity.ts";
-import type { Arrival, Inbox, QueuedEvent } from "../inbox/inbox.ts";
+import type { Arrival, Inbox, InboxEventInput, QueuedEvent } from "../inbox/inbox.ts";
 import type { Message } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { SharedState } from "../storage/shared-state.ts";
+import type { WriteQueue } from "../storage/write-queue.ts";
 import { type ParsedEvent, parseEvent } from "../webhook/events.ts";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import type { DeadSelector, DeliveryStore, Settlement } from "./delivery-store.ts";
@@ -17,6 +18,8 @@ export interface DispatcherOptions {
   inbox: Inbox;
   store: DeliveryStore;
   sharedState: SharedState;
+  /** The database's write queue, which `inbox` and `store` write through too. */
+  writes: WriteQueue;
   plugins: PluginGateway;
   replies: ReplySender;
   clock: Clock;
@@ -108,7 +111,27 @@ export class Dispatcher {
     }
   }
 
-  /** Routes newly stored events (one transaction for the lot) and queues their deliveries. */
+  /**
+   * Stores a request's events and routes the new ones in the same write, so storing and routing
+   * share one commit with everything else committed in this turn; resolves after that commit with
+   * the new events, their deliveries queued. Before `start()` the events are only stored: it routes
+   * what is still pending. A failure stores nothing: the caller answers 500 and LINE redelivers.
+   */
+  ingest(rows: InboxEventInput[]): Promise<QueuedEvent[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.#o.writes
+      .write(() => {
+        const stored = this.#o.inbox.insert(rows);
+        const routed = this.#started ? this.#routeEach(stored, this.#o.clock.now()) : [];
+        return { stored, routed };
+      })
+      .then(({ stored, routed }) => {
+        this.#queue(routed);
+        return stored;
+      });
+  }
+
+  /** Routes stored events that are still pending (one transaction) and queues their deliveries. */
   accept(events: QueuedEvent[]): void {
     // Before start() the plugins may not be loaded yet: start() routes everything still pending.
     if (!this.#started || events.length === 0) return;
@@ -152,28 +175,31 @@ export class Dispatcher {
     };
   }
 
-  /** One transaction for the lot: delivery rows, the event's status, the shared tables. */
+  /** One transaction for the lot. */
   #route(events: QueuedEvent[], now: number): Routed[] {
+    return this.#o.store.transaction(() => this.#routeEach(events, now));
+  }
+
+  /** Inside a write: the delivery rows, the event's status, the shared tables. */
+  #routeEach(events: QueuedEvent[], now: number): Routed[] {
     const { store, plugins: gateway, sharedState } = this.#o;
-    return store.transaction(() => {
-      const routed: Routed[] = [];
-      for (const queued of events) {
-        const arrival = this.#arrivalOf(queued);
-        if (!arrival) continue;
-        const parsed = parseEvent(arrival.event);
-        const plugins = gateway.route(parsed);
-        store.route(queued.id, plugins, now);
-        sharedState.apply(parsed.event as Parameters<SharedState["apply"]>[0], now);
-        routed.push({
-          queued,
-          parsed,
-          plugins,
-          destination: arrival.destination,
-          receivedAt: arrival.receivedAt,
-        });
-      }
-      return routed;
-    });
+    const routed: Routed[] = [];
+    for (const queued of events) {
+      const arrival = this.#arrivalOf(queued);
+      if (!arrival) continue;
+      const parsed = parseEvent(arrival.event);
+      const plugins = gateway.route(parsed);
+      store.route(queued.id, plugins, now);
+      sharedState.apply(parsed.event as Parameters<SharedState["apply"]>[0], now);
+      routed.push({
+        queued,
+        parsed,
+        plugins,
+        destination: arrival.destination,
+        receivedAt: arrival.receivedAt,
+      });
+    }
+    return routed;
   }
 
   #queue(routed: Routed[]): void {

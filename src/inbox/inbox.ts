@@ -2,6 +2,7 @@ import { and, asc, eq, lt, ne, notExists, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { deliveries, inboxEvents } from "../storage/schema.ts";
+import { WriteQueue } from "../storage/write-queue.ts";
 
 export interface InboxEventInput {
   id: string;
@@ -34,12 +35,6 @@ export interface QueuedEvent {
 }
 
 export type StoredEvent = typeof inboxEvents.$inferSelect;
-
-interface PendingWrite {
-  rows: InboxEventInput[];
-  resolve(inserted: QueuedEvent[]): void;
-  reject(error: unknown): void;
-}
 
 const QUEUED_COLUMNS = {
   seq: inboxEvents.seq,
@@ -78,79 +73,55 @@ function prepareStatements(db: SqlDatabase) {
 }
 
 /**
- * The durable queue. Writes from concurrent webhook requests are group-committed: everything that
- * arrives before the next turn of the event loop goes into one transaction (one fsync), and each
- * request is acked only after that commit.
+ * The durable queue. Writes go through the database's write queue: everything stored before the
+ * next turn of the event loop commits together (one fsync), and each request is acked only after
+ * that commit.
  */
 export class Inbox {
   readonly #db: SqlDatabase;
   readonly #clock: Clock;
+  readonly #writes: WriteQueue;
   readonly #statements: ReturnType<typeof prepareStatements>;
-  #writes: PendingWrite[] = [];
-  #flushScheduled = false;
 
-  constructor(db: SqlDatabase, clock: Clock) {
+  constructor(db: SqlDatabase, clock: Clock, writes: WriteQueue = new WriteQueue(db)) {
     this.#db = db;
     this.#clock = clock;
+    this.#writes = writes;
     this.#statements = prepareStatements(db);
   }
 
   /** Resolves, after the commit, with the events that were new (duplicates are left out). */
   store(rows: InboxEventInput[]): Promise<QueuedEvent[]> {
     if (rows.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.#writes.push({ rows, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    return this.#writes.write(() => this.insert(rows));
   }
 
-  #flush(): void {
-    const writes = this.#writes;
-    this.#writes = [];
-    this.#flushScheduled = false;
+  /**
+   * Inserts inside the caller's write (see `WriteQueue`); returns the events that were new.
+   * Duplicates (LINE's redeliveries) insert nothing.
+   */
+  insert(rows: InboxEventInput[]): QueuedEvent[] {
     const receivedAt = this.#clock.now();
     const { insert } = this.#statements;
-    let results: QueuedEvent[][];
-    try {
-      // IMMEDIATE takes the write lock at BEGIN, where busy_timeout waits for plugin workers'
-      // writes; a deferred transaction could instead fail at once with SQLITE_BUSY on upgrade.
-      results = this.#db.transaction(
-        () =>
-          writes.map((write) => {
-            const inserted: QueuedEvent[] = [];
-            for (const row of write.rows) {
-              const created = insert.get({
-                id: row.id,
-                chatKey: row.chatKey,
-                type: row.type,
-                timestamp: row.timestamp,
-                receivedAt,
-                destination: row.destination ?? null,
-                body: row.body,
-              });
-              // Nothing comes back for a duplicate (ON CONFLICT DO NOTHING).
-              if (!created) continue;
-              const { event, destination } = row;
-              inserted.push(
-                event === undefined
-                  ? created
-                  : { ...created, arrival: { event, destination, receivedAt } },
-              );
-            }
-            return inserted;
-          }),
-        { behavior: "immediate" },
+    const inserted: QueuedEvent[] = [];
+    for (const row of rows) {
+      const { event, destination } = row;
+      const created = insert.get({
+        id: row.id,
+        chatKey: row.chatKey,
+        type: row.type,
+        timestamp: row.timestamp,
+        receivedAt,
+        destination: destination ?? null,
+        body: row.body,
+      });
+      // Nothing comes back for a duplicate (ON CONFLICT DO NOTHING).
+      if (!created) continue;
+      inserted.push(
+        event === undefined ? created : { ...created, arrival: { event, destination, receivedAt } },
       );
-    } catch (error) {
-      for (const write of writes) write.reject(error);
-      return;
     }
-    writes.forEach((write, i) => {
-      write.resolve(results[i] ?? []);
-    });
+    return inserted;
   }
 
   /** Events not yet settled, oldest first: the work a (re)started process picks up. */

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { chatKeyOf, eventIdOf } from "../inbox/event-identity.ts";
-import type { Inbox, InboxEventInput, QueuedEvent } from "../inbox/inbox.ts";
+import type { InboxEventInput, QueuedEvent } from "../inbox/inbox.ts";
 import type { Logger } from "../logging/logger.ts";
 import { webhookEnvelopeSchema } from "./events.ts";
 import { BodyTooLargeError, readBody } from "./read-body.ts";
@@ -9,14 +9,13 @@ import { verifySignature } from "./signature.ts";
 export interface WebhookHandlerOptions {
   channelSecret: string;
   maxBodyBytes: number;
-  inbox: Inbox;
   clock: Clock;
   log: Logger;
   /**
-   * Called with the newly stored events, after their commit and before the 200. Requests whose
-   * events were committed together are handed over together, in one call.
+   * Stores the events durably (and routes them); resolves after the commit with the ones that
+   * were new. The 200 waits for it.
    */
-  onStored(events: QueuedEvent[]): void;
+  store(rows: InboxEventInput[]): Promise<QueuedEvent[]>;
   onResponse?(status: number): void;
 }
 
@@ -74,36 +73,6 @@ function plainEnvelope(json: unknown): Envelope | undefined {
  */
 export function createWebhookHandler(options: WebhookHandlerOptions) {
   const { log } = options;
-
-  // Requests whose writes shared one group commit resume in the same microtask run; their events
-  // are handed over in one call (one routing transaction, not one per request), after the commit
-  // and before any of those requests is answered.
-  let handOverQueue: QueuedEvent[] = [];
-  let handOverRequests = 0;
-  let handOver: Promise<void> | undefined;
-  const handOverStored = (stored: QueuedEvent[]): Promise<void> => {
-    for (const event of stored) handOverQueue.push(event);
-    handOverRequests++;
-    handOver ??= Promise.resolve().then(() => {
-      const events = handOverQueue;
-      const requests = handOverRequests;
-      handOverQueue = [];
-      handOverRequests = 0;
-      handOver = undefined;
-      if (events.length === 0) return;
-      try {
-        options.onStored(events);
-      } catch (error) {
-        // The events are committed: a 500 now would make LINE redeliver them only to be dropped
-        // as duplicates. Ack; what was not routed is still pending in the inbox.
-        log.error(
-          { err: error, stored: events.length, requests },
-          "stored events could not be handed over",
-        );
-      }
-    });
-    return handOver;
-  };
 
   return async function handleWebhook(request: Request): Promise<Response> {
     const started = performance.now();
@@ -163,12 +132,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     const rows = events.map((event) => toInboxRow(event, destination, now));
     let stored: QueuedEvent[];
     try {
-      stored = await options.inbox.store(rows);
+      stored = await options.store(rows);
     } catch (error) {
       // 500 makes LINE redeliver (when redelivery is on): nothing was acked, nothing is lost.
       return done(500, { error: "could not store the events" }, () => ({ err: error }));
     }
-    await handOverStored(stored);
     return done(200, {}, () => ({
       events: rows.length,
       stored: stored.length,

@@ -11,6 +11,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["inbox/inbox", () => import("../inbox/inbox.test.ts")],
   ["storage/database", () => import("../storage/database.test.ts")],
   ["storage/shared-state", () => import("../storage/shared-state.test.ts")],
+  ["storage/write-queue", () => import("../storage/write-queue.test.ts")],
   ["webhook/events", () => import("../webhook/events.test.ts")],
   ["webhook/webhook", () => import("../webhook/webhook.test.ts")],
   ["webhook/signature", () => import("../webhook/signature.test.ts")],
