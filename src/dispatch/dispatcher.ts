@@ -60,6 +60,8 @@ interface EventState {
   /** Plugins whose deliveries of this event are not settled yet. */
   open: Set<string>;
   batch?: ReplyBatch;
+  /** Arrived in this process and no reply batch has flushed: no reply was attempted, for certain. */
+  fresh: boolean;
 }
 
 /**
@@ -218,6 +220,7 @@ export class Dispatcher {
         receivedAt,
         chat: chatOf((parsed.event as { source?: unknown }).source),
         open: new Set(plugins),
+        fresh: true,
       });
       for (const plugin of plugins) {
         this.#lanes.add({
@@ -284,6 +287,7 @@ export class Dispatcher {
       receivedAt: row.receivedAt,
       chat: chatOf((parsed.event as { source?: unknown }).source),
       open: new Set(open),
+      fresh: false,
     };
     this.#events.set(eventId, state);
     return state;
@@ -297,7 +301,7 @@ export class Dispatcher {
       standby: event.mode === "standby",
       receivedAt: state.receivedAt,
       chat: state.chat,
-      replyAttemptedAt: this.#o.inbox.get(eventId)?.replyAttemptedAt ?? null,
+      replyAttemptedAt: state.fresh ? null : (this.#o.inbox.get(eventId)?.replyAttemptedAt ?? null),
     };
   }
 
@@ -306,15 +310,18 @@ export class Dispatcher {
     const started = performance.now();
     const attempt = item.attempts + 1;
     const state = this.#state(eventId);
-    const log = this.#o.log.child({ webhookEventId: eventId, plugin });
+    // Made only when a line is written: a child logger costs more than the rest of a quiet run.
+    const log = () => this.#o.log.child({ webhookEventId: eventId, plugin });
     if (!state) {
-      log.error("delivery refers to an event that is no longer stored; skipping");
+      log().error("delivery refers to an event that is no longer stored; skipping");
       return { settled: true };
     }
     if (!state.batch || state.batch.flushed) {
-      state.batch = new ReplyBatch(state.open, this.#o.replyDeadlineMs, (contributions) =>
-        this.#o.replies.flush(this.#replyTarget(eventId, state), contributions),
-      );
+      state.batch = new ReplyBatch(state.open, this.#o.replyDeadlineMs, (contributions) => {
+        const target = this.#replyTarget(eventId, state);
+        state.fresh = false;
+        return this.#o.replies.flush(target, contributions);
+      });
     }
     const batch = state.batch;
     let contributed = false;
@@ -366,7 +373,7 @@ export class Dispatcher {
     }
     const durationMs = Math.round(performance.now() - started);
     if (final.status === "deferred") {
-      log.info({ until: final.until, reason: final.reason }, "delivery deferred");
+      log().info({ until: final.until, reason: final.reason }, "delivery deferred");
       this.#o.onDelivery?.(plugin, "deferred", undefined);
       return { settled: false, notBefore: final.until, deferred: true };
     }
@@ -392,9 +399,10 @@ export class Dispatcher {
       durationMs,
       ...("error" in settlement ? { error: settlement.error } : {}),
     };
-    if (settlement.status === "done") log.info(fields, "delivery");
-    else if (settlement.status === "dead") log.error(fields, "delivery dead-lettered");
-    else log.warn(fields, "delivery");
+    if (settlement.status === "done") {
+      if (this.#o.log.isLevelEnabled("info")) log().info(fields, "delivery");
+    } else if (settlement.status === "dead") log().error(fields, "delivery dead-lettered");
+    else log().warn(fields, "delivery");
     this.#o.onDelivery?.(
       plugin,
       settlement.status === "done"
