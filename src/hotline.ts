@@ -42,6 +42,8 @@ export interface HotlineOptions {
   hangGraceMs?: number;
   drainMs?: number;
   debounceMs?: number;
+  /** Events the dispatcher keeps parsed in memory ahead of their deliveries (default 2,000). */
+  eventsInMemory?: number;
 }
 
 export interface Hotline {
@@ -171,6 +173,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       log,
       concurrency: env.DISPATCH_CONCURRENCY,
       replyDeadlineMs: env.REPLY_DEADLINE_MS,
+      ...(options.eventsInMemory === undefined ? {} : { eventsInMemory: options.eventsInMemory }),
       backoff: {
         ...(options.backoff ?? DEFAULT_BACKOFF),
         maxAttempts: options.backoff?.maxAttempts ?? env.MAX_ATTEMPTS,

@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   log: Logger;
   concurrency: number;
   replyDeadlineMs: number;
+  /** Events kept parsed in memory ahead of their deliveries (default 2,000; see `#queue`). */
+  eventsInMemory?: number;
   backoff?: BackoffPolicy;
   /**
    * How each run of a delivery ended (metrics). `durationMs` is the handler's time, undefined when
@@ -214,14 +216,17 @@ export class Dispatcher {
         );
       }
       if (plugins.length === 0) continue;
-      this.#events.set(queued.id, {
-        parsed,
-        destination,
-        receivedAt,
-        chat: chatOf((parsed.event as { source?: unknown }).source),
-        open: new Set(plugins),
-        fresh: true,
-      });
+      // Past the bound, a backlog's events wait in the inbox only: each is read back when its
+      // first delivery runs, so a burst costs disk, not memory.
+      if (this.#events.size < (this.#o.eventsInMemory ?? 2_000))
+        this.#events.set(queued.id, {
+          parsed,
+          destination,
+          receivedAt,
+          chat: chatOf((parsed.event as { source?: unknown }).source),
+          open: new Set(plugins),
+          fresh: true,
+        });
       for (const plugin of plugins) {
         this.#lanes.add({
           eventId: queued.id,

@@ -42,6 +42,8 @@ export interface TestBotOptions {
   debounceMs?: number;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
+  /** Events kept parsed in memory ahead of their deliveries; a backlog beyond is read back. */
+  eventsInMemory?: number;
 }
 
 export interface PostOptions {
@@ -177,6 +179,7 @@ export class TestBot {
       drainMs: options.drainMs ?? 2000,
       debounceMs: options.debounceMs ?? 50,
       ...(options.breaker ? { breaker: options.breaker } : {}),
+      ...(options.eventsInMemory === undefined ? {} : { eventsInMemory: options.eventsInMemory }),
     });
     return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });
   }

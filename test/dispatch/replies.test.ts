@@ -76,12 +76,15 @@ const isPush = (r: RecordedRequest) => r.path === "/v2/bot/message/push";
 let chats = 0;
 const freshChat = () => user(`U${(++chats).toString(16).padStart(32, "b")}`);
 
-async function startBot(env: Record<string, string> = {}) {
+async function startBot(
+  env: Record<string, string> = {},
+  options: { eventsInMemory?: number } = {},
+) {
   const dir = createPluginsDir();
   dir.write("alpha.ts", replier("alpha"));
   dir.write("beta.ts", replier("beta"));
   dir.write("watcher.ts", WATCHER);
-  const bot = await startTestBot({ pluginsDir: dir.dir, env });
+  const bot = await startTestBot({ pluginsDir: dir.dir, env, ...options });
   const stop = async () => {
     await bot.stop();
     dir.remove();
@@ -294,5 +297,36 @@ describe("reply deadline", () => {
     expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
     expect(requestsFor(bot, e).pushes.map((p) => p.status)).toEqual([200, 409]);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+  });
+});
+
+describe("a backlog beyond the events kept in memory", () => {
+  test("events read back from the inbox still wait for every plugin before the reply", async () => {
+    const small = await startBot({ REPLY_DEADLINE_MS: "5000" }, { eventsInMemory: 1 });
+    try {
+      // beta waits for its gate, so alpha settles first: a batch that did not know beta was
+      // still to come would flush without it, and beta's reply would be pushed.
+      const events = Array.from({ length: 4 }, (_, i) =>
+        event.text(`alpha=1 beta=1 beta-gate=${100 + i}`, { chat: freshChat() }),
+      );
+      expect((await small.bot.send(...events)).status).toBe(200);
+      expect(
+        (await small.bot.send(...events.map((_, i) => event.text(`open ${100 + i}`)))).status,
+      ).toBe(200);
+      await small.bot.settle();
+      for (const e of events) {
+        const { replies, pushes } = requestsFor(small.bot, e);
+        expect(replies.map((r) => r.status)).toEqual([200]);
+        expect(pushes).toEqual([]);
+        expect(texts(small.bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1"]);
+        expect(small.bot.deliveries(e.webhookEventId).map((d) => d.status)).toEqual([
+          "done",
+          "done",
+          "done",
+        ]);
+      }
+    } finally {
+      await small.stop();
+    }
   });
 });
