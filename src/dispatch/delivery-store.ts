@@ -124,6 +124,11 @@ function prepareStatements(db: SqlDatabase) {
       .set({ replyAttemptedAt: bound("now") })
       .where(eq(inboxEvents.id, param("eventId")))
       .prepare(),
+    forEvent: db
+      .select()
+      .from(deliveries)
+      .where(eq(deliveries.eventId, param("eventId")))
+      .prepare(),
     setReplyAttempted: setReplyAttempted(true),
     clearReplyAttempted: setReplyAttempted(false),
   };
@@ -184,7 +189,7 @@ export class DeliveryStore {
   }
 
   forEvent(eventId: string) {
-    return this.#db.select().from(deliveries).where(eq(deliveries.eventId, eventId)).all();
+    return this.#statements.forEvent.all({ eventId });
   }
 
   /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
