@@ -6,30 +6,31 @@ interface QueuedWrite {
   reject(error: unknown): void;
 }
 
+/** Gap after a commit, in multiples of its duration: fsync then takes at most 1/(1+3) of the time. */
+const GAP_RATIO = 3;
+/** The longest a write waits for the gap, whatever the disk: bounds the added ack latency. */
+const MAX_GAP_MS = 2;
+
 /**
  * Group commit for the host's writes: every write queued before the next turn of the event loop
  * (webhook inserts and their routing, settlements, reply marks) commits in one transaction, one
  * fsync, and each caller resumes only after that commit, so nothing is acted on before it is
  * durable. One queue per database connection: a second one would only add commits.
  *
- * Commits are paced: the next one starts no sooner than a few commit-durations after the last
- * ended (at most MAX_GAP_MS). A commit blocks the event loop for its fsync, so under load this
- * bounds the share of time spent in fsync and lets batches grow; when writes are sparse the gap has
- * long passed and a write commits on the next turn.
+ * Under load, commits are paced: after a commit that carried several writes, the next one starts
+ * no sooner than a few of its durations after it ended (at most MAX_GAP_MS). A commit blocks the
+ * event loop for its fsync, so this bounds the share of time spent in fsync and lets batches grow.
+ * After a commit of a single write (a sparse stream) the next write commits on the next turn.
  *
  * A write is a synchronous function of the database alone (no other side effects): when one
  * throws, the transaction rolls back, that write is rejected, and the others run again without it.
  */
-/** Gap after a commit, in multiples of its duration: fsync then takes at most 1/(1+3) of the time. */
-const GAP_RATIO = 3;
-/** The longest a write waits for the gap, whatever the disk: bounds the added ack latency. */
-const MAX_GAP_MS = 2;
-
 export class WriteQueue {
   readonly #db: SqlDatabase;
   #queued: QueuedWrite[] = [];
   #lastCommitEnd = 0;
   #lastCommitMs = 0;
+  #lastBatchSize = 0;
 
   constructor(db: SqlDatabase) {
     this.#db = db;
@@ -39,7 +40,8 @@ export class WriteQueue {
     return new Promise<T>((resolve, reject) => {
       this.#queued.push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (this.#queued.length > 1) return;
-      const gap = Math.min(this.#lastCommitMs * GAP_RATIO, MAX_GAP_MS);
+      const gap =
+        this.#lastBatchSize > 1 ? Math.min(this.#lastCommitMs * GAP_RATIO, MAX_GAP_MS) : 0;
       const wait = this.#lastCommitEnd + gap - performance.now();
       if (wait > 0) setTimeout(() => this.#flush(), wait);
       else setImmediate(() => this.#flush());
@@ -64,6 +66,7 @@ export class WriteQueue {
     } finally {
       this.#lastCommitEnd = performance.now();
       this.#lastCommitMs = this.#lastCommitEnd - started;
+      this.#lastBatchSize = batch.length;
     }
   }
 
