@@ -30,7 +30,7 @@ export const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   ADMIN_TOKEN: optionalSecret,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  DISPATCH_CONCURRENCY: positiveInt.default(128),
+  DISPATCH_CONCURRENCY: positiveInt.default(32),
   REPLY_DEADLINE_MS: positiveInt.default(1500),
   HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
   MAX_ATTEMPTS: positiveInt.default(5),

@@ -27,7 +27,7 @@ describe("parseEnv", () => {
       WEBHOOK_MAX_BODY_BYTES: 1024 * 1024,
       ADMIN_TOKEN: undefined,
       LOG_LEVEL: "info",
-      DISPATCH_CONCURRENCY: 128,
+      DISPATCH_CONCURRENCY: 32,
       REPLY_DEADLINE_MS: 1500,
       HANDLER_TIMEOUT_MS: 30_000,
       MAX_ATTEMPTS: 5,
