@@ -22,7 +22,7 @@ import type { CircuitBreakerPolicy } from "./plugin-host/circuit-breaker.ts";
 import { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
 import { createApp } from "./server/app.ts";
-import { openDatabase } from "./storage/database.ts";
+import { databasePath, openDatabase } from "./storage/database.ts";
 import { deleteExpiredKv } from "./storage/maintenance.ts";
 import { SharedState } from "./storage/shared-state.ts";
 import { WriteQueue } from "./storage/write-queue.ts";
@@ -103,8 +103,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     const database = openDatabase(dataDir);
     undo.push(() => database.close());
     // One write queue for the database: the webhook's inserts, routing and the dispatcher's
-    // records share its commits.
-    const writes = new WriteQueue(database.db);
+    // records share its commits, made durable by fsyncing the WAL off the event loop.
+    const writes = new WriteQueue(database.db, { walFile: `${databasePath(dataDir)}-wal` });
+    undo.push(() => writes.close());
     const inbox = new Inbox(database.db, clock, writes);
     const store = new DeliveryStore(database.db, writes);
     const sharedState = new SharedState(database.db);
@@ -322,6 +323,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
         await server.stop();
         await started.stop();
         await plugins.stop();
+        await writes.close();
         database.close();
         await local?.server.stop();
       },

@@ -288,16 +288,18 @@ export class DeliveryStore {
     reason: string,
     now: number,
   ): Array<{ eventId: string; plugin: string }> {
-    return this.#db
-      .update(deliveries)
-      .set({
-        status: "dropped",
-        lastError: sql`'discarded: ' || ${reason} || coalesce(' (last error: ' || ${deliveries.lastError} || ')', '')`,
-        updatedAt: now,
-      })
-      .where(deadWhere(selector))
-      .returning({ eventId: deliveries.eventId, plugin: deliveries.plugin })
-      .all();
+    return this.transaction(() =>
+      this.#db
+        .update(deliveries)
+        .set({
+          status: "dropped",
+          lastError: sql`'discarded: ' || ${reason} || coalesce(' (last error: ' || ${deliveries.lastError} || ')', '')`,
+          updatedAt: now,
+        })
+        .where(deadWhere(selector))
+        .returning({ eventId: deliveries.eventId, plugin: deliveries.plugin })
+        .all(),
+    );
   }
 
   /** Dead letters, newest first, a page at a time. */

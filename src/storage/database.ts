@@ -7,8 +7,10 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.me
 
 /**
  * WAL lets readers (plugin workers) run beside the single writer; synchronous=FULL makes every
- * acked commit survive power loss, not only a process crash. busy_timeout covers the short
- * write-lock waits between the host and plugin workers.
+ * commit survive power loss, not only a process crash. The host's own connection trades that for
+ * its write queue's fsync of the WAL off the event loop (see `WriteQueue`), which gives every
+ * write the same promise before it is acknowledged. busy_timeout covers the short write-lock waits
+ * between the host and plugin workers.
  */
 const PRAGMAS = `
   PRAGMA journal_mode = WAL;

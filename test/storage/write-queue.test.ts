@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { connectDatabase, openDatabase } from "../../src/storage/database.ts";
+import { connectDatabase, databasePath, openDatabase } from "../../src/storage/database.ts";
 import { WriteQueue } from "../../src/storage/write-queue.ts";
 
 let dataDir: string;
@@ -72,5 +72,78 @@ describe("WriteQueue", () => {
     // Nothing half-done: the queue takes writes again.
     await writes.write(insert(3));
     expect(committed()).toEqual([3]);
+  });
+});
+
+describe("WriteQueue with a WAL file: durability off the event loop", () => {
+  const walFile = () => `${databasePath(dataDir)}-wal`;
+
+  /** An fsync that records what was committed when it started and finishes when told. */
+  function controlledFsync() {
+    const calls: Array<{ committedAtStart: number[]; finish(error: Error | null): void }> = [];
+    let onCall: (() => void) | undefined;
+    return {
+      calls,
+      fsync(_fd: number, done: (error: Error | null) => void) {
+        calls.push({ committedAtStart: committed(), finish: done });
+        onCall?.();
+      },
+      /** Resolves once the n-th fsync has started. */
+      started(n: number): Promise<void> {
+        return new Promise((resolve) => {
+          const check = () => {
+            if (calls.length >= n) resolve();
+            else onCall = check;
+          };
+          check();
+        });
+      },
+    };
+  }
+  /** Lets the queue's pending turn (setImmediate, queued before this one) run first. */
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  test("the connection skips its own fsync; a write resolves after an fsync that began after its commit", async () => {
+    const disk = controlledFsync();
+    const queue = new WriteQueue(handle.db, { walFile: walFile(), fsync: disk.fsync });
+    expect(handle.db.all<{ synchronous: number }>(sql`PRAGMA synchronous`)[0]?.synchronous).toBe(1);
+    const resolved: string[] = [];
+    const first = queue.write(insert(1)).then(() => resolved.push("first"));
+    await disk.started(1);
+    expect(disk.calls[0]?.committedAtStart).toEqual([1]);
+
+    // Queued while that fsync runs: committed only after it, and made durable by the next one.
+    const second = queue.write(insert(2)).then(() => resolved.push("second"));
+    await nextTurn();
+    expect(committed()).toEqual([1]);
+    expect(disk.calls).toHaveLength(1);
+    expect(resolved).toEqual([]);
+
+    disk.calls[0]?.finish(null);
+    await first;
+    expect(resolved).toEqual(["first"]);
+    await disk.started(2);
+    expect(disk.calls[1]?.committedAtStart).toEqual([1, 2]);
+    disk.calls[1]?.finish(null);
+    await second;
+    expect(resolved).toEqual(["first", "second"]);
+  });
+
+  test("a failed fsync rejects the writes it was to make durable", async () => {
+    const disk = controlledFsync();
+    const queue = new WriteQueue(handle.db, { walFile: walFile(), fsync: disk.fsync });
+    const write = queue.write(insert(1));
+    await disk.started(1);
+    disk.calls[0]?.finish(new Error("EIO: i/o error"));
+    expect(write).rejects.toThrow("EIO");
+  });
+
+  test("close waits for the writes in flight, with the real fsync, then refuses more", async () => {
+    const queue = new WriteQueue(handle.db, { walFile: walFile() });
+    const write = queue.write(insert(7));
+    await queue.close();
+    await write;
+    expect(committed()).toEqual([7]);
+    expect(queue.write(insert(8))).rejects.toThrow("closed");
   });
 });
