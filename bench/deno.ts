@@ -130,7 +130,7 @@ async function measure(runtime: Runtime, storage: Storage, seconds: number, warm
 
 /**
  * Rows for `bun run bench`: acks/s of hotline on Bun and on Deno, and their ratio, with the
- * database on disk (every commit waits for fsync: mostly the disk is measured) and, where the
+ * database on disk (every acked write waits for a WAL fsync: the disk is measured too) and, where the
  * machine has one, on tmpfs (no fsync cost: the runtimes are measured). Each figure is the median
  * of `rounds` measurements, each on a fresh server and data directory.
  */
@@ -183,7 +183,7 @@ export async function denoAckThroughput(
       value: `${fmt(deno.rps / bun.rps, 2)}×`,
       note:
         storage === "disk"
-          ? "each commit waits for fsync: the disk more than the runtime"
+          ? "every acked write waits for a WAL fsync: the disk as well as the runtime"
           : "Deno: node:sqlite through drizzle's bun-sqlite session, Deno.serve; Bun: bun:sqlite, Bun.serve",
     });
   }
