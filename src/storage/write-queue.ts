@@ -39,6 +39,8 @@ export interface WriteQueueOptions {
  *
  * A write is a synchronous function of the database alone (no other side effects): when one
  * throws, the transaction rolls back, that write is rejected, and the others run again without it.
+ * A failed fsync rejects the writes it covered although they are committed: their callers treat
+ * them as failed (a webhook answers 500, and LINE's redelivery finds its events stored).
  */
 export class WriteQueue {
   readonly #db: SqlDatabase;
