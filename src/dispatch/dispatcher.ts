@@ -106,7 +106,7 @@ export class Dispatcher {
     for (const delivery of open)
       this.#lanes.add({ ...delivery, notBefore: delivery.nextAttemptAt });
     const unrouted = this.#unrouted();
-    this.accept(unrouted);
+    this.#accept(unrouted);
     if (unrouted.length + open.length > 0) {
       this.#o.log.info(
         { unrouted: unrouted.length, deliveries: open.length },
@@ -136,7 +136,7 @@ export class Dispatcher {
   }
 
   /** Routes stored events that are still pending (one transaction) and queues their deliveries. */
-  accept(events: QueuedEvent[]): void {
+  #accept(events: QueuedEvent[]): void {
     // Before start() the plugins may not be loaded yet: start() routes everything still pending.
     if (!this.#started || events.length === 0) return;
     const now = this.#o.clock.now();
@@ -163,7 +163,7 @@ export class Dispatcher {
     if (this.#routeRetry) return;
     this.#routeRetry = setTimeout(() => {
       this.#routeRetry = undefined;
-      this.accept(this.#unrouted());
+      this.#accept(this.#unrouted());
     }, 1000);
   }
 
