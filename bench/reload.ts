@@ -5,14 +5,14 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { envelope } from "../src/testing/events.ts";
+import { envelope } from "../src/dev/testing/events.ts";
 import {
   createPluginsDir,
   event,
   signBody,
   startTestBot,
   type TestBot,
-} from "../src/testing/mod.ts";
+} from "../src/dev/testing/mod.ts";
 import { fmt, median, mib, percentile, type Row } from "./stats.ts";
 
 const versioned = (version: number, payloadBytes = 0) => `

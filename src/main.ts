@@ -1,6 +1,7 @@
 /** `bun run start`: reads the environment, starts hotline, stops cleanly on SIGINT/SIGTERM. */
+
+import { ConfigFileError } from "./config/config-file.ts";
 import { ConfigError, parseEnv } from "./config/env.ts";
-import { ConfigFileError } from "./config/plugin-settings.ts";
 import { type Hotline, startHotline } from "./hotline.ts";
 
 let hotline: Hotline | undefined;

@@ -5,12 +5,12 @@
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
 import { z } from "zod";
-import type { Clock } from "../clock.ts";
-import type { DeadCursor, DeadSelector, DeliveryStore } from "../dispatch/delivery-store.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
-import { inboxCounts, inboxDepth } from "../metrics/inbox-stats.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
+import type { DeadCursor, DeadSelector, DeliveryStore } from "../storage/deliveries.ts";
+import { inboxCounts, inboxDepth } from "../storage/stats.ts";
 import { bearerCheck } from "./auth.ts";
 
 export interface AdminOptions {

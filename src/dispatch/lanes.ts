@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 /** One delivery waiting its turn: a (chat, plugin) lane runs its items one at a time, in order. */
 export interface LaneItem {

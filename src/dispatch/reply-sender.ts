@@ -1,9 +1,9 @@
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { LineClient, Message } from "../line/client.ts";
 import { retryKey } from "../line/retry-key.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { ChatRef } from "../sdk/context.ts";
-import type { DeliveryStore } from "./delivery-store.ts";
+import type { DeliveryStore } from "../storage/deliveries.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
 
 export const MAX_MESSAGES_PER_CALL = 5;

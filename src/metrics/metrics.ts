@@ -1,11 +1,11 @@
 import { basename } from "node:path";
 import { Elysia } from "elysia";
 import { Gauge, Histogram, Registry } from "prom-client";
+import { KNOWN_EVENT_TYPES, type ParsedEvent } from "../core/events.ts";
 import type { DeliveryMetric } from "../dispatch/dispatcher.ts";
 import type { HostEvent, PluginStatus } from "../plugin-host/host.ts";
-import { KNOWN_EVENT_TYPES, type ParsedEvent } from "../webhook/events.ts";
+import type { InboxDepth } from "../storage/stats.ts";
 import { FastCounter } from "./fast-counter.ts";
-import type { InboxDepth } from "./inbox-stats.ts";
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {

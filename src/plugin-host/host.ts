@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Clock } from "../clock.ts";
-import { readConfigFile } from "../config/plugin-settings.ts";
+import { readConfigFile } from "../config/config-file.ts";
+import type { Clock } from "../core/clock.ts";
+import type { ParsedEvent } from "../core/events.ts";
 import type { DeliveryJob, DeliveryOutcome, PluginGateway } from "../dispatch/types.ts";
 import type { Message } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -11,7 +12,6 @@ import {
   compileSubscription,
   type MatchableEvent,
 } from "../sdk/filter.ts";
-import type { ParsedEvent } from "../webhook/events.ts";
 import { CircuitBreaker, type CircuitBreakerPolicy, DEFAULT_BREAKER } from "./circuit-breaker.ts";
 import { findPluginEntries, moduleGraph } from "./discovery.ts";
 import type { PluginManifest } from "./manifest.ts";

@@ -1,8 +1,8 @@
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
+import { CHAT_TYPES } from "../core/events.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
-import { CHAT_TYPES } from "../webhook/events.ts";
-import { isTable } from "./worker/plugin-tables.ts";
+import { isTable } from "../storage/plugin-tables.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (value) => typeof value === "function",

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { PluginManifest } from "./manifest.ts";

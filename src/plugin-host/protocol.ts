@@ -1,7 +1,7 @@
+import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../line/client.ts";
 import type { RetryPolicy } from "../line/retry.ts";
 import type { ChatRef } from "../sdk/context.ts";
-import type { UnknownEvent, WebhookEvent } from "../webhook/events.ts";
 import type { PluginManifest } from "./manifest.ts";
 
 /** What a plugin worker needs to serve one plugin version. */

@@ -1,6 +1,6 @@
 import type { messagingApi } from "@line/bot-sdk";
+import type { ChatType } from "../core/events.ts";
 import type { SqlDatabase } from "../platform/types.ts";
-import type { ChatType } from "../webhook/events.ts";
 
 export type Message = messagingApi.Message;
 /** A string is shorthand for a text message. */

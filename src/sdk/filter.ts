@@ -20,8 +20,8 @@ import type {
   UnknownEvent,
   UserSource,
   WebhookEvent,
-} from "../webhook/events.ts";
-import { CHAT_TYPES, KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../webhook/events.ts";
+} from "../core/events.ts";
+import { CHAT_TYPES, KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../core/events.ts";
 
 export const BEACON_TYPES = ["enter", "banner", "stay"] as const;
 export type BeaconType = (typeof BEACON_TYPES)[number];

@@ -31,9 +31,9 @@ export {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 export { z } from "zod";
+export type * from "../core/events.ts";
 /** The host's shared tables: read them, do not write them. */
 export { chats, users } from "../storage/schema.ts";
-export type * from "../webhook/events.ts";
 export type {
   BaseContext,
   ChatRef,

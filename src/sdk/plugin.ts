@@ -1,6 +1,6 @@
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
-import type { ChatType } from "../webhook/events.ts";
+import type { ChatType } from "../core/events.ts";
 import type { EventContext, PluginContext } from "./context.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
 

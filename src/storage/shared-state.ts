@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
-import { chatOf } from "../inbox/event-identity.ts";
+import { chatOf } from "../core/event-identity.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
 import { chats, users } from "./schema.ts";
 

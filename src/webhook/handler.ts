@@ -1,8 +1,8 @@
-import type { Clock } from "../clock.ts";
-import { chatKeyOf, eventIdOf } from "../inbox/event-identity.ts";
-import type { InboxEventInput, QueuedEvent } from "../inbox/inbox.ts";
+import type { Clock } from "../core/clock.ts";
+import { chatKeyOf, eventIdOf } from "../core/event-identity.ts";
+import { webhookEnvelopeSchema } from "../core/events.ts";
 import type { Logger } from "../logging/logger.ts";
-import { webhookEnvelopeSchema } from "./events.ts";
+import type { InboxEventInput, QueuedEvent } from "../storage/inbox.ts";
 import { BodyTooLargeError, readBody } from "./read-body.ts";
 import { verifySignature } from "./signature.ts";
 

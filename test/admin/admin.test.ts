@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
-import { deliveries, inboxEvents, pluginKv } from "../../src/storage/schema.ts";
 import {
   createPluginsDir,
   event,
   startTestBot,
   type TestBot,
   user,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import { deliveries, inboxEvents, pluginKv } from "../../src/storage/schema.ts";
 
 const TOKEN = "s3cret-admin-token-for-tests";
 

@@ -8,11 +8,11 @@ import { runBunTestFile } from "./bun-test.ts";
 
 const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = [
   ["config/env", () => import("../config/env.test.ts")],
-  ["inbox/inbox", () => import("../inbox/inbox.test.ts")],
+  ["storage/inbox", () => import("../storage/inbox.test.ts")],
   ["storage/database", () => import("../storage/database.test.ts")],
   ["storage/shared-state", () => import("../storage/shared-state.test.ts")],
   ["storage/write-queue", () => import("../storage/write-queue.test.ts")],
-  ["webhook/events", () => import("../webhook/events.test.ts")],
+  ["core/events", () => import("../core/events.test.ts")],
   ["webhook/webhook", () => import("../webhook/webhook.test.ts")],
   ["webhook/signature", () => import("../webhook/signature.test.ts")],
   ["webhook/line-examples", () => import("../webhook/line-examples.test.ts")],

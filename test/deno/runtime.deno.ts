@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eq, sql } from "drizzle-orm";
+import { createPluginsDir, envelope, event, startTestBot } from "../../src/dev/testing/mod.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { MIGRATIONS_FOLDER, openDatabase } from "../../src/storage/database.ts";
 import { inboxEvents, users } from "../../src/storage/schema.ts";
-import { createPluginsDir, envelope, event, startTestBot } from "../../src/testing/mod.ts";
 import { Deno } from "./deno-api.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

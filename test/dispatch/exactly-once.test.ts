@@ -7,20 +7,20 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ManualClock } from "../../src/clock.ts";
-import { DeliveryStore } from "../../src/dispatch/delivery-store.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import { LineStandIn, type RecordedRequest } from "../../src/dev/line-stand-in/mod.ts";
 import type { Contribution } from "../../src/dispatch/reply-batch.ts";
 import {
   REPLY_TOKEN_TTL_MS,
   ReplySender,
   type ReplyTarget,
 } from "../../src/dispatch/reply-sender.ts";
-import { Inbox } from "../../src/inbox/inbox.ts";
 import { LineClient, type Message } from "../../src/line/client.ts";
-import { LineStandIn, type RecordedRequest } from "../../src/local/line-stand-in.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
 import { openDatabase } from "../../src/storage/database.ts";
+import { DeliveryStore } from "../../src/storage/deliveries.ts";
+import { Inbox } from "../../src/storage/inbox.ts";
 
 const TOKEN = "exactly-once-token";
 const USER = "U00000000000000000000000000000e1e";

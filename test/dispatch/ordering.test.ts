@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { pluginKv } from "../../src/storage/schema.ts";
 import {
   createPluginsDir,
   event,
   startTestBot,
   type TestBot,
   user,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import { pluginKv } from "../../src/storage/schema.ts";
 
 /**
  * Records, per chat, the timestamps of the events it handled in the order it handled them, and

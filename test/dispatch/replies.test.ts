@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { and, eq } from "drizzle-orm";
-import type { RecordedRequest } from "../../src/local/line-stand-in.ts";
-import { pluginKv } from "../../src/storage/schema.ts";
+import type { RecordedRequest } from "../../src/dev/line-stand-in/mod.ts";
 import {
   createPluginsDir,
   envelope,
@@ -9,7 +8,8 @@ import {
   startTestBot,
   type TestBot,
   user,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import { pluginKv } from "../../src/storage/schema.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");

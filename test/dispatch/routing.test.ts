@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
 import {
   createPluginsDir,
   envelope,
@@ -11,7 +10,8 @@ import {
   type TestBot,
   ulid,
   user,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
 
 // Each plugin notes every event it gets in its KV store, keyed by webhookEventId.
 const recorder = (name: string, declaration: string) => `

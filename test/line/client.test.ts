@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { HTTPFetchError } from "@line/bot-sdk";
+import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
 import { describeError, LineClient, type Message } from "../../src/line/client.ts";
 import { isRetryable, type RetryPolicy, retryDelayMs, withRetry } from "../../src/line/retry.ts";
 import { retryKey } from "../../src/line/retry-key.ts";
-import { LineStandIn } from "../../src/local/line-stand-in.ts";
 
 const TOKEN = "line-client-test-token";
 const USER = "U0123456789abcdef0123456789abcdef";

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { parseEnv } from "../../src/config/env.ts";
+import { createPluginsDir, envelope, event, signBody } from "../../src/dev/testing/mod.ts";
 import { type Hotline, startHotline } from "../../src/hotline.ts";
-import { createPluginsDir, envelope, event, signBody } from "../../src/testing/mod.ts";
 
 interface Line {
   msg: string;

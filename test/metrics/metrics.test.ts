@@ -6,7 +6,7 @@ import {
   startTestBot,
   type TestBot,
   ulid,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
 import { sample, scrape } from "./prom.ts";
 
 // Four plugins see every text; each reacts to its own word, so each outcome is made on purpose.

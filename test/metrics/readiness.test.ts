@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "../../src/config/env.ts";
+import { readLocalModeFile } from "../../src/dev/local-mode.ts";
+import { createPluginsDir, startTestBot } from "../../src/dev/testing/mod.ts";
 import { startHotline } from "../../src/hotline.ts";
-import { readLocalModeFile } from "../../src/local/local-mode.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
-import { createPluginsDir, startTestBot } from "../../src/testing/mod.ts";
 import { sample, scrape } from "./prom.ts";
 
 async function readyz(baseUrl: string): Promise<{ status: number; body: unknown }> {

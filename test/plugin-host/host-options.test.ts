@@ -2,12 +2,12 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ManualClock } from "../../src/clock.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import type { DeliveryJob } from "../../src/dispatch/types.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { PluginHost } from "../../src/plugin-host/host.ts";
 import { openDatabase } from "../../src/storage/database.ts";
-import { createPluginsDir, event } from "../../src/testing/mod.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

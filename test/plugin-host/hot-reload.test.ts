@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { HostEvent } from "../../src/plugin-host/host.ts";
 import {
   createPluginsDir,
   DEFAULT_USER_ID,
@@ -10,7 +9,8 @@ import {
   startTestBot,
   type TestBot,
   type TestBotOptions,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import type { HostEvent } from "../../src/plugin-host/host.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

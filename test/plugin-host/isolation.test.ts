@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
-import { moduleGraph } from "../../src/plugin-host/discovery.ts";
-import { pluginKv } from "../../src/storage/schema.ts";
 import {
   createPluginsDir,
   event,
   group,
   startTestBot,
   type TestBot,
-} from "../../src/testing/mod.ts";
+} from "../../src/dev/testing/mod.ts";
+import { moduleGraph } from "../../src/plugin-host/discovery.ts";
+import { pluginKv } from "../../src/storage/schema.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
+import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
+import { event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 
 let bot: TestBot | undefined;
 let dir: string | undefined;

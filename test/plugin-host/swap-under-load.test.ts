@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { createPluginsDir, event, startTestBot, user } from "../../src/testing/mod.ts";
+import { createPluginsDir, event, startTestBot, user } from "../../src/dev/testing/mod.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

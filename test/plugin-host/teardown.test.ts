@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { createPluginsDir, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 import type { HostEvent } from "../../src/plugin-host/host.ts";
-import { createPluginsDir, startTestBot, type TestBot } from "../../src/testing/mod.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

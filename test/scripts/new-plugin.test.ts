@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
+import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 let bot: TestBot | undefined;

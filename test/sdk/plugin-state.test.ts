@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
+import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 
 let bot: TestBot | undefined;
 let scratch: ReturnType<typeof createPluginsDir> | undefined;

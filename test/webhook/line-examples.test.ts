@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseEvent, webhookEnvelopeSchema } from "../../src/webhook/events.ts";
+import { parseEvent, webhookEnvelopeSchema } from "../../src/core/events.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
 const examplesDir = resolve(import.meta.dirname, "../../../shared/line-examples");

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { count, eq } from "drizzle-orm";
+import { envelope, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 import { inboxEvents } from "../../src/storage/schema.ts";
-import { envelope, event, startTestBot, type TestBot } from "../../src/testing/mod.ts";
 import { signBody, verifySignature } from "../../src/webhook/signature.ts";
 
 const SIGNATURE_DIR = resolve(import.meta.dirname, "../../../shared/line-examples/signature");

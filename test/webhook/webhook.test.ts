@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { count, eq } from "drizzle-orm";
-import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import { KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../../src/core/events.ts";
 import {
   createPluginsDir,
   envelope,
@@ -14,8 +14,8 @@ import {
   startTestBot,
   type TestBot,
   user,
-} from "../../src/testing/mod.ts";
-import { KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../../src/webhook/events.ts";
+} from "../../src/dev/testing/mod.ts";
+import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 

@@ -6,6 +6,8 @@ import { LineClient } from "../../line/client.ts";
 import type { EventContext, PluginContext } from "../../sdk/context.ts";
 import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
 import { connectDatabase } from "../../storage/database.ts";
+import { createKeyValueStore } from "../../storage/kv.ts";
+import { ensurePluginTables } from "../../storage/plugin-tables.ts";
 import {
   describeIssues,
   type PluginManifest,
@@ -25,9 +27,7 @@ import {
   type WorkerServices,
 } from "./context.ts";
 import { createFileStore } from "./file-store.ts";
-import { createKeyValueStore } from "./kv.ts";
 import { createWorkerLogger } from "./logger.ts";
-import { ensurePluginTables } from "./plugin-tables.ts";
 import { HostRpc } from "./rpc.ts";
 
 interface WorkerScope {

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
-import { LineStandIn, type LineStandInOptions } from "../../src/local/line-stand-in.ts";
+import { LineStandIn, type LineStandInOptions } from "../../src/dev/line-stand-in/mod.ts";
 
 const TOKEN = "test-channel-access-token";
 const USER = "U0123456789abcdef0123456789abcdef";

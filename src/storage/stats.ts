@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../platform/mod.ts";
-import { inboxEvents } from "../storage/schema.ts";
+import { inboxEvents } from "./schema.ts";
 
 const OPEN = ["pending", "active"] as const;
 

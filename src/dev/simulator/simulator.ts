@@ -8,14 +8,14 @@ import { readFileSync } from "node:fs";
 import { desc, eq, inArray } from "drizzle-orm";
 import { Elysia } from "elysia";
 import { z } from "zod";
+import type { Mentionee } from "../../core/events.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { PluginHost } from "../../plugin-host/host.ts";
 import { deliveries, inboxEvents } from "../../storage/schema.ts";
-import { envelope, event, group, messageId, user } from "../../testing/events.ts";
-import type { Mentionee } from "../../webhook/events.ts";
 import { signBody } from "../../webhook/signature.ts";
-import type { LineStandIn } from "../line-stand-in.ts";
+import type { LineStandIn } from "../line-stand-in/mod.ts";
+import { envelope, event, group, messageId, user } from "../testing/events.ts";
 import { type ChatKey, type Entry, Transcript } from "./transcript.ts";
 
 export interface SimulatorOptions {

@@ -1,5 +1,5 @@
 /** A server-sent-events client for tests: reads the simulator's stream as a browser would. */
-import type { Entry } from "../../src/local/simulator/transcript.ts";
+import type { Entry } from "../../src/dev/simulator/transcript.ts";
 
 export class EntryStream {
   readonly entries: Entry[] = [];

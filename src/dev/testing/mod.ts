@@ -2,9 +2,9 @@
  * The plugin test kit (`hotline/testing`): a real bot on loopback, event factories, the LINE
  * stand-in, and a controllable clock.
  */
-export { ManualClock } from "../clock.ts";
-export { LineStandIn } from "../local/line-stand-in.ts";
-export { signBody } from "../webhook/signature.ts";
+export { ManualClock } from "../../core/clock.ts";
+export { signBody } from "../../webhook/signature.ts";
+export { LineStandIn } from "../line-stand-in/mod.ts";
 export {
   createPluginsDir,
   type PostOptions,

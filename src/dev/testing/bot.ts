@@ -3,20 +3,20 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ManualClock } from "../clock.ts";
-import { type Env, parseEnv } from "../config/env.ts";
-import type { BackoffPolicy } from "../dispatch/backoff.ts";
-import { type Hotline, startHotline } from "../hotline.ts";
-import { LineStandIn } from "../local/line-stand-in.ts";
-import { createLogger, silentLogger } from "../logging/logger.ts";
-import { platform, type RunningServer } from "../platform/mod.ts";
-import type { CircuitBreakerPolicy } from "../plugin-host/circuit-breaker.ts";
-import type { HostEvent } from "../plugin-host/host.ts";
-import { deliveries } from "../storage/schema.ts";
-import { signBody } from "../webhook/signature.ts";
+import { type Env, parseEnv } from "../../config/env.ts";
+import { ManualClock } from "../../core/clock.ts";
+import type { BackoffPolicy } from "../../dispatch/backoff.ts";
+import { type Hotline, startHotline } from "../../hotline.ts";
+import { createLogger, silentLogger } from "../../logging/logger.ts";
+import { platform, type RunningServer } from "../../platform/mod.ts";
+import type { CircuitBreakerPolicy } from "../../plugin-host/circuit-breaker.ts";
+import type { HostEvent } from "../../plugin-host/host.ts";
+import { deliveries } from "../../storage/schema.ts";
+import { signBody } from "../../webhook/signature.ts";
+import { LineStandIn } from "../line-stand-in/mod.ts";
 import { BOT_USER_ID, envelope } from "./events.ts";
 
-const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export interface TestBotOptions {
   /** Plugin files to load (each linked into a fresh plugins directory). */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Logger } from "../logging/logger.ts";
 import type { RunningServer } from "../platform/mod.ts";
 import { platform } from "../platform/mod.ts";
-import { LineStandIn } from "./line-stand-in.ts";
+import { LineStandIn } from "./line-stand-in/mod.ts";
 
 export const LOCAL_ACCESS_TOKEN = "local-mode-access-token";
 

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { count } from "drizzle-orm";
-import { ManualClock } from "../../src/clock.ts";
-import { DeliveryStore } from "../../src/dispatch/delivery-store.ts";
-import { chatKeyOf, eventIdOf } from "../../src/inbox/event-identity.ts";
-import { Inbox, type InboxEventInput } from "../../src/inbox/inbox.ts";
+import { ManualClock } from "../../src/core/clock.ts";
+import { chatKeyOf, eventIdOf } from "../../src/core/event-identity.ts";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
 import { openDatabase } from "../../src/storage/database.ts";
+import { DeliveryStore } from "../../src/storage/deliveries.ts";
+import { Inbox, type InboxEventInput } from "../../src/storage/inbox.ts";
 import { deliveries, inboxEvents } from "../../src/storage/schema.ts";
 
 const HOUR = 3_600_000;

@@ -14,11 +14,11 @@ import pino from "pino";
 import { accountLinks } from "../../plugins/account-link/tables.ts";
 import { archivedMedia } from "../../plugins/media-archiver.ts";
 import { parseEnv } from "../../src/config/env.ts";
+import { LOCAL_ACCESS_TOKEN } from "../../src/dev/local-mode.ts";
+import { GROUP, PEOPLE } from "../../src/dev/simulator/simulator.ts";
+import type { Entry } from "../../src/dev/simulator/transcript.ts";
+import { startTestBot } from "../../src/dev/testing/mod.ts";
 import { type Hotline, startHotline } from "../../src/hotline.ts";
-import { LOCAL_ACCESS_TOKEN } from "../../src/local/local-mode.ts";
-import { GROUP, PEOPLE } from "../../src/local/simulator/simulator.ts";
-import type { Entry } from "../../src/local/simulator/transcript.ts";
-import { startTestBot } from "../../src/testing/mod.ts";
 import { samplePng } from "../e2e/png.ts";
 import { botText, EntryStream } from "./simulator-sse.ts";
 

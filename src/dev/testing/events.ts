@@ -49,7 +49,7 @@ import type {
   VideoMessage,
   VideoPlayCompleteEvent,
   WebhookEnvelope,
-} from "../webhook/events.ts";
+} from "../../core/events.ts";
 
 // Ids in LINE's formats (U/C/R + 32 hex), recognisable as test values.
 export const DEFAULT_USER_ID = "U0123456789abcdef0123456789abcdef";

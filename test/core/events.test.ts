@@ -1,18 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, test } from "bun:test";
 import {
-  BOT_USER_ID,
-  DEFAULT_GROUP_ID,
-  DEFAULT_USER_ID,
-  envelope,
-  event,
-  group,
-  type Made,
-  room,
-  setEventClock,
-  ulid,
-  user,
-} from "../../src/testing/events.ts";
-import {
   type BeaconEvent,
   type EventOfType,
   KNOWN_EVENT_TYPES,
@@ -27,7 +14,20 @@ import {
   type UnknownEvent,
   type WebhookEvent,
   webhookEnvelopeSchema,
-} from "../../src/webhook/events.ts";
+} from "../../src/core/events.ts";
+import {
+  BOT_USER_ID,
+  DEFAULT_GROUP_ID,
+  DEFAULT_USER_ID,
+  envelope,
+  event,
+  group,
+  type Made,
+  room,
+  setEventClock,
+  ulid,
+  user,
+} from "../../src/dev/testing/events.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { SqlDatabase } from "../platform/mod.ts";
-import { deliveries, inboxEvents } from "../storage/schema.ts";
-import { WriteQueue } from "../storage/write-queue.ts";
+import { deliveries, inboxEvents } from "./schema.ts";
+import { WriteQueue } from "./write-queue.ts";
 
 export type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];
 const OPEN: DeliveryStatus[] = ["pending", "retry"];

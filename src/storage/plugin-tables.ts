@@ -5,8 +5,8 @@ import {
   SQLiteSyncDialect,
   SQLiteTable,
 } from "drizzle-orm/sqlite-core";
-import type { SqlDatabase, SqliteHandle } from "../../platform/mod.ts";
-import { pluginMigrations } from "../../storage/schema.ts";
+import type { SqlDatabase, SqliteHandle } from "../platform/mod.ts";
+import { pluginMigrations } from "./schema.ts";
 
 export interface PluginMigration {
   id: string;

@@ -1,7 +1,7 @@
 import { and, eq, gt, gte, isNull, lt, or } from "drizzle-orm";
-import type { SqlDatabase } from "../../platform/mod.ts";
-import type { KeyValueStore } from "../../sdk/context.ts";
-import { pluginKv } from "../../storage/schema.ts";
+import type { SqlDatabase } from "../platform/mod.ts";
+import type { KeyValueStore } from "../sdk/context.ts";
+import { pluginKv } from "./schema.ts";
 
 /**
  * The first string after every string that starts with `prefix`: the prefix with its last code

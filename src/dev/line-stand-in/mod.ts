@@ -3,7 +3,7 @@
  * handler: local mode runs the bot against it, and tests point both base URLs at it.
  */
 
-export { LineStandIn, type WaitOptions } from "./line-stand-in/stand-in.ts";
+export { LineStandIn, type WaitOptions } from "./stand-in.ts";
 export type {
   BotInfo,
   ContentSpec,
@@ -17,4 +17,4 @@ export type {
   SentMessage,
   SentMessageObject,
   TranscodingStatus,
-} from "./line-stand-in/types.ts";
+} from "./types.ts";

@@ -1,8 +1,8 @@
 import { and, asc, eq, lt, ne, notExists, sql } from "drizzle-orm";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { SqlDatabase } from "../platform/mod.ts";
-import { deliveries, inboxEvents } from "../storage/schema.ts";
-import { WriteQueue } from "../storage/write-queue.ts";
+import { deliveries, inboxEvents } from "./schema.ts";
+import { WriteQueue } from "./write-queue.ts";
 
 export interface InboxEventInput {
   id: string;
