@@ -1,0 +1,129 @@
+import { and, asc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import type { ReceivedEvent } from "../../core/parsed-event.ts";
+import type { SqlDatabase } from "../../platform/mod.ts";
+import { deliveries, inboxEvents } from "./schema.ts";
+
+/** A row of `inbox_events` as the store reads it back. */
+export type InboxRow = typeof inboxEvents.$inferSelect;
+
+const param = sql.placeholder;
+const bound = (name: string) => sql`${param(name)}`;
+const thisEvent = eq(inboxEvents.id, param("eventId"));
+
+/** Built once: drizzle would otherwise rebuild (and SQLite recompile) the SQL on every call. */
+function prepareStatements(db: SqlDatabase) {
+  return {
+    // One row per statement: a prepared single-row insert is cheaper than building a multi-row
+    // one, and it needs no chunking under SQLite's cap on bound parameters.
+    insert: db
+      .insert(inboxEvents)
+      .values({
+        id: param("id"),
+        chatKey: param("chatKey"),
+        type: param("type"),
+        timestamp: param("timestamp"),
+        receivedAt: param("receivedAt"),
+        destination: param("destination"),
+        body: param("body"),
+      })
+      .onConflictDoNothing({ target: inboxEvents.id })
+      .returning({ seq: inboxEvents.seq })
+      .prepare(),
+    get: db.select().from(inboxEvents).where(thisEvent).prepare(),
+    markActive: db.update(inboxEvents).set({ status: "active" }).where(thisEvent).prepare(),
+    markDone: db
+      .update(inboxEvents)
+      .set({ status: "done", doneAt: bound("now") })
+      .where(thisEvent)
+      .prepare(),
+    markReplyAttempted: db
+      .update(inboxEvents)
+      .set({ replyAttemptedAt: bound("now") })
+      .where(thisEvent)
+      .prepare(),
+  };
+}
+
+/**
+ * The `inbox_events` table: every webhook event ever acked, until pruned, and its state (pending:
+ * not routed yet · active: some deliveries open · done). Only this module writes it.
+ */
+export class InboxTable {
+  readonly #db: SqlDatabase;
+  readonly #statements: ReturnType<typeof prepareStatements>;
+
+  constructor(db: SqlDatabase) {
+    this.#db = db;
+    this.#statements = prepareStatements(db);
+  }
+
+  /** Call inside a write. Returns the `seq` of each event that was new, undefined for duplicates. */
+  insert(event: ReceivedEvent, receivedAt: number): number | undefined {
+    const { parsed } = event;
+    return this.#statements.insert.get({
+      id: parsed.id,
+      chatKey: parsed.chatKey,
+      type: parsed.type,
+      timestamp: parsed.timestamp,
+      receivedAt,
+      destination: event.destination ?? null,
+      body: event.body,
+    })?.seq;
+  }
+
+  get(eventId: string): InboxRow | undefined {
+    return this.#statements.get.get({ eventId });
+  }
+
+  /** Routed: deliveries exist. */
+  markActive(eventId: string): void {
+    this.#statements.markActive.run({ eventId });
+  }
+
+  /** Every delivery is settled (or none was needed). */
+  markDone(eventId: string, now: number): void {
+    this.#statements.markDone.run({ eventId, now });
+  }
+
+  markReplyAttempted(eventId: string, now: number): void {
+    this.#statements.markReplyAttempted.run({ eventId, now });
+  }
+
+  /** Open again (an operator retries dead deliveries). */
+  reopen(eventIds: string[]): void {
+    for (let i = 0; i < eventIds.length; i += 500) {
+      this.#db
+        .update(inboxEvents)
+        .set({ status: "active", doneAt: null })
+        .where(inArray(inboxEvents.id, eventIds.slice(i, i + 500)))
+        .run();
+    }
+  }
+
+  /** Stored, never routed: oldest first. */
+  pending(): InboxRow[] {
+    return this.#db
+      .select()
+      .from(inboxEvents)
+      .where(eq(inboxEvents.status, "pending"))
+      .orderBy(asc(inboxEvents.timestamp), asc(inboxEvents.seq))
+      .all();
+  }
+
+  /**
+   * Settled events are kept for the retention so LINE's redeliveries of them still dedup, then
+   * deleted with their delivery records. An event with a dead-lettered delivery stays until an
+   * operator retries or discards it: pruning must never be what loses an event.
+   */
+  prune(cutoff: number): number {
+    const dead = this.#db
+      .select({ id: deliveries.eventId })
+      .from(deliveries)
+      .where(and(eq(deliveries.eventId, inboxEvents.id), eq(deliveries.status, "dead")));
+    return this.#db
+      .delete(inboxEvents)
+      .where(and(eq(inboxEvents.status, "done"), lt(inboxEvents.doneAt, cutoff), notExists(dead)))
+      .returning({ seq: inboxEvents.seq })
+      .all().length;
+  }
+}

@@ -1,0 +1,108 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * Every webhook event ever acked, until pruned. `id` is LINE's webhookEventId (or one derived from
+ * the content for payloads without it), so a redelivery inserts nothing.
+ */
+export const inboxEvents = sqliteTable(
+  "inbox_events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    /** Events of one chat are processed one at a time, in timestamp order. */
+    chatKey: text("chat_key").notNull(),
+    type: text("type").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    destination: text("destination"),
+    body: text("body").notNull(),
+    /** pending: not yet routed · active: deliveries exist, some unsettled · done: all settled */
+    status: text("status", { enum: ["pending", "active", "done"] })
+      .notNull()
+      .default("pending"),
+    nextAttemptAt: integer("next_attempt_at").notNull().default(0),
+    /** Set once, just before the reply call: a reply token must never be tried twice as new. */
+    replyAttemptedAt: integer("reply_attempted_at"),
+    doneAt: integer("done_at"),
+  },
+  (table) => [
+    index("inbox_events_open").on(table.status, table.chatKey, table.timestamp),
+    index("inbox_events_done").on(table.doneAt),
+  ],
+);
+
+/** One row per (event, plugin): a retry reruns only the plugins that did not succeed. */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => inboxEvents.id, { onDelete: "cascade" }),
+    plugin: text("plugin").notNull(),
+    status: text("status", { enum: ["pending", "done", "retry", "dead", "dropped"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull().default(0),
+    lastError: text("last_error"),
+    /** This plugin's replies were part of a reply call that may have reached LINE. */
+    replyAttempted: integer("reply_attempted", { mode: "boolean" }).notNull().default(false),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.eventId, table.plugin] }),
+    index("deliveries_status").on(table.status),
+  ],
+);
+
+/** Users the bot has seen, kept current from follow/unfollow events and profile look-ups. */
+export const users = sqliteTable("users", {
+  userId: text("user_id").primaryKey(),
+  displayName: text("display_name"),
+  pictureUrl: text("picture_url"),
+  statusMessage: text("status_message"),
+  language: text("language"),
+  following: integer("following", { mode: "boolean" }),
+  followedAt: integer("followed_at"),
+  unfollowedAt: integer("unfollowed_at"),
+  profileFetchedAt: integer("profile_fetched_at"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Groups and rooms the bot is or was in, from join/leave events. */
+export const chats = sqliteTable("chats", {
+  chatKey: text("chat_key").primaryKey(),
+  type: text("type", { enum: ["group", "room"] }).notNull(),
+  chatId: text("chat_id").notNull(),
+  member: integer("member", { mode: "boolean" }).notNull(),
+  joinedAt: integer("joined_at"),
+  leftAt: integer("left_at"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Per-plugin key-value state; values are JSON. */
+export const pluginKv = sqliteTable(
+  "plugin_kv",
+  {
+    plugin: text("plugin").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+    expiresAt: integer("expires_at"),
+    updatedAt: integer("updated_at").notNull().default(sql`(unixepoch() * 1000)`),
+  },
+  (table) => [primaryKey({ columns: [table.plugin, table.key] })],
+);
+
+/** Which of a plugin's declared migrations have run against this database. */
+export const pluginMigrations = sqliteTable(
+  "plugin_migrations",
+  {
+    plugin: text("plugin").notNull(),
+    id: text("id").notNull(),
+    appliedAt: integer("applied_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.plugin, table.id] })],
+);
+
+export const coreSchema = { inboxEvents, deliveries, users, chats, pluginKv, pluginMigrations };

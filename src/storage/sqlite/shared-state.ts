@@ -1,0 +1,95 @@
+import { sql } from "drizzle-orm";
+import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { ParsedEvent } from "../../core/parsed-event.ts";
+import type { SqlDatabase } from "../../platform/mod.ts";
+import { chats, users } from "./schema.ts";
+
+const param = sql.placeholder;
+/** A placeholder where drizzle's types want SQL (`set`). */
+const bound = (name: string) => sql`${param(name)}`;
+/** A change older than the last recorded one is ignored (see `SharedState`). */
+const notOlder = (a: AnySQLiteColumn, b: AnySQLiteColumn) =>
+  sql`coalesce(${a}, 0) <= ${param("at")} and coalesce(${b}, 0) <= ${param("at")}`;
+
+/** Built once: routing runs these for every event, and drizzle would rebuild the SQL per call. */
+function prepareStatements(db: SqlDatabase) {
+  const upsertUser = (following: boolean) =>
+    db
+      .insert(users)
+      .values({
+        userId: param("userId"),
+        following,
+        updatedAt: param("now"),
+        ...(following ? { followedAt: param("at") } : { unfollowedAt: param("at") }),
+      })
+      .onConflictDoUpdate({
+        target: users.userId,
+        set: following
+          ? { following: true, followedAt: bound("at"), updatedAt: bound("now") }
+          : { following: false, unfollowedAt: bound("at"), updatedAt: bound("now") },
+        setWhere: notOlder(users.followedAt, users.unfollowedAt),
+      })
+      .prepare();
+  const upsertChat = (member: boolean) =>
+    db
+      .insert(chats)
+      .values({
+        chatKey: param("chatKey"),
+        type: param("type"),
+        chatId: param("chatId"),
+        member,
+        updatedAt: param("now"),
+        ...(member ? { joinedAt: param("at") } : { leftAt: param("at") }),
+      })
+      .onConflictDoUpdate({
+        target: chats.chatKey,
+        set: member
+          ? { member: true, joinedAt: bound("at"), updatedAt: bound("now") }
+          : { member: false, leftAt: bound("at"), updatedAt: bound("now") },
+        setWhere: notOlder(chats.joinedAt, chats.leftAt),
+      })
+      .prepare();
+  return {
+    follow: upsertUser(true),
+    unfollow: upsertUser(false),
+    seen: db
+      .insert(users)
+      .values({ userId: param("userId"), updatedAt: param("now") })
+      .onConflictDoNothing()
+      .prepare(),
+    join: upsertChat(true),
+    leave: upsertChat(false),
+  };
+}
+
+/**
+ * Keeps the host's shared tables current: who follows the bot and which groups it is in. `apply`
+ * runs inside the transaction that routes the event, so the tables never miss or double an event.
+ * `followedAt`/`unfollowedAt` and `joinedAt`/`leftAt` are event times, and an event older than the
+ * last recorded change is ignored: a follow LINE redelivers after the unfollow must not undo it.
+ */
+export class SharedState {
+  readonly #statements: ReturnType<typeof prepareStatements>;
+
+  constructor(db: SqlDatabase) {
+    this.#statements = prepareStatements(db);
+  }
+
+  /** Call inside a transaction on the same database. */
+  apply(parsed: ParsedEvent, now: number): void {
+    const source = (parsed.event as { source?: { type?: unknown; userId?: unknown } }).source;
+    if (!source) return;
+    const at = parsed.timestamp;
+    const userId = typeof source.userId === "string" ? source.userId : undefined;
+    const statements = this.#statements;
+    const { type, chat } = parsed;
+    if (source.type === "user" && userId && (type === "follow" || type === "unfollow")) {
+      statements[type].run({ userId, at, now });
+      return;
+    }
+    if (userId) statements.seen.run({ userId, now });
+    if (type !== "join" && type !== "leave") return;
+    if (!chat || chat.type === "user") return;
+    statements[type].run({ chatKey: parsed.chatKey, type: chat.type, chatId: chat.id, at, now });
+  }
+}
