@@ -33,7 +33,7 @@ async function withBot<T>(
   const scratch = createPluginsDir();
   const file = scratch.write("reloading.ts", source);
   // The production debounce, so the latency is what a user sees.
-  const bot = await startTestBot({ pluginsDir: scratch.dir, watch, debounceMs: 100 });
+  const bot = await startTestBot({ pluginsDir: scratch.dir, tuning: { watch, debounceMs: 100 } });
   try {
     return await run(bot, file);
   } finally {
@@ -186,6 +186,8 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
     const direct = events / ((performance.now() - t) / 1000);
 
     const { PluginWorker } = await import("../src/plugin-host/plugin-worker.ts");
+    const { parseEvent } = await import("../src/core/parsed-event.ts");
+    const { DEFAULT_TUNING } = await import("../src/config/options.ts");
     const { silentLogger } = await import("../src/logging/logger.ts");
     const worker = await PluginWorker.start({
       moduleUrl: new URL(`file://${join(scratch.dir, "noop.ts")}`).href,
@@ -196,6 +198,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
         dataApiBaseUrl: "http://127.0.0.1:9",
         channelAccessToken: "x",
         publicUrl: "",
+        retry: DEFAULT_TUNING.lineRetry,
       },
       clock: bot.clock,
       log: silentLogger,
@@ -206,7 +209,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
     });
     const job = {
       eventId: "bench",
-      parsed: { kind: "known" as const, event: sample },
+      parsed: parseEvent(sample, 0),
       destination: undefined,
       chat: undefined,
       attempt: 1,

@@ -3,22 +3,8 @@
  * taps, and keeps a visit history other plugins can read (`import { visits } from
  * "./beacon-greeter.ts"`).
  */
-import {
-  and,
-  definePlugin,
-  type EventContext,
-  eq,
-  gt,
-  index,
-  integer,
-  lt,
-  type Message,
-  type MessageInput,
-  ne,
-  sqliteTable,
-  text,
-  z,
-} from "hotline";
+import { definePlugin, type EventContext, type Message, type MessageInput, z } from "hotline";
+import { and, eq, gt, index, integer, lt, ne, sqliteTable, text } from "hotline/db";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -148,7 +134,7 @@ async function displayName(ctx: Ctx, userId: string): Promise<string | undefined
   const lookup = ctx.profile(userId).then(
     (profile) => profile.displayName || undefined,
     (error: unknown) => {
-      ctx.log.warn("profile look-up failed", { userId, error: String(error) });
+      ctx.log.warn({ userId, error: String(error) }, "profile look-up failed");
       return undefined;
     },
   );

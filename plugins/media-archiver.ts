@@ -7,7 +7,8 @@
  * `archivedMedia`, which other plugins may import and read.
  */
 import type { EventContext, EventFor, PluginContext } from "hotline";
-import { count, definePlugin, eq, index, integer, lt, sqliteTable, text, z } from "hotline";
+import { definePlugin, z } from "hotline";
+import { count, eq, index, integer, lt, sqliteTable, text } from "hotline/db";
 
 const MEDIA_TYPES = ["image", "video", "audio", "file"] as const;
 
@@ -131,7 +132,7 @@ function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "
     })
     .onConflictDoNothing()
     .run();
-  ctx.log.info("media recorded", { messageId: message.id, type: message.type, ...outcome });
+  ctx.log.info({ messageId: message.id, type: message.type, ...outcome }, "media recorded");
 }
 
 async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
@@ -249,7 +250,7 @@ export default definePlugin({
       if (retentionDays === 0) return;
       const cutoff = ctx.now() - retentionDays * DAY_MS;
       const removed = await forget(ctx, lt(archivedMedia.recordedAt, cutoff));
-      if (removed > 0) ctx.log.info("retention cleanup", { removed, retentionDays });
+      if (removed > 0) ctx.log.info({ removed, retentionDays }, "retention cleanup");
     });
   },
   on: {
@@ -260,7 +261,7 @@ export default definePlugin({
     // LINE asks that an unsent message can no longer be seen or used: delete its copy.
     unsend: async (event, ctx) => {
       const removed = await forget(ctx, eq(archivedMedia.messageId, event.unsend.messageId));
-      if (removed > 0) ctx.log.info("unsent media deleted", { messageId: event.unsend.messageId });
+      if (removed > 0) ctx.log.info({ messageId: event.unsend.messageId }, "unsent media deleted");
     },
   },
 });

@@ -1,25 +1,44 @@
-/** `bun run start`: reads the environment, starts hotline, stops cleanly on SIGINT/SIGTERM. */
-
+/**
+ * `bun run start`: reads the environment and starts hotline (in local mode when no LINE
+ * credentials are set); stops cleanly on SIGINT/SIGTERM.
+ */
 import { ConfigFileError } from "./config/config-file.ts";
 import { ConfigError, parseEnv } from "./config/env.ts";
-import { type Hotline, startHotline } from "./hotline.ts";
+import { lineChannelFrom } from "./config/line-channel.ts";
+import { startHotline } from "./hotline.ts";
+import { createLogger, type Logger } from "./logging/logger.ts";
 
-let hotline: Hotline | undefined;
+interface Running {
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+async function start(): Promise<Running> {
+  const env = parseEnv(process.env);
+  const log = createLogger(env.LOG_LEVEL);
+  if (lineChannelFrom(env)) return startHotline({ env, log });
+  // The development tools are loaded only when they are used.
+  const { startLocalHotline } = await import("./dev/local-mode.ts");
+  const local = await startLocalHotline({ env, log });
+  return { log, stop: () => local.stop() };
+}
+
+let running: Running | undefined;
 let stopping = false;
 // Registered before start-up, so a signal while plugins load still stops cleanly once they have.
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  if (!hotline) return;
-  hotline.log.info({ signal }, "shutting down: finishing in-flight deliveries");
-  await hotline.stop();
+  if (!running) return;
+  running.log.info({ signal }, "shutting down: finishing in-flight deliveries");
+  await running.stop();
   process.exit(0);
 };
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
 try {
-  hotline = await startHotline({ env: parseEnv(process.env) });
+  running = await start();
   if (stopping) {
     stopping = false;
     await shutdown("signal during start-up");

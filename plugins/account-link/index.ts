@@ -12,8 +12,9 @@
  * "unlink" removes the link. Blocking the bot does not: LINE user ids survive a block, and the
  * user can still unlink later (or the provider can, through /provider/unlink).
  */
-import type { AccountLinkEvent, EventContext, PluginContext } from "hotline";
-import { and, definePlugin, eq, gt, isNull, lt, lte, message, or, z } from "hotline";
+import type { AccountLinkEvent, BaseContext, EventContext } from "hotline";
+import { definePlugin, message, z } from "hotline";
+import { and, eq, gt, isNull, lt, lte, or } from "hotline/db";
 import { demoSignInPage, problemPage } from "./pages.ts";
 import { constantTimeEqual, newNonce } from "./security.ts";
 import { accountLinks, linkAttempts, linkTokens } from "./tables.ts";
@@ -54,7 +55,7 @@ const settings = z
 
 type Settings = z.output<typeof settings>;
 /** What the routes (given the setup context) and the event handlers both have. */
-type Ctx = Omit<PluginContext<Settings>, "push" | "signal">;
+type Ctx = BaseContext<Settings>;
 
 export default definePlugin({
   name: "account-link",
@@ -87,7 +88,7 @@ export default definePlugin({
       const { result, nonce } = event.link;
       if (result === "ok") return completeLink(ctx, event);
       if (result === "failed") return recordFailure(ctx, nonce);
-      ctx.log.warn("accountLink event with an unknown result; ignored", { result });
+      ctx.log.warn({ result }, "accountLink event with an unknown result; ignored");
     },
   },
 });
@@ -340,10 +341,10 @@ async function completeLink(ctx: EventContext<Settings>, event: AccountLinkEvent
   });
   const providerUserId = linked ?? linkedEarlierByThisEvent(ctx, nonce);
   if (providerUserId === undefined) {
-    ctx.log.warn("account link refused", {
-      lineUserId,
-      reason: whyRefused(ctx, nonce, lineUserId),
-    });
+    ctx.log.warn(
+      { lineUserId, reason: whyRefused(ctx, nonce, lineUserId) },
+      "account link refused",
+    );
     await ctx.reply(
       `Sorry, that sign-in could not be used: it expired or was already used. Send "${ctx.settings.linkCommand}" to try again.`,
     );
@@ -383,7 +384,7 @@ function recordFailure(ctx: EventContext<Settings>, nonce: string): void {
     .returning()
     .get();
   if (attempt)
-    ctx.log.warn("LINE reported the account link failed", { lineUserId: attempt.lineUserId });
+    ctx.log.warn({ lineUserId: attempt.lineUserId }, "LINE reported the account link failed");
   else ctx.log.warn("failed accountLink event for an unknown or already used nonce");
 }
 

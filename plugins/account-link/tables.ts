@@ -4,9 +4,9 @@
  *
  *   import { accountLinks } from "./account-link/tables.ts";
  *   const link = ctx.db.select().from(accountLinks).where(eq(accountLinks.providerUserId, id)).get();
- *   if (link) await ctx.push(`Your order shipped`, link.lineUserId);
+ *   if (link) await ctx.push(`Your order shipped`, { to: link.lineUserId });
  */
-import { integer, sqliteTable, text } from "hotline";
+import { integer, sqliteTable, text } from "hotline/db";
 
 /** Who is who: one LINE user per provider user and one provider user per LINE user. */
 export const accountLinks = sqliteTable("account_link_links", {

@@ -7,18 +7,15 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
-import type { SqlDatabase } from "../platform/mod.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
-import type { DeadCursor, DeadSelector, DeliveryStore } from "../storage/deliveries.ts";
-import { inboxCounts, inboxDepth } from "../storage/stats.ts";
+import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
 import { bearerCheck } from "./auth.ts";
 
 export interface AdminOptions {
   token: string;
   plugins: Pick<PluginHost, "statuses" | "setPaused">;
-  store: DeliveryStore;
+  store: Store;
   dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
-  db: SqlDatabase;
   clock: Clock;
 }
 
@@ -92,7 +89,7 @@ function decodeCursor(value: string): DeadCursor {
 }
 
 export function adminRoutes(options: AdminOptions) {
-  const { plugins, store, dispatcher, db, clock } = options;
+  const { plugins, store, dispatcher, clock } = options;
   const authorized = bearerCheck(options.token);
 
   /** Every route: the token first, then the handler; a BadRequest becomes a 400. */
@@ -113,8 +110,8 @@ export function adminRoutes(options: AdminOptions) {
       }
     };
 
-  const describePlugins = () => {
-    const unsettled = store.unsettledByPlugin();
+  const describePlugins = async () => {
+    const unsettled = await store.unsettledByPlugin();
     // Absent values are null, so every plugin shows the same fields (a last error of null).
     return plugins.statuses().map((status: PluginStatus) => ({
       ...status,
@@ -126,26 +123,26 @@ export function adminRoutes(options: AdminOptions) {
       deliveries: (status.name && unsettled.get(status.name)) || { open: 0, dead: 0 },
     }));
   };
-  const findPlugin = (name: string) => describePlugins().find((p) => p.name === name);
+  const findPlugin = async (name: string) => (await describePlugins()).find((p) => p.name === name);
   const noSuchPlugin = (name: string) =>
     json(404, { error: `no plugin named "${name}" is loaded` });
 
   const setPaused = (paused: boolean) =>
-    guard((_request, params) => {
+    guard(async (_request, params) => {
       const name = params.name ?? "";
       if (!plugins.setPaused(name, paused)) return noSuchPlugin(name);
-      return json(200, { plugin: findPlugin(name) });
+      return json(200, { plugin: await findPlugin(name) });
     });
 
   return new Elysia({ prefix: "/admin" })
     .get(
       "/plugins",
-      guard(() => json(200, { plugins: describePlugins() })),
+      guard(async () => json(200, { plugins: await describePlugins() })),
     )
     .get(
       "/plugins/:name",
-      guard((_request, params) => {
-        const plugin = findPlugin(params.name ?? "");
+      guard(async (_request, params) => {
+        const plugin = await findPlugin(params.name ?? "");
         return plugin ? json(200, { plugin }) : noSuchPlugin(params.name ?? "");
       }),
     )
@@ -153,13 +150,13 @@ export function adminRoutes(options: AdminOptions) {
     .post("/plugins/:name/resume", setPaused(false), { parse: "none" })
     .get(
       "/deliveries/dead",
-      guard((request) => {
+      guard(async (request) => {
         const query = parse(
           deadQuery,
           Object.fromEntries(new URL(request.url).searchParams),
           "query",
         );
-        const rows = store.listDead({
+        const rows = await store.listDead({
           limit: query.limit + 1,
           ...(query.plugin ? { plugin: query.plugin } : {}),
           ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
@@ -176,7 +173,7 @@ export function adminRoutes(options: AdminOptions) {
       "/deliveries/dead/retry",
       guard(async (request) => {
         const body = parse(retryBody, await readJson(request), "body");
-        const retried = dispatcher.retryDead(toSelector(body));
+        const retried = await dispatcher.retryDead(toSelector(body));
         return json(200, { retried: retried.length, deliveries: retried });
       }),
       { parse: "none" },
@@ -185,23 +182,23 @@ export function adminRoutes(options: AdminOptions) {
       "/deliveries/dead/discard",
       guard(async (request) => {
         const body = parse(discardBody, await readJson(request), "body");
-        const discarded = store.discardDead(toSelector(body), body.reason, clock.now());
+        const discarded = await store.discardDead(toSelector(body), body.reason, clock.now());
         return json(200, { discarded: discarded.length, deliveries: discarded });
       }),
       { parse: "none" },
     )
     .get(
       "/inbox",
-      guard(() => {
-        const depth = inboxDepth(db);
+      guard(async () => {
+        const depth = await store.depth();
         return json(200, {
-          events: inboxCounts(db),
+          events: await store.eventCounts(),
           open: depth.open,
           oldestOpenAgeSeconds:
             depth.oldestReceivedAt === undefined
               ? null
               : Math.max(0, (clock.now() - depth.oldestReceivedAt) / 1000),
-          deliveries: store.countByStatus(),
+          deliveries: await store.deliveryCounts(),
           dispatcherQueued: dispatcher.queued,
         });
       }),

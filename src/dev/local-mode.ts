@@ -1,19 +1,20 @@
+/**
+ * Local mode: with no LINE credentials, `bun run start` runs the bot against a stand-in for the
+ * LINE Platform on loopback, with a fresh channel secret and the chat simulator at /dev, so a
+ * newcomer can post signed events and watch the replies. Composed here, outside the runtime.
+ */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Logger } from "../logging/logger.ts";
-import type { RunningServer } from "../platform/mod.ts";
-import { platform } from "../platform/mod.ts";
+import { join, resolve } from "node:path";
+import type { LineChannel } from "../config/line-channel.ts";
+import { type Hotline, type HotlineOptions, startHotline } from "../hotline.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
+import { platform, type RunningServer } from "../platform/mod.ts";
+import type { SqliteStore } from "../storage/sqlite/sqlite-store.ts";
 import { LineStandIn } from "./line-stand-in/mod.ts";
+import { Simulator } from "./simulator/simulator.ts";
 
 export const LOCAL_ACCESS_TOKEN = "local-mode-access-token";
-
-export interface LocalMode {
-  channelSecret: string;
-  channelAccessToken: string;
-  standIn: LineStandIn;
-  server: RunningServer;
-}
 
 /** What `bun run send` needs to sign and post events to a bot running in local mode. */
 export interface LocalModeFile {
@@ -30,49 +31,120 @@ export function readLocalModeFile(dataDir: string): LocalModeFile {
   return JSON.parse(readFileSync(localModeFile(dataDir), "utf8")) as LocalModeFile;
 }
 
-/**
- * With no LINE credentials the bot runs against a stand-in for the LINE Platform on loopback,
- * with a fresh channel secret, so a newcomer can post signed events and watch the replies.
- */
-export function startLocalMode(log: Logger): LocalMode {
-  const channelSecret = randomBytes(16).toString("hex");
-  const standIn = new LineStandIn({
-    channelAccessToken: LOCAL_ACCESS_TOKEN,
-    strictReplyTokens: false,
-  });
-  const server = platform.serve({
+function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
+  mkdirSync(dataDir, { recursive: true });
+  // Written aside and renamed, so a reader never sees half a file.
+  const target = localModeFile(dataDir);
+  writeFileSync(`${target}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${target}.tmp`, target);
+}
+
+/** The stand-in's server, logging what the bot sends so a terminal shows the conversation. */
+function serveStandIn(standIn: LineStandIn, log: Logger): RunningServer {
+  return platform.serve({
     hostname: "127.0.0.1",
     port: 0,
     maxRequestBodySize: 16 * 1024 * 1024,
     fetch: async (request) => {
       const response = await standIn.fetch(request);
       const recorded = standIn.requests.at(-1);
-      if (
-        recorded &&
-        (recorded.path.endsWith("/reply") || recorded.path.endsWith("/push")) &&
-        recorded.status < 300
-      ) {
+      const sent = recorded?.path.endsWith("/reply") || recorded?.path.endsWith("/push");
+      if (recorded && sent && recorded.status < 300) {
         const body = recorded.body as {
           to?: string;
           messages?: Array<{ type: string; text?: string }>;
         };
+        const verb = recorded.path.endsWith("/reply") ? "replied" : "pushed";
         for (const message of body.messages ?? []) {
-          log.info(
-            { to: body.to, type: message.type, ...(message.text ? { text: message.text } : {}) },
-            `LINE stand-in: bot ${recorded.path.endsWith("/reply") ? "replied" : "pushed"}`,
-          );
+          const fields = { to: body.to, type: message.type, text: message.text };
+          log.info(fields, `LINE stand-in: bot ${verb}`);
         }
       }
       return response;
     },
   });
-  return { channelSecret, channelAccessToken: LOCAL_ACCESS_TOKEN, standIn, server };
 }
 
-export function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
-  mkdirSync(dataDir, { recursive: true });
-  // Written aside and renamed, so a reader never sees half a file.
-  const target = localModeFile(dataDir);
-  writeFileSync(`${target}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${target}.tmp`, target);
+export interface LocalHotline {
+  hotline: Hotline;
+  standIn: LineStandIn;
+  channelSecret: string;
+  simulatorUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts hotline in local mode: the stand-in, the bot against it, the simulator at /dev. */
+export async function startLocalHotline(
+  options: Omit<HotlineOptions, "line" | "devTools">,
+): Promise<LocalHotline> {
+  const log = options.log ?? createLogger(options.env.LOG_LEVEL);
+  const standIn = new LineStandIn({
+    channelAccessToken: LOCAL_ACCESS_TOKEN,
+    strictReplyTokens: false,
+  });
+  const server = serveStandIn(standIn, log);
+  const line: LineChannel = {
+    channelSecret: randomBytes(16).toString("hex"),
+    channelAccessToken: LOCAL_ACCESS_TOKEN,
+    apiBaseUrl: server.url,
+    dataApiBaseUrl: server.url,
+  };
+  log.warn(
+    { lineStandIn: server.url },
+    "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
+  );
+  const dataDir = resolve(options.env.DATA_DIR);
+  let botUrl = "";
+  let hotline: Hotline;
+  try {
+    hotline = await startHotline({
+      ...options,
+      log,
+      line,
+      devTools: (bot) => {
+        const simulator = new Simulator({
+          standIn,
+          channelSecret: line.channelSecret,
+          webhookUrl: () => `${botUrl}${options.env.WEBHOOK_PATH}`,
+          botUrl: () => botUrl,
+          plugins: bot.plugins,
+          db: (bot.store as SqliteStore).handle.db,
+          log,
+        });
+        return {
+          routes: simulator.routes(),
+          maxBodyBytes: Simulator.MAX_UPLOAD_BYTES,
+          listening(url) {
+            botUrl = url;
+            const webhookUrl = `${url}${options.env.WEBHOOK_PATH}`;
+            writeLocalModeFile(dataDir, {
+              channelSecret: line.channelSecret,
+              webhookUrl,
+              botUserId: standIn.botUserId,
+            });
+          },
+          stop: () => simulator.stop(),
+        };
+      },
+    });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  const simulatorUrl = `${hotline.url}${Simulator.PATH}`;
+  log.info(
+    { simulator: simulatorUrl },
+    `chat with the bot: open ${simulatorUrl} (a LINE chat simulator; local mode only)`,
+  );
+  log.info(`or from a terminal: bun run send "hello"   (signs and posts a text event)`);
+  return {
+    hotline,
+    standIn,
+    channelSecret: line.channelSecret,
+    simulatorUrl,
+    async stop() {
+      await hotline.stop();
+      await server.stop();
+    },
+  };
 }

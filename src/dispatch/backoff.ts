@@ -1,14 +1,4 @@
-export interface BackoffPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = {
-  maxAttempts: 5,
-  baseDelayMs: 1000,
-  maxDelayMs: 5 * 60_000,
-};
+import type { BackoffPolicy } from "../config/options.ts";
 
 /** Delay before retry number `attempt` (1-based): doubling, capped, ±20% jitter against herds. */
 export function backoffDelay(policy: BackoffPolicy, attempt: number): number {

@@ -1,4 +1,4 @@
-import type { Message } from "../line/client.ts";
+import type { Message } from "../core/message.ts";
 
 export interface Contribution {
   plugin: string;

@@ -1,9 +1,10 @@
 import type { Clock } from "../core/clock.ts";
-import type { LineClient, Message } from "../line/client.ts";
+import type { Message } from "../core/message.ts";
+import type { ChatRef } from "../core/sources.ts";
+import type { LineClient } from "../line/client.ts";
 import { retryKey } from "../line/retry-key.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { ChatRef } from "../sdk/context.ts";
-import type { DeliveryStore } from "../storage/deliveries.ts";
+import type { Store } from "../storage/store.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
 
 export const MAX_MESSAGES_PER_CALL = 5;
@@ -16,8 +17,28 @@ export interface ReplyTarget {
   standby: boolean;
   receivedAt: number;
   chat: ChatRef | undefined;
-  /** Set when an earlier flush (maybe in a process that died) already used the token. */
-  replyAttemptedAt: number | null;
+  /**
+   * The event arrived in this process and nothing has flushed for it yet: no reply was attempted,
+   * for certain. Otherwise the store says what an earlier flush (maybe before a crash) attempted.
+   */
+  fresh: boolean;
+}
+
+/** A push that did not go out: the delivery that made it fails (and its retry pushes again). */
+export class PushError extends Error {
+  override name = "PushError";
+}
+
+export interface PushRequest {
+  /** The event the push is for; none for a push made outside any event. */
+  eventId: string | undefined;
+  plugin: string;
+  /** Which of the plugin's pushes for the event this is (`reply`, `push:0`…): part of the key. */
+  slot: string;
+  to: string | undefined;
+  messages: Message[];
+  /** Where these messages start among all the plugin sent in this slot (see `flush`). */
+  offset?: number;
 }
 
 /**
@@ -29,7 +50,7 @@ export interface ReplyTarget {
 export class ReplySender {
   constructor(
     private readonly line: LineClient,
-    private readonly store: DeliveryStore,
+    private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
@@ -44,21 +65,14 @@ export class ReplySender {
       );
       return result;
     }
-    const tokenUsed = target.replyAttemptedAt !== null;
-    const previously = tokenUsed
-      ? new Set(
-          this.store
-            .forEvent(target.eventId)
-            .filter((d) => d.replyAttempted)
-            .map((d) => d.plugin),
-        )
-      : new Set<string>();
+    const earlier = target.fresh ? undefined : await this.store.replyAttempts(target.eventId);
+    const tokenUsed = earlier !== undefined && earlier.attemptedAt !== null;
     const tokenFresh = this.clock.now() - target.receivedAt < REPLY_TOKEN_TTL_MS;
 
     // Who may still go as a reply: everyone on a fresh token; after a crash, only the plugins
     // whose messages were in the attempt that may or may not have reached LINE.
     const replyable = target.replyToken
-      ? contributions.filter((c) => (tokenUsed ? previously.has(c.plugin) : tokenFresh))
+      ? contributions.filter((c) => (tokenUsed ? earlier.plugins.has(c.plugin) : tokenFresh))
       : [];
     // With each plugin's messages, where they start among all it replied to the event in this
     // run: the retry keys of reply pushes follow that position, however the messages came to be
@@ -76,86 +90,105 @@ export class ReplySender {
           : "reply token expired";
       log.info({ reason, plugins: [...toPush.keys()] }, "replying by push");
     }
-
     if (replyable.length > 0 && target.replyToken) {
-      const batch: Message[] = [];
-      const included: string[] = [];
-      for (const { plugin, messages } of replyable) {
-        const room = MAX_MESSAGES_PER_CALL - batch.length;
-        const fits = messages.slice(0, room);
-        if (fits.length > 0) {
-          batch.push(...fits);
-          included.push(plugin);
-        }
-        const overflow = messages.slice(fits.length);
-        if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
-      }
-      await this.store.markReplyAttempted(target.eventId, included, this.clock.now());
-      const sent = await this.line.reply(target.replyToken, batch, log);
-      if (sent.ok) {
-        log.info({ plugins: included, messages: batch.length }, "replied");
-      } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
-        // An earlier try (before a restart, or one whose answer was lost) used the token.
-        log.info(
-          { plugins: included },
-          "reply already sent by an earlier attempt; not sending again",
-        );
-      } else if (sent.maybeSent) {
-        // LINE may have sent it: a push now could send it twice. The attempt stays on record and
-        // these deliveries fail; their retry replies again, and a used token then means "sent".
-        log.warn({ plugins: included, error: sent.error }, "reply failed; LINE may have sent it");
-        for (const plugin of included) result.set(plugin, `reply failed: ${sent.error}`);
-      } else {
-        // A definite failure: these messages did not go out as a reply, now or before.
-        await this.store.clearReplyAttempted(target.eventId, included, this.clock.now());
-        log.warn({ plugins: included, error: sent.error }, "reply failed; falling back to push");
-        for (const plugin of included) {
-          const own = replyable.find((c) => c.plugin === plugin)?.messages ?? [];
-          toPush.set(plugin, { messages: own, offset: 0 });
-        }
-      }
+      const failures = await this.#reply(target, replyable, toPush, tokenUsed, log);
+      for (const [plugin, error] of failures) result.set(plugin, error);
     }
 
     for (const [plugin, { messages, offset }] of toPush) {
-      const error = await this.pushAll(target, plugin, "reply", messages, undefined, offset);
-      if (error !== undefined) result.set(plugin, error);
+      try {
+        await this.push({
+          eventId: target.eventId,
+          plugin,
+          slot: "reply",
+          to: target.chat?.id,
+          messages,
+          offset,
+        });
+      } catch (error) {
+        result.set(plugin, (error as Error).message);
+      }
     }
     return result;
   }
 
+  /** The reply call; overflow and definite failures join `toPush`. Returns who failed, and why. */
+  async #reply(
+    target: ReplyTarget,
+    replyable: Contribution[],
+    toPush: Map<string, { messages: Message[]; offset: number }>,
+    tokenUsed: boolean,
+    log: Logger,
+  ): Promise<Map<string, string>> {
+    const failures = new Map<string, string>();
+    const batch: Message[] = [];
+    const included: string[] = [];
+    for (const { plugin, messages } of replyable) {
+      const fits = messages.slice(0, MAX_MESSAGES_PER_CALL - batch.length);
+      if (fits.length > 0) {
+        batch.push(...fits);
+        included.push(plugin);
+      }
+      const overflow = messages.slice(fits.length);
+      if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
+    }
+    await this.store.markReplyAttempted(target.eventId, included, this.clock.now());
+    const sent = await this.line.reply(target.replyToken as string, batch, log);
+    if (sent.ok) {
+      log.info({ plugins: included, messages: batch.length }, "replied");
+    } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
+      // An earlier try (before a restart, or one whose answer was lost) used the token.
+      log.info(
+        { plugins: included },
+        "reply already sent by an earlier attempt; not sending again",
+      );
+    } else if (sent.maybeSent) {
+      // LINE may have sent it: a push now could send it twice. The attempt stays on record and
+      // these deliveries fail; their retry replies again, and a used token then means "sent".
+      log.warn({ plugins: included, error: sent.error }, "reply failed; LINE may have sent it");
+      for (const plugin of included) failures.set(plugin, `reply failed: ${sent.error}`);
+    } else {
+      // A definite failure: these messages did not go out as a reply, now or before.
+      await this.store.clearReplyAttempted(target.eventId, included, this.clock.now());
+      log.warn({ plugins: included, error: sent.error }, "reply failed; falling back to push");
+      for (const plugin of included) {
+        const own = replyable.find((c) => c.plugin === plugin)?.messages ?? [];
+        toPush.set(plugin, { messages: own, offset: 0 });
+      }
+    }
+    return failures;
+  }
+
   /**
    * Pushes in chunks of five; each chunk's retry key is stable for (event, plugin, slot, position
-   * of its first message), the position counting from `offset`.
+   * of its first message). A push outside any event has nothing stable to key it by: its key is
+   * fresh per call, which still makes the client's own retries of it safe. Throws a PushError.
    */
-  async pushAll(
-    target: Pick<ReplyTarget, "eventId" | "chat">,
-    plugin: string,
-    slot: string,
-    messages: Message[],
-    to = target.chat?.id,
-    offset = 0,
-  ): Promise<string | undefined> {
-    if (messages.length === 0) return undefined;
+  async push(request: PushRequest): Promise<void> {
+    const { eventId, plugin, slot, to, messages, offset = 0 } = request;
+    if (messages.length === 0) return;
     // Every line about this push, the client's retry warnings included, names the event.
-    const log = this.log.child({ webhookEventId: target.eventId, plugin });
+    const log = this.log.child(
+      eventId === undefined ? { plugin } : { webhookEventId: eventId, plugin },
+    );
     if (!to) {
       const error = "cannot push: the event has no chat to push to";
       log.warn(error);
-      return error;
+      throw new PushError(error);
     }
+    const keyBase = eventId ?? crypto.randomUUID();
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
-      const key = retryKey(target.eventId, plugin, slot, offset + i);
+      const key = retryKey(keyBase, plugin, slot, offset + i);
       const pushed = await this.line.push(to, chunk, key, log);
       if (!pushed.ok) {
         log.warn({ error: pushed.error }, "push failed");
-        return `push failed: ${pushed.error}`;
+        throw new PushError(`push failed: ${pushed.error}`);
       }
       log.info(
         { messages: chunk.length, duplicate: pushed.duplicate },
         pushed.duplicate ? "push already accepted earlier (409)" : "pushed",
       );
     }
-    return undefined;
   }
 }

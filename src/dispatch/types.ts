@@ -1,6 +1,6 @@
 import type { ParsedEvent } from "../core/events.ts";
-import type { Message } from "../line/client.ts";
-import type { ChatRef } from "../sdk/context.ts";
+import type { Message } from "../core/message.ts";
+import type { ChatRef } from "../core/sources.ts";
 
 /** One plugin's share of one event, as the dispatcher hands it to the plugin host. */
 export interface DeliveryJob {

@@ -1,7 +1,7 @@
 import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
-import { DEFAULT_RETRY_POLICY, mayHaveReachedLine, type RetryPolicy, withRetry } from "./retry.ts";
-
-export type Message = messagingApi.Message;
+import type { RetryPolicy } from "../config/options.ts";
+import type { Message } from "../core/message.ts";
+import { mayHaveReachedLine, withRetry } from "./retry.ts";
 
 /** The one logging call the client makes; pino's logger and the worker's forwarder both fit. */
 export interface RetryLog {
@@ -12,7 +12,7 @@ export interface LineClientOptions {
   channelAccessToken: string;
   apiBaseUrl: string;
   log: RetryLog;
-  retry?: RetryPolicy;
+  retry: RetryPolicy;
   /**
    * Called once per HTTP attempt (retries included) with the endpoint and how it ended: the HTTP
    * status, "2xx" when the SDK hides the exact success code, or "network" when no answer came.
@@ -73,7 +73,7 @@ export class LineClient {
       baseURL: options.apiBaseUrl,
     });
     this.#log = options.log;
-    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#retry = options.retry;
     this.#onCall = options.onCall;
   }
 

@@ -1,17 +1,5 @@
 import { HTTPFetchError } from "@line/bot-sdk";
-
-export interface RetryPolicy {
-  /** Retries after the first attempt. */
-  retries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  retries: 4,
-  baseDelayMs: 250,
-  maxDelayMs: 30_000,
-};
+import type { RetryPolicy } from "../config/options.ts";
 
 /** 429 and 5xx are worth another try; other 4xx mean the request itself is wrong. */
 export function isRetryable(error: unknown): boolean {

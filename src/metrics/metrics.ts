@@ -4,13 +4,12 @@ import { Gauge, Histogram, Registry } from "prom-client";
 import { KNOWN_EVENT_TYPES, type ParsedEvent } from "../core/events.ts";
 import type { DeliveryMetric } from "../dispatch/dispatcher.ts";
 import type { HostEvent, PluginStatus } from "../plugin-host/host.ts";
-import type { InboxDepth } from "../storage/stats.ts";
+import type { InboxDepth } from "../storage/store.ts";
 import { FastCounter } from "./fast-counter.ts";
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
-  now(): number;
-  inboxDepth(): InboxDepth;
+  inboxDepth(): Promise<InboxDepth>;
   /** Deliveries waiting in the dispatcher's lanes (due or in backoff). */
   queued(): number;
   plugins(): PluginStatus[];
@@ -47,7 +46,10 @@ export class HotlineMetrics {
   readonly #handlerSeconds: Histogram;
   readonly #handlerChildren = new Map<string, Histogram.Internal<string>>();
 
-  constructor(sources: MetricsSources) {
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
     const registers = [this.registry];
     this.#webhooks = new FastCounter(
       this.registry,
@@ -93,14 +95,21 @@ export class HotlineMetrics {
       buckets: HANDLER_BUCKETS,
       registers,
     });
+  }
 
-    // Computed when scraped: no bookkeeping on the event path, and never stale.
+  /**
+   * The gauges, computed when scraped from the parts that own the numbers: no bookkeeping on the
+   * event path, and never stale. Called once those parts exist.
+   */
+  watch(sources: MetricsSources): void {
+    const registers = [this.registry];
+    const now = this.#now;
     new Gauge({
       name: "hotline_inbox_open_events",
       help: "Events stored and not yet settled (waiting to be routed, or with open deliveries)",
       registers,
-      collect() {
-        const depth = readDepth(sources);
+      async collect() {
+        const depth = await readDepth(sources);
         this.set(depth ? depth.open : Number.NaN);
       },
     });
@@ -108,15 +117,15 @@ export class HotlineMetrics {
       name: "hotline_inbox_oldest_open_event_age_seconds",
       help: "How long ago the oldest unsettled event was received (0 when there is none)",
       registers,
-      collect() {
-        const depth = readDepth(sources);
+      async collect() {
+        const depth = await readDepth(sources);
         const oldest = depth?.oldestReceivedAt;
         this.set(
           depth === undefined
             ? Number.NaN
             : oldest === undefined
               ? 0
-              : Math.max(0, (sources.now() - oldest) / 1000),
+              : Math.max(0, (now() - oldest) / 1000),
         );
       },
     });
@@ -196,22 +205,20 @@ export class HotlineMetrics {
   }
 }
 
-const scrapes = new WeakMap<MetricsSources, { at: number; depth: InboxDepth | undefined }>();
+const scrapes = new WeakMap<
+  MetricsSources,
+  { at: number; depth: Promise<InboxDepth | undefined> }
+>();
 
 /**
  * Both inbox gauges read the same depth: one query per scrape, shared for a moment. A database
  * that cannot answer makes them NaN rather than failing the scrape.
  */
-function readDepth(sources: MetricsSources): InboxDepth | undefined {
+function readDepth(sources: MetricsSources): Promise<InboxDepth | undefined> {
   const now = performance.now();
   const last = scrapes.get(sources);
   if (last && now - last.at < 100) return last.depth;
-  let depth: InboxDepth | undefined;
-  try {
-    depth = sources.inboxDepth();
-  } catch {
-    depth = undefined;
-  }
+  const depth = sources.inboxDepth().catch(() => undefined);
   scrapes.set(sources, { at: now, depth });
   return depth;
 }

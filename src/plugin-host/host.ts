@@ -5,8 +5,8 @@ import { readConfigFile } from "../config/config-file.ts";
 import type { Config, Tuning } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
+import type { Message } from "../core/message.ts";
 import type { DeliveryJob, DeliveryOutcome, PluginGateway } from "../dispatch/types.ts";
-import type { Message } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import {
   type CompiledSubscription,

@@ -2,7 +2,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { CHAT_TYPES } from "../core/events.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
-import { isTable } from "../storage/plugin-tables.ts";
+import { isTable } from "../storage/sqlite/plugin-tables.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (value) => typeof value === "function",

@@ -1,6 +1,6 @@
+import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
-import type { Message } from "../line/client.ts";
-import type { RetryPolicy } from "../line/retry.ts";
+import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { PluginManifest } from "./manifest.ts";
 
@@ -12,7 +12,7 @@ export interface WorkerEnv {
   channelAccessToken: string;
   publicUrl: string;
   /** The host's retry policy for LINE API calls, so plugins retry the same way. */
-  retry?: RetryPolicy;
+  retry: RetryPolicy;
 }
 
 export interface SerializedRequest {

@@ -1,25 +1,29 @@
 import type { messagingApi } from "@line/bot-sdk";
-import type { ChatType } from "../core/events.ts";
+import type { Message } from "../core/message.ts";
+import type { ChatRef } from "../core/sources.ts";
 import type { SqlDatabase } from "../platform/types.ts";
+import type { KeyValueStore } from "../storage/plugin-state.ts";
 
-export type Message = messagingApi.Message;
+export type { ChatRef, KeyValueStore, Message };
 /** A string is shorthand for a text message. */
 export type MessageInput = Message | string;
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+/** One logging call, in pino's order: fields first, when there are any. */
+export interface LogMethod {
+  (message: string): void;
+  (fields: Record<string, unknown>, message: string): void;
 }
 
-/** JSON-serialisable values only: state outlives the plugin version that wrote it. */
-export interface KeyValueStore {
-  get<T = unknown>(key: string): Promise<T | undefined>;
-  set(key: string, value: unknown, options?: { ttlMs?: number }): Promise<void>;
-  delete(key: string): Promise<boolean>;
-  list<T = unknown>(prefix?: string): Promise<Array<{ key: string; value: T }>>;
+/** The plugin's logger: its lines go to the host's log with the plugin's name (and the event's). */
+export interface Logger {
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
 }
+
+/** Where a push goes: a user, group or room id (`U…`, `C…`, `R…`), or a chat. */
+export type Recipient = string | ChatRef;
 
 /** A row of the host's `users` table, kept current from follow/unfollow events. */
 export interface SharedUser {
@@ -32,12 +36,6 @@ export interface SharedUser {
   followedAt: number | null;
   unfollowedAt: number | null;
   profileFetchedAt: number | null;
-}
-
-export interface ChatRef {
-  type: ChatType;
-  /** userId, groupId or roomId: the `to` of a push. */
-  id: string;
 }
 
 export type ContentResult =
@@ -71,8 +69,8 @@ export type TranscodingStatus = "processing" | "succeeded" | "failed";
 export type RouteHandler = (request: Request) => Response | Promise<Response>;
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** What every plugin version gets for its lifetime. All of it is released when the version unloads. */
-export interface PluginContext<Settings> {
+/** What setup, tasks, routes and event handlers all have. Released when the version unloads. */
+export interface BaseContext<Settings> {
   readonly name: string;
   readonly settings: Settings;
   readonly log: Logger;
@@ -85,12 +83,8 @@ export interface PluginContext<Settings> {
    */
   readonly db: SqlDatabase;
   readonly files: FileStore;
-  /** Aborted when this plugin version is unloaded. */
-  readonly signal: AbortSignal;
   /** The host's clock (controllable in tests); use it instead of Date.now(). */
   now(): number;
-  /** Pushes to any chat; retried safely with a retry key. */
-  push(to: string, messages: MessageInput | MessageInput[]): Promise<void>;
   /** Downloads message content from LINE's data API as a stream. */
   content(messageId: string): Promise<ContentResult>;
   /**
@@ -107,17 +101,22 @@ export interface PluginContext<Settings> {
   profile(userId: string, chat?: ChatRef): Promise<SharedUser>;
   /** Where this bot is reachable from outside (PUBLIC_URL), for links to the plugin's routes. */
   readonly publicUrl: string;
+}
+
+/** What `setup`, `teardown`, routes and tasks get: the plugin version's lifetime. */
+export interface PluginContext<Settings> extends BaseContext<Settings> {
+  /** Aborted when this plugin version is unloaded. */
+  readonly signal: AbortSignal;
+  /** Pushes to a chat (there is no event to answer here), retried safely with a retry key. */
+  push(messages: MessageInput | MessageInput[], options: { to: Recipient }): Promise<void>;
   /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */
   route(method: HttpMethod, path: string, handler: RouteHandler): void;
   /** Runs `task` every `intervalMs`; released on unload. Register in `setup`. */
   every(intervalMs: number, task: () => unknown): void;
 }
 
-/** What setup, routes, tasks and event handlers all have. */
-export type BaseContext<Settings> = Omit<PluginContext<Settings>, "push" | "signal">;
-
-/** Per event: everything of PluginContext, plus the event's chat, reply and deadline. */
-export interface EventContext<Settings> extends Omit<PluginContext<Settings>, "push" | "signal"> {
+/** Per event: the base context, plus the event's chat, reply and deadline. */
+export interface EventContext<Settings> extends BaseContext<Settings> {
   readonly eventId: string;
   /** The bot's own user id (the webhook's `destination`). */
   readonly destination: string | undefined;
@@ -132,6 +131,9 @@ export interface EventContext<Settings> extends Omit<PluginContext<Settings>, "p
    * Ignored, with a warning, for standby events, which must never be answered.
    */
   reply(...messages: MessageInput[]): Promise<void>;
-  /** Pushes to the event's chat (or to `to`), with a retry key stable for this event and plugin. */
-  push(messages: MessageInput | MessageInput[], to?: string): Promise<void>;
+  /**
+   * Pushes to the event's chat, or to `to`, with a retry key stable for this event and plugin:
+   * a retried delivery never sends the same push twice.
+   */
+  push(messages: MessageInput | MessageInput[], options?: { to?: Recipient }): Promise<void>;
 }

@@ -1,39 +1,12 @@
 /**
- * The plugin SDK: everything a plugin author imports, from one specifier (`hotline`).
- * Web-standard only, so a plugin runs unchanged under Bun and Deno.
+ * The plugin SDK: everything a plugin author imports, from one specifier (`hotline`); the
+ * database toolkit is `hotline/db`. Web-standard only, so a plugin runs unchanged under Bun and
+ * Deno.
  */
-export {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  gt,
-  gte,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  lte,
-  ne,
-  not,
-  or,
-  sql,
-} from "drizzle-orm";
-export {
-  blob,
-  index,
-  integer,
-  primaryKey,
-  real,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from "drizzle-orm/sqlite-core";
+
+/** The zod the host validates settings with: a settings schema made with it is checked the same. */
 export { z } from "zod";
 export type * from "../core/events.ts";
-/** The host's shared tables: read them, do not write them. */
-export { chats, users } from "../storage/schema.ts";
 export type {
   BaseContext,
   ChatRef,
@@ -43,9 +16,11 @@ export type {
   HttpMethod,
   KeyValueStore,
   Logger,
+  LogMethod,
   Message,
   MessageInput,
   PluginContext,
+  Recipient,
   RouteHandler,
   SharedUser,
   StoredFile,

@@ -6,7 +6,7 @@ export interface AppRoutes {
   /** Alive: the process answers. */
   health(): Response;
   /** Ready: the database is open and the plugins are loaded. */
-  ready(): Response;
+  ready(): Response | Promise<Response>;
   plugin(name: string, request: Request): Promise<Response>;
   /** Route groups added by other modules (metrics, admin, the simulator), as Elysia plugins. */
   extensions?: AnyElysia[];

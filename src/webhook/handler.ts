@@ -1,8 +1,7 @@
 import type { Clock } from "../core/clock.ts";
-import { chatKeyOf, eventIdOf } from "../core/event-identity.ts";
-import { webhookEnvelopeSchema } from "../core/events.ts";
+import { webhookEnvelopeSchema } from "../core/event-schemas.ts";
+import { parseEvent, type ReceivedEvent } from "../core/parsed-event.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { InboxEventInput, QueuedEvent } from "../storage/inbox.ts";
 import { BodyTooLargeError, readBody } from "./read-body.ts";
 import { verifySignature } from "./signature.ts";
 
@@ -12,10 +11,10 @@ export interface WebhookHandlerOptions {
   clock: Clock;
   log: Logger;
   /**
-   * Stores the events durably (and routes them); resolves after the commit with the ones that
-   * were new. The 200 waits for it.
+   * Stores the events durably (and routes them); resolves after the commit with how many were
+   * new. The 200 waits for it.
    */
-  store(rows: InboxEventInput[]): Promise<QueuedEvent[]>;
+  ingest(events: ReceivedEvent[]): Promise<number>;
   onResponse?(status: number): void;
 }
 
@@ -32,25 +31,6 @@ function reply(status: number, body: Record<string, unknown>): Response {
 function oneLine(message: string): string {
   const flat = message.replace(/\s+/g, " ").trim();
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
-/** Base fields only: full per-type validation happens at dispatch, off the ack path. */
-function toInboxRow(raw: unknown, destination: string | undefined, now: number): InboxEventInput {
-  const event = (raw !== null && typeof raw === "object" ? raw : { value: raw }) as Record<
-    string,
-    unknown
-  >;
-  const body = JSON.stringify(raw);
-  const id = eventIdOf(raw);
-  return {
-    id,
-    chatKey: chatKeyOf(event, id),
-    type: typeof event.type === "string" ? event.type : "invalid",
-    timestamp: typeof event.timestamp === "number" ? event.timestamp : now,
-    destination,
-    body,
-    event: raw,
-  };
 }
 
 /** The envelope as LINE sends it, checked by hand: the common case skips building zod's result. */
@@ -129,19 +109,25 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
 
     const { destination, events } = envelope;
     const now = options.clock.now();
-    const rows = events.map((event) => toInboxRow(event, destination, now));
-    let stored: QueuedEvent[];
+    const received = events.map(
+      (raw): ReceivedEvent => ({
+        parsed: parseEvent(raw, now),
+        body: JSON.stringify(raw),
+        destination,
+      }),
+    );
+    let stored: number;
     try {
-      stored = await options.store(rows);
+      stored = await options.ingest(received);
     } catch (error) {
       // 500 makes LINE redeliver (when redelivery is on): nothing was acked, nothing is lost.
       return done(500, { error: "could not store the events" }, () => ({ err: error }));
     }
     return done(200, {}, () => ({
-      events: rows.length,
-      stored: stored.length,
-      duplicates: rows.length - stored.length,
-      webhookEventIds: rows.map((row) => row.id),
+      events: received.length,
+      stored,
+      duplicates: received.length - stored,
+      webhookEventIds: received.map((event) => event.parsed.id),
     }));
   };
 }

@@ -7,7 +7,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { deliveries, inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import { deliveries, inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 const TOKEN = "s3cret-admin-token-for-tests";
 
@@ -63,6 +63,14 @@ function delivery(eventId: string, plugin: string) {
     .get();
 }
 
+function eventStatus(eventId: string) {
+  return bot.hotline.database.db
+    .select({ status: inboxEvents.status })
+    .from(inboxEvents)
+    .where(eq(inboxEvents.id, eventId))
+    .get()?.status;
+}
+
 // Four dead letters: one at t0, one at t0+1s, two (one webhook) at t0+2s.
 const inGroup = { chat: { type: "group" as const, groupId: "C00000000000000000000000000000a1" } };
 const dead = {
@@ -77,7 +85,7 @@ beforeAll(async () => {
   bot = await startTestBot({
     pluginsDir: dir.dir,
     env: { ADMIN_TOKEN: TOKEN, MAX_ATTEMPTS: "1" },
-    breaker: { threshold: 1000, cooldownMs: 1000 },
+    tuning: { breaker: { threshold: 1000, cooldownMs: 1000 } },
   });
   await bot.deliver(dead.a);
   bot.clock.advance(1000);
@@ -276,14 +284,13 @@ describe("dead letters", () => {
     await bot.settle();
     // A fresh set of attempts, and the event is open again (so it is not pruned meanwhile).
     expect(delivery(ids.a, "fragile")).toMatchObject({ status: "pending", attempts: 0 });
-    expect(bot.hotline.inbox.get(ids.a)?.status).toBe("active");
+    expect(eventStatus(ids.a)).toBe("active");
     expect((await adminJson("/inbox")).body).toMatchObject({ open: 1, dispatcherQueued: 1 });
 
     await post("/plugins/fragile/resume");
     await bot.settle();
     expect(delivery(ids.a, "fragile")).toMatchObject({ status: "done", attempts: 1 });
-    const stored = bot.hotline.inbox.get(ids.a);
-    expect(stored?.status).toBe("done");
+    expect(eventStatus(ids.a)).toBe("done");
 
     // Only dead ones are retried: the same key again does nothing.
     const again = await post("/deliveries/dead/retry", {

@@ -35,12 +35,12 @@ test("a start that fails half-way (a broken config file) releases the port it ha
       PLUGINS_DIR: join(dir, "plugins"),
       CONFIG_FILE: configFile,
     });
-    const failed = startHotline({ env, log: silentLogger, watch: false });
+    const failed = startHotline({ env, log: silentLogger, tuning: { watch: false } });
     await expect(failed).rejects.toBeInstanceOf(ConfigFileError);
 
     // The same port is free again: the server opened before the failure was stopped.
     writeFileSync(configFile, "{}");
-    const hotline = await startHotline({ env, log: silentLogger, watch: false });
+    const hotline = await startHotline({ env, log: silentLogger, tuning: { watch: false } });
     expect((await fetch(`${hotline.url}/healthz`)).status).toBe(200);
     await hotline.stop();
   } finally {

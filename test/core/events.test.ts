@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, expectTypeOf, test } from "bun:test";
 import {
   type BeaconEvent,
+  classifyEvent,
+  type EventBody,
   type EventOfType,
   KNOWN_EVENT_TYPES,
   KNOWN_MESSAGE_TYPES,
   type KnownEventType,
   type KnownMessageType,
   type MessageEventOf,
-  type ParsedEvent,
-  parseEvent,
   type StickerMessage,
   type TextMessage,
   type UnknownEvent,
@@ -83,12 +83,12 @@ const cases: Case[] = [
   ["delivery", () => event.delivery("tag-1"), "delivery"],
 ];
 
-function expectKnown(parsed: ParsedEvent): WebhookEvent {
+function expectKnown(parsed: EventBody): WebhookEvent {
   if (parsed.kind !== "known") throw new Error(`expected known, got unknown: ${parsed.reason}`);
   return parsed.event;
 }
 
-function expectUnknown(parsed: ParsedEvent): { event: UnknownEvent; reason: string } {
+function expectUnknown(parsed: EventBody): { event: UnknownEvent; reason: string } {
   if (parsed.kind !== "unknown")
     throw new Error(`expected unknown, got known ${parsed.event.type}`);
   return parsed;
@@ -107,7 +107,7 @@ describe("factories", () => {
   for (const [name, make, type, messageType] of cases) {
     test(`${name}: parses as known ${type}${messageType ? `/${messageType}` : ""}, in LINE's strict shape`, () => {
       const input = make();
-      const parsed = expectKnown(parseEvent(input));
+      const parsed = expectKnown(classifyEvent(input));
       expect(parsed.type).toBe(type);
       if (messageType)
         expect((parsed as { message: { type: string } }).message.type).toBe(messageType);
@@ -175,7 +175,7 @@ describe("factories", () => {
     const bare = event.text("x", { chat: null, replyToken: null });
     expect("source" in bare).toBe(false);
     expect("replyToken" in bare).toBe(false);
-    expect(expectKnown(parseEvent(bare)).type).toBe("message");
+    expect(expectKnown(classifyEvent(bare)).type).toBe("message");
   });
 
   test("standby events carry no replyToken unless one is given", () => {
@@ -246,11 +246,11 @@ describe("factories", () => {
     const body = envelope([event.text("a"), event.follow()]);
     expect(body.destination).toBe(BOT_USER_ID);
     expect(webhookEnvelopeSchema.safeParse(body).success).toBe(true);
-    expect(body.events.map((e) => parseEvent(e).kind)).toEqual(["known", "known"]);
+    expect(body.events.map((e) => classifyEvent(e).kind)).toEqual(["known", "known"]);
   });
 });
 
-describe("parseEvent", () => {
+describe("classifyEvent", () => {
   test("re-serialising a parsed event loses nothing, including fields LINE adds later", () => {
     const input = {
       ...event.text("hi @x", { chat: group(), mention: [{ at: "@x" }] }),
@@ -264,14 +264,14 @@ describe("parseEvent", () => {
     mentionee.brandNewMentioneeField = 1;
     const before = JSON.stringify(input);
 
-    const parsed = expectKnown(parseEvent(JSON.parse(before)));
+    const parsed = expectKnown(classifyEvent(JSON.parse(before)));
     expect(JSON.stringify(parsed)).toBe(before);
   });
 
   for (const [name, make] of cases) {
     test(`${name}: round-trips unchanged`, () => {
       const wire = JSON.stringify(make());
-      expect(JSON.stringify(expectKnown(parseEvent(JSON.parse(wire))))).toBe(wire);
+      expect(JSON.stringify(expectKnown(classifyEvent(JSON.parse(wire))))).toBe(wire);
     });
   }
 
@@ -284,7 +284,7 @@ describe("parseEvent", () => {
       replyToken: "r",
       greatNewField: { a: 1 },
     };
-    const { event: parsed, reason } = expectUnknown(parseEvent(structuredClone(input)));
+    const { event: parsed, reason } = expectUnknown(classifyEvent(structuredClone(input)));
     expect(parsed).toEqual(input);
     expect(reason).toContain("greatNewFeature");
   });
@@ -292,7 +292,7 @@ describe("parseEvent", () => {
   test("an unknown message type is unknown, for message and messageEdited", () => {
     for (const type of ["message", "messageEdited"]) {
       const input = { type, message: { type: "hologram", id: "1" }, timestamp: 1 };
-      const { event: parsed, reason } = expectUnknown(parseEvent(input));
+      const { event: parsed, reason } = expectUnknown(classifyEvent(input));
       expect(parsed).toEqual(input);
       expect(reason).toContain('unknown message type "hologram"');
     }
@@ -313,7 +313,7 @@ describe("parseEvent", () => {
       ],
     ];
     for (const [input, field] of broken) {
-      const { event: parsed, reason } = expectUnknown(parseEvent(input));
+      const { event: parsed, reason } = expectUnknown(classifyEvent(input));
       expect(parsed).toEqual(input as UnknownEvent);
       expect(reason).toContain("malformed");
       expect(reason).toContain(field);
@@ -322,7 +322,7 @@ describe("parseEvent", () => {
 
   test("only the payload is required: a bare message event is known", () => {
     const parsed = expectKnown(
-      parseEvent({ type: "message", message: { type: "text", id: "1", text: "hi" } }),
+      classifyEvent({ type: "message", message: { type: "text", id: "1", text: "hi" } }),
     );
     expect(parsed.type).toBe("message");
     expect(parsed.timestamp).toBeUndefined();
@@ -338,7 +338,7 @@ describe("parseEvent", () => {
       event.image({ contentProvider: { type: "cdn" } }),
       event.module("detached", { reason: "contract_ended" }),
     ];
-    for (const input of inputs) expect(parseEvent(input).kind).toBe("known");
+    for (const input of inputs) expect(classifyEvent(input).kind).toBe("known");
   });
 
   test("values that are not events are unknown `invalid`, the original under `raw`, never throwing", () => {
@@ -355,7 +355,7 @@ describe("parseEvent", () => {
       { type: null, message: {} },
     ];
     for (const value of values) {
-      const { event: parsed, reason } = expectUnknown(parseEvent(value));
+      const { event: parsed, reason } = expectUnknown(classifyEvent(value));
       expect(parsed.type).toBe("invalid");
       expect(parsed.raw).toBe(value);
       expect(reason.length).toBeGreaterThan(0);
@@ -368,20 +368,20 @@ describe("parseEvent", () => {
       { type: "message", message: { type: "hologram", id: "1" }, source: "user" },
       { type: "message", message: { type: "text" }, webhookEventId: 7 },
     ]) {
-      const { event: parsed } = expectUnknown(parseEvent(input));
+      const { event: parsed } = expectUnknown(classifyEvent(input));
       expect(parsed).toEqual({ type: "invalid", raw: input });
     }
   });
 
   test("type names from Object.prototype are not known types", () => {
     for (const type of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
-      expect(parseEvent({ type }).kind).toBe("unknown");
+      expect(classifyEvent({ type }).kind).toBe("unknown");
     }
   });
 
   test("the returned event is the input object itself", () => {
     const input = event.text("same");
-    expect(expectKnown(parseEvent(input))).toBe(input);
+    expect(expectKnown(classifyEvent(input))).toBe(input);
   });
 });
 

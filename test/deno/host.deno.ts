@@ -8,7 +8,8 @@ import { runBunTestFile } from "./bun-test.ts";
 
 const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = [
   ["config/env", () => import("../config/env.test.ts")],
-  ["storage/inbox", () => import("../storage/inbox.test.ts")],
+  ["storage/sqlite-store", () => import("../storage/sqlite-store.test.ts")],
+  ["core/parsed-event", () => import("../core/parsed-event.test.ts")],
   ["storage/database", () => import("../storage/database.test.ts")],
   ["storage/shared-state", () => import("../storage/shared-state.test.ts")],
   ["storage/write-queue", () => import("../storage/write-queue.test.ts")],

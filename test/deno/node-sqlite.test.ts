@@ -11,8 +11,12 @@ import { eq, sql } from "drizzle-orm";
 import { alias, blob, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { platform, type SqliteHandle } from "../../src/platform/mod.ts";
 import { openNodeSqlite } from "../../src/platform/node-sqlite.ts";
-import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/storage/database.ts";
-import { deliveries, inboxEvents, users } from "../../src/storage/schema.ts";
+import {
+  databasePath,
+  MIGRATIONS_FOLDER,
+  openDatabase,
+} from "../../src/storage/sqlite/database.ts";
+import { deliveries, inboxEvents, users } from "../../src/storage/sqlite/schema.ts";
 
 const things = sqliteTable("things", {
   id: integer("id").primaryKey({ autoIncrement: true }),

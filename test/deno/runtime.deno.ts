@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { eq, sql } from "drizzle-orm";
 import { createPluginsDir, envelope, event, startTestBot } from "../../src/dev/testing/mod.ts";
 import { platform } from "../../src/platform/mod.ts";
-import { MIGRATIONS_FOLDER, openDatabase } from "../../src/storage/database.ts";
-import { inboxEvents, users } from "../../src/storage/schema.ts";
+import { MIGRATIONS_FOLDER, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { inboxEvents, users } from "../../src/storage/sqlite/schema.ts";
 import { Deno } from "./deno-api.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -251,7 +251,7 @@ Deno.test({
   name: "hot reload on Deno: a plugin written, edited and deleted while the bot runs",
   async fn() {
     const plugins = createPluginsDir();
-    const bot = await startTestBot({ pluginsDir: plugins.dir, watch: true });
+    const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { watch: true } });
     const source = (answer: string) => `import { definePlugin } from "hotline";
 export default definePlugin({
   name: "hot",

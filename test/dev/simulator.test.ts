@@ -14,11 +14,15 @@ import pino from "pino";
 import { accountLinks } from "../../plugins/account-link/tables.ts";
 import { archivedMedia } from "../../plugins/media-archiver.ts";
 import { parseEnv } from "../../src/config/env.ts";
-import { LOCAL_ACCESS_TOKEN } from "../../src/dev/local-mode.ts";
+import {
+  LOCAL_ACCESS_TOKEN,
+  type LocalHotline,
+  startLocalHotline,
+} from "../../src/dev/local-mode.ts";
 import { GROUP, PEOPLE } from "../../src/dev/simulator/simulator.ts";
 import type { Entry } from "../../src/dev/simulator/transcript.ts";
 import { startTestBot } from "../../src/dev/testing/mod.ts";
-import { type Hotline, startHotline } from "../../src/hotline.ts";
+import type { Hotline } from "../../src/hotline.ts";
 import { samplePng } from "../e2e/png.ts";
 import { botText, EntryStream } from "./simulator-sse.ts";
 
@@ -26,13 +30,14 @@ const PLUGINS_DIR = fileURLToPath(new URL("../../plugins", import.meta.url));
 const [alice, bob] = PEOPLE;
 const logLines: string[] = [];
 let dataDir: string;
+let local: LocalHotline;
 let hotline: Hotline;
 let dev: string;
 let stream: EntryStream;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "hotline-sim-"));
-  hotline = await startHotline({
+  local = await startLocalHotline({
     env: parseEnv({
       PORT: "0",
       HOST: "127.0.0.1",
@@ -41,14 +46,15 @@ beforeAll(async () => {
       CONFIG_FILE: join(dataDir, "none.json"),
     }),
     log: pino({ level: "info" }, { write: (line: string) => void logLines.push(line) }),
-    watch: false,
+    tuning: { watch: false },
   });
+  hotline = local.hotline;
   dev = `${hotline.url}/dev`;
   stream = await EntryStream.open(`${dev}/api/stream`);
 });
 afterAll(async () => {
   await stream?.close();
-  await hotline?.stop();
+  await local?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -75,11 +81,11 @@ async function act(body: Record<string, unknown>): Promise<Entry> {
   expect((answer.entry as { status?: number }).status).toBe(200);
   return answer.entry;
 }
-const storedEvent = (entry: Entry) => {
+const storedEvent = async (entry: Entry) => {
   const eventId = "eventId" in entry ? entry.eventId : undefined;
-  const stored = eventId ? hotline.inbox.get(eventId) : undefined;
+  const stored = eventId ? await hotline.store.readEvent(eventId) : undefined;
   if (!stored) throw new Error(`event ${eventId} was not stored`);
-  return JSON.parse(stored.body);
+  return stored.parsed.event;
 };
 const after = (entry: Entry) => (e: Entry) => e.seq > entry.seq;
 const botSays = (entry: Entry, text: string) => (e: Entry) =>
@@ -87,7 +93,7 @@ const botSays = (entry: Entry, text: string) => (e: Entry) =>
 
 describe("the simulator in local mode", () => {
   test("the start-up log says where it is", () => {
-    expect(hotline.simulatorUrl).toBe(dev);
+    expect(local.simulatorUrl).toBe(dev);
     const messages = logLines.map((line) => JSON.parse(line).msg as string);
     expect(messages).toContain(
       `chat with the bot: open ${dev} (a LINE chat simulator; local mode only)`,
@@ -105,7 +111,7 @@ describe("the simulator in local mode", () => {
   test("a 1:1 text is a signed webhook event; echo's reply comes back on the stream", async () => {
     const sent = await act({ type: "text", chat: "user", user: alice.id, text: "hello bot" });
     expect(sent).toMatchObject({ kind: "user", chat: `user:${alice.id}`, user: alice.id });
-    expect(storedEvent(sent)).toMatchObject({
+    expect(await storedEvent(sent)).toMatchObject({
       type: "message",
       source: { type: "user", userId: alice.id },
       message: { type: "text", text: "hello bot" },
@@ -129,7 +135,7 @@ describe("the simulator in local mode", () => {
 
   test("mentioning @hotline in the group reaches mention-responder, which quotes it", async () => {
     const sent = await act({ type: "text", chat: "group", user: bob.id, text: "@hotline ping" });
-    expect(storedEvent(sent)).toMatchObject({
+    expect(await storedEvent(sent)).toMatchObject({
       source: { type: "group", groupId: GROUP.id, userId: bob.id },
       message: {
         mention: {
@@ -138,7 +144,7 @@ describe("the simulator in local mode", () => {
               index: 0,
               length: 8,
               type: "user",
-              userId: hotline.local?.standIn.botUserId,
+              userId: local.standIn.botUserId,
               isSelf: true,
             },
           ],
@@ -151,7 +157,7 @@ describe("the simulator in local mode", () => {
 
   test("a beacon enter is greeted by name", async () => {
     const sent = await act({ type: "beacon", user: alice.id });
-    expect(storedEvent(sent)).toMatchObject({
+    expect(await storedEvent(sent)).toMatchObject({
       type: "beacon",
       beacon: { type: "enter", hwid: "d41d8cd98f" },
     });
@@ -160,9 +166,12 @@ describe("the simulator in local mode", () => {
 
   test("follow and unfollow are sent as such", async () => {
     const follow = await act({ type: "follow", user: bob.id });
-    expect(storedEvent(follow)).toMatchObject({ type: "follow", source: { userId: bob.id } });
+    expect(await storedEvent(follow)).toMatchObject({ type: "follow", source: { userId: bob.id } });
     const unfollow = await act({ type: "unfollow", user: bob.id });
-    expect(storedEvent(unfollow)).toMatchObject({ type: "unfollow", source: { userId: bob.id } });
+    expect(await storedEvent(unfollow)).toMatchObject({
+      type: "unfollow",
+      source: { userId: bob.id },
+    });
   });
 
   test("an uploaded image is served by the stand-in and archived; unsending deletes it", async () => {
@@ -180,7 +189,7 @@ describe("the simulator in local mode", () => {
       size: png.length,
     });
     const messageId = entry.message.id;
-    expect(storedEvent(entry)).toMatchObject({
+    expect(await storedEvent(entry)).toMatchObject({
       message: { type: "image", id: messageId, contentProvider: { type: "line" } },
     });
 
@@ -201,7 +210,7 @@ describe("the simulator in local mode", () => {
 
     const unsent = await act({ type: "unsend", chat: "user", user: alice.id, messageId });
     expect(unsent).toMatchObject({ kind: "system", unsent: messageId });
-    expect(storedEvent(unsent)).toMatchObject({ type: "unsend", unsend: { messageId } });
+    expect(await storedEvent(unsent)).toMatchObject({ type: "unsend", unsend: { messageId } });
     await hotline.dispatcher.idle();
     expect(
       hotline.database.db
@@ -211,7 +220,7 @@ describe("the simulator in local mode", () => {
         .get(),
     ).toBeUndefined();
     // Gone at "LINE" too, as for a real unsend.
-    const standIn = hotline.local?.standIn;
+    const standIn = local.standIn;
     const content = await standIn?.fetch(
       new Request(`http://line/v2/bot/message/${messageId}/content`, {
         headers: { authorization: `Bearer ${LOCAL_ACCESS_TOKEN}` },
@@ -227,7 +236,7 @@ describe("the simulator in local mode", () => {
       body: "minutes of the meeting",
     });
     const { entry } = (await upload.json()) as { entry: Entry };
-    expect(storedEvent(entry)).toMatchObject({
+    expect(await storedEvent(entry)).toMatchObject({
       source: { type: "group", groupId: GROUP.id, userId: bob.id },
       message: { type: "file", fileName: "notes.txt", fileSize: 22 },
     });
@@ -259,7 +268,7 @@ describe("the simulator in local mode", () => {
     });
     expect(stolen.status).toBe(200);
     expect(stolen.body.result).toBe("failed");
-    expect(storedEvent(stolen.body.entry)).toMatchObject({
+    expect(await storedEvent(stolen.body.entry)).toMatchObject({
       type: "accountLink",
       link: { result: "failed" },
     });
@@ -279,7 +288,7 @@ describe("the simulator in local mode", () => {
       providerUserId: "alice@example.com",
     });
     expect(linked.body.result).toBe("ok");
-    expect(storedEvent(linked.body.entry)).toMatchObject({
+    expect(await storedEvent(linked.body.entry)).toMatchObject({
       type: "accountLink",
       source: { type: "user", userId: alice.id },
       link: { result: "ok", nonce: linked.body.nonce },
@@ -325,7 +334,6 @@ describe("the simulator in local mode", () => {
 test("with LINE credentials there is no simulator", async () => {
   const bot = await startTestBot();
   try {
-    expect(bot.hotline.simulatorUrl).toBeUndefined();
     const response = await fetch(`${bot.url}/dev`);
     expect(response.status).toBe(404);
     await response.text();

@@ -1,5 +1,5 @@
 /**
- * The exactly-once reply rule at unit level: the real DeliveryStore on a SQLite file, the real
+ * The exactly-once reply rule at unit level: the real Store on a SQLite file, the real
  * ReplySender and LineClient, and the LINE stand-in on loopback behind a small proxy that can lose
  * an answer after LINE has acted on the request (what a 5xx or a timeout may mean).
  */
@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../src/core/clock.ts";
+import type { Message } from "../../src/core/message.ts";
+import { parseEvent } from "../../src/core/parsed-event.ts";
 import { LineStandIn, type RecordedRequest } from "../../src/dev/line-stand-in/mod.ts";
 import type { Contribution } from "../../src/dispatch/reply-batch.ts";
 import {
@@ -15,12 +17,9 @@ import {
   ReplySender,
   type ReplyTarget,
 } from "../../src/dispatch/reply-sender.ts";
-import { LineClient, type Message } from "../../src/line/client.ts";
+import { LineClient } from "../../src/line/client.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
-import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { openDatabase } from "../../src/storage/database.ts";
-import { DeliveryStore } from "../../src/storage/deliveries.ts";
-import { Inbox } from "../../src/storage/inbox.ts";
+import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 
 const TOKEN = "exactly-once-token";
 const USER = "U00000000000000000000000000000e1e";
@@ -41,13 +40,12 @@ const baseUrl = `http://127.0.0.1:${server.port}`;
 afterAll(() => server.stop(true));
 
 let dataDir: string;
-let handles: SqliteHandle[];
+let stores: SqliteStore[];
 
 /** One process's worth of parts on the shared database file; a "restart" makes another. */
 function boot() {
-  const database = openDatabase(dataDir);
-  handles.push(database);
-  const store = new DeliveryStore(database.db);
+  const store = SqliteStore.open(dataDir, clock);
+  stores.push(store);
   const line = new LineClient({
     channelAccessToken: TOKEN,
     apiBaseUrl: baseUrl,
@@ -55,7 +53,6 @@ function boot() {
     retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
   });
   return {
-    inbox: new Inbox(database.db, clock),
     store,
     line,
     sender: new ReplySender(line, store, clock, silentLogger),
@@ -66,25 +63,26 @@ function boot() {
 async function storedEvent(process: ReturnType<typeof boot>): Promise<ReplyTarget> {
   const eventId = `01J${crypto.randomUUID().replaceAll("-", "").slice(0, 23).toUpperCase()}`;
   const replyToken = standIn.issueReplyToken();
-  const [queued] = await process.inbox.store([
-    {
-      id: eventId,
-      chatKey: `user:${USER}`,
-      type: "message",
-      timestamp: clock.now(),
-      destination: undefined,
-      body: JSON.stringify({ type: "message", replyToken, source: { type: "user", userId: USER } }),
-    },
-  ]);
-  expect(queued?.id).toBe(eventId);
-  process.store.transaction(() => process.store.route(eventId, ["a", "b"], clock.now()));
+  const raw = {
+    type: "message",
+    webhookEventId: eventId,
+    timestamp: clock.now(),
+    replyToken,
+    source: { type: "user", userId: USER },
+  };
+  const parsed = parseEvent(raw, clock.now());
+  const [stored] = await process.store.ingest(
+    [{ parsed, body: JSON.stringify(raw), destination: undefined }],
+    () => ["a", "b"],
+  );
+  expect(stored?.parsed.id).toBe(eventId);
   return {
     eventId,
     replyToken,
     standby: false,
     receivedAt: clock.now(),
     chat: { type: "user", id: USER },
-    replyAttemptedAt: null,
+    fresh: true,
   };
 }
 
@@ -105,10 +103,10 @@ beforeEach(() => {
   standIn = new LineStandIn({ channelAccessToken: TOKEN, now: () => clock.now() });
   intercept = undefined;
   dataDir = mkdtempSync(join(tmpdir(), "hotline-exactly-once-"));
-  handles = [];
+  stores = [];
 });
-afterEach(() => {
-  for (const handle of handles) handle.close();
+afterEach(async () => {
+  for (const store of stores) await store.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -123,9 +121,8 @@ describe("a reply attempted before a crash", () => {
     // Process 2 finds the attempt on record and flushes a's and b's replies.
     clock.advance(5_000);
     const second = boot();
-    const replyAttemptedAt = second.inbox.get(target.eventId)?.replyAttemptedAt ?? null;
-    expect(replyAttemptedAt).not.toBeNull();
-    const result = await second.sender.flush({ ...target, replyAttemptedAt }, contributions());
+    expect((await second.store.replyAttempts(target.eventId)).attemptedAt).not.toBeNull();
+    const result = await second.sender.flush({ ...target, fresh: false }, contributions());
 
     expect(result).toEqual(
       new Map([
@@ -145,20 +142,19 @@ describe("a reply attempted before a crash", () => {
   test("the attempt is on record before the reply call reaches LINE", async () => {
     const process = boot();
     const target = await storedEvent(process);
-    let seen: { event: number | null; a: boolean; b: boolean } | undefined;
-    intercept = (request) => {
+    let seen: { attemptedAt: number | null; plugins: string[] } | undefined;
+    intercept = async (request) => {
       if (new URL(request.url).pathname === "/v2/bot/message/reply") {
-        const rows = process.store.forEvent(target.eventId);
-        seen = {
-          event: process.inbox.get(target.eventId)?.replyAttemptedAt ?? null,
-          a: rows.find((row) => row.plugin === "a")?.replyAttempted ?? false,
-          b: rows.find((row) => row.plugin === "b")?.replyAttempted ?? false,
-        };
+        // Read through another connection: what is on disk, not what this one has cached.
+        const reader = SqliteStore.open(dataDir, clock);
+        const attempts = await reader.replyAttempts(target.eventId);
+        await reader.close();
+        seen = { attemptedAt: attempts.attemptedAt, plugins: [...attempts.plugins].sort() };
       }
       return standIn.fetch(request);
     };
     await process.sender.flush(target, contributions());
-    expect(seen).toEqual({ event: clock.now(), a: true, b: true });
+    expect(seen).toEqual({ attemptedAt: clock.now(), plugins: ["a", "b"] });
     expect(sentTexts()).toEqual({ replied: ["from a", "from b"], pushed: [] });
   });
 });
@@ -195,11 +191,13 @@ describe("a reply whose answer was lost", () => {
     expect(standIn.requests.filter(isPush)).toEqual([]);
     expect(result.get("a")).toContain("500");
     expect(result.get("b")).toContain("500");
-    expect(process.store.forEvent(target.eventId).every((row) => row.replyAttempted)).toBe(true);
+    expect([...(await process.store.replyAttempts(target.eventId)).plugins].sort()).toEqual([
+      "a",
+      "b",
+    ]);
 
     // The delivery's retry: the attempt is on record, so the same plugins try the reply again.
-    const replyAttemptedAt = process.inbox.get(target.eventId)?.replyAttemptedAt ?? null;
-    const retried = await process.sender.flush({ ...target, replyAttemptedAt }, contributions());
+    const retried = await process.sender.flush({ ...target, fresh: false }, contributions());
     expect([...retried.values()]).toEqual([undefined, undefined]);
     expect(sentTexts()).toEqual({ replied: ["from a", "from b"], pushed: [] });
   });
@@ -216,7 +214,7 @@ describe("when the token cannot be used", () => {
     expect(standIn.requests.filter(isReply).map((r) => r.status)).toEqual([400]);
     expect(sentTexts()).toEqual({ replied: [], pushed: ["from a", "from b"] });
     expect([...result.values()]).toEqual([undefined, undefined]);
-    expect(process.store.forEvent(target.eventId).some((row) => row.replyAttempted)).toBe(false);
+    expect((await process.store.replyAttempts(target.eventId)).plugins.size).toBe(0);
   });
 
   test("a token known to be expired is not tried: the messages are pushed", async () => {
@@ -226,7 +224,7 @@ describe("when the token cannot be used", () => {
     await process.sender.flush(target, contributions());
     expect(standIn.requests.filter(isReply)).toEqual([]);
     expect(sentTexts()).toEqual({ replied: [], pushed: ["from a", "from b"] });
-    expect(process.inbox.get(target.eventId)?.replyAttemptedAt).toBeNull();
+    expect((await process.store.replyAttempts(target.eventId)).attemptedAt).toBeNull();
   });
 
   test("a standby event is never answered, not even by push", async () => {

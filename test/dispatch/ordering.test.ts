@@ -7,7 +7,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { pluginKv } from "../../src/storage/schema.ts";
+import { pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 /**
  * Records, per chat, the timestamps of the events it handled in the order it handled them, and
@@ -142,7 +142,7 @@ describe("per-chat order", () => {
     expect([...state.keys()].filter((key) => key.startsWith("overlap:"))).toEqual([]);
     // Chats do not wait for one another: several were being handled at the same moment.
     expect(state.get("maxRunning") as number).toBeGreaterThan(1);
-    expect(bot.deliveries().every((row) => row.status === "done")).toBe(true);
+    expect((await bot.deliveries()).every((row) => row.status === "done")).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { pluginKv } from "../../src/storage/schema.ts";
+import { pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");
@@ -117,7 +117,7 @@ describe("reply merging", () => {
     expect(replies.map((r) => r.status)).toEqual([200]);
     expect(texts(bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1", "beta 2"]);
     expect(pushes).toEqual([]);
-    expect(bot.deliveries(e.webhookEventId).map((d) => [d.plugin, d.status])).toEqual(
+    expect((await bot.deliveries(e.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual(
       expect.arrayContaining([
         ["alpha", "done"],
         ["beta", "done"],
@@ -166,7 +166,7 @@ describe("reply merging", () => {
     expect(bot.repliesTo(e)).toEqual([]);
     expect(pushes.every((p) => p.status === 200 && UUID.test(p.retryKey ?? ""))).toBe(true);
     expect(texts(bot.pushesTo(userOf(e))).sort()).toEqual(["alpha 1", "beta 1"]);
-    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
+    expect((await bot.deliveries(e.webhookEventId)).every((d) => d.status === "done")).toBe(true);
   });
 
   test("a plugin that replies and then fails adds nothing to the reply; its retry pushes", async () => {
@@ -187,13 +187,14 @@ describe("reply merging", () => {
     // The bot's LINE client tries 4 times; each 500 may or may not have been acted on by LINE.
     bot.line.fault({ path: "/v2/bot/message/reply", status: 500, times: 4 });
     await bot.deliver(e);
-    const alpha = () => bot.deliveries(e.webhookEventId).find((d) => d.plugin === "alpha");
-    expect(alpha()).toMatchObject({ status: "retry", attempts: 1 });
-    expect(alpha()?.lastError).toContain("HTTP 500");
+    const alpha = async () =>
+      (await bot.deliveries(e.webhookEventId)).find((d) => d.plugin === "alpha");
+    expect(await alpha()).toMatchObject({ status: "retry", attempts: 1 });
+    expect((await alpha())?.lastError).toContain("HTTP 500");
     expect(requestsFor(bot, e).pushes).toEqual([]);
 
     await bot.advance(1_200);
-    expect(alpha()).toMatchObject({ status: "done", attempts: 2 });
+    expect(await alpha()).toMatchObject({ status: "done", attempts: 2 });
     expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
     expect(requestsFor(bot, e).pushes).toEqual([]);
   });
@@ -221,7 +222,7 @@ describe("standby", () => {
     await bot.deliver(plain, withToken);
 
     for (const e of [plain, withToken]) {
-      expect(bot.deliveries(e.webhookEventId).map((d) => [d.plugin, d.status])).toEqual([
+      expect((await bot.deliveries(e.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual([
         ["watcher", "done"],
       ]);
       const row = bot.hotline.database.db
@@ -238,12 +239,11 @@ describe("standby", () => {
   test("an active event still reaches every subscriber", async () => {
     const e = event.text("alpha=1", { chat: freshChat() });
     await bot.deliver(e);
-    expect(
-      bot
-        .deliveries(e.webhookEventId)
-        .map((d) => d.plugin)
-        .sort(),
-    ).toEqual(["alpha", "beta", "watcher"]);
+    expect((await bot.deliveries(e.webhookEventId)).map((d) => d.plugin).sort()).toEqual([
+      "alpha",
+      "beta",
+      "watcher",
+    ]);
     expect(texts(bot.repliesTo(e))).toEqual(["alpha 1"]);
   });
 });
@@ -265,7 +265,7 @@ describe("reply deadline", () => {
 
     // The reply goes out while beta is still held at its gate.
     expect(texts(await bot.waitForReply(e, 5000))).toEqual(["alpha 1"]);
-    expect(bot.deliveries(e.webhookEventId).find((d) => d.plugin === "beta")?.status).toBe(
+    expect((await bot.deliveries(e.webhookEventId)).find((d) => d.plugin === "beta")?.status).toBe(
       "pending",
     );
 
@@ -277,7 +277,7 @@ describe("reply deadline", () => {
     expect(pushes.map((p) => p.status)).toEqual([200]);
     expect(pushes[0]?.retryKey ?? "").toMatch(UUID);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
-    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
+    expect((await bot.deliveries(e.webhookEventId)).every((d) => d.status === "done")).toBe(true);
   });
 
   test("a late reply pushed by a failed attempt is not pushed again when the retry is fast", async () => {
@@ -294,7 +294,7 @@ describe("reply deadline", () => {
     // The retry replies at once, inside its batch this time; the token is used, so it is pushed:
     // with the same retry key as the late push, so LINE answers 409.
     await bot.advance(1_200);
-    expect(bot.deliveries(e.webhookEventId).every((d) => d.status === "done")).toBe(true);
+    expect((await bot.deliveries(e.webhookEventId)).every((d) => d.status === "done")).toBe(true);
     expect(requestsFor(bot, e).pushes.map((p) => p.status)).toEqual([200, 409]);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
   });
@@ -319,7 +319,7 @@ describe("a backlog beyond the events kept in memory", () => {
         expect(replies.map((r) => r.status)).toEqual([200]);
         expect(pushes).toEqual([]);
         expect(texts(small.bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1"]);
-        expect(small.bot.deliveries(e.webhookEventId).map((d) => d.status)).toEqual([
+        expect((await small.bot.deliveries(e.webhookEventId)).map((d) => d.status)).toEqual([
           "done",
           "done",
           "done",

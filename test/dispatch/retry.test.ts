@@ -7,7 +7,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 // Both count their runs per event in KV; what "flaky" does depends on the text.
 const FLAKY = `
@@ -54,7 +54,7 @@ beforeAll(async () => {
     pluginsDir: dir.dir,
     env: { MAX_ATTEMPTS: String(MAX_ATTEMPTS) },
     // Failures here are the subject; the circuit breaker has its own tests.
-    breaker: { threshold: 1000, cooldownMs: 1000 },
+    tuning: { breaker: { threshold: 1000, cooldownMs: 1000 } },
   });
 });
 afterAll(async () => {
@@ -75,8 +75,8 @@ function runs(plugin: string, eventId: string): number {
   return row ? (JSON.parse(row.value) as number) : 0;
 }
 
-function delivery(eventId: string, plugin: string) {
-  const row = bot.deliveries(eventId).find((d) => d.plugin === plugin);
+async function delivery(eventId: string, plugin: string) {
+  const row = (await bot.deliveries(eventId)).find((d) => d.plugin === plugin);
   if (!row) throw new Error(`no delivery of ${eventId} to ${plugin}`);
   return row;
 }
@@ -94,7 +94,7 @@ describe("retries", () => {
     const e = event.text("fail once", { chat: freshChat() });
     await bot.deliver(e);
 
-    const failed = delivery(e.webhookEventId, "flaky");
+    const failed = await delivery(e.webhookEventId, "flaky");
     expect(failed).toMatchObject({
       status: "retry",
       attempts: 1,
@@ -103,7 +103,10 @@ describe("retries", () => {
     // Backoff is 1 s ± 20% on the bot's clock, which has not moved.
     expect(failed.nextAttemptAt - bot.clock.now()).toBeGreaterThanOrEqual(800);
     expect(failed.nextAttemptAt - bot.clock.now()).toBeLessThanOrEqual(1200);
-    expect(delivery(e.webhookEventId, "steady")).toMatchObject({ status: "done", attempts: 1 });
+    expect(await delivery(e.webhookEventId, "steady")).toMatchObject({
+      status: "done",
+      attempts: 1,
+    });
     expect(eventStatus(e.webhookEventId)).toBe("active");
 
     // Not due yet: nothing reruns.
@@ -111,14 +114,14 @@ describe("retries", () => {
     expect(runs("flaky", e.webhookEventId)).toBe(1);
 
     await bot.advance(500);
-    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({
+    expect(await delivery(e.webhookEventId, "flaky")).toMatchObject({
       status: "done",
       attempts: 2,
       lastError: null,
     });
     expect(runs("flaky", e.webhookEventId)).toBe(2);
     expect(runs("steady", e.webhookEventId)).toBe(1);
-    expect(delivery(e.webhookEventId, "steady").attempts).toBe(1);
+    expect((await delivery(e.webhookEventId, "steady")).attempts).toBe(1);
     expect(eventStatus(e.webhookEventId)).toBe("done");
   });
 
@@ -127,7 +130,7 @@ describe("retries", () => {
     await bot.deliver(e);
     for (let i = 0; i < MAX_ATTEMPTS + 2; i++) await bot.advance(60_000);
 
-    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({
+    expect(await delivery(e.webhookEventId, "flaky")).toMatchObject({
       status: "dead",
       attempts: MAX_ATTEMPTS,
       lastError: "always broken",
@@ -145,18 +148,24 @@ describe("retries", () => {
     await bot.deliver(first, second);
 
     // steady handled both events at once; flaky keeps the chat's order and waits on its retry.
-    expect(delivery(first.webhookEventId, "steady").status).toBe("done");
-    expect(delivery(second.webhookEventId, "steady").status).toBe("done");
-    expect(delivery(first.webhookEventId, "flaky")).toMatchObject({ status: "retry", attempts: 1 });
-    expect(delivery(second.webhookEventId, "flaky")).toMatchObject({
+    expect((await delivery(first.webhookEventId, "steady")).status).toBe("done");
+    expect((await delivery(second.webhookEventId, "steady")).status).toBe("done");
+    expect(await delivery(first.webhookEventId, "flaky")).toMatchObject({
+      status: "retry",
+      attempts: 1,
+    });
+    expect(await delivery(second.webhookEventId, "flaky")).toMatchObject({
       status: "pending",
       attempts: 0,
     });
 
     // Once the first is dead-lettered, flaky moves on to the second.
     for (let i = 0; i < MAX_ATTEMPTS; i++) await bot.advance(60_000);
-    expect(delivery(first.webhookEventId, "flaky").status).toBe("dead");
-    expect(delivery(second.webhookEventId, "flaky")).toMatchObject({ status: "done", attempts: 1 });
+    expect((await delivery(first.webhookEventId, "flaky")).status).toBe("dead");
+    expect(await delivery(second.webhookEventId, "flaky")).toMatchObject({
+      status: "done",
+      attempts: 1,
+    });
   });
 });
 
@@ -170,9 +179,12 @@ describe("retry keys", () => {
     const chat = freshChat();
     const e = event.text("push once", { chat });
     await bot.deliver(e);
-    expect(delivery(e.webhookEventId, "flaky").status).toBe("retry");
+    expect((await delivery(e.webhookEventId, "flaky")).status).toBe("retry");
     await bot.advance(1_200);
-    expect(delivery(e.webhookEventId, "flaky")).toMatchObject({ status: "done", attempts: 2 });
+    expect(await delivery(e.webhookEventId, "flaky")).toMatchObject({
+      status: "done",
+      attempts: 2,
+    });
 
     const requests = pushRequests(chat.userId);
     expect(requests.map((r) => r.status)).toEqual([200, 409]);
@@ -187,7 +199,7 @@ describe("retry keys", () => {
     const e = event.text("push twice", { chat });
     await bot.deliver(e);
     await bot.advance(1_200);
-    expect(delivery(e.webhookEventId, "flaky").status).toBe("done");
+    expect((await delivery(e.webhookEventId, "flaky")).status).toBe("done");
 
     const requests = pushRequests(chat.userId);
     expect(requests.map((r) => r.status)).toEqual([200, 200, 409, 409]);

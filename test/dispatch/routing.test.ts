@@ -11,7 +11,7 @@ import {
   ulid,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 // Each plugin notes every event it gets in its KV store, keyed by webhookEventId.
 const recorder = (name: string, declaration: string) => `
@@ -42,11 +42,8 @@ afterAll(async () => {
 });
 
 /** Plugins that have a delivery record for the event, and plugins that actually ran for it. */
-function routedTo(eventId: string): { delivered: string[]; ran: string[] } {
-  const delivered = bot
-    .deliveries(eventId)
-    .map((row) => row.plugin)
-    .sort();
+async function routedTo(eventId: string): Promise<{ delivered: string[]; ran: string[] }> {
+  const delivered = (await bot.deliveries(eventId)).map((row) => row.plugin).sort();
   const ran = bot.hotline.database.db
     .select({ plugin: pluginKv.plugin })
     .from(pluginKv)
@@ -81,13 +78,13 @@ describe("routing", () => {
     await bot.deliver(...cases.map((c) => c.e));
     for (const { e, want } of cases) {
       const label = `${e.type} in ${e.source?.type}`;
-      expect({ label, ...routedTo(e.webhookEventId) }).toEqual({
+      expect({ label, ...(await routedTo(e.webhookEventId)) }).toEqual({
         label,
         delivered: want,
         ran: want,
       });
     }
-    for (const row of bot.deliveries()) expect(row.status).toBe("done");
+    for (const row of await bot.deliveries()) expect(row.status).toBe("done");
   });
 
   test("an event type hotline does not know reaches only the catch-all plugin", async () => {
@@ -104,14 +101,14 @@ describe("routing", () => {
     const response = await bot.post(JSON.stringify(envelope([future])));
     expect(response.status).toBe(200);
     await bot.settle();
-    expect(routedTo(id)).toEqual({ delivered: ["everything"], ran: ["everything"] });
+    expect(await routedTo(id)).toEqual({ delivered: ["everything"], ran: ["everything"] });
   });
 
   test("an unknown message type reaches only the catch-all plugin, not message:text", async () => {
     const text = event.text("placeholder");
     const odd = { ...text, message: { id: "1", type: "hologram", quoteToken: "q" } };
     await bot.deliver(odd);
-    expect(routedTo(text.webhookEventId)).toEqual({
+    expect(await routedTo(text.webhookEventId)).toEqual({
       delivered: ["everything"],
       ran: ["everything"],
     });
@@ -133,7 +130,7 @@ describe("routing without a catch-all", () => {
   test("an event nobody subscribes to gets no delivery records and is settled at once", async () => {
     const sticker = event.sticker();
     await lone.deliver(sticker);
-    expect(lone.deliveries(sticker.webhookEventId)).toEqual([]);
+    expect(await lone.deliveries(sticker.webhookEventId)).toEqual([]);
     const row = lone.hotline.database.db
       .select()
       .from(inboxEvents)

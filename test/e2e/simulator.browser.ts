@@ -14,7 +14,8 @@ import { eq } from "drizzle-orm";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { archivedMedia } from "../../plugins/media-archiver.ts";
 import { parseEnv } from "../../src/config/env.ts";
-import { type Hotline, startHotline } from "../../src/hotline.ts";
+import { type LocalHotline, startLocalHotline } from "../../src/dev/local-mode.ts";
+import type { Hotline } from "../../src/hotline.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { samplePng } from "./png.ts";
 
@@ -24,6 +25,7 @@ const SCREENSHOT = join(ROOT, "docs", "simulator.png");
 
 let dataDir: string;
 let profileDir: string;
+let local: LocalHotline;
 let hotline: Hotline;
 let browser: BrowserContext;
 let page: Page;
@@ -46,7 +48,7 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: run scripts/ci-browser.sh (it installs chromium)`);
   dataDir = mkdtempSync(join(tmpdir(), "hotline-e2e-"));
   profileDir = mkdtempSync(join(tmpdir(), "hotline-chromium-"));
-  hotline = await startHotline({
+  local = await startLocalHotline({
     env: parseEnv({
       PORT: "0",
       HOST: "127.0.0.1",
@@ -55,8 +57,9 @@ beforeAll(async () => {
       CONFIG_FILE: join(dataDir, "none.json"),
     }),
     log: silentLogger,
-    watch: false,
+    tuning: { watch: false },
   });
+  hotline = local.hotline;
   browser = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -78,14 +81,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await hotline?.stop();
+  await local?.stop();
   for (const dir of [dataDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("the chat simulator in Chromium", () => {
   test("opens, connects to the live stream, and lists the loaded plugins", async () => {
-    if (!hotline.simulatorUrl) throw new Error("no simulator: not in local mode?");
-    await page.goto(hotline.simulatorUrl);
+    await page.goto(local.simulatorUrl);
     await shows(page.locator("#live.on"));
     for (const name of [
       "account-link",

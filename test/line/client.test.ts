@@ -1,8 +1,10 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { HTTPFetchError } from "@line/bot-sdk";
+import type { RetryPolicy } from "../../src/config/options.ts";
+import type { Message } from "../../src/core/message.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
-import { describeError, LineClient, type Message } from "../../src/line/client.ts";
-import { isRetryable, type RetryPolicy, retryDelayMs, withRetry } from "../../src/line/retry.ts";
+import { describeError, LineClient } from "../../src/line/client.ts";
+import { isRetryable, retryDelayMs, withRetry } from "../../src/line/retry.ts";
 import { retryKey } from "../../src/line/retry-key.ts";
 
 const TOKEN = "line-client-test-token";

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { parseEnv } from "../../src/config/env.ts";
+import { type LocalHotline, startLocalHotline } from "../../src/dev/local-mode.ts";
 import { createPluginsDir, envelope, event, signBody } from "../../src/dev/testing/mod.ts";
-import { type Hotline, startHotline } from "../../src/hotline.ts";
 
 interface Line {
   msg: string;
@@ -64,13 +64,13 @@ function waitForLine(match: (line: Line) => boolean): Promise<Line> {
 }
 const plugins = createPluginsDir();
 let dataDir: string;
-let hotline: Hotline;
+let local: LocalHotline;
 
 async function post(made: { webhookEventId: string }): Promise<void> {
-  const body = JSON.stringify(envelope([made], hotline.local?.standIn.botUserId));
-  const response = await fetch(hotline.webhookUrl, {
+  const body = JSON.stringify(envelope([made], local.standIn.botUserId));
+  const response = await fetch(local.hotline.webhookUrl, {
     method: "POST",
-    headers: { "x-line-signature": signBody(hotline.channelSecret, body) },
+    headers: { "x-line-signature": signBody(local.channelSecret, body) },
     body,
   });
   expect(response.status).toBe(200);
@@ -80,7 +80,7 @@ async function post(made: { webhookEventId: string }): Promise<void> {
 beforeAll(async () => {
   for (const [file, source] of Object.entries(PLUGINS)) plugins.write(file, source);
   dataDir = mkdtempSync(join(tmpdir(), "hotline-logs-"));
-  hotline = await startHotline({
+  local = await startLocalHotline({
     env: parseEnv({
       PORT: "0",
       HOST: "127.0.0.1",
@@ -90,27 +90,28 @@ beforeAll(async () => {
       LOG_LEVEL: "debug",
     }),
     log: pino({ level: "debug" }, { write: record }),
-    lineRetry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    hangGraceMs: 100,
-    watch: false,
+    tuning: {
+      lineRetry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5 },
+      hangGraceMs: 100,
+      watch: false,
+    },
   });
 });
 afterAll(async () => {
-  await hotline?.stop();
+  await local?.stop();
   plugins.remove();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("log lines about an event name it", () => {
   test("LINE API retries: the reply and the push (host), and ctx.api (in the worker)", async () => {
-    const standIn = hotline.local?.standIn;
-    if (!standIn) throw new Error("expected local mode");
+    const { standIn } = local;
     for (const path of ["/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/info"])
       standIn.fault({ path, status: 500 });
     const talk = event.text("talk");
     await post(talk);
     await standIn.waitFor((s) => s.replies.length > 0);
-    await hotline.dispatcher.idle();
+    await local.hotline.dispatcher.idle();
 
     const retries = lines.filter((line) => line.msg === "LINE API call failed, retrying");
     expect(retries.map((line) => line.endpoint).sort()).toEqual(["getBotInfo", "push", "reply"]);

@@ -49,8 +49,10 @@ beforeAll(async () => {
     pluginsDir: dir.dir,
     env: { MAX_ATTEMPTS: "2" },
     // Retries wait for the test to move the clock; failures here are the subject, not the breaker.
-    backoff: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
-    breaker: { threshold: 1000, cooldownMs: 1000 },
+    tuning: {
+      backoff: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      breaker: { threshold: 1000, cooldownMs: 1000 },
+    },
   });
   await bot.deliver(event.text("hello"));
   bot.line.fault({ method: "GET", path: "/v2/bot/info", status: 500 });

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "../../src/config/env.ts";
-import { readLocalModeFile } from "../../src/dev/local-mode.ts";
+import { readLocalModeFile, startLocalHotline } from "../../src/dev/local-mode.ts";
 import { createPluginsDir, startTestBot } from "../../src/dev/testing/mod.ts";
-import { startHotline } from "../../src/hotline.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { sample, scrape } from "./prom.ts";
@@ -47,7 +46,7 @@ export default definePlugin({ name: "slow-starter", on: { follow: () => {} } });
     const dataDir = mkdtempSync(join(tmpdir(), "hotline-ready-"));
     try {
       // Local mode: it writes where its webhook is before it loads the plugins.
-      const starting = startHotline({
+      const starting = startLocalHotline({
         env: parseEnv({
           PORT: "0",
           HOST: "127.0.0.1",
@@ -56,7 +55,7 @@ export default definePlugin({ name: "slow-starter", on: { follow: () => {} } });
           CONFIG_FILE: join(dataDir, "none.json"),
         }),
         log: silentLogger,
-        watch: false,
+        tuning: { watch: false },
       });
       await atGate;
       const base = new URL(readLocalModeFile(dataDir).webhookUrl).origin;

@@ -39,12 +39,12 @@ test("a plugin that keeps failing is paused by the breaker, others carry on, and
   const bot = await startTestBot({
     pluginsDir: plugins.dir,
     settings: { flaky: { healthyAt } },
-    breaker: { threshold: 3, cooldownMs: COOLDOWN_MS },
+    tuning: { breaker: { threshold: 3, cooldownMs: COOLDOWN_MS } },
   });
   cleanups.push(() => bot.stop());
   const status = (name: string) => bot.hotline.plugins.statuses().find((s) => s.name === name);
-  const flakyDelivery = (ev: { webhookEventId?: string }) =>
-    bot.deliveries(ev.webhookEventId).find((d) => d.plugin === "flaky");
+  const flakyDelivery = async (ev: { webhookEventId?: string }) =>
+    (await bot.deliveries(ev.webhookEventId)).find((d) => d.plugin === "flaky");
 
   // One chat each, so no event waits behind another's retry in its chat's lane.
   const failing = [1, 2, 3].map((i) =>
@@ -54,26 +54,29 @@ test("a plugin that keeps failing is paused by the breaker, others carry on, and
   expect(status("flaky")).toMatchObject({ state: "paused", consecutiveFailures: 3, failed: 3 });
   expect(status("steady")).toMatchObject({ state: "loaded", consecutiveFailures: 0 });
   for (const ev of failing) {
-    expect(flakyDelivery(ev)).toMatchObject({ status: "retry", lastError: "upstream is down" });
+    expect(await flakyDelivery(ev)).toMatchObject({
+      status: "retry",
+      lastError: "upstream is down",
+    });
     expect(bot.repliesTo(ev)).toEqual([{ type: "text", text: `steady ${ev.message.text}` }]);
   }
 
   // While paused, its deliveries wait without running (no attempt is spent); the others run.
   const waiting = event.text("while paused", { chat: user(`U${"4".repeat(32)}`) });
   await bot.deliver(waiting);
-  expect(flakyDelivery(waiting)).toMatchObject({ status: "pending", attempts: 0 });
+  expect(await flakyDelivery(waiting)).toMatchObject({ status: "pending", attempts: 0 });
   expect(bot.repliesTo(waiting)).toEqual([{ type: "text", text: "steady while paused" }]);
   // Retries that come due before the cooldown ends are held back too.
   await bot.advance(COOLDOWN_MS / 2);
   expect(status("flaky")?.state).toBe("paused");
-  expect(flakyDelivery(failing[0] ?? {})?.attempts).toBe(1);
+  expect((await flakyDelivery(failing[0] ?? {}))?.attempts).toBe(1);
 
   await bot.advance(COOLDOWN_MS / 2);
   expect(status("flaky")).toMatchObject({ state: "loaded", consecutiveFailures: 0, delivered: 4 });
   for (const ev of [...failing, waiting])
-    expect(flakyDelivery(ev)).toMatchObject({ status: "done", lastError: null });
-  expect(flakyDelivery(waiting)?.attempts).toBe(1);
-  expect(flakyDelivery(failing[0] ?? {})?.attempts).toBe(2);
+    expect(await flakyDelivery(ev)).toMatchObject({ status: "done", lastError: null });
+  expect((await flakyDelivery(waiting))?.attempts).toBe(1);
+  expect((await flakyDelivery(failing[0] ?? {}))?.attempts).toBe(2);
   expect(
     bot
       .sentTexts()
@@ -89,7 +92,7 @@ test("a plugin still failing after the cooldown is paused again at once", async 
   const bot = await startTestBot({
     pluginsDir: plugins.dir,
     settings: { flaky: { healthyAt: Number.MAX_SAFE_INTEGER } },
-    breaker: { threshold: 2, cooldownMs: COOLDOWN_MS },
+    tuning: { breaker: { threshold: 2, cooldownMs: COOLDOWN_MS } },
   });
   cleanups.push(() => bot.stop());
   const status = () => bot.hotline.plugins.statuses()[0];
@@ -102,13 +105,18 @@ test("a plugin still failing after the cooldown is paused again at once", async 
   // Their retries come due long before the cooldown ends, but wait for it.
   await bot.advance(COOLDOWN_MS - 1);
   for (const ev of [first, second])
-    expect(bot.deliveries(ev.webhookEventId)[0]).toMatchObject({ status: "retry", attempts: 1 });
+    expect((await bot.deliveries(ev.webhookEventId))[0]).toMatchObject({
+      status: "retry",
+      attempts: 1,
+    });
 
   await bot.advance(1);
   // Tried again once the cooldown ended; the failure opened the circuit again at once.
   expect(status()?.state).toBe("paused");
   expect(status()?.failed).toBeGreaterThan(2);
-  const records = [first, second].map((ev) => bot.deliveries(ev.webhookEventId)[0]);
+  const records = await Promise.all(
+    [first, second].map(async (ev) => (await bot.deliveries(ev.webhookEventId))[0]),
+  );
   expect(records.map((d) => d?.status)).toEqual(["retry", "retry"]);
   expect(Math.max(...records.map((d) => d?.attempts ?? 0))).toBe(2);
 });
@@ -124,11 +132,17 @@ test("a plugin paused by an operator holds its deliveries, and runs them as soon
   expect(bot.hotline.plugins.statuses()[0]?.state).toBe("paused");
   const held = event.text("held");
   await bot.deliver(held);
-  expect(bot.deliveries(held.webhookEventId)[0]).toMatchObject({ status: "pending", attempts: 0 });
+  expect((await bot.deliveries(held.webhookEventId))[0]).toMatchObject({
+    status: "pending",
+    attempts: 0,
+  });
   expect(bot.repliesTo(held)).toEqual([]);
 
   bot.hotline.plugins.setPaused("steady", false);
   await bot.settle();
-  expect(bot.deliveries(held.webhookEventId)[0]).toMatchObject({ status: "done", attempts: 1 });
+  expect((await bot.deliveries(held.webhookEventId))[0]).toMatchObject({
+    status: "done",
+    attempts: 1,
+  });
   expect(bot.repliesTo(held)).toEqual([{ type: "text", text: "steady held" }]);
 });

@@ -5,11 +5,12 @@ import { join } from "node:path";
 import { parseEnv } from "../../src/config/env.ts";
 import { DEFAULT_TUNING, resolveConfig, type Tuning } from "../../src/config/options.ts";
 import { ManualClock } from "../../src/core/clock.ts";
+import { parseEvent } from "../../src/core/parsed-event.ts";
 import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import type { DeliveryJob } from "../../src/dispatch/types.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { PluginHost } from "../../src/plugin-host/host.ts";
-import { openDatabase } from "../../src/storage/database.ts";
+import { openDatabase } from "../../src/storage/sqlite/database.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -74,7 +75,7 @@ async function hostWith(tuning: Partial<Tuning>) {
   const replies: string[] = [];
   const job = (text: string): DeliveryJob => ({
     eventId: text,
-    parsed: { kind: "known", event: event.text(text) },
+    parsed: parseEvent(event.text(text), 0),
     destination: undefined,
     chat: undefined,
     attempt: 1,

@@ -18,11 +18,11 @@ afterEach(async () => {
 });
 
 /** A watched bot on a scratch plugins directory holding `files`. */
-async function watchedBot(files: Record<string, string>, options: TestBotOptions = {}) {
+async function watchedBot(files: Record<string, string>, tuning: TestBotOptions["tuning"] = {}) {
   const plugins = createPluginsDir();
   cleanups.push(plugins.remove);
   for (const [file, source] of Object.entries(files)) plugins.write(file, source);
-  const bot = await startTestBot({ pluginsDir: plugins.dir, watch: true, ...options });
+  const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { watch: true, ...tuning } });
   cleanups.push(() => bot.stop());
   return { bot, plugins, path: (file: string) => join(plugins.dir, file) };
 }
@@ -202,7 +202,9 @@ describe("removing and renaming plugin files", () => {
     });
     const pending = event.text("before");
     await bot.deliver(pending);
-    const waiting = bot.deliveries(pending.webhookEventId).find((d) => d.plugin === "doomed");
+    const waiting = (await bot.deliveries(pending.webhookEventId)).find(
+      (d) => d.plugin === "doomed",
+    );
     expect(waiting).toMatchObject({ status: "retry", attempts: 1 });
     expect(waiting?.lastError).toContain("first attempt fails on purpose");
 
@@ -210,14 +212,16 @@ describe("removing and renaming plugin files", () => {
     rmSync(path("doomed.ts"));
     expect(await unloaded).toMatchObject({ reason: "plugin file removed" });
 
-    const dropped = bot.deliveries(pending.webhookEventId).find((d) => d.plugin === "doomed");
+    const dropped = (await bot.deliveries(pending.webhookEventId)).find(
+      (d) => d.plugin === "doomed",
+    );
     expect(dropped?.status).toBe("dropped");
     expect(dropped?.lastError).toContain("plugin file removed");
     expect(dropped?.lastError).toContain("doomed.ts");
 
     const after = event.text("after");
     await bot.deliver(after);
-    expect(bot.deliveries(after.webhookEventId).map((d) => d.plugin)).toEqual(["keeper"]);
+    expect((await bot.deliveries(after.webhookEventId)).map((d) => d.plugin)).toEqual(["keeper"]);
     expect(texts(bot, after)).toEqual(["keeper after"]);
     // The dropped retry never runs, even once it is due.
     await bot.advance(60_000);
@@ -234,7 +238,7 @@ describe("removing and renaming plugin files", () => {
 
     const pending = event.text("carried over");
     await bot.deliver(pending);
-    expect(bot.deliveries(pending.webhookEventId)[0]).toMatchObject({ status: "retry" });
+    expect((await bot.deliveries(pending.webhookEventId))[0]).toMatchObject({ status: "retry" });
 
     const moved = bot.waitForPlugin((e) => loaded("mover")(e) && e.file === path("new-name.ts"));
     renameSync(path("old-name.ts"), path("new-name.ts"));
@@ -244,11 +248,11 @@ describe("removing and renaming plugin files", () => {
     expect(bot.hotline.plugins.statuses()).toMatchObject([
       { name: "mover", file: "new-name.ts", state: "loaded", error: undefined },
     ]);
-    expect(bot.deliveries(pending.webhookEventId)[0]).toMatchObject({ status: "retry" });
+    expect((await bot.deliveries(pending.webhookEventId))[0]).toMatchObject({ status: "retry" });
 
-    const due = bot.deliveries(pending.webhookEventId)[0]?.nextAttemptAt ?? 0;
+    const due = (await bot.deliveries(pending.webhookEventId))[0]?.nextAttemptAt ?? 0;
     await bot.advance(due - bot.clock.now());
-    expect(bot.deliveries(pending.webhookEventId)[0]).toMatchObject({
+    expect((await bot.deliveries(pending.webhookEventId))[0]).toMatchObject({
       status: "done",
       attempts: 2,
     });
@@ -273,7 +277,7 @@ describe("removing and renaming plugin files", () => {
     await bot.hotline.plugins.reload([path("before.ts")]);
     expect(events.map((e) => e.type)).toEqual(["loaded"]);
     expect(bot.hotline.plugins.statuses()).toMatchObject([{ name: "mover", file: "after.ts" }]);
-    expect(bot.deliveries(pending.webhookEventId)[0]).toMatchObject({ status: "retry" });
+    expect((await bot.deliveries(pending.webhookEventId))[0]).toMatchObject({ status: "retry" });
   });
 });
 
@@ -351,7 +355,7 @@ export default definePlugin({
 `;
     const file = plugins.write("swapper.ts", swapper("v1"));
     // A long grace: the blocked thread is waited for, not terminated.
-    const bot = await startTestBot({ pluginsDir: plugins.dir, hangGraceMs: 30_000 });
+    const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { hangGraceMs: 30_000 } });
     cleanups.push(() => bot.stop());
 
     // Past its deadline the thread is still blocked: the host pings it and waits for the answer.
@@ -367,7 +371,9 @@ export default definePlugin({
 
     expect(await bot.waitForReply(hello)).toEqual([{ type: "text", text: "v2 hello" }]);
     await bot.settle();
-    expect(bot.deliveries(hello.webhookEventId)).toMatchObject([{ status: "done", attempts: 1 }]);
+    expect(await bot.deliveries(hello.webhookEventId)).toMatchObject([
+      { status: "done", attempts: 1 },
+    ]);
   });
 
   test("once the host has stopped, a reload loads nothing", async () => {

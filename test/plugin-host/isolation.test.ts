@@ -11,7 +11,7 @@ import {
   type TestBot,
 } from "../../src/dev/testing/mod.ts";
 import { moduleGraph } from "../../src/plugin-host/discovery.ts";
-import { pluginKv } from "../../src/storage/schema.ts";
+import { pluginKv } from "../../src/storage/sqlite/schema.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -77,8 +77,8 @@ async function workerId(bot: TestBot): Promise<string> {
   return reply?.text ?? "";
 }
 
-const delivery = (bot: TestBot, ev: { webhookEventId?: string }, plugin = "troublemaker") =>
-  bot.deliveries(ev.webhookEventId).find((d) => d.plugin === plugin);
+const delivery = async (bot: TestBot, ev: { webhookEventId?: string }, plugin = "troublemaker") =>
+  (await bot.deliveries(ev.webhookEventId)).find((d) => d.plugin === plugin);
 
 /** Sends a 1:1 event while the troublemaker is busy, and expects the bystander to answer it. */
 async function bystanderAnswers(bot: TestBot): Promise<void> {
@@ -95,7 +95,7 @@ describe("a plugin's handler misbehaving", () => {
     const bad = inGroup("misbehave");
     const other = event.text("meanwhile");
     await bot.deliver(bad, other);
-    expect(delivery(bot, bad)).toMatchObject({
+    expect(await delivery(bot, bad)).toMatchObject({
       status: "retry",
       attempts: 1,
       lastError: "TypeError: handler exploded",
@@ -120,10 +120,10 @@ describe("a plugin's handler misbehaving", () => {
     const stuck = inGroup("misbehave");
     await bot.send(stuck);
     await bystanderAnswers(bot);
-    expect(delivery(bot, stuck)?.status).toBe("pending");
+    expect((await delivery(bot, stuck))?.status).toBe("pending");
 
     await bot.settle();
-    expect(delivery(bot, stuck)).toMatchObject({
+    expect(await delivery(bot, stuck)).toMatchObject({
       status: "retry",
       lastError: `timed out after ${DEADLINE_MS} ms`,
     });
@@ -142,10 +142,10 @@ describe("a plugin's handler misbehaving", () => {
     const chat = (spin.source as { groupId: string }).groupId;
     await bot.line.waitFor(() => bot.pushesTo(chat).length > 0, { timeoutMs: 2000 });
     await bystanderAnswers(bot);
-    expect(delivery(bot, spin)?.status).toBe("pending");
+    expect((await delivery(bot, spin))?.status).toBe("pending");
 
     await bot.settle();
-    expect(delivery(bot, spin)).toMatchObject({
+    expect(await delivery(bot, spin)).toMatchObject({
       status: "retry",
       lastError: `timed out after ${DEADLINE_MS} ms`,
     });
@@ -170,7 +170,7 @@ describe("stray errors in plugin code", () => {
     const before = await workerId(bot);
     const stray = inGroup("misbehave");
     await bot.deliver(stray);
-    expect(delivery(bot, stray)).toMatchObject({ status: "done" });
+    expect(await delivery(bot, stray)).toMatchObject({ status: "done" });
     expect(await workerId(bot)).toBe(before);
   });
 
@@ -182,11 +182,11 @@ describe("stray errors in plugin code", () => {
     const stray = inGroup("misbehave");
     await bot.deliver(stray);
     const after = await workerId(bot);
-    if (delivery(bot, stray)?.status === "done") {
+    if ((await delivery(bot, stray))?.status === "done") {
       // A Bun that honours preventDefault() in workers keeps the worker.
       expect(after).toBe(before);
     } else {
-      expect(delivery(bot, stray)).toMatchObject({
+      expect(await delivery(bot, stray)).toMatchObject({
         status: "retry",
         lastError: "worker crashed: nobody catches this",
       });
@@ -228,7 +228,7 @@ export default definePlugin({
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     await bot.settle();
     for (const ev of sent) {
-      expect(bot.deliveries(ev.webhookEventId)).toMatchObject([
+      expect(await bot.deliveries(ev.webhookEventId)).toMatchObject([
         { plugin: "scribbler", status: "done" },
       ]);
       expect(bot.repliesTo(ev)).toEqual([{ type: "text", text: `noted ${ev.message.text}` }]);
@@ -278,7 +278,7 @@ export default definePlugin({
   async function kill(bot: TestBot): Promise<void> {
     const spin = inGroup("spin");
     await bot.deliver(spin);
-    expect(delivery(bot, spin, "phoenix")).toMatchObject({ status: "retry" });
+    expect(await delivery(bot, spin, "phoenix")).toMatchObject({ status: "retry" });
   }
 
   test("a worker that could not be restarted reports failed, and the next delivery restarts it", async () => {
@@ -289,14 +289,14 @@ export default definePlugin({
     // that its restart (boot 2) failed. The delivery waits instead of failing.
     const hello = inGroup("hello");
     await bot.deliver(hello);
-    expect(delivery(bot, hello, "phoenix")).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await delivery(bot, hello, "phoenix")).toMatchObject({ status: "pending", attempts: 0 });
     const down = statusOf(bot);
     expect(down?.state).toBe("failed");
     expect(down?.error).toContain("boot 2 fails");
 
     // After the restart's backoff, the waiting delivery starts the worker again (boot 3).
     await bot.advance(1000);
-    expect(delivery(bot, hello, "phoenix")).toMatchObject({ status: "done" });
+    expect(await delivery(bot, hello, "phoenix")).toMatchObject({ status: "done" });
     expect(bot.sentTexts()).toContain("boot 3: hello");
     expect(statusOf(bot)).toMatchObject({ state: "loaded", error: undefined });
   });
@@ -345,7 +345,9 @@ describe("a handler past its deadline", () => {
   const caller = `import { definePlugin } from "hotline";
 let plugin;
 const report = (what, error) =>
-  plugin.push("${USER}", what + ": " + (error ? String(error.message ?? error) : "went through"));
+  plugin.push(what + ": " + (error ? String(error.message ?? error) : "went through"), {
+    to: "${USER}",
+  });
 export default definePlugin({
   name: "caller",
   timeoutMs: 300,

@@ -89,7 +89,7 @@ describe("plugins that cannot load", () => {
     ]);
     const ev = event.text("still works");
     await bot.deliver(ev);
-    expect(bot.deliveries(ev.webhookEventId).map((d) => [d.plugin, d.status])).toEqual([
+    expect((await bot.deliveries(ev.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual([
       ["good", "done"],
     ]);
     expect(bot.repliesTo(ev)).toEqual([{ type: "text", text: "good still works" }]);
@@ -101,7 +101,7 @@ describe("plugins that cannot load", () => {
     const plugins = createPluginsDir();
     cleanups.push(plugins.remove);
     plugins.write("good.ts", good);
-    const bot = await startTestBot({ pluginsDir: plugins.dir, watch: true });
+    const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { watch: true } });
     cleanups.push(() => bot.stop());
 
     // Matched on the error: a write seen half-done (an empty file) fails differently first.
@@ -136,11 +136,11 @@ export default definePlugin({
     const first = await startTestBot({
       pluginsDir: plugins.dir,
       dataDir,
-      backoff: { baseDelayMs: 1, maxDelayMs: 1 },
+      tuning: { backoff: { baseDelayMs: 1, maxDelayMs: 1 } },
     });
     const ev = event.text("keep me");
     await first.deliver(ev);
-    expect(first.deliveries(ev.webhookEventId)).toMatchObject([
+    expect(await first.deliveries(ev.webhookEventId)).toMatchObject([
       { plugin: "keeper", status: "retry", lastError: "not yet" },
     ]);
     await first.stop();
@@ -157,7 +157,7 @@ export default definePlugin({
     expect(second.hotline.plugins.statuses()).toMatchObject([
       { file: "keeper.ts", state: "failed" },
     ]);
-    expect(second.deliveries(ev.webhookEventId)).toMatchObject([
+    expect(await second.deliveries(ev.webhookEventId)).toMatchObject([
       { plugin: "keeper", status: "retry", attempts: 1 },
     ]);
 
@@ -165,7 +165,7 @@ export default definePlugin({
     plugins.write("keeper.ts", keeper(`await ctx.push("kept " + event.message.text);`));
     await second.hotline.plugins.reload([file]);
     await second.settle();
-    expect(second.deliveries(ev.webhookEventId)).toMatchObject([
+    expect(await second.deliveries(ev.webhookEventId)).toMatchObject([
       { plugin: "keeper", status: "done", attempts: 2 },
     ]);
     expect(second.sentTexts()).toEqual(["kept keep me"]);

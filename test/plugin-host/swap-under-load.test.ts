@@ -25,7 +25,7 @@ test("events sent while the plugin is swapped again and again are each handled e
   const plugins = createPluginsDir();
   cleanups.push(plugins.remove);
   plugins.write("counter.ts", counter(1));
-  const bot = await startTestBot({ pluginsDir: plugins.dir, watch: true });
+  const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { watch: true } });
   cleanups.push(() => bot.stop());
 
   const sent: Array<ReturnType<typeof event.text>> = [];
@@ -55,7 +55,7 @@ test("events sent while the plugin is swapped again and again are each handled e
   const versionsSeen = new Set<string>();
   const versionsByChat = new Map<string, number[]>();
   for (const ev of sent) {
-    expect(bot.deliveries(ev.webhookEventId)).toMatchObject([
+    expect(await bot.deliveries(ev.webhookEventId)).toMatchObject([
       { plugin: "counter", status: "done", attempts: 1, lastError: null },
     ]);
     const replies = bot.line.replies.filter((r) => r.replyToken === ev.replyToken);

@@ -24,11 +24,11 @@ export default definePlugin({
   name: "ticker",
   setup(ctx) {
     ctx.route("GET", "/ping", () => new Response("pong ${tag}"));
-    ctx.every(${PERIOD_MS}, () => ctx.push("${TICKS}", "tick ${tag}"));
+    ctx.every(${PERIOD_MS}, () => ctx.push("tick ${tag}", { to: "${TICKS}" }));
     ${options.extra ?? ""}
   },
   async teardown(ctx) {
-    await ctx.push("${TICKS}", "bye ${tag}");
+    await ctx.push("bye ${tag}", { to: "${TICKS}" });
     ${options.teardown ?? ""}
   },
   on: { "message:text": () => {} },
@@ -39,7 +39,7 @@ export default definePlugin({
 const metronome = `import { definePlugin } from "hotline";
 export default definePlugin({
   name: "metronome",
-  setup(ctx) { ctx.every(${PERIOD_MS}, () => ctx.push("${BEATS}", "beat")); },
+  setup(ctx) { ctx.every(${PERIOD_MS}, () => ctx.push("beat", { to: "${BEATS}" })); },
   on: { "message:text": () => {} },
 });
 `;
@@ -77,7 +77,7 @@ async function setup(tickerSource: string, options: { drainMs?: number } = {}) {
   cleanups.push(plugins.remove);
   plugins.write("ticker.ts", tickerSource);
   plugins.write("metronome.ts", metronome);
-  const bot = await startTestBot({ pluginsDir: plugins.dir, watch: true, ...options });
+  const bot = await startTestBot({ pluginsDir: plugins.dir, tuning: { watch: true, ...options } });
   cleanups.push(() => bot.stop());
   const ping = async () => {
     const response = await fetch(`${bot.url}/plugins/ticker/ping`);
@@ -119,7 +119,7 @@ describe("a plugin version's routes and timers are released when it goes", () =>
     const { bot, ping, file } = await setup(
       ticker("v1", {
         // A raw timer, not ctx.every: only terminating the worker can stop it.
-        extra: `setInterval(() => void ctx.push("${TICKS}", "raw tick"), ${PERIOD_MS});`,
+        extra: `setInterval(() => void ctx.push("raw tick", { to: "${TICKS}" }), ${PERIOD_MS});`,
         teardown: `throw new Error("teardown exploded");`,
       }),
     );
@@ -137,7 +137,7 @@ describe("a plugin version's routes and timers are released when it goes", () =>
   test("a teardown that never finishes is cut off, and its version released", async () => {
     const { bot, ping, file } = await setup(
       ticker("v1", {
-        extra: `setInterval(() => void ctx.push("${TICKS}", "raw tick"), ${PERIOD_MS});`,
+        extra: `setInterval(() => void ctx.push("raw tick", { to: "${TICKS}" }), ${PERIOD_MS});`,
         teardown: "await new Promise(() => {});",
       }),
       { drainMs: 300 },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "hotline";
+import { eq } from "hotline/db";
 import { event, group, startTestBot, type TestBot, user } from "hotline/testing";
 import { constantTimeEqual, newNonce } from "../../plugins/account-link/security.ts";
 import { accountLinks, linkAttempts, linkTokens } from "../../plugins/account-link/tables.ts";
@@ -292,7 +292,7 @@ describe("accountLink events", () => {
     expect(failed.replyToken).toBeUndefined();
     const sentBefore = bot().line.replies.length + bot().line.pushes.length;
     await bot().deliver(failed);
-    expect(bot().deliveries(failed.webhookEventId)).toEqual([
+    expect(await bot().deliveries(failed.webhookEventId)).toEqual([
       expect.objectContaining({ plugin: "account-link", status: "done" }),
     ]);
     expect(attempt(bot(), nonce)).toMatchObject({
@@ -316,12 +316,12 @@ describe("accountLink events", () => {
     });
     const linked = event.accountLink("ok", nonce, { chat: user(alice) });
     await bot().deliver(linked);
-    expect(bot().deliveries(linked.webhookEventId)[0]?.status).toBe("retry");
+    expect((await bot().deliveries(linked.webhookEventId))[0]?.status).toBe("retry");
     expect(linkOf(bot(), alice)?.providerUserId).toBe("alice");
 
     bot().line.reset(); // clears the fault
     await bot().advance(5_000);
-    expect(bot().deliveries(linked.webhookEventId)[0]?.status).toBe("done");
+    expect((await bot().deliveries(linked.webhookEventId))[0]?.status).toBe("done");
     expect(texts(bot().repliesTo(linked))).toEqual([expect.stringMatching(LINKED)]);
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { eq, users } from "hotline";
+import { eq, users } from "hotline/db";
 import { event, group, setEventClock, startTestBot, type TestBot, user } from "hotline/testing";
 import { visits } from "../../plugins/beacon-greeter.ts";
 
@@ -137,7 +137,7 @@ describe("when the profile cannot be had", () => {
     const e = enter();
     expect(await replyTexts(bot, e)).toEqual(["Hi, welcome to Shibuya"]);
     expect(profileLookups(bot)).toBeGreaterThan(1); // the client did retry
-    expect(bot.deliveries(e.webhookEventId ?? "")[0]?.status).toBe("done");
+    expect((await bot.deliveries(e.webhookEventId ?? ""))[0]?.status).toBe("done");
   });
 
   test("uses the configured text without a name, per beacon too", async () => {

@@ -83,7 +83,7 @@ describe("echo with default settings", () => {
     await bot.deliver(...events);
     for (const sent of events) {
       // Delivered to echo (it decides by its settings), and echo stayed silent.
-      expect(bot.deliveries(sent.webhookEventId).map((d) => d.plugin)).toEqual(["echo"]);
+      expect((await bot.deliveries(sent.webhookEventId)).map((d) => d.plugin)).toEqual(["echo"]);
       await bot.expectNoReply(sent);
     }
   });
@@ -95,7 +95,7 @@ describe("echo with default settings", () => {
     ];
     await bot.deliver(...events);
     for (const sent of events) {
-      expect(bot.deliveries(sent.webhookEventId)).toEqual([]);
+      expect(await bot.deliveries(sent.webhookEventId)).toEqual([]);
       await bot.expectNoReply(sent);
     }
   });
@@ -113,7 +113,7 @@ describe("echo with default settings", () => {
     ];
     await bot.deliver(...events);
     for (const sent of events) {
-      expect(bot.deliveries(sent.webhookEventId)).toEqual([]);
+      expect(await bot.deliveries(sent.webhookEventId)).toEqual([]);
       await bot.expectNoReply(sent);
     }
   });
@@ -159,7 +159,9 @@ describe("echo with settings", () => {
       const unsendable = event.sticker("1234567", "98765432", { chat: freshUser() });
       const sendable = event.sticker("6136", "10551376", { chat: freshUser() });
       await silent.deliver(unsendable, sendable);
-      expect(silent.deliveries(unsendable.webhookEventId).map((d) => d.plugin)).toEqual(["echo"]);
+      expect((await silent.deliveries(unsendable.webhookEventId)).map((d) => d.plugin)).toEqual([
+        "echo",
+      ]);
       await silent.expectNoReply(unsendable);
       expect(silent.repliesTo(sendable)).toEqual([
         { type: "sticker", packageId: "6136", stickerId: "10551376" },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { eq } from "hotline";
+import { eq } from "hotline/db";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
 import { type ArchivedMedia, archivedMedia } from "../../plugins/media-archiver.ts";
 import { platform } from "../../src/platform/mod.ts";
@@ -59,7 +59,7 @@ function storedFiles(b: TestBot): Map<string, string> {
 /** Delivers the events and checks every delivery succeeded, showing the plugin's error if not. */
 async function deliverOk(b: TestBot, ...events: object[]): Promise<void> {
   await b.deliver(...events);
-  const unfinished = b.deliveries().filter((d) => d.status !== "done");
+  const unfinished = (await b.deliveries()).filter((d) => d.status !== "done");
   expect(unfinished.map((d) => `${d.status}: ${d.lastError}`)).toEqual([]);
 }
 
@@ -211,7 +211,7 @@ describe("media-archiver", () => {
     await b.deliver(video);
 
     expect(row(b, video.message.id)).toBeUndefined();
-    const [waiting] = b.deliveries(video.webhookEventId);
+    const [waiting] = await b.deliveries(video.webhookEventId);
     expect(waiting).toMatchObject({ status: "retry", attempts: 1 });
     expect(waiting?.lastError).toContain("still preparing");
     // Asked, not downloaded.
@@ -226,7 +226,10 @@ describe("media-archiver", () => {
       status: "archived",
       sha256: sha256(content),
     });
-    expect(b.deliveries(video.webhookEventId)[0]).toMatchObject({ status: "done", attempts: 2 });
+    expect((await b.deliveries(video.webhookEventId))[0]).toMatchObject({
+      status: "done",
+      attempts: 2,
+    });
   });
 
   test("content still not ready after MAX_ATTEMPTS is dead-lettered, not retried forever", async () => {
@@ -242,7 +245,10 @@ describe("media-archiver", () => {
     await b.deliver(audio);
     for (let i = 0; i < 5; i++) await b.advance(60_000);
 
-    expect(b.deliveries(audio.webhookEventId)[0]).toMatchObject({ status: "dead", attempts: 3 });
+    expect((await b.deliveries(audio.webhookEventId))[0]).toMatchObject({
+      status: "dead",
+      attempts: 3,
+    });
     expect(contentRequests(b, audio.message.id)).toHaveLength(3);
     expect(row(b, audio.message.id)).toBeUndefined();
   });
@@ -257,7 +263,7 @@ describe("media-archiver", () => {
 
     await b.deliver(audio);
     expect(row(b, audio.message.id)).toBeUndefined();
-    const [waiting] = b.deliveries(audio.webhookEventId);
+    const [waiting] = await b.deliveries(audio.webhookEventId);
     expect(waiting).toMatchObject({ status: "retry", attempts: 1 });
     expect(waiting?.lastError).toContain("still preparing");
 
@@ -281,7 +287,10 @@ describe("media-archiver", () => {
     await b.advance(10 * 60_000);
 
     expect(row(b, video.message.id)).toMatchObject({ status: "failed", sha256: null, size: null });
-    expect(b.deliveries(video.webhookEventId)[0]).toMatchObject({ status: "done", attempts: 1 });
+    expect((await b.deliveries(video.webhookEventId))[0]).toMatchObject({
+      status: "done",
+      attempts: 1,
+    });
     expect(contentRequests(b, video.message.id)).toHaveLength(1); // the transcoding check only
     expect(storedFiles(b).size).toBe(0);
   });
@@ -300,7 +309,10 @@ describe("media-archiver", () => {
     expect(row(b, expired.message.id)).toMatchObject({ status: "gone", type: "image" });
     expect(row(b, unsent.message.id)).toMatchObject({ status: "gone", type: "video" });
     for (const e of [expired, unsent]) {
-      expect(b.deliveries(e.webhookEventId)[0]).toMatchObject({ status: "done", attempts: 1 });
+      expect((await b.deliveries(e.webhookEventId))[0]).toMatchObject({
+        status: "done",
+        attempts: 1,
+      });
       expect(contentRequests(b, e.message.id)).toHaveLength(1);
     }
   });

@@ -103,7 +103,7 @@ describe("mention-responder", () => {
       mention: [all, BOT],
     });
     await bot.deliver(allOnly, allAndBot);
-    expect(bot.deliveries(allOnly.webhookEventId).map((d) => d.plugin)).toEqual([
+    expect((await bot.deliveries(allOnly.webhookEventId)).map((d) => d.plugin)).toEqual([
       "mention-responder",
     ]);
     await bot.expectNoReply(allOnly);
@@ -130,7 +130,7 @@ describe("mention-responder", () => {
   test("1:1 chats are never delivered to it", async () => {
     const sent = event.text("@Hotline ping", { chat: user(), mention: [BOT] });
     await bot.deliver(sent);
-    expect(bot.deliveries(sent.webhookEventId)).toEqual([]);
+    expect(await bot.deliveries(sent.webhookEventId)).toEqual([]);
     await bot.expectNoReply(sent);
   });
 
@@ -141,7 +141,7 @@ describe("mention-responder", () => {
       mode: "standby",
     });
     await bot.deliver(sent);
-    expect(bot.deliveries(sent.webhookEventId)).toEqual([]);
+    expect(await bot.deliveries(sent.webhookEventId)).toEqual([]);
     await bot.expectNoReply(sent);
   });
 

@@ -44,7 +44,7 @@ test("a scaffolded plugin passes its test, edited to ping/pong passes again, and
     out: expect.stringContaining("kebab-case"),
   });
 
-  bot = await startTestBot({ pluginsDir: plugins, watch: true });
+  bot = await startTestBot({ pluginsDir: plugins, tuning: { watch: true } });
   const edit = (file: string, from: string, to: string) =>
     writeFileSync(file, readFileSync(file, "utf8").replaceAll(from, to));
   const reloaded = bot.waitForPlugin(

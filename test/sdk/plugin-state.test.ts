@@ -13,7 +13,8 @@ afterEach(async () => {
 });
 
 const counter = (extraColumn = "") => `
-import { definePlugin, eq, integer, sql, sqliteTable, text } from "hotline";
+import { definePlugin } from "hotline";
+import { eq, integer, sql, sqliteTable, text } from "hotline/db";
 export const counts = sqliteTable("counter_counts", {
   userId: text("user_id").primaryKey(),
   n: integer("n").notNull().default(0),
@@ -76,7 +77,8 @@ describe("plugin tables", () => {
 describe("plugin migrations", () => {
   /** Answers with what its migrations made: the log's rows and the count the trigger keeps. */
   const journal = (options: { tables: boolean; migrations: string[] }) => `
-import { definePlugin, integer, sql, sqliteTable, text } from "hotline";
+import { definePlugin } from "hotline";
+import { integer, sql, sqliteTable, text } from "hotline/db";
 export const entries = sqliteTable("journal_entries", {
   id: integer("id").primaryKey(),
   text: text("text").notNull(),
@@ -217,7 +219,7 @@ export default definePlugin({
     expect(existsSync(join(bot.dataDir, "files", "files", "2c", reply.sha256))).toBe(true);
 
     await bot.deliver(event.text("this is longer than ten bytes"));
-    const [delivery] = bot.deliveries().filter((d) => d.status !== "done");
+    const [delivery] = (await bot.deliveries()).filter((d) => d.status !== "done");
     expect(delivery?.lastError).toContain("exceeds 10 bytes");
   });
 });

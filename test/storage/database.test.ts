@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { connectDatabase, databasePath, openDatabase } from "../../src/storage/database.ts";
-import { deliveries, inboxEvents, users } from "../../src/storage/schema.ts";
+import { connectDatabase, databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { deliveries, inboxEvents, users } from "../../src/storage/sqlite/schema.ts";
 
 let dataDir: string;
 const open: SqliteHandle[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { event, group, room, startTestBot, type TestBot, user } from "../../src/dev/testing/mod.ts";
-import { chats, users } from "../../src/storage/schema.ts";
+import { chats, users } from "../../src/storage/sqlite/schema.ts";
 
 let bot: TestBot;
 beforeAll(async () => {

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { connectDatabase, databasePath, openDatabase } from "../../src/storage/database.ts";
-import { WriteQueue } from "../../src/storage/write-queue.ts";
+import { connectDatabase, databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { WriteQueue } from "../../src/storage/sqlite/write-queue.ts";
 
 let dataDir: string;
 let handle: SqliteHandle;

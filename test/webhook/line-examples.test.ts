@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseEvent, webhookEnvelopeSchema } from "../../src/core/events.ts";
+import { classifyEvent, webhookEnvelopeSchema } from "../../src/core/events.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
 const examplesDir = resolve(import.meta.dirname, "../../../shared/line-examples");
@@ -73,7 +73,7 @@ if (!existsSync(examplesDir)) {
 
         envelope.data.events.forEach((raw, index) => {
           const key = `${file}#${index}`;
-          const parsed = parseEvent(raw);
+          const parsed = classifyEvent(raw);
           expect(parsed.event.type).not.toBe("invalid");
           if (parsed.kind === "known") {
             expect(JSON.stringify(parsed.event)).toBe(JSON.stringify(raw));

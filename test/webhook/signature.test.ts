@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { count, eq } from "drizzle-orm";
 import { envelope, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/schema.ts";
+import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { signBody, verifySignature } from "../../src/webhook/signature.ts";
 
 const SIGNATURE_DIR = resolve(import.meta.dirname, "../../../shared/line-examples/signature");

@@ -15,7 +15,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents, pluginKv } from "../../src/storage/schema.ts";
+import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
@@ -102,11 +102,8 @@ function handled(plugin: string, eventId: string): Handled[] {
     .map((row) => ({ query: row.key.split("|")[1] ?? "", ...JSON.parse(row.value) }));
 }
 
-function routedTo(eventId: string): string[] {
-  return bot
-    .deliveries(eventId)
-    .map((d) => d.plugin)
-    .sort();
+async function routedTo(eventId: string): Promise<string[]> {
+  return (await bot.deliveries(eventId)).map((d) => d.plugin).sort();
 }
 
 async function errorOf(response: Response): Promise<string> {
@@ -317,7 +314,7 @@ describe("unknown events are stored as sent and reach only '*'", () => {
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
     expect(rows[0]?.type).toBe(type);
-    expect(routedTo(eventId(sent))).toEqual(["record-all"]);
+    expect(await routedTo(eventId(sent))).toEqual(["record-all"]);
     expect(handled("record-all", eventId(sent))).toEqual([
       { query: "*", type, messageType: sent.message?.type ?? null },
     ]);
@@ -349,7 +346,7 @@ describe("unknown events are stored as sent and reach only '*'", () => {
       const row = rows[0];
       if (!row) continue;
       expect(row.type).toBe("invalid");
-      expect(routedTo(row.id)).toEqual(["record-all"]);
+      expect(await routedTo(row.id)).toEqual(["record-all"]);
       expect(handled("record-all", row.id)).toEqual([
         { query: "*", type: "invalid", messageType: null },
       ]);
@@ -487,9 +484,9 @@ export default definePlugin({
       );
       for (const sent of events) expect((await busy.send(sent)).status).toBe(200);
       await busy.settle();
-      expect(busy.hotline.inbox.open()).toEqual([]);
+      expect((await busy.hotline.store.depth()).open).toBe(0);
       for (const sent of events) {
-        expect(busy.deliveries(sent.webhookEventId).map((d) => d.status)).toEqual(["done"]);
+        expect((await busy.deliveries(sent.webhookEventId)).map((d) => d.status)).toEqual(["done"]);
       }
     } finally {
       await busy.stop();

@@ -12,7 +12,7 @@ import type { Mentionee } from "../../core/events.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { PluginHost } from "../../plugin-host/host.ts";
-import { deliveries, inboxEvents } from "../../storage/schema.ts";
+import { deliveries, inboxEvents } from "../../storage/sqlite/schema.ts";
 import { signBody } from "../../webhook/signature.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { envelope, event, group, messageId, user } from "../testing/events.ts";

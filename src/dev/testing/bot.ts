@@ -4,19 +4,28 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Env, parseEnv } from "../../config/env.ts";
-import type { CircuitBreakerPolicy } from "../../config/options.ts";
+import type { Tuning } from "../../config/options.ts";
 import { ManualClock } from "../../core/clock.ts";
-import type { BackoffPolicy } from "../../dispatch/backoff.ts";
 import { type Hotline, startHotline } from "../../hotline.ts";
 import { createLogger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
-import { deliveries } from "../../storage/schema.ts";
+import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
 import { BOT_USER_ID, envelope } from "./events.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */
+const TEST_TUNING: Partial<Tuning> = {
+  lineRetry: { retries: 3, baseDelayMs: 5, maxDelayMs: 50 },
+  backoff: { baseDelayMs: 1000, maxDelayMs: 60_000 },
+  watch: false,
+  hangGraceMs: 300,
+  drainMs: 2000,
+  debounceMs: 50,
+};
 
 export interface TestBotOptions {
   /** Plugin files to load (each linked into a fresh plugins directory). */
@@ -30,20 +39,12 @@ export interface TestBotOptions {
   dataDir?: string;
   /** Per-plugin settings: the `plugins` section of the config file. */
   settings?: Record<string, unknown>;
-  /** Watch the plugins directory for changes (hot reload). Default false. */
-  watch?: boolean;
   /** Environment overrides (timeouts, concurrency…). */
   env?: Record<string, string>;
-  backoff?: Partial<BackoffPolicy>;
-  breaker?: CircuitBreakerPolicy;
-  hangGraceMs?: number;
-  drainMs?: number;
-  /** How long the watcher waits for a directory to be quiet (default 50 ms; production 100 ms). */
-  debounceMs?: number;
+  /** Knobs that are not environment variables (see `Tuning`); the test kit's defaults above. */
+  tuning?: Partial<Tuning>;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
-  /** Events kept parsed in memory ahead of their deliveries; a backlog beyond is read back. */
-  eventsInMemory?: number;
 }
 
 export interface PostOptions {
@@ -167,19 +168,7 @@ export class TestBot {
       clock,
       log:
         options.log || level ? createLogger((level as Env["LOG_LEVEL"]) || "debug") : silentLogger,
-      lineRetry: { retries: 3, baseDelayMs: 5, maxDelayMs: 50 },
-      backoff: {
-        maxAttempts: env.MAX_ATTEMPTS,
-        baseDelayMs: 1000,
-        maxDelayMs: 60_000,
-        ...options.backoff,
-      },
-      watch: options.watch ?? false,
-      hangGraceMs: options.hangGraceMs ?? 300,
-      drainMs: options.drainMs ?? 2000,
-      debounceMs: options.debounceMs ?? 50,
-      ...(options.breaker ? { breaker: options.breaker } : {}),
-      ...(options.eventsInMemory === undefined ? {} : { eventsInMemory: options.eventsInMemory }),
+      tuning: { ...TEST_TUNING, ...options.tuning },
     });
     return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });
   }
@@ -292,9 +281,8 @@ export class TestBot {
   }
 
   /** The delivery records of an event (or of all events). */
-  deliveries(eventId?: string) {
-    const rows = this.hotline.database.db.select().from(deliveries).all();
-    return eventId ? rows.filter((row) => row.eventId === eventId) : rows;
+  deliveries(eventId?: string): Promise<DeliveryRecord[]> {
+    return this.hotline.store.deliveriesOf(eventId);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

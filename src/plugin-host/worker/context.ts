@@ -12,12 +12,13 @@ import type {
   Logger,
   MessageInput,
   PluginContext,
+  Recipient,
   RouteHandler,
   SharedUser,
   TranscodingStatus,
 } from "../../sdk/context.ts";
 import { toMessages } from "../../sdk/messages.ts";
-import { users } from "../../storage/schema.ts";
+import { users } from "../../storage/sqlite/schema.ts";
 import type { HostToWorker } from "../protocol.ts";
 import type { HostRpc } from "./rpc.ts";
 
@@ -66,10 +67,8 @@ interface CallScope {
   signal: AbortSignal;
 }
 
-/** The worker logger takes (message, fields); the LINE client logs pino-style (fields, message). */
 function callOptions(scope: CallScope): CallOptions {
-  const { log, signal } = scope;
-  return { log: { warn: (fields, message) => log.warn(message, fields) }, signal };
+  return { log: scope.log, signal: scope.signal };
 }
 
 /**
@@ -205,6 +204,11 @@ async function fetchProfile(
   return readUser(db, userId) as SharedUser;
 }
 
+/** A recipient as the Messaging API names it. */
+function recipientId(to: Recipient): string {
+  return typeof to === "string" ? to : to.id;
+}
+
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
   const scope: CallScope = { log, signal: lifetime.signal };
@@ -222,8 +226,13 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     files,
     signal: lifetime.signal,
     now: services.now,
-    push: (to: string, messages: MessageInput | MessageInput[]) =>
-      rpc.call({ deliveryId: undefined, method: "push", messages: toMessages(messages), to }),
+    push: (messages: MessageInput | MessageInput[], options: { to: Recipient }) =>
+      rpc.call({
+        deliveryId: undefined,
+        method: "push",
+        messages: toMessages(messages),
+        to: recipientId(options.to),
+      }),
     content: (messageId: string) => content(services, scope, messageId),
     transcoding: (messageId: string) => transcoding(services, scope, messageId),
     user: async (userId: string) => readUser(db, userId),
@@ -241,7 +250,7 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
         try {
           await task();
         } catch (error) {
-          log.error("interval task failed", { error });
+          log.error({ error }, "interval task failed");
         }
       };
       registrations.tasks.push(run);
@@ -287,7 +296,8 @@ export function createEventContext(
         messages: toMessages(messages),
       });
     },
-    async push(messages: MessageInput | MessageInput[], to?: string) {
+    async push(messages: MessageInput | MessageInput[], options: { to?: Recipient } = {}) {
+      const to = options.to === undefined ? undefined : recipientId(options.to);
       await services.rpc.call({
         deliveryId: delivery.id,
         method: "push",

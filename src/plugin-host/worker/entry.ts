@@ -5,9 +5,9 @@
 import { LineClient } from "../../line/client.ts";
 import type { EventContext, PluginContext } from "../../sdk/context.ts";
 import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
-import { connectDatabase } from "../../storage/database.ts";
-import { createKeyValueStore } from "../../storage/kv.ts";
-import { ensurePluginTables } from "../../storage/plugin-tables.ts";
+import { connectDatabase } from "../../storage/sqlite/database.ts";
+import { createKeyValueStore } from "../../storage/sqlite/kv.ts";
+import { ensurePluginTables } from "../../storage/sqlite/plugin-tables.ts";
 import {
   describeIssues,
   type PluginManifest,
@@ -42,7 +42,7 @@ const log = createWorkerLogger(post);
 const rpc = new HostRpc(post);
 
 const strayError = (error: unknown) =>
-  log.error("uncaught error in plugin", { error: describe(error) });
+  log.error({ error: describe(error) }, "uncaught error in plugin");
 
 /**
  * Bun (1.4) terminates a worker on any uncaught error, even when the error event is cancelled
@@ -151,8 +151,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const line = new LineClient({
     channelAccessToken: message.env.channelAccessToken,
     apiBaseUrl: message.env.apiBaseUrl,
-    log: { warn: (fields, text) => pluginLog.warn(text, fields) },
-    ...(message.env.retry ? { retry: message.env.retry } : {}),
+    log: pluginLog,
+    retry: message.env.retry,
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
     onCall: (endpoint, status) =>
       post({ type: "api-call", plugin: definition.name, endpoint, status }),
@@ -264,7 +264,7 @@ async function serveHttp(id: number, request: SerializedRequest): Promise<Worker
         )
       : new Response("not found", { status: 404 });
   } catch (error) {
-    log.error("route handler failed", { plugin: loaded?.definition.name, path, error });
+    log.error({ plugin: loaded?.definition.name, path, error }, "route handler failed");
     response = new Response("internal error", { status: 500 });
   } finally {
     inFlight.delete(id);
@@ -333,15 +333,17 @@ scope.addEventListener("message", (event) => {
 // the timers); the host then starts the version afresh.
 scope.addEventListener("error", (event) => {
   event.preventDefault();
-  log.error("uncaught error in plugin", {
-    error: describe((event as ErrorEvent).error ?? (event as ErrorEvent).message),
-  });
+  log.error(
+    { error: describe((event as ErrorEvent).error ?? (event as ErrorEvent).message) },
+    "uncaught error in plugin",
+  );
 });
 scope.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  log.error("unhandled rejection in plugin", {
-    error: describe((event as PromiseRejectionEvent).reason),
-  });
+  log.error(
+    { error: describe((event as PromiseRejectionEvent).reason) },
+    "unhandled rejection in plugin",
+  );
 });
 
 post({ type: "booted" });

@@ -4,8 +4,9 @@ import type { LogLevel, WorkerToHost } from "../protocol.ts";
 type Post = (message: WorkerToHost) => void;
 
 /**
- * Logs cross to the host, which writes them with the plugin's name attached. Accepts both the
- * plugin style `log.info("msg", fields)` and pino's `log.info(fields, "msg")` used by host code.
+ * Logs cross to the host, which writes them with the plugin's name attached. The SDK's order is
+ * pino's, `log.info(fields, "msg")`; a message-first call from untyped plugin code is read the
+ * same way rather than losing its fields.
  */
 export function createWorkerLogger(
   post: Post,

@@ -1,6 +1,6 @@
 import { and, eq, gt, gte, isNull, lt, or } from "drizzle-orm";
 import type { SqlDatabase } from "../../platform/mod.ts";
-import type { KeyValueStore } from "../../sdk/context.ts";
+import type { KeyValueStore } from "../plugin-state.ts";
 import { pluginKv } from "./schema.ts";
 
 /**

@@ -1,0 +1,107 @@
+import type { AnyElysia } from "elysia";
+import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
+import { ConfigError } from "../config/env.ts";
+import type { LineChannel } from "../config/line-channel.ts";
+import type { Config } from "../config/options.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../logging/logger.ts";
+import { platform, type RunningServer } from "../platform/mod.ts";
+import type { PluginHost } from "../plugin-host/host.ts";
+import { createApp } from "../server/app.ts";
+import type { Store } from "../storage/store.ts";
+import { createWebhookHandler } from "../webhook/handler.ts";
+import type { Runtime } from "./runtime.ts";
+
+/** What development tools (local mode's simulator) may see of the bot. */
+export interface BotView {
+  /** The bot's own HTTP surface, in process: a request goes the same way a network one would. */
+  fetch(request: Request): Promise<Response>;
+  plugins: Pick<PluginHost, "statuses">;
+  store: Store;
+  log: Logger;
+}
+
+/** Routes mounted by a development tool, and how to stop it. */
+export interface DevTools {
+  routes: AnyElysia;
+  /** Bodies the tool's routes take (uploads); the webhook keeps its own cap. */
+  maxBodyBytes: number;
+  /** The server listens at `url`, before the plugins load. */
+  listening?(url: string): void;
+  stop(): unknown;
+}
+
+export type DevToolsFactory = (bot: BotView) => DevTools;
+
+/** The HTTP surface: webhook, health, readiness, metrics, admin, plugin routes, dev tools. */
+export function createHttp(parts: {
+  config: Config;
+  runtime: Runtime;
+  store: Store;
+  line: LineChannel;
+  clock: Clock;
+  log: Logger;
+  devTools: DevToolsFactory | undefined;
+}) {
+  const { config, runtime, store, line, clock, log } = parts;
+  const { env } = config;
+  const { metrics, plugins, dispatcher } = runtime;
+  const webhook = createWebhookHandler({
+    channelSecret: line.channelSecret,
+    maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    clock,
+    log,
+    ingest: (events) => dispatcher.ingest(events),
+    onResponse: (status) => metrics.webhookResponse(status),
+  });
+  if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
+  const admin = env.ADMIN_TOKEN
+    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
+    : adminDisabledRoutes();
+  const app = createApp({
+    webhookPath: env.WEBHOOK_PATH,
+    webhook,
+    health: () => Response.json({ status: "ok" }),
+    ready: () => readiness(store, plugins),
+    plugin: (name, request) => plugins.http(name, request),
+    extensions: [metrics.routes(), admin],
+  });
+  const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
+  if (dev) app.use(dev.routes);
+  return { app, dev };
+}
+
+/** Ready: the database answers and the plugins are loaded. */
+async function readiness(store: Store, plugins: Pick<PluginHost, "ready">): Promise<Response> {
+  try {
+    await store.check();
+  } catch (error) {
+    const reason = `database unavailable: ${(error as Error).message}`;
+    return Response.json({ status: "unavailable", reason }, { status: 503 });
+  }
+  return plugins.ready
+    ? Response.json({ status: "ready" })
+    : Response.json({ status: "starting", reason: "plugins are loading" }, { status: 503 });
+}
+
+/** Listens on HOST:PORT; local mode stays on loopback unless HOST says otherwise. */
+export function listen(parts: {
+  config: Config;
+  app: { fetch(request: Request): Response | Promise<Response> };
+  dev: DevTools | undefined;
+}): RunningServer {
+  const { env } = parts.config;
+  const hostname = env.HOST ?? (parts.dev ? "127.0.0.1" : "0.0.0.0");
+  try {
+    return platform.serve({
+      hostname,
+      port: env.PORT,
+      // The webhook caps its own body at WEBHOOK_MAX_BODY_BYTES in any case; dev tools may take
+      // larger uploads.
+      maxRequestBodySize: Math.max(env.WEBHOOK_MAX_BODY_BYTES, parts.dev?.maxBodyBytes ?? 0),
+      fetch: (request) => parts.app.fetch(request),
+    });
+  } catch (error) {
+    throw new ConfigError(`cannot listen on ${hostname}:${env.PORT}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import type { LineChannel } from "../config/line-channel.ts";
+import type { Config } from "../config/options.ts";
+import type { Clock } from "../core/clock.ts";
+import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { ReplySender } from "../dispatch/reply-sender.ts";
+import { LineClient } from "../line/client.ts";
+import type { Logger } from "../logging/logger.ts";
+import { HotlineMetrics } from "../metrics/metrics.ts";
+import { PluginHost } from "../plugin-host/host.ts";
+import type { Store } from "../storage/store.ts";
+
+export interface Runtime {
+  metrics: HotlineMetrics;
+  plugins: PluginHost;
+  dispatcher: Dispatcher;
+}
+
+/**
+ * The parts an event passes through after it is stored: the plugin host, the dispatcher that
+ * runs deliveries on it, and the LINE client that sends what they answer; metrics on all of them.
+ */
+export function createRuntime(parts: {
+  config: Config;
+  store: Store;
+  line: LineChannel;
+  clock: Clock;
+  log: Logger;
+}): Runtime {
+  const { config, store, line, clock, log } = parts;
+  const metrics = new HotlineMetrics(() => clock.now());
+  const client = new LineClient({
+    channelAccessToken: line.channelAccessToken,
+    apiBaseUrl: line.apiBaseUrl,
+    log,
+    retry: config.tuning.lineRetry,
+    onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
+  });
+  const replies = new ReplySender(client, store, clock, log);
+  const plugins = new PluginHost({
+    config,
+    clock,
+    log,
+    worker: {
+      dataDir: resolve(config.env.DATA_DIR),
+      apiBaseUrl: line.apiBaseUrl,
+      dataApiBaseUrl: line.dataApiBaseUrl,
+      channelAccessToken: line.channelAccessToken,
+    },
+    pushOutsideEvent: (plugin, to, messages) =>
+      replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
+    onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
+    onRemoved: (plugin, reason) => void dispatcher.dropPlugin(plugin, reason),
+    onAvailable: () => dispatcher.wake(),
+  });
+  const dispatcher: Dispatcher = new Dispatcher({
+    config,
+    store,
+    plugins,
+    replies,
+    clock,
+    log,
+    onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
+    onEvent: (parsed) => metrics.event(parsed),
+  });
+  plugins.subscribe((event) => metrics.hostEvent(event));
+  metrics.watch({
+    inboxDepth: () => store.depth(),
+    queued: () => dispatcher.queued,
+    plugins: () => plugins.statuses(),
+  });
+  return { metrics, plugins, dispatcher };
+}

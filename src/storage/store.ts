@@ -1,0 +1,140 @@
+/**
+ * The Store: everything the host persists, behind one asynchronous interface. The dispatcher, the
+ * admin API, metrics and the dev tools talk to it; only its drivers (`sqlite/`) know the tables.
+ */
+import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+
+export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
+export type EventStatus = "pending" | "active" | "done";
+
+/** Which plugins an event goes to (the plugin host's subscriptions). */
+export type Router = (event: ParsedEvent) => string[];
+
+/** A stored event and the plugins it was routed to (their deliveries are open). */
+export interface RoutedEvent {
+  seq: number;
+  parsed: ParsedEvent;
+  destination: string | undefined;
+  receivedAt: number;
+  plugins: string[];
+}
+
+/** An event read back from the store: a recovery, or a backlog beyond what memory holds. */
+export interface StoredEvent {
+  seq: number;
+  parsed: ParsedEvent;
+  destination: string | undefined;
+  receivedAt: number;
+  /** Plugins whose deliveries of it are not settled. */
+  openPlugins: string[];
+}
+
+/** An unsettled delivery, with what ordering needs. */
+export interface OpenDelivery {
+  eventId: string;
+  plugin: string;
+  attempts: number;
+  nextAttemptAt: number;
+  chatKey: string;
+  timestamp: number;
+  seq: number;
+}
+
+export interface DeliveryKey {
+  eventId: string;
+  plugin: string;
+}
+
+/** A delivery's record, as tests and the dev tools read it. */
+export interface DeliveryRecord extends DeliveryKey {
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  replyAttempted: boolean;
+  updatedAt: number;
+}
+
+export type Settlement =
+  | { status: "done" }
+  | { status: "retry"; error: string; nextAttemptAt: number }
+  | { status: "dead"; error: string }
+  | { status: "dropped"; reason: string };
+
+/** Whether an earlier flush (maybe in a process that died) used the event's reply token. */
+export interface ReplyAttempts {
+  attemptedAt: number | null;
+  /** Plugins whose messages were in that attempt. */
+  plugins: ReadonlySet<string>;
+}
+
+/** Which dead-lettered deliveries an operator means. */
+export type DeadSelector = { deliveries: DeliveryKey[] } | { plugin: string } | { all: true };
+
+/** A dead-lettered delivery as the admin API lists it. */
+export interface DeadDelivery extends DeliveryKey {
+  attempts: number;
+  lastError: string | null;
+  deadAt: number;
+  eventType: string;
+  chatKey: string;
+  receivedAt: number;
+}
+
+/** Where a page of dead letters starts: after this one (newest first). */
+export interface DeadCursor extends DeliveryKey {
+  deadAt: number;
+}
+
+export interface InboxDepth {
+  /** Events not settled yet: waiting to be routed, or with deliveries still open. */
+  open: number;
+  /** When the oldest of them was received; undefined when there is none. */
+  oldestReceivedAt: number | undefined;
+}
+
+export interface Store {
+  /**
+   * Stores a request's events, skipping those already stored (LINE's redeliveries); given a
+   * router, routes the new ones in the same commit (their deliveries, the shared users and chats
+   * tables). Resolves once durable, with the new events. Rejects when nothing was stored.
+   */
+  ingest(events: ReceivedEvent[], route: Router | undefined): Promise<RoutedEvent[]>;
+  /** Routes what was stored but never routed (stored before start, or a routing that failed). */
+  routePending(route: Router): Promise<RoutedEvent[]>;
+  openDeliveries(): Promise<OpenDelivery[]>;
+  readEvent(eventId: string): Promise<StoredEvent | undefined>;
+  /** Records how one delivery ended; resolves true when that settled its event. */
+  settle(key: DeliveryKey, settlement: Settlement, now: number): Promise<boolean>;
+
+  replyAttempts(eventId: string): Promise<ReplyAttempts>;
+  /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
+  markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void>;
+  /** The call failed for certain: these messages were never sent as a reply. */
+  clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void>;
+
+  /** Drops every unsettled delivery of a plugin; resolves with the events that became settled. */
+  dropPlugin(plugin: string, reason: string, now: number): Promise<string[]>;
+  /** Makes dead deliveries pending again with fresh attempts; resolves with them. */
+  retryDead(selector: DeadSelector, now: number): Promise<OpenDelivery[]>;
+  /** Gives up on dead deliveries for good: dropped, with the operator's reason. */
+  discardDead(selector: DeadSelector, reason: string, now: number): Promise<DeliveryKey[]>;
+  listDead(query: { plugin?: string; limit: number; after?: DeadCursor }): Promise<DeadDelivery[]>;
+
+  deliveryCounts(): Promise<Record<DeliveryStatus, number>>;
+  eventCounts(): Promise<Record<EventStatus, number>>;
+  /** Per plugin: its open and dead deliveries. */
+  unsettledByPlugin(): Promise<Map<string, { open: number; dead: number }>>;
+  depth(): Promise<InboxDepth>;
+  deliveriesOf(eventId?: string): Promise<DeliveryRecord[]>;
+
+  /**
+   * Deletes settled events older than the retention (never one with a dead-lettered delivery:
+   * that waits for an operator) and expired plugin state.
+   */
+  prune(retentionMs: number, now: number): Promise<{ events: number; kv: number }>;
+  /** Rejects when the database cannot answer (readiness). */
+  check(): Promise<void>;
+  /** Finishes what is queued, then closes. */
+  close(): Promise<void>;
+}
