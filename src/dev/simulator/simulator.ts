@@ -14,8 +14,8 @@ import type { SqlDatabase } from "../../platform/mod.ts";
 import type { PluginHost } from "../../plugin-host/host.ts";
 import { deliveries, inboxEvents } from "../../storage/schema.ts";
 import { signBody } from "../../webhook/signature.ts";
+import { envelope, event, group, messageId, user } from "../events/mod.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
-import { envelope, event, group, messageId, user } from "../testing/events.ts";
 import { type ChatKey, type Entry, Transcript } from "./transcript.ts";
 
 export interface SimulatorOptions {

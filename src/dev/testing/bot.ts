@@ -13,8 +13,8 @@ import type { CircuitBreakerPolicy } from "../../plugin-host/circuit-breaker.ts"
 import type { HostEvent } from "../../plugin-host/host.ts";
 import { deliveries } from "../../storage/schema.ts";
 import { signBody } from "../../webhook/signature.ts";
+import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
-import { BOT_USER_ID, envelope } from "./events.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
