@@ -8,6 +8,8 @@ import {
   bodyErrors,
   type ErrorDetail,
   invalidProperty,
+  isChatId,
+  isUserId,
   isUuid,
   lineError,
   MESSAGES,
@@ -37,10 +39,10 @@ interface SendRequest {
   notificationDisabled: boolean;
 }
 
-function parseSend(req: RouteRequest, targetProperty: "replyToken" | "to"): Parsed<SendRequest> {
-  const parsed = jsonObject(req);
-  if (!parsed.ok) return parsed;
-  const body = parsed.value;
+function parseSend(
+  body: Record<string, unknown>,
+  targetProperty: "replyToken" | "to",
+): Parsed<SendRequest> {
   const errors = [...requireString(body, targetProperty), ...validateMessages(body.messages)];
   if (errors.length > 0) return { ok: false, outcome: bodyErrors(errors) };
   const value = {
@@ -51,10 +53,22 @@ function parseSend(req: RouteRequest, targetProperty: "replyToken" | "to"): Pars
   return { ok: true, value };
 }
 
+/**
+ * A `to` that is given but is no user, group or room id. LINE reads it before it validates the
+ * rest, so it fails on its own with "The property, 'to', … is invalid" (no details), as LINE's
+ * servers answer a push to a name, a phone number or a LINE ID (quoted in LINE's SDK issues).
+ */
+function isMalformedRecipient(to: unknown): boolean {
+  if (to === undefined || to === null || to === "") return false; // "May not be empty"
+  return typeof to !== "string" || !isChatId(to);
+}
+
 export function reply(state: PlatformState, req: RouteRequest): Outcome {
   // LINE accepts X-Line-Retry-Key only on push, multicast, narrowcast and broadcast.
   if (req.retryKey !== null) return lineError(400, "X-Line-Retry-Key is not supported by this API");
-  const parsed = parseSend(req, "replyToken");
+  const body = jsonObject(req);
+  if (!body.ok) return body.outcome;
+  const parsed = parseSend(body.value, "replyToken");
   if (!parsed.ok) return parsed.outcome;
   const { target: replyToken, messages, notificationDisabled } = parsed.value;
   if (!state.consumeReplyToken(replyToken)) return lineError(400, MESSAGES.invalidReplyToken);
@@ -76,7 +90,10 @@ export function push(state: PlatformState, req: RouteRequest): Outcome {
       headers: { "x-line-accepted-request-id": accepted.requestId },
     };
   }
-  const parsed = parseSend(req, "to");
+  const body = jsonObject(req);
+  if (!body.ok) return body.outcome;
+  if (isMalformedRecipient(body.value.to)) return invalidProperty("to");
+  const parsed = parseSend(body.value, "to");
   if (!parsed.ok) return parsed.outcome;
   const { target: to, messages, notificationDisabled } = parsed.value;
   const sentMessages = state.send(messages);
@@ -115,7 +132,7 @@ export function showLoading(_state: PlatformState, req: RouteRequest): Outcome {
   if (!parsed.ok) return parsed.outcome;
   const body = parsed.value;
   const errors: ErrorDetail[] = requireString(body, "chatId");
-  if (errors.length === 0 && !String(body.chatId).startsWith("U")) {
+  if (errors.length === 0 && !isUserId(String(body.chatId))) {
     errors.push({
       message:
         "Only user id is acceptable, please confirm if there are any group/room ids or illegal ids.",
