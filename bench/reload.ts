@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { envelope } from "../src/dev/testing/events.ts";
+import { envelope } from "../src/dev/events/mod.ts";
 import {
   createPluginsDir,
   event,

@@ -4,8 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { envelope, event, group, user } from "../src/dev/events/mod.ts";
 import { localModeFile, readLocalModeFile } from "../src/dev/local-mode.ts";
-import { envelope, event, group, user } from "../src/dev/testing/events.ts";
 import { signBody } from "../src/webhook/signature.ts";
 
 const args = process.argv.slice(2);

@@ -10,7 +10,6 @@ import type { LineChannel } from "../config/line-channel.ts";
 import { type Hotline, type HotlineOptions, startHotline } from "../hotline.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
-import type { SqliteStore } from "../storage/sqlite/sqlite-store.ts";
 import { LineStandIn } from "./line-stand-in/mod.ts";
 import { Simulator } from "./simulator/simulator.ts";
 
@@ -94,7 +93,6 @@ export async function startLocalHotline(
     "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
   );
   const dataDir = resolve(options.env.DATA_DIR);
-  let botUrl = "";
   let hotline: Hotline;
   try {
     hotline = await startHotline({
@@ -105,17 +103,14 @@ export async function startLocalHotline(
         const simulator = new Simulator({
           standIn,
           channelSecret: line.channelSecret,
-          webhookUrl: () => `${botUrl}${options.env.WEBHOOK_PATH}`,
-          botUrl: () => botUrl,
-          plugins: bot.plugins,
-          db: (bot.store as SqliteStore).handle.db,
+          bot,
+          webhookPath: options.env.WEBHOOK_PATH,
           log,
         });
         return {
           routes: simulator.routes(),
           maxBodyBytes: Simulator.MAX_UPLOAD_BYTES,
           listening(url) {
-            botUrl = url;
             const webhookUrl = `${url}${options.env.WEBHOOK_PATH}`;
             writeLocalModeFile(dataDir, {
               channelSecret: line.channelSecret,

@@ -27,7 +27,7 @@ import {
   setEventClock,
   ulid,
   user,
-} from "../../src/dev/testing/events.ts";
+} from "../../src/dev/events/mod.ts";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 

@@ -11,9 +11,9 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { envelope, event, eventId, user } from "../../src/dev/events/mod.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
 import { createPluginsDir } from "../../src/dev/testing/bot.ts";
-import { envelope, event, eventId, user } from "../../src/dev/testing/events.ts";
 import { BotProcess } from "./bot-process.ts";
 
 const PROBE = fileURLToPath(new URL("./fixtures/probe.ts", import.meta.url));

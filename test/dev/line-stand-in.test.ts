@@ -285,6 +285,84 @@ describe("push", () => {
   });
 });
 
+describe("push recipients", () => {
+  const GROUP = "Ca56f94637cc4347f90a25382909b24b9";
+  const ROOM = "Ra8dbf4673c4c812cd491258042226c99";
+  // What LINE answers a push whose `to` is no id (quoted in LINE's SDK issues): no details.
+  const invalidTo = {
+    message: "The property, 'to', in the request body is invalid (line: -, column: -)",
+  };
+
+  async function pushTo(to: unknown, messages: unknown[] = [text("hi")]): Promise<Response> {
+    return fetch(`${baseURL}/v2/bot/message/push`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ to, messages }),
+    });
+  }
+
+  test("a user, group or room id is accepted", async () => {
+    for (const to of [USER, GROUP, ROOM]) await client.pushMessage({ to, messages: [text("hi")] });
+    expect(standIn.pushes.map((p) => p.to)).toEqual([USER, GROUP, ROOM]);
+  });
+
+  test("a push to a message text gets 400 and is not sent", async () => {
+    const error = await httpError(
+      client.pushMessage({ to: "see you at 5", messages: [text("hi")] }),
+    );
+    expect(error.status).toBe(400);
+    expect(JSON.parse(error.body)).toEqual(invalidTo);
+    expect(standIn.pushes).toEqual([]);
+    expect(standIn.requests.map((r) => r.status)).toEqual([400]);
+  });
+
+  test("ids out of LINE's format get 400: prefix, case, length, display ids", async () => {
+    const malformed = [
+      `X${USER.slice(1)}`, // no such kind of chat
+      USER.toUpperCase(), // LINE's ids are lower-case hex
+      `u${USER.slice(1)}`,
+      USER.slice(0, -1), // 31 hex digits
+      `${USER}0`, // 33
+      `U${"g".repeat(32)}`, // not hex
+      "@hotline", // a LINE ID, not a user id
+      ` ${USER}`,
+    ];
+    for (const to of malformed) {
+      const response = await pushTo(to);
+      expect({ to, status: response.status }).toEqual({ to, status: 400 });
+      expect(await response.json()).toEqual(invalidTo);
+    }
+    expect(standIn.pushes).toEqual([]);
+  });
+
+  test("a `to` that is not a string gets the same 400", async () => {
+    for (const to of [42, [USER], { userId: USER }]) {
+      const response = await pushTo(to);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual(invalidTo);
+    }
+  });
+
+  test("a malformed `to` fails on its own, before the messages are checked", async () => {
+    const response = await pushTo("nobody", []);
+    expect(await response.json()).toEqual(invalidTo);
+  });
+
+  test("a missing or empty `to` is a body error with details, alongside the messages", async () => {
+    for (const to of [undefined, ""]) {
+      const response = await pushTo(to, []);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        message: "The request body has 2 error(s)",
+        details: [
+          { message: "May not be empty", property: "to" },
+          { message: "Size must be between 1 and 5", property: "messages" },
+        ],
+      });
+    }
+  });
+});
+
 describe("users and the bot", () => {
   test("profiles: set, generated for unknown users, 404 when configured", async () => {
     standIn.setProfile({ userId: USER, displayName: "Taro", language: "ja" });
@@ -346,9 +424,11 @@ describe("users and the bot", () => {
     });
     expect(shown.httpResponse.status).toBe(202);
     expect(shown.body).toEqual({});
-    const error = await httpError(client.showLoadingAnimation({ chatId: "Cgroup" }));
-    expect(error.status).toBe(400);
-    expect(JSON.parse(error.body).details[0].property).toBe("chatId");
+    for (const chatId of ["Ca56f94637cc4347f90a25382909b24b9", "Cgroup", "Ualice"]) {
+      const error = await httpError(client.showLoadingAnimation({ chatId }));
+      expect(error.status).toBe(400);
+      expect(JSON.parse(error.body).details[0].property).toBe("chatId");
+    }
   });
 
   test("an unimplemented path gets 404 Not found and is recorded", async () => {

@@ -1,6 +1,6 @@
 /** Content (api-data) endpoints: what users sent, as LINE serves it. */
 
-import type { RouteRequest } from "./routes.ts";
+import type { RouteRequest } from "./handler.ts";
 import type { PlatformState, StoredContent } from "./state.ts";
 import { lineError, MESSAGES, type Outcome } from "./wire.ts";
 

@@ -1,31 +1,16 @@
-/** The route table and the Messaging API handlers. */
+/** The route table: which handler answers which method and path. */
 
 import { getContent, getPreview, getTranscoding } from "./content.ts";
-import { isRecord, requireString, validateMessages } from "./messages.ts";
-import type { PlatformState } from "./state.ts";
-import type { Profile, SentMessageObject } from "./types.ts";
+import type { Handler } from "./handler.ts";
 import {
-  bodyErrors,
-  type ErrorDetail,
-  invalidProperty,
-  isUuid,
-  lineError,
-  MESSAGES,
-  type Outcome,
-  randomToken,
-} from "./wire.ts";
-
-export interface RouteRequest {
-  requestId: string;
-  params: Record<string, string>;
-  /** Parsed JSON body; null when there was none. */
-  body: unknown;
-  /** The body was present but not JSON. */
-  malformedJson: boolean;
-  retryKey: string | null;
-}
-
-type Handler = (state: PlatformState, req: RouteRequest) => Outcome;
+  botInfo,
+  issueLinkToken,
+  memberProfile,
+  push,
+  reply,
+  showLoading,
+  userProfile,
+} from "./messaging.ts";
 
 interface Route {
   method: "GET" | "POST";
@@ -84,128 +69,4 @@ function matchPattern(pattern: string, path: string): Record<string, string> | u
     }
   }
   return params;
-}
-
-type Parsed<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
-
-/** The request body as an object, or LINE's 400 for a body that is not a JSON object. */
-function jsonObject(req: RouteRequest): Parsed<Record<string, unknown>> {
-  if (req.malformedJson) {
-    const outcome = lineError(
-      400,
-      "The request body could not be parsed as JSON (line: -, column: -)",
-    );
-    return { ok: false, outcome };
-  }
-  if (req.body === null) return { ok: true, value: {} };
-  if (!isRecord(req.body)) return { ok: false, outcome: invalidProperty("body") };
-  return { ok: true, value: req.body };
-}
-
-interface SendRequest {
-  target: string;
-  messages: SentMessageObject[];
-  notificationDisabled: boolean;
-}
-
-function parseSend(req: RouteRequest, targetProperty: "replyToken" | "to"): Parsed<SendRequest> {
-  const parsed = jsonObject(req);
-  if (!parsed.ok) return parsed;
-  const body = parsed.value;
-  const errors = [...requireString(body, targetProperty), ...validateMessages(body.messages)];
-  if (errors.length > 0) return { ok: false, outcome: bodyErrors(errors) };
-  const value = {
-    target: body[targetProperty] as string,
-    messages: body.messages as SentMessageObject[],
-    notificationDisabled: body.notificationDisabled === true,
-  };
-  return { ok: true, value };
-}
-
-function reply(state: PlatformState, req: RouteRequest): Outcome {
-  // LINE accepts X-Line-Retry-Key only on push, multicast, narrowcast and broadcast.
-  if (req.retryKey !== null) return lineError(400, "X-Line-Retry-Key is not supported by this API");
-  const parsed = parseSend(req, "replyToken");
-  if (!parsed.ok) return parsed.outcome;
-  const { target: replyToken, messages, notificationDisabled } = parsed.value;
-  if (!state.consumeReplyToken(replyToken)) return lineError(400, MESSAGES.invalidReplyToken);
-  const sentMessages = state.send(messages);
-  state.replies.push({ replyToken, messages, notificationDisabled, sentMessages });
-  return { status: 200, body: { sentMessages } };
-}
-
-function push(state: PlatformState, req: RouteRequest): Outcome {
-  const retryKey = req.retryKey;
-  if (retryKey !== null && !isUuid(retryKey)) {
-    return lineError(400, "The value for the 'X-Line-Retry-Key' header is invalid");
-  }
-  const accepted = retryKey === null ? undefined : state.acceptedRetryKey(retryKey);
-  if (accepted !== undefined) {
-    return {
-      status: 409,
-      body: { message: MESSAGES.retryKeyAccepted, sentMessages: accepted.sentMessages },
-      headers: { "x-line-accepted-request-id": accepted.requestId },
-    };
-  }
-  const parsed = parseSend(req, "to");
-  if (!parsed.ok) return parsed.outcome;
-  const { target: to, messages, notificationDisabled } = parsed.value;
-  const sentMessages = state.send(messages);
-  if (retryKey !== null) {
-    state.acceptRetryKey(retryKey, { requestId: req.requestId, sentMessages, at: state.now() });
-  }
-  state.pushes.push({ to, messages, notificationDisabled, retryKey, sentMessages });
-  return { status: 200, body: { sentMessages } };
-}
-
-function userProfile(state: PlatformState, req: RouteRequest): Outcome {
-  const profile = state.profile(req.params.userId ?? "");
-  return profile === undefined ? lineError(404, MESSAGES.notFound) : { status: 200, body: profile };
-}
-
-/** Group and room member profiles carry only these fields. */
-function memberProfile(state: PlatformState, req: RouteRequest): Outcome {
-  const profile = state.profile(req.params.userId ?? "");
-  if (profile === undefined) return lineError(404, MESSAGES.notFound);
-  const { userId, displayName, pictureUrl }: Profile = profile;
-  return { status: 200, body: { userId, displayName, pictureUrl } };
-}
-
-function issueLinkToken(state: PlatformState, req: RouteRequest): Outcome {
-  const linkToken = randomToken(32);
-  state.linkTokens.push({ userId: req.params.userId ?? "", linkToken, at: state.now() });
-  return { status: 200, body: { linkToken } };
-}
-
-function botInfo(state: PlatformState): Outcome {
-  return { status: 200, body: state.botInfo };
-}
-
-function showLoading(_state: PlatformState, req: RouteRequest): Outcome {
-  const parsed = jsonObject(req);
-  if (!parsed.ok) return parsed.outcome;
-  const body = parsed.value;
-  const errors: ErrorDetail[] = requireString(body, "chatId");
-  if (errors.length === 0 && !String(body.chatId).startsWith("U")) {
-    errors.push({
-      message:
-        "Only user id is acceptable, please confirm if there are any group/room ids or illegal ids.",
-      property: "chatId",
-    });
-  }
-  errors.push(...validateLoadingSeconds(body.loadingSeconds));
-  if (errors.length > 0) return bodyErrors(errors);
-  return { status: 202, body: {} };
-}
-
-function validateLoadingSeconds(seconds: unknown): ErrorDetail[] {
-  if (seconds === undefined) return [];
-  const errors: ErrorDetail[] = [];
-  if (typeof seconds !== "number" || seconds < 5 || seconds > 60) {
-    errors.push({ message: "Must be between 5 and 60", property: "loadingSeconds" });
-  }
-  if (typeof seconds !== "number" || seconds % 5 !== 0) {
-    errors.push({ message: "must be a multiple of five", property: "loadingSeconds" });
-  }
-  return errors;
 }

@@ -1,7 +1,8 @@
 /** The stand-in itself: a web-standard fetch handler plus the controls tests and local mode use. */
 
 import { Faults } from "./faults.ts";
-import { type RouteRequest, route } from "./routes.ts";
+import type { RouteRequest } from "./handler.ts";
+import { route } from "./routes.ts";
 import { PlatformState } from "./state.ts";
 import type {
   ContentSpec,

@@ -74,6 +74,17 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/** LINE's ids of a chat: U (a user), C (a group) or R (a room), then 32 lower-case hex digits. */
+const CHAT_ID = /^[UCR][0-9a-f]{32}$/;
+
+export function isChatId(value: string): boolean {
+  return CHAT_ID.test(value);
+}
+
+export function isUserId(value: string): boolean {
+  return value.startsWith("U") && CHAT_ID.test(value);
+}
+
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** Random token in the style of LINE's reply, link and quote tokens. */

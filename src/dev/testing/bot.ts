@@ -12,8 +12,8 @@ import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
 import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
+import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
-import { BOT_USER_ID, envelope } from "./events.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 

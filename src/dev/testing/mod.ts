@@ -4,6 +4,7 @@
  */
 export { ManualClock } from "../../core/clock.ts";
 export { signBody } from "../../webhook/signature.ts";
+export * from "../events/mod.ts";
 export { LineStandIn } from "../line-stand-in/mod.ts";
 export {
   createPluginsDir,
@@ -12,4 +13,3 @@ export {
   TestBot,
   type TestBotOptions,
 } from "./bot.ts";
-export * from "./events.ts";

@@ -1,0 +1,58 @@
+/** The simulator's HTTP surface: its page, and the JSON and event-stream API the page uses. */
+import { readFileSync } from "node:fs";
+import { Elysia } from "elysia";
+import { answer, json, jsonBody, parseInput } from "./http.ts";
+import {
+  type AccountLinkInput,
+  accountLinkSchema,
+  type SendAction,
+  sendSchema,
+  type UploadQuery,
+  uploadQuery,
+} from "./schemas.ts";
+
+/** What the routes call; each answer is sent as JSON unless it is a Response. */
+export interface SimulatorApi {
+  session(): unknown;
+  state(): Promise<unknown>;
+  stream(request: Request): Response;
+  content(messageId: string): Response;
+  send(action: SendAction): Promise<unknown>;
+  upload(query: UploadQuery, request: Request): Promise<unknown>;
+  accountLink(input: AccountLinkInput): Promise<unknown>;
+}
+
+export function simulatorRoutes(prefix: string, api: SimulatorApi) {
+  const page = readFileSync(new URL("./page.html", import.meta.url), "utf8");
+  const queryOf = (request: Request) => Object.fromEntries(new URL(request.url).searchParams);
+  return new Elysia({ prefix })
+    .get(
+      "",
+      () =>
+        new Response(page, {
+          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        }),
+    )
+    .get("/api/session", () => json(200, api.session()))
+    .get("/api/stream", ({ request }) => api.stream(request))
+    .get("/api/state", async () => json(200, await api.state()))
+    .get("/api/content/:id", ({ params }) => api.content(params.id))
+    .post(
+      "/api/send",
+      ({ request }) =>
+        answer(async () => api.send(parseInput(sendSchema, await jsonBody(request)))),
+      { parse: "none" },
+    )
+    .post(
+      "/api/upload",
+      ({ request }) =>
+        answer(async () => api.upload(parseInput(uploadQuery, queryOf(request)), request)),
+      { parse: "none" },
+    )
+    .post(
+      "/api/account-link",
+      ({ request }) =>
+        answer(async () => api.accountLink(parseInput(accountLinkSchema, await jsonBody(request)))),
+      { parse: "none" },
+    );
+}
