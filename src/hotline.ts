@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import type { AnyElysia } from "elysia";
 import { adminDisabledRoutes, adminRoutes } from "./admin/admin.ts";
 import { ConfigError, type Env } from "./config/env.ts";
+import { type CircuitBreakerPolicy, resolveConfig } from "./config/options.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type LocalMode, startLocalMode, writeLocalModeFile } from "./dev/local-mode.ts";
 import { Simulator } from "./dev/simulator/simulator.ts";
@@ -15,7 +16,6 @@ import { createLogger, type Logger } from "./logging/logger.ts";
 import { HotlineMetrics } from "./metrics/metrics.ts";
 import type { RunningServer, SqliteHandle } from "./platform/mod.ts";
 import { platform } from "./platform/mod.ts";
-import type { CircuitBreakerPolicy } from "./plugin-host/circuit-breaker.ts";
 import { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
 import { createApp } from "./server/app.ts";
@@ -125,28 +125,19 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     });
     const replies = new ReplySender(line, store, clock, log);
 
-    // publicUrl is known once the server listens, which is before any plugin loads.
-    const workerEnv = {
-      dataDir,
-      apiBaseUrl,
-      dataApiBaseUrl,
-      channelAccessToken: token,
-      publicUrl: env.PUBLIC_URL ?? "",
-      ...(options.lineRetry ? { retry: options.lineRetry } : {}),
-    };
     let dispatcher: Dispatcher | undefined;
     const plugins = new PluginHost({
-      pluginsDir: env.PLUGINS_DIR,
-      configFile: env.CONFIG_FILE,
-      env: workerEnv,
+      config: resolveConfig(env, {
+        lineRetry: options.lineRetry,
+        breaker: options.breaker,
+        watch: options.watch,
+        hangGraceMs: options.hangGraceMs,
+        drainMs: options.drainMs,
+        debounceMs: options.debounceMs,
+      }),
       clock,
       log,
-      defaultTimeoutMs: env.HANDLER_TIMEOUT_MS,
-      watch: options.watch ?? true,
-      breaker: options.breaker,
-      hangGraceMs: options.hangGraceMs,
-      drainMs: options.drainMs,
-      debounceMs: options.debounceMs,
+      worker: { dataDir, apiBaseUrl, dataApiBaseUrl, channelAccessToken: token },
       pushOutsideEvent: async (plugin, to, messages) => {
         // No event to tie it to: a fresh key still guards the client's own retries.
         const error = await replies.pushAll(
@@ -263,7 +254,6 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     undo.push(() => server.stop());
     const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
     const simulatorUrl = simulator ? `${server.url}${Simulator.PATH}` : undefined;
-    workerEnv.publicUrl ||= server.url;
     if (local) {
       writeLocalModeFile(dataDir, {
         channelSecret: secret,
@@ -279,7 +269,8 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
         'linked the plugin SDK into the plugins directory, so `import … from "hotline"` resolves there',
       );
     undo.push(() => plugins.stop());
-    await plugins.start();
+    // The server listens before any plugin loads: its URL is the default public one.
+    await plugins.start(env.PUBLIC_URL ?? server.url);
     started.start();
     const prune = setInterval(() => {
       // A busy or failing database must not take the process down: try again next hour.

@@ -1,10 +1,4 @@
-export interface CircuitBreakerPolicy {
-  /** Consecutive failures that pause the plugin. */
-  threshold: number;
-  cooldownMs: number;
-}
-
-export const DEFAULT_BREAKER: CircuitBreakerPolicy = { threshold: 5, cooldownMs: 30_000 };
+import type { CircuitBreakerPolicy } from "../config/options.ts";
 
 /**
  * Pauses a plugin that keeps failing, so its retries stop burning through deliveries, then lets

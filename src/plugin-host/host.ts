@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readConfigFile } from "../config/config-file.ts";
+import type { Config, Tuning } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
 import type { DeliveryJob, DeliveryOutcome, PluginGateway } from "../dispatch/types.ts";
@@ -12,7 +13,7 @@ import {
   compileSubscription,
   type MatchableEvent,
 } from "../sdk/filter.ts";
-import { CircuitBreaker, type CircuitBreakerPolicy, DEFAULT_BREAKER } from "./circuit-breaker.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
 import { findPluginEntries, moduleGraph } from "./discovery.ts";
 import type { PluginManifest } from "./manifest.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
@@ -20,21 +21,15 @@ import type { WorkerEnv } from "./protocol.ts";
 import { DirectoryWatcher } from "./watcher.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
+/** What a plugin's worker needs besides the public URL, which `start()` receives. */
+export type WorkerConnections = Omit<WorkerEnv, "publicUrl" | "retry">;
+
 export interface PluginHostOptions {
-  pluginsDir: string;
-  configFile: string;
-  env: WorkerEnv;
+  /** Reads PLUGINS_DIR, CONFIG_FILE, HANDLER_TIMEOUT_MS and the plugin host's tuning knobs. */
+  config: Config;
   clock: Clock;
   log: Logger;
-  defaultTimeoutMs: number;
-  watch: boolean;
-  // Left out or undefined: the default. Zero is a value (no grace, no debounce), not "unset".
-  loadTimeoutMs?: number | undefined;
-  hangGraceMs?: number | undefined;
-  /** How long an unloaded version may finish its in-flight deliveries. */
-  drainMs?: number | undefined;
-  debounceMs?: number | undefined;
-  breaker?: CircuitBreakerPolicy | undefined;
+  worker: WorkerConnections;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin is gone: its waiting deliveries must be dropped. */
   onRemoved(plugin: string, reason: string): void;
@@ -114,8 +109,12 @@ const NOT_LOADED_RECHECK_MS = 60_000;
  * change, and runs deliveries with isolation: deadlines, hang detection, a circuit breaker.
  */
 export class PluginHost implements PluginGateway {
-  readonly #o: Required<Omit<PluginHostOptions, "breaker" | "onApiCall">> &
-    Pick<PluginHostOptions, "onApiCall"> & { breaker: CircuitBreakerPolicy };
+  readonly #o: PluginHostOptions;
+  readonly #tuning: Tuning;
+  readonly #configFile: string;
+  readonly #defaultTimeoutMs: number;
+  /** Set by start(): the public URL is known once the server listens. */
+  #workerEnv: WorkerEnv | undefined;
   readonly #plugins = new Map<string, Plugin>();
   readonly #files = new Map<string, FileRecord>();
   readonly #listeners = new Set<(event: HostEvent) => void>();
@@ -130,15 +129,12 @@ export class PluginHost implements PluginGateway {
   readonly #pool = new WorkerPool();
 
   constructor(options: PluginHostOptions) {
-    this.#o = {
-      ...options,
-      loadTimeoutMs: options.loadTimeoutMs ?? 10_000,
-      hangGraceMs: options.hangGraceMs ?? 1000,
-      drainMs: options.drainMs ?? 10_000,
-      debounceMs: options.debounceMs ?? 100,
-      breaker: options.breaker ?? DEFAULT_BREAKER,
-    };
-    this.#dir = resolve(options.pluginsDir);
+    this.#o = options;
+    const { env, tuning } = options.config;
+    this.#tuning = tuning;
+    this.#dir = resolve(env.PLUGINS_DIR);
+    this.#configFile = env.CONFIG_FILE;
+    this.#defaultTimeoutMs = env.HANDLER_TIMEOUT_MS;
   }
 
   get ready(): boolean {
@@ -146,8 +142,9 @@ export class PluginHost implements PluginGateway {
   }
 
   /** Loads all plugins (a plugin that fails is reported and skipped), then starts watching. */
-  async start(): Promise<void> {
-    this.#settings = readConfigFile(this.#o.configFile).plugins;
+  async start(publicUrl: string): Promise<void> {
+    this.#workerEnv = { ...this.#o.worker, publicUrl, retry: this.#tuning.lineRetry };
+    this.#settings = readConfigFile(this.#configFile).plugins;
     const entries = findPluginEntries(this.#dir);
     await Promise.all(entries.map((file) => this.#load(file, new Set(entries))));
     this.#ready = true;
@@ -157,7 +154,7 @@ export class PluginHost implements PluginGateway {
       { dir: this.#dir, loaded, failed },
       `plugins loaded: ${loaded.length} ok, ${failed} failed`,
     );
-    if (this.#o.watch) this.#startWatching();
+    if (this.#tuning.watch) this.#startWatching();
   }
 
   async stop(): Promise<void> {
@@ -167,7 +164,7 @@ export class PluginHost implements PluginGateway {
     // A restart already under way finishes, and retires the worker it started (see #respawn).
     await Promise.all([...this.#plugins.values()].map((plugin) => plugin.respawning));
     await Promise.all(
-      [...this.#plugins.values()].map((plugin) => plugin.worker?.retire(this.#o.drainMs)),
+      [...this.#plugins.values()].map((plugin) => plugin.worker?.retire(this.#tuning.drainMs)),
     );
     await this.#pool.release();
   }
@@ -260,7 +257,7 @@ export class PluginHost implements PluginGateway {
       if (!worker) return this.#down(plugin);
       const outcome = await worker.deliver(
         job,
-        plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs,
+        plugin.manifest.timeoutMs ?? this.#defaultTimeoutMs,
       );
       if (outcome.status === "deferred") return outcome;
       const ok = outcome.status === "ok";
@@ -275,7 +272,7 @@ export class PluginHost implements PluginGateway {
           {
             plugin: name,
             failures: plugin.breaker.consecutiveFailures,
-            cooldownMs: this.#o.breaker.cooldownMs,
+            cooldownMs: this.#tuning.breaker.cooldownMs,
           },
           "plugin paused by the circuit breaker after repeated failures",
         );
@@ -333,7 +330,7 @@ export class PluginHost implements PluginGateway {
     if (this.#plugins.get(name) !== plugin || (worker && worker !== plugin.worker))
       return this.http(name, request);
     if (!worker) return new Response("plugin is not running", { status: 503 });
-    return worker.http(request, plugin.manifest.timeoutMs ?? this.#o.defaultTimeoutMs);
+    return worker.http(request, plugin.manifest.timeoutMs ?? this.#defaultTimeoutMs);
   }
 
   /**
@@ -365,9 +362,12 @@ export class PluginHost implements PluginGateway {
   }
 
   #startWatching(): void {
-    this.#watcher = new DirectoryWatcher(this.#o.debounceMs, (paths) => void this.reload(paths));
+    this.#watcher = new DirectoryWatcher(
+      this.#tuning.debounceMs,
+      (paths) => void this.reload(paths),
+    );
     if (existsSync(this.#dir)) this.#watcher.watch(this.#dir, { recursive: true });
-    const config = resolve(this.#o.configFile);
+    const config = resolve(this.#configFile);
     const configDir = resolve(config, "..");
     if (existsSync(configDir)) {
       this.#watcher.watch(configDir, { recursive: false, filter: (path) => path === config });
@@ -378,7 +378,7 @@ export class PluginHost implements PluginGateway {
     if (this.#stopped) return;
     const entries = new Set(findPluginEntries(this.#dir));
     const toLoad = new Set<string>();
-    const config = resolve(this.#o.configFile);
+    const config = resolve(this.#configFile);
     for (const path of paths) {
       if (path === config) {
         try {
@@ -469,7 +469,7 @@ export class PluginHost implements PluginGateway {
       downReason: undefined,
       restarts: 0,
       restartAt: 0,
-      breaker: new CircuitBreaker(this.#o.breaker),
+      breaker: new CircuitBreaker(this.#tuning.breaker),
       pausedByOperator: owner?.pausedByOperator ?? false,
       loadedAt: this.#o.clock.now(),
       error: undefined,
@@ -486,7 +486,7 @@ export class PluginHost implements PluginGateway {
       settings: JSON.stringify(this.#settings[name] ?? null),
     });
     // The old version finishes what it has in flight; new deliveries already go to the new one.
-    if (old) void old.retire(this.#o.drainMs);
+    if (old) void old.retire(this.#tuning.drainMs);
     this.#o.log.info(
       {
         plugin: name,
@@ -500,17 +500,22 @@ export class PluginHost implements PluginGateway {
     this.#o.onAvailable(name);
   }
 
+  #env(): WorkerEnv {
+    if (!this.#workerEnv) throw new LoadError("the plugin host has not started");
+    return this.#workerEnv;
+  }
+
   #startWorker(file: string): Promise<PluginWorker> {
     let started: PluginWorker | undefined;
     const worker = PluginWorker.start({
       moduleUrl: pathToFileURL(file).href,
       pool: this.#pool,
       settings: this.#settings,
-      env: this.#o.env,
+      env: this.#env(),
       clock: this.#o.clock,
       log: this.#o.log.child({ file: relative(this.#dir, file) }),
-      loadTimeoutMs: this.#o.loadTimeoutMs,
-      hangGraceMs: this.#o.hangGraceMs,
+      loadTimeoutMs: this.#tuning.loadTimeoutMs,
+      hangGraceMs: this.#tuning.hangGraceMs,
       pushOutsideEvent: (to, messages) => {
         if (!started) throw new Error("plugin is not loaded yet");
         return this.#o.pushOutsideEvent(started.manifest.name, to, messages);
@@ -608,7 +613,7 @@ export class PluginHost implements PluginGateway {
     if (!plugin || plugin.file !== file) return;
     this.#plugins.delete(plugin.name);
     this.#o.onRemoved(plugin.name, `${reason} (${relative(this.#dir, file)})`);
-    void plugin.worker?.retire(this.#o.drainMs);
+    void plugin.worker?.retire(this.#tuning.drainMs);
     this.#o.log.info(
       { plugin: plugin.name, file: relative(this.#dir, file), reason },
       "plugin unloaded",

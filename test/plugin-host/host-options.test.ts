@@ -2,6 +2,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEnv } from "../../src/config/env.ts";
+import { DEFAULT_TUNING, resolveConfig, type Tuning } from "../../src/config/options.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import type { DeliveryJob } from "../../src/dispatch/types.ts";
@@ -32,7 +34,7 @@ export default definePlugin({
 });
 `;
 
-test("options passed as undefined take the host's defaults (startHotline passes them through)", async () => {
+function scratchEnv() {
   const plugins = createPluginsDir();
   cleanups.push(plugins.remove);
   plugins.write("slow.ts", slow);
@@ -40,31 +42,33 @@ test("options passed as undefined take the host's defaults (startHotline passes 
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const database = openDatabase(dataDir);
   cleanups.push(() => database.close());
+  const env = parseEnv({
+    DATA_DIR: dataDir,
+    PLUGINS_DIR: plugins.dir,
+    CONFIG_FILE: join(dataDir, "none.json"),
+    HANDLER_TIMEOUT_MS: "1000",
+  });
+  return { env, dataDir };
+}
 
+/** A host on the "slow" plugin with these knobs; resolves with a way to ask which worker answers. */
+async function hostWith(tuning: Partial<Tuning>) {
+  const { env, dataDir } = scratchEnv();
   const host = new PluginHost({
-    pluginsDir: plugins.dir,
-    configFile: join(dataDir, "none.json"),
-    env: {
+    config: resolveConfig(env, { watch: false, ...tuning }),
+    clock: new ManualClock(),
+    log: silentLogger,
+    worker: {
       dataDir,
       apiBaseUrl: "http://127.0.0.1:9",
       dataApiBaseUrl: "http://127.0.0.1:9",
       channelAccessToken: "unused",
-      publicUrl: "",
     },
-    clock: new ManualClock(),
-    log: silentLogger,
-    defaultTimeoutMs: 1000,
-    watch: false,
-    loadTimeoutMs: undefined,
-    hangGraceMs: undefined,
-    drainMs: undefined,
-    debounceMs: undefined,
-    breaker: undefined,
     pushOutsideEvent: async () => {},
     onRemoved: () => {},
     onAvailable: () => {},
   });
-  await host.start();
+  await host.start("");
   cleanups.push(() => host.stop());
 
   const replies: string[] = [];
@@ -79,17 +83,42 @@ test("options passed as undefined take the host's defaults (startHotline passes 
     },
     push: async () => {},
   });
-  const worker = async () => {
-    expect(await host.deliver("slow", job("who"))).toEqual({ status: "ok" });
-    return replies.at(-1);
+  return {
+    host,
+    async worker() {
+      expect(await host.deliver("slow", job("who"))).toEqual({ status: "ok" });
+      return replies.at(-1);
+    },
+    async busyPastDeadline() {
+      expect(await host.deliver("slow", job("slow"))).toMatchObject({
+        status: "failed",
+        timedOut: true,
+      });
+    },
   };
+}
 
-  const before = await worker();
-  expect(await host.deliver("slow", job("slow"))).toMatchObject({
-    status: "failed",
-    timedOut: true,
-  });
-  // With the default hang grace (1 s), a thread busy for 300 ms answers its ping in time: the
-  // worker is kept. An undefined grace would have ended it at once.
-  expect(await worker()).toBe(before);
+test("a knob given as undefined keeps its default", () => {
+  const { env } = scratchEnv();
+  const config = resolveConfig(env, { hangGraceMs: undefined, drainMs: 5 });
+  expect(config.tuning.hangGraceMs).toBe(DEFAULT_TUNING.hangGraceMs);
+  expect(config.tuning.drainMs).toBe(5);
+  expect(config.tuning.breaker).toEqual(DEFAULT_TUNING.breaker);
+});
+
+test("the host honours the hang grace it is given", async () => {
+  // With the default grace (1 s), a thread busy for 300 ms answers its ping in time: the worker
+  // is kept.
+  const patient = await hostWith({ hangGraceMs: undefined });
+  const first = await patient.worker();
+  await patient.busyPastDeadline();
+  expect(await patient.worker()).toBe(first);
+
+  // With a 50 ms grace the same thread counts as hung: its worker is replaced by a fresh one.
+  const strict = await hostWith({ hangGraceMs: 50 });
+  const before = await strict.worker();
+  await strict.busyPastDeadline();
+  const after = await strict.worker();
+  expect(after).toBeString();
+  expect(after).not.toBe(before);
 });
