@@ -50,10 +50,8 @@ export function createRuntime(parts: {
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
-    onRemoved: (plugin, reason) => void dispatcher.dropPlugin(plugin, reason),
-    onAvailable: () => dispatcher.wake(),
   });
-  const dispatcher: Dispatcher = new Dispatcher({
+  const dispatcher = new Dispatcher({
     config,
     store,
     plugins,

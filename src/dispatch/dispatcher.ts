@@ -76,6 +76,12 @@ export class Dispatcher {
           "delivery failed inside the host; trying again in 1 s",
         ),
     );
+    options.plugins.onChange((change) => {
+      if (change.type === "available") return this.wake();
+      this.dropPlugin(change.plugin, change.reason).catch((error: unknown) =>
+        options.log.error({ err: error, plugin: change.plugin }, "dropping deliveries failed"),
+      );
+    });
   }
 
   get queued(): number {

@@ -23,8 +23,17 @@ export type DeliveryOutcome =
   /** The plugin is gone or no longer subscribed: the delivery is dropped, with the reason recorded. */
   | { status: "gone"; reason: string };
 
+/** What changed about a plugin that concerns its waiting deliveries. */
+export type PluginChange =
+  /** Gone (file removed, renamed): its waiting deliveries are dropped. */
+  | { type: "removed"; plugin: string; reason: string }
+  /** Deliverable again (loaded, resumed, restarted): deferred deliveries may go now. */
+  | { type: "available"; plugin: string };
+
 /** What the dispatcher needs from the plugin host. */
 export interface PluginGateway {
+  /** Listens to plugin changes; returns the unsubscribe function. */
+  onChange(listener: (change: PluginChange) => void): () => void;
   /** Names of the loaded plugins subscribed to this event. */
   route(parsed: ParsedEvent): string[];
   /** Runs one plugin's handlers for one event. Never rejects. */

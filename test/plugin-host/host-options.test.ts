@@ -66,8 +66,6 @@ async function hostWith(tuning: Partial<Tuning>) {
       channelAccessToken: "unused",
     },
     pushOutsideEvent: async () => {},
-    onRemoved: () => {},
-    onAvailable: () => {},
   });
   await host.start("");
   cleanups.push(() => host.stop());
