@@ -199,7 +199,7 @@ export function adminRoutes(options: AdminOptions) {
               ? null
               : Math.max(0, (clock.now() - depth.oldestReceivedAt) / 1000),
           deliveries: await store.deliveryCounts(),
-          dispatcherQueued: dispatcher.queued,
+          dispatcherQueued: await dispatcher.queued(),
         });
       }),
     )

@@ -64,7 +64,7 @@ export function createRuntime(parts: {
   plugins.subscribe((event) => metrics.hostEvent(event));
   metrics.watch({
     inboxDepth: () => store.depth(),
-    queued: () => dispatcher.queued,
+    queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
   return { metrics, plugins, dispatcher };

@@ -5,5 +5,7 @@ import { SqliteStore } from "../storage/sqlite/sqlite-store.ts";
 
 /** The store the configuration names: SQLite in DATA_DIR. */
 export function openStore(config: Config, clock: Clock): SqliteStore {
-  return SqliteStore.open(resolve(config.env.DATA_DIR), clock);
+  return SqliteStore.open(resolve(config.env.DATA_DIR), clock, {
+    eventsInMemory: config.tuning.eventsInMemory,
+  });
 }

@@ -4,16 +4,17 @@ import type { Message } from "../core/message.ts";
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
+  ClaimedDelivery,
+  ClaimedEvent,
   DeadSelector,
   DeliveryKey,
-  RoutedEvent,
   Settlement,
   Store,
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type LaneItem, LaneScheduler, type RunResult } from "./lanes.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { ReplySender } from "./reply-sender.ts";
+import { SettleQueue } from "./settle-queue.ts";
 import type { DeliveryOutcome, PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
@@ -39,84 +40,80 @@ export interface DispatcherOptions {
  */
 export type DeliveryMetric = "ok" | "retried" | "timed_out" | "dead" | "dropped" | "deferred";
 
-/** What the dispatcher keeps in memory about an event while some of its deliveries are open. */
-interface EventState {
-  parsed: ParsedEvent;
-  destination: string | undefined;
-  receivedAt: number;
-  /** Plugins whose deliveries of this event are not settled yet. */
-  open: Set<string>;
-  batch?: ReplyBatch;
-  /** Arrived in this process and no reply batch has flushed: no reply was attempted, for certain. */
-  fresh: boolean;
+type RunOutcome = Exclude<DeliveryOutcome, { status: "deferred" }>;
+
+/** An event whose claimed deliveries are running here: they share its reply batch. */
+interface EventRun {
+  claimed: ClaimedEvent;
+  batch: ReplyBatch;
+  running: number;
 }
 
 /**
- * Routes stored events to plugins and runs the deliveries: per (chat, plugin) in timestamp order,
- * in parallel otherwise, with retries and dead-lettering recorded per delivery. The store is the
- * truth; memory holds only what is in flight, so a restart picks up exactly what was open.
+ * Runs deliveries: claims what the store says can run now (the head of each (chat, plugin) lane,
+ * whole events at a time), hands each to its plugin, merges the event's replies, and settles the
+ * outcome: done, a retry after a backoff, dead after MAX_ATTEMPTS, dropped. The store is the
+ * truth and holds the lanes; this holds only what is running.
  */
 export class Dispatcher {
   readonly #o: DispatcherOptions;
-  readonly #lanes: LaneScheduler;
-  readonly #events = new Map<string, EventState>();
+  readonly #runs = new Map<string, EventRun>();
+  readonly #settles: SettleQueue;
   readonly #route = (parsed: ParsedEvent) => this.#o.plugins.route(parsed);
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = 0;
+  #pumping = false;
+  #pumpAgain = false;
+  #pumpScheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #routeRetry: ReturnType<typeof setTimeout> | undefined;
+  #idleWaiters: Array<() => void> = [];
   #started = false;
+  #stopped = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
-    this.#lanes = new LaneScheduler(
-      options.config.env.DISPATCH_CONCURRENCY,
-      options.clock,
-      (item) => this.#run(item),
-      (error, item) =>
-        options.log.error(
-          { err: error, webhookEventId: item.eventId, plugin: item.plugin },
-          "delivery failed inside the host; trying again in 1 s",
-        ),
-    );
+    this.#settles = new SettleQueue(options.store, options.clock);
+    options.store.onWork(() => this.#schedulePump());
     options.plugins.onChange((change) => {
-      if (change.type === "available") return this.wake();
-      this.dropPlugin(change.plugin, change.reason).catch((error: unknown) =>
-        options.log.error({ err: error, plugin: change.plugin }, "dropping deliveries failed"),
-      );
+      if (change.type === "available") {
+        this.#background(options.store.undefer(change.plugin), "waking deferred deliveries");
+      } else {
+        this.#background(this.dropPlugin(change.plugin, change.reason), "dropping deliveries");
+      }
+      if (this.#started) this.#background(this.#dropOrphans(), "dropping deliveries");
     });
   }
 
-  get queued(): number {
-    return this.#lanes.pending;
+  /** Deliveries waiting to run (due now, in backoff, or deferred) and running. */
+  async queued(): Promise<number> {
+    const counts = await this.#o.store.deliveryCounts();
+    return counts.pending + counts.retry;
   }
 
-  /** Picks up what a previous process left: every open delivery, then the unrouted events. */
+  /** Routes what a previous process stored but never routed, then starts claiming. */
   async start(): Promise<void> {
     this.#started = true;
-    const open = await this.#o.store.openDeliveries();
-    for (const delivery of open)
-      this.#lanes.add({ ...delivery, notBefore: delivery.nextAttemptAt });
     const unrouted = await this.#routePending();
-    if (unrouted + open.length > 0) {
-      this.#o.log.info({ unrouted, deliveries: open.length }, "recovered open work from the inbox");
-    }
+    if (unrouted > 0) this.#o.log.info({ unrouted }, "routed events stored before the start");
+    await this.#dropOrphans();
+    this.#schedulePump();
   }
 
   /**
    * Stores a request's events and routes the new ones in the same commit; resolves after it with
-   * how many were new, their deliveries queued. Before `start()` the events are only stored: it
-   * routes them. A failure stores nothing: the caller answers 500 and LINE redelivers.
+   * how many were new. Before `start()` the events are only stored: it routes them. A failure
+   * stores nothing: the caller answers 500 and LINE redelivers.
    */
   async ingest(events: ReceivedEvent[]): Promise<number> {
     const stored = await this.#o.store.ingest(events, this.#started ? this.#route : undefined);
-    if (this.#started) this.#queue(stored);
+    if (this.#started) this.#report(stored.map((event) => event.parsed));
     return stored.length;
   }
 
   /** A removed plugin's waiting deliveries are dropped, with the reason on each record. */
   async dropPlugin(plugin: string, reason: string): Promise<void> {
-    this.#lanes.removeWhere((item) => item.plugin === plugin);
-    for (const state of this.#events.values()) state.open.delete(plugin);
-    const settled = await this.#o.store.dropPlugin(plugin, reason, this.#o.clock.now());
-    for (const eventId of settled) this.#events.delete(eventId);
+    await this.#o.store.dropPlugin(plugin, reason, this.#o.clock.now());
   }
 
   /**
@@ -124,34 +121,54 @@ export class Dispatcher {
    * cause); resolves with the ones that were dead and are queued now.
    */
   async retryDead(selector: DeadSelector): Promise<DeliveryKey[]> {
-    const requeued = await this.#o.store.retryDead(selector, this.#o.clock.now());
-    for (const delivery of requeued) {
-      // An event whose other deliveries are still open is in memory: this one is open again too.
-      this.#events.get(delivery.eventId)?.open.add(delivery.plugin);
-      this.#lanes.add({ ...delivery, notBefore: 0, attempts: 0 });
-    }
-    return requeued.map(({ eventId, plugin }) => ({ eventId, plugin }));
+    const revived = await this.#o.store.retryDead(selector, this.#o.clock.now());
+    return revived.map(({ eventId, plugin }) => ({ eventId, plugin }));
   }
 
-  /** Re-checks deferred work now (a paused plugin resumed, the test clock moved). */
+  /** Claims again now (the test clock moved, a plugin came back). */
   wake(): void {
-    this.#lanes.wake();
+    this.#schedulePump();
   }
 
+  /** Resolves when nothing runs and nothing can be claimed now (retries may still wait). */
   idle(): Promise<void> {
-    return this.#lanes.idle();
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  stop(): Promise<void> {
+  /** Stops claiming and waits for what is running. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
     clearTimeout(this.#routeRetry);
-    return this.#lanes.stop();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#settles.drain();
+  }
+
+  /** Open deliveries of plugins that are gone (removed while the bot was down) are dropped. */
+  async #dropOrphans(): Promise<void> {
+    const open = await this.#o.store.unsettledByPlugin();
+    for (const [plugin, counts] of open) {
+      if (counts.open > 0 && this.#o.plugins.isGone(plugin))
+        await this.dropPlugin(plugin, "plugin is not loaded (removed)");
+    }
+  }
+
+  #report(parsed: ParsedEvent[]): void {
+    for (const event of parsed) {
+      this.#o.onEvent?.(event);
+      if (event.kind === "unknown") {
+        const fields = { webhookEventId: event.id, type: event.event.type, reason: event.reason };
+        this.#o.log.info(fields, "unknown event kept");
+      }
+    }
   }
 
   /** Routes the stored events that are still pending; on failure, tries again in 1 s. */
   async #routePending(): Promise<number> {
     try {
       const routed = await this.#o.store.routePending(this.#route);
-      this.#queue(routed);
+      this.#report(routed.map((event) => event.parsed));
       return routed.length;
     } catch (error) {
       // Acked and stored, so nothing is lost; but only routing puts them in front of the plugins.
@@ -164,124 +181,145 @@ export class Dispatcher {
     }
   }
 
-  #queue(routed: RoutedEvent[]): void {
-    const { tuning } = this.#o.config;
-    for (const { seq, parsed, plugins, destination, receivedAt } of routed) {
-      this.#o.onEvent?.(parsed);
-      if (parsed.kind === "unknown") {
-        this.#o.log.info(
-          { webhookEventId: parsed.id, type: parsed.event.type, reason: parsed.reason },
-          "unknown event kept",
-        );
-      }
-      if (plugins.length === 0) continue;
-      // Past the bound, a backlog's events wait in the store only: each is read back when its
-      // first delivery runs, so a burst costs disk, not memory.
-      if (this.#events.size < tuning.eventsInMemory)
-        this.#events.set(parsed.id, {
-          parsed,
-          destination,
-          receivedAt,
-          open: new Set(plugins),
-          fresh: true,
+  /** Work started in one turn is claimed in one go, after it: a batch's events are all in place. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      void this.#pump();
+    });
+  }
+
+  /** Claims while there are free slots and claimable work; one claim loop at a time. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        const free = this.#o.config.env.DISPATCH_CONCURRENCY - this.#running;
+        if (this.#stopped || !this.#started || free <= 0) break;
+        const now = this.#o.clock.now();
+        const plugins = this.#o.plugins.loaded();
+        const claim = await this.#o.store.claim({ limit: free, plugins, now });
+        this.#wakeAt(claim.nextDueAt, now);
+        for (const claimed of claim.events) this.#runEvent(claimed);
+        if (claim.events.length > 0) this.#pumpAgain = true;
+      } while (this.#pumpAgain);
+    } catch (error) {
+      // The store could not answer (a database fault): try again shortly rather than spin.
+      this.#o.log.error({ err: error }, "claiming deliveries failed; trying again in 1 s");
+      this.#wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
+    } finally {
+      this.#pumping = false;
+      this.#notifyIfIdle();
+    }
+  }
+
+  #wakeAt(at: number | undefined, now: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (at === undefined || this.#stopped) return;
+    this.#timer = setTimeout(() => this.#schedulePump(), Math.max(0, at - now));
+  }
+
+  #runEvent(claimed: ClaimedEvent): void {
+    const { event } = claimed;
+    const plugins = claimed.deliveries.map((delivery) => delivery.plugin);
+    let run = this.#runs.get(event.parsed.id);
+    if (run && !run.batch.flushed) run.batch.expect(plugins);
+    else run = { claimed, batch: this.#newBatch(claimed, plugins), running: 0 };
+    this.#runs.set(event.parsed.id, run);
+    for (const delivery of claimed.deliveries) {
+      const eventRun = run;
+      eventRun.running++;
+      this.#running++;
+      const task = this.#run(eventRun, delivery)
+        .catch((error: unknown) => {
+          const fields = { err: error, webhookEventId: delivery.eventId, plugin: delivery.plugin };
+          this.#o.log.error(fields, "delivery failed inside the host; trying again in 1 s");
+          const nextAttemptAt = this.#o.clock.now() + 1000;
+          const settlement: Settlement = { status: "deferred", until: nextAttemptAt };
+          const { eventId, plugin } = delivery;
+          return this.#settles.add({ eventId, plugin, settlement });
+        })
+        .finally(() => {
+          this.#running--;
+          if (--eventRun.running === 0 && this.#runs.get(delivery.eventId) === eventRun)
+            this.#runs.delete(delivery.eventId);
+          this.#inFlight.delete(task);
+          this.#schedulePump();
+          this.#notifyIfIdle();
         });
-      for (const plugin of plugins) {
-        const { id: eventId, chatKey, timestamp } = parsed;
-        this.#lanes.add({ eventId, plugin, chatKey, timestamp, seq, notBefore: 0, attempts: 0 });
-      }
+      this.#inFlight.add(task);
     }
   }
 
-  async #state(eventId: string): Promise<EventState | undefined> {
-    const cached = this.#events.get(eventId);
-    if (cached) return cached;
-    const stored = await this.#o.store.readEvent(eventId);
-    if (!stored) return undefined;
-    const { parsed, destination, receivedAt, openPlugins } = stored;
-    const state = { parsed, destination, receivedAt, open: new Set(openPlugins), fresh: false };
-    this.#events.set(eventId, state);
-    return state;
+  #newBatch(claimed: ClaimedEvent, plugins: string[]): ReplyBatch {
+    const { event } = claimed;
+    const { parsed } = event;
+    let fresh = claimed.fresh;
+    return new ReplyBatch(plugins, this.#o.config.env.REPLY_DEADLINE_MS, (contributions) => {
+      const target = {
+        eventId: parsed.id,
+        replyToken: parsed.replyToken,
+        standby: parsed.standby,
+        receivedAt: event.receivedAt,
+        chat: parsed.chat,
+        fresh,
+      };
+      fresh = false;
+      return this.#o.replies.flush(target, contributions);
+    });
   }
 
-  #batchOf(state: EventState): ReplyBatch {
-    if (state.batch && !state.batch.flushed) return state.batch;
-    const { parsed } = state;
-    state.batch = new ReplyBatch(
-      state.open,
-      this.#o.config.env.REPLY_DEADLINE_MS,
-      (contributions) => {
-        const target = {
-          eventId: parsed.id,
-          replyToken: parsed.replyToken,
-          standby: parsed.standby,
-          receivedAt: state.receivedAt,
-          chat: parsed.chat,
-          fresh: state.fresh,
-        };
-        state.fresh = false;
-        return this.#o.replies.flush(target, contributions);
-      },
-    );
-    return state.batch;
-  }
-
-  async #run(item: LaneItem): Promise<RunResult> {
-    const { eventId, plugin } = item;
+  async #run(run: EventRun, delivery: ClaimedDelivery): Promise<void> {
+    const { plugin, eventId } = delivery;
+    const { event } = run.claimed;
     const started = performance.now();
-    const attempt = item.attempts + 1;
-    const state = await this.#state(eventId);
-    // Made only when a line is written: a child logger costs more than the rest of a quiet run.
-    const log = () => this.#o.log.child({ webhookEventId: eventId, plugin });
-    if (!state) {
-      log().error("delivery refers to an event that is no longer stored; skipping");
-      return { settled: true };
-    }
-    const batch = this.#batchOf(state);
-    const sends = this.#sends(state, plugin, batch);
+    const attempt = delivery.attempts + 1;
+    const sends = this.#sends(event.parsed, plugin, run.batch);
     const handlerStarted = performance.now();
     const outcome = await this.#o.plugins.deliver(plugin, {
       eventId,
-      parsed: state.parsed,
-      destination: state.destination,
-      chat: state.parsed.chat,
+      parsed: event.parsed,
+      destination: event.destination,
+      chat: event.parsed.chat,
       attempt,
       reply: sends.reply,
       push: sends.push,
     });
     const handlerMs = performance.now() - handlerStarted;
-    batch.settle(plugin, outcome.status === "ok");
+    run.batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && sends.contributed()) {
-      const error = (await batch.done).get(plugin);
+      const error = (await run.batch.done).get(plugin);
       if (error) final = { status: "failed", error };
     }
+    const log = () => this.#o.log.child({ webhookEventId: eventId, plugin });
     if (final.status === "deferred") {
       log().info({ until: final.until, reason: final.reason }, "delivery deferred");
       this.#o.onDelivery?.(plugin, "deferred", undefined);
-      return { settled: false, notBefore: final.until, deferred: true };
+      await this.#settles.add({
+        eventId,
+        plugin,
+        settlement: { status: "deferred", until: final.until },
+      });
+      return;
     }
-
     const settlement = this.#settlementOf(final, attempt);
-    const eventSettled = await this.#o.store.settle(
-      { eventId, plugin },
-      settlement,
-      this.#o.clock.now(),
-    );
+    await this.#settles.add({ eventId, plugin, settlement });
     const durationMs = Math.round(performance.now() - started);
-    this.#report({ plugin, settlement, final, attempt, durationMs, handlerMs, log });
-    if (settlement.status === "retry") {
-      item.attempts = attempt;
-      return { settled: false, notBefore: settlement.nextAttemptAt };
-    }
-    state.open.delete(plugin);
-    if (eventSettled) this.#events.delete(eventId);
-    return { settled: true };
+    this.#log({ plugin, settlement, final, attempt, durationMs, handlerMs, log });
   }
 
   /** The host side of one run's `ctx.reply` and `ctx.push`. */
-  #sends(state: EventState, plugin: string, batch: ReplyBatch) {
+  #sends(parsed: ParsedEvent, plugin: string, batch: ReplyBatch) {
     const { replies } = this.#o;
-    const { parsed } = state;
     let contributed = false;
     let pushes = 0;
     /** Messages this run has replied so far: the position of the next ones in its reply stream. */
@@ -302,21 +340,13 @@ export class Dispatcher {
       },
       push: async (messages: Message[], to?: string) => {
         const slot = `push:${pushes++}`;
-        await replies.push({
-          eventId: parsed.id,
-          plugin,
-          slot,
-          to: to ?? parsed.chat?.id,
-          messages,
-        });
+        const recipient = to ?? parsed.chat?.id;
+        await replies.push({ eventId: parsed.id, plugin, slot, to: recipient, messages });
       },
     };
   }
 
-  #settlementOf(
-    final: Exclude<DeliveryOutcome, { status: "deferred" }>,
-    attempt: number,
-  ): Settlement {
+  #settlementOf(final: RunOutcome, attempt: number): Settlement {
     if (final.status === "ok") return { status: "done" };
     if (final.status === "gone") return { status: "dropped", reason: final.reason };
     if (attempt >= this.#o.config.env.MAX_ATTEMPTS) return { status: "dead", error: final.error };
@@ -326,10 +356,10 @@ export class Dispatcher {
   }
 
   /** One log line and one metric per run. */
-  #report(run: {
+  #log(run: {
     plugin: string;
     settlement: Settlement;
-    final: Exclude<DeliveryOutcome, { status: "deferred" }>;
+    final: RunOutcome;
     attempt: number;
     durationMs: number;
     handlerMs: number;
@@ -343,6 +373,7 @@ export class Dispatcher {
       durationMs,
       ...("error" in settlement ? { error: settlement.error } : {}),
     };
+    // Made only when a line is written: a child logger costs more than the rest of a quiet run.
     if (settlement.status === "done") {
       if (this.#o.log.isLevelEnabled("info")) log().info(fields, "delivery");
     } else if (settlement.status === "dead") log().error(fields, "delivery dead-lettered");
@@ -350,6 +381,21 @@ export class Dispatcher {
     const timedOut = final.status === "failed" && final.timedOut === true;
     const metric = metricOf(settlement, timedOut);
     this.#o.onDelivery?.(plugin, metric, settlement.status === "dropped" ? undefined : handlerMs);
+  }
+
+  #background(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`));
+  }
+
+  #isIdle(): boolean {
+    return this.#running === 0 && !this.#pumping && !this.#pumpScheduled;
+  }
+
+  #notifyIfIdle(): void {
+    if (!this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 

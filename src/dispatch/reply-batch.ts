@@ -39,6 +39,12 @@ export class ReplyBatch {
     return this.#result !== undefined;
   }
 
+  /** More of the event's plugins run now: wait for them too (until the deadline). */
+  expect(plugins: Iterable<string>): void {
+    if (this.#result) return;
+    for (const plugin of plugins) this.#expected.add(plugin);
+  }
+
   /** False once the batch has flushed: the caller must send these another way. */
   add(plugin: string, messages: Message[]): boolean {
     if (this.#result) return false;

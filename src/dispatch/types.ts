@@ -34,6 +34,13 @@ export type PluginChange =
 export interface PluginGateway {
   /** Listens to plugin changes; returns the unsubscribe function. */
   onChange(listener: (change: PluginChange) => void): () => void;
+  /** Names of the plugins loaded here: only their deliveries are claimed. */
+  loaded(): ReadonlySet<string>;
+  /**
+   * The plugin is not loaded and will not be without a new file: no plugin file is failing to
+   * load (which might be it, broken). Its waiting deliveries can be dropped.
+   */
+  isGone(plugin: string): boolean;
   /** Names of the loaded plugins subscribed to this event. */
   route(parsed: ParsedEvent): string[];
   /** Runs one plugin's handlers for one event. Never rejects. */

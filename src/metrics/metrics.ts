@@ -11,7 +11,7 @@ import { FastCounter } from "./fast-counter.ts";
 export interface MetricsSources {
   inboxDepth(): Promise<InboxDepth>;
   /** Deliveries waiting in the dispatcher's lanes (due or in backoff). */
-  queued(): number;
+  queued(): Promise<number>;
   plugins(): PluginStatus[];
 }
 
@@ -133,8 +133,8 @@ export class HotlineMetrics {
       name: "hotline_dispatch_queued_deliveries",
       help: "Deliveries waiting in the dispatcher (due now, or waiting for a retry or a paused plugin)",
       registers,
-      collect() {
-        this.set(sources.queued());
+      async collect() {
+        this.set(await sources.queued().catch(() => Number.NaN));
       },
     });
     new Gauge({

@@ -55,6 +55,8 @@ export class PluginHost implements PluginGateway {
   readonly #o: PluginHostOptions;
   readonly #dir: string;
   readonly #plugins = new Map<string, PluginSupervisor>();
+  /** The names in #plugins, kept as a set: the dispatcher asks for it at every claim. */
+  readonly #loaded = new Set<string>();
   readonly #counts = new Map<string, DeliveryCounts>();
   readonly #listeners = new Set<(event: HostEvent) => void>();
   readonly #changeListeners = new Set<(change: PluginChange) => void>();
@@ -153,6 +155,15 @@ export class PluginHost implements PluginGateway {
     return true;
   }
 
+  loaded(): ReadonlySet<string> {
+    return this.#loaded;
+  }
+
+  isGone(plugin: string): boolean {
+    if (this.#plugins.has(plugin)) return false;
+    return this.#reloader.files().every((file) => file.error === undefined);
+  }
+
   route(parsed: ParsedEvent): string[] {
     return [...this.#plugins.values()]
       .filter((plugin) => subscribes(plugin.version, parsed))
@@ -248,6 +259,7 @@ export class PluginHost implements PluginGateway {
       onAvailable: () => this.#changed({ type: "available", plugin: name }),
     });
     this.#plugins.set(name, plugin);
+    this.#loaded.add(name);
     if (!this.#counts.has(name)) this.#counts.set(name, { delivered: 0, failed: 0 });
     before?.handOver(plugin);
   }
@@ -255,6 +267,7 @@ export class PluginHost implements PluginGateway {
   #remove(name: string, reason: string): void {
     const plugin = this.#plugins.get(name);
     this.#plugins.delete(name);
+    this.#loaded.delete(name);
     this.#counts.delete(name);
     this.#changed({ type: "removed", plugin: name, reason });
     plugin?.unload();

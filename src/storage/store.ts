@@ -29,6 +29,39 @@ export interface StoredEvent {
   openPlugins: string[];
 }
 
+/** A delivery the store handed to this process to run: its lane is held until it is settled. */
+export interface ClaimedDelivery {
+  eventId: string;
+  plugin: string;
+  /** Attempts already made (this run is attempt `attempts + 1`). */
+  attempts: number;
+}
+
+/** The deliveries of one event claimed together: they share the event's reply. */
+export interface ClaimedEvent {
+  event: StoredEvent;
+  /** Stored by this process and no reply attempted since: its token is unused, for certain. */
+  fresh: boolean;
+  deliveries: ClaimedDelivery[];
+}
+
+export interface ClaimRequest {
+  /**
+   * How many deliveries this process can start now. Whole events are claimed, so a claim may
+   * go over it by the deliveries of the last event.
+   */
+  limit: number;
+  /** Only deliveries to these plugins (the ones loaded here). */
+  plugins: ReadonlySet<string>;
+  now: number;
+}
+
+export interface Claim {
+  events: ClaimedEvent[];
+  /** When the next delivery that is waiting (backoff, deferral) becomes due, if any. */
+  nextDueAt: number | undefined;
+}
+
 /** An unsettled delivery, with what ordering needs. */
 export interface OpenDelivery {
   eventId: string;
@@ -59,7 +92,14 @@ export type Settlement =
   | { status: "done" }
   | { status: "retry"; error: string; nextAttemptAt: number }
   | { status: "dead"; error: string }
-  | { status: "dropped"; reason: string };
+  | { status: "dropped"; reason: string }
+  /** Not run (plugin paused, restarting): it keeps its place and no attempt is counted. */
+  | { status: "deferred"; until: number };
+
+/** How one claimed delivery ended. */
+export interface SettledDelivery extends DeliveryKey {
+  settlement: Settlement;
+}
 
 /** Whether an earlier flush (maybe in a process that died) used the event's reply token. */
 export interface ReplyAttempts {
@@ -102,10 +142,19 @@ export interface Store {
   ingest(events: ReceivedEvent[], route: Router | undefined): Promise<RoutedEvent[]>;
   /** Routes what was stored but never routed (stored before start, or a routing that failed). */
   routePending(route: Router): Promise<RoutedEvent[]>;
-  openDeliveries(): Promise<OpenDelivery[]>;
   readEvent(eventId: string): Promise<StoredEvent | undefined>;
-  /** Records how one delivery ended; resolves true when that settled its event. */
-  settle(key: DeliveryKey, settlement: Settlement, now: number): Promise<boolean>;
+
+  /**
+   * Hands out runnable deliveries: the head of each (chat, plugin) lane that is due and not
+   * already running, grouped by event. A lane stays held until its delivery is settled.
+   */
+  claim(request: ClaimRequest): Promise<Claim>;
+  /** Records how claimed deliveries ended, in one write; resolves with the events now settled. */
+  settle(settled: SettledDelivery[], now: number): Promise<string[]>;
+  /** A plugin can take work again: its deferred deliveries are due now. */
+  undefer(plugin: string): Promise<void>;
+  /** Calls back when new work may be claimable (stored, retried, undeferred); returns unsubscribe. */
+  onWork(listener: () => void): () => void;
 
   replyAttempts(eventId: string): Promise<ReplyAttempts>;
   /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */

@@ -47,16 +47,14 @@ test("a scaffolded plugin passes its test, edited to ping/pong passes again, and
   bot = await startTestBot({ pluginsDir: plugins, tuning: { watch: true } });
   const edit = (file: string, from: string, to: string) =>
     writeFileSync(file, readFileSync(file, "utf8").replaceAll(from, to));
-  const reloaded = bot.waitForPlugin(
-    (e) => e.type === "loaded" && e.name === "ping-pong" && e.reload,
-  );
   edit(pluginFile, 'default("hello")', 'default("ping")');
   edit(pluginFile, 'default("Hello from ping-pong!")', 'default("pong")');
   edit(testFile, 'event.text("hello")', 'event.text("ping")');
   edit(testFile, "Hello from ping-pong!", "pong");
   expect(run(["test", testFile]).code).toBe(0);
 
-  await reloaded;
+  // The run above blocks this thread: the watcher sees the edits only now, so wait from here.
+  await bot.waitForPlugin((e) => e.type === "loaded" && e.name === "ping-pong" && e.reload, 15_000);
   const ping = event.text("ping");
   await bot.deliver(ping);
   expect(bot.repliesTo(ping)).toEqual([{ type: "text", text: "pong" }]);

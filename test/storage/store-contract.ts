@@ -37,6 +37,21 @@ export function received(overrides: Record<string, unknown> = {}): ReceivedEvent
 const ids = (events: Array<{ parsed: { id: string } }>) => events.map((e) => e.parsed.id);
 const toBoth: Router = () => ["a", "b"];
 const toNone: Router = () => [];
+const ALL = new Set(["a", "b", "p"]);
+
+/** Claims everything due now, as (event id, plugin) pairs. */
+async function claimAll(store: Store, now: number, limit = 100): Promise<string[][]> {
+  const claim = await store.claim({ limit, plugins: ALL, now });
+  return claim.events.flatMap((event) =>
+    event.deliveries.map((delivery) => [delivery.eventId, delivery.plugin]),
+  );
+}
+
+const done = (eventId: string, plugin: string) => ({
+  eventId,
+  plugin,
+  settlement: { status: "done" as const },
+});
 
 export function describeStoreContract(driver: string, fixture: () => StoreFixture): void {
   describe(`Store contract (${driver})`, () => {
@@ -85,38 +100,102 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       const a = received();
       const b = received();
       await store.ingest([a, b], undefined);
-      expect(await store.openDeliveries()).toEqual([]);
+      expect(await claimAll(store, T0)).toEqual([]);
       const routed = await store.routePending(toBoth);
       expect(ids(routed)).toEqual([a.parsed.id, b.parsed.id]);
       expect(await store.routePending(toBoth)).toEqual([]);
-      expect((await store.openDeliveries()).length).toBe(4);
+      expect((await claimAll(store, T0)).length).toBe(4);
     });
 
-    test("open deliveries come back by event timestamp, then arrival", async () => {
-      const late = received({ timestamp: T0 + 500 });
-      const early = received({ timestamp: T0 + 100 });
-      const sameAsEarly = received({ timestamp: T0 + 100 });
-      const unrouted = received({ timestamp: T0 });
-      await store.ingest([late, early, sameAsEarly], () => ["p"]);
-      await store.ingest([unrouted], toNone);
-      const open = await store.openDeliveries();
-      expect(open.map((d) => d.eventId)).toEqual([
-        early.parsed.id,
-        sameAsEarly.parsed.id,
-        late.parsed.id,
+    test("a lane runs one delivery at a time, in event timestamp order, late arrivals included", async () => {
+      const chat = { source: { type: "user", userId: `U${"c".repeat(32)}` } };
+      const late = received({ ...chat, timestamp: T0 + 500 });
+      const early = received({ ...chat, timestamp: T0 + 100 });
+      await store.ingest([late, early], () => ["p"]);
+      // A redelivered event older than both arrives after them: it still runs first.
+      const earliest = received({ ...chat, timestamp: T0 + 50 });
+      await store.ingest([earliest], () => ["p"]);
+      const order: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const claimed = await claimAll(store, T0);
+        expect(claimed.length).toBe(1);
+        const [eventId] = claimed[0] as [string];
+        order.push(eventId);
+        // The lane is held while its head runs.
+        expect(await claimAll(store, T0)).toEqual([]);
+        await store.settle([done(eventId, "p")], T0);
+      }
+      expect(order).toEqual([earliest.parsed.id, early.parsed.id, late.parsed.id]);
+    });
+
+    test("an event's deliveries are claimed together; other chats run in parallel", async () => {
+      const [a, b] = [received(), received()];
+      await store.ingest([a, b], toBoth);
+      const claim = await store.claim({ limit: 1, plugins: ALL, now: T0 });
+      // The limit is passed by the last event rather than split it: its replies go out together.
+      expect(claim.events.map((e) => e.deliveries.map((d) => d.plugin).sort())).toEqual([
+        ["a", "b"],
       ]);
-      expect(open[0]).toMatchObject({ plugin: "p", attempts: 0, chatKey: early.parsed.chatKey });
+      expect(claim.events[0]?.event.parsed.id).toBe(a.parsed.id);
+      expect((await claimAll(store, T0)).map(([id]) => id)).toEqual([b.parsed.id, b.parsed.id]);
     });
 
-    test("settling every delivery settles the event; a retry keeps it open", async () => {
+    test("only the plugins asked for are claimed", async () => {
+      const a = received();
+      await store.ingest([a], toBoth);
+      const claim = await store.claim({ limit: 10, plugins: new Set(["b"]), now: T0 });
+      expect(claim.events.flatMap((e) => e.deliveries.map((d) => d.plugin))).toEqual(["b"]);
+    });
+
+    test("a retry holds its lane until it is due; a dead letter releases it", async () => {
+      const chat = { source: { type: "user", userId: `U${"d".repeat(32)}` } };
+      const [first, second] = [received({ ...chat }), received({ ...chat })];
+      await store.ingest([first, second], () => ["p"]);
+      const id = first.parsed.id;
+      await claimAll(store, T0);
+      const retry = { status: "retry" as const, error: "boom", nextAttemptAt: T0 + 1000 };
+      await store.settle([{ eventId: id, plugin: "p", settlement: retry }], T0);
+      const waiting = await store.claim({ limit: 10, plugins: ALL, now: T0 + 999 });
+      expect(waiting).toEqual({ events: [], nextDueAt: T0 + 1000 });
+      const again = await store.claim({ limit: 10, plugins: ALL, now: T0 + 1000 });
+      expect(again.events[0]?.deliveries).toEqual([{ eventId: id, plugin: "p", attempts: 1 }]);
+      const dead = { status: "dead" as const, error: "gave up" };
+      await store.settle([{ eventId: id, plugin: "p", settlement: dead }], T0 + 1000);
+      expect(await claimAll(store, T0 + 1000)).toEqual([[second.parsed.id, "p"]]);
+    });
+
+    test("a deferred delivery keeps its place, counts no attempt, and undefer makes it due", async () => {
+      const a = received();
+      await store.ingest([a], () => ["p"]);
+      await claimAll(store, T0);
+      const deferred = { status: "deferred" as const, until: T0 + 60_000 };
+      await store.settle([{ eventId: a.parsed.id, plugin: "p", settlement: deferred }], T0);
+      expect(await claimAll(store, T0)).toEqual([]);
+      let woken = 0;
+      const stop = store.onWork(() => woken++);
+      await store.undefer("p");
+      stop();
+      expect(woken).toBe(1);
+      const claim = await store.claim({ limit: 10, plugins: ALL, now: T0 });
+      expect(claim.events[0]?.deliveries).toEqual([
+        { eventId: a.parsed.id, plugin: "p", attempts: 0 },
+      ]);
+    });
+
+    test("settling every delivery settles the event; open ones survive a restart", async () => {
       const a = received();
       await store.ingest([a], toBoth);
       const id = a.parsed.id;
+      expect((await store.claim({ limit: 10, plugins: ALL, now: T0 })).events[0]?.fresh).toBe(true);
       const retry = { status: "retry" as const, error: "boom", nextAttemptAt: T0 + 1000 };
-      expect(await store.settle({ eventId: id, plugin: "a" }, retry, T0)).toBe(false);
-      expect(await store.settle({ eventId: id, plugin: "b" }, { status: "done" }, T0)).toBe(false);
-      expect(await store.openDeliveries()).toMatchObject([{ plugin: "a", attempts: 1 }]);
-      expect(await store.settle({ eventId: id, plugin: "a" }, { status: "done" }, T0)).toBe(true);
+      expect(
+        await store.settle([{ eventId: id, plugin: "a", settlement: retry }, done(id, "b")], T0),
+      ).toEqual([]);
+      store = await current.reopen(clock);
+      const claim = await store.claim({ limit: 10, plugins: ALL, now: T0 + 1000 });
+      expect(claim.events[0]?.deliveries).toEqual([{ eventId: id, plugin: "a", attempts: 1 }]);
+      expect(claim.events[0]?.fresh).toBe(false);
+      expect(await store.settle([done(id, "a")], T0)).toEqual([id]);
       expect((await store.eventCounts()).done).toBe(1);
     });
 
@@ -136,10 +215,11 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
     test("dead letters: listed newest first, retried with fresh attempts, or discarded", async () => {
       const [a, b] = [received(), received()];
       await store.ingest([a, b], () => ["p"]);
+      await claimAll(store, T0);
       for (const event of [a, b]) {
         clock.advance(10);
-        const key = { eventId: event.parsed.id, plugin: "p" };
-        await store.settle(key, { status: "dead", error: "gave up" }, clock.now());
+        const settlement = { status: "dead" as const, error: "gave up" };
+        await store.settle([{ eventId: event.parsed.id, plugin: "p", settlement }], clock.now());
       }
       const dead = await store.listDead({ limit: 10 });
       expect(dead.map((d) => d.eventId)).toEqual([b.parsed.id, a.parsed.id]);
@@ -152,6 +232,7 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       );
       expect(retried).toMatchObject([{ eventId: a.parsed.id, plugin: "p", attempts: 0 }]);
       expect((await store.readEvent(a.parsed.id))?.openPlugins).toEqual(["p"]);
+      expect(await claimAll(store, clock.now())).toEqual([[a.parsed.id, "p"]]);
       const discarded = await store.discardDead({ plugin: "p" }, "not needed", clock.now());
       expect(discarded).toEqual([{ eventId: b.parsed.id, plugin: "p" }]);
       expect((await store.deliveriesOf(b.parsed.id))[0]?.lastError).toBe(
@@ -172,11 +253,9 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       const [settled, open, dead] = [received(), received(), received()];
       await store.ingest([settled], toNone);
       await store.ingest([open, dead], () => ["p"]);
-      await store.settle(
-        { eventId: dead.parsed.id, plugin: "p" },
-        { status: "dead", error: "x" },
-        T0,
-      );
+      await claimAll(store, T0);
+      const settlement = { status: "dead" as const, error: "x" };
+      await store.settle([{ eventId: dead.parsed.id, plugin: "p", settlement }], T0);
       clock.advance(2 * HOUR);
       expect(await store.prune(HOUR, clock.now())).toMatchObject({ events: 1 });
       expect(await store.readEvent(settled.parsed.id)).toBeUndefined();

@@ -139,8 +139,10 @@ export class DeliveryTable {
     for (const plugin of plugins) statement.run({ eventId, plugin, now });
   }
 
+  /** Records how a run ended; a deferral is no attempt and writes nothing. */
   settle({ eventId, plugin }: DeliveryKey, settlement: Settlement, now: number): void {
     const { settleAttempt, settleDropped } = this.#statements;
+    if (settlement.status === "deferred") return;
     // A dropped delivery never ran this time; everything else was one attempt.
     if (settlement.status === "dropped") {
       settleDropped.run({ eventId, plugin, lastError: settlement.reason, now });

@@ -3,19 +3,22 @@ import type { Clock } from "../../core/clock.ts";
 import { parseEvent, type ReceivedEvent } from "../../core/parsed-event.ts";
 import type { SqliteHandle } from "../../platform/mod.ts";
 import type {
+  Claim,
+  ClaimRequest,
   DeadCursor,
   DeadSelector,
-  DeliveryKey,
+  OpenDelivery,
   ReplyAttempts,
   RoutedEvent,
   Router,
-  Settlement,
+  SettledDelivery,
   Store,
   StoredEvent,
 } from "../store.ts";
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
+import { LaneIndex } from "./lane-index.ts";
 import { deleteExpiredKv } from "./maintenance.ts";
 import { SharedState } from "./shared-state.ts";
 import { eventCounts, inboxDepth } from "./stats.ts";
@@ -23,10 +26,25 @@ import { WriteQueue } from "./write-queue.ts";
 
 const OPEN_STATUSES = new Set(["pending", "retry"]);
 
+export interface SqliteStoreOptions {
+  /** Events kept parsed in memory while their deliveries are open; a backlog is read back. */
+  eventsInMemory?: number;
+  writes?: WriteQueue;
+}
+
+/** An event with open deliveries, as this process knows it. */
+interface CachedEvent {
+  stored: StoredEvent;
+  /** Stored by this process and no reply attempted yet: nothing was sent, for certain. */
+  fresh: boolean;
+}
+
 /**
- * The Store on one SQLite file in `DATA_DIR`. Writes on the event path go through the write queue
- * (group commit, WAL fsync off the event loop); the rare ones that cannot wait (operator actions,
- * routing retries) are synchronous IMMEDIATE transactions, durable when they return.
+ * The Store on one SQLite file in `DATA_DIR`, for one process. Writes on the event path go through
+ * the write queue (group commit, WAL fsync off the event loop); the rare ones that cannot wait
+ * (operator actions, routing retries) are synchronous IMMEDIATE transactions, durable when they
+ * return. Claims are answered from an index of the open deliveries in memory, rebuilt from the
+ * database when the store opens: the one process is the only one claiming.
  */
 export class SqliteStore implements Store {
   readonly handle: SqliteHandle;
@@ -35,22 +53,32 @@ export class SqliteStore implements Store {
   readonly #inbox: InboxTable;
   readonly #deliveries: DeliveryTable;
   readonly #shared: SharedState;
+  readonly #lanes = new LaneIndex();
+  readonly #events = new Map<string, CachedEvent>();
+  readonly #eventsInMemory: number;
+  readonly #workListeners = new Set<() => void>();
 
-  constructor(handle: SqliteHandle, clock: Clock, writes: WriteQueue = new WriteQueue(handle.db)) {
+  constructor(handle: SqliteHandle, clock: Clock, options: SqliteStoreOptions = {}) {
     this.handle = handle;
     this.#clock = clock;
-    this.#writes = writes;
+    this.#writes = options.writes ?? new WriteQueue(handle.db);
+    this.#eventsInMemory = options.eventsInMemory ?? 2_000;
     this.#inbox = new InboxTable(handle.db);
     this.#deliveries = new DeliveryTable(handle.db);
     this.#shared = new SharedState(handle.db);
+    for (const delivery of this.#deliveries.open()) this.#index(delivery);
   }
 
   /** Opens (creating and migrating) `hotline.db` in the directory; the WAL is fsynced off-loop. */
-  static open(dataDir: string, clock: Clock): SqliteStore {
+  static open(
+    dataDir: string,
+    clock: Clock,
+    options: Omit<SqliteStoreOptions, "writes"> = {},
+  ): SqliteStore {
     const handle = openDatabase(dataDir);
     try {
       const writes = new WriteQueue(handle.db, { walFile: `${databasePath(dataDir)}-wal` });
-      return new SqliteStore(handle, clock, writes);
+      return new SqliteStore(handle, clock, { ...options, writes });
     } catch (error) {
       handle.close();
       throw error;
@@ -59,7 +87,7 @@ export class SqliteStore implements Store {
 
   ingest(events: ReceivedEvent[], route: Router | undefined): Promise<RoutedEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.#writes.write(() => {
+    const written = this.#writes.write(() => {
       const receivedAt = this.#clock.now();
       const stored: RoutedEvent[] = [];
       for (const event of events) {
@@ -72,23 +100,74 @@ export class SqliteStore implements Store {
       if (route) for (const event of stored) this.#route(event, route, receivedAt);
       return stored;
     });
+    // Claimable once durable: nothing is acted on before it would survive a power loss.
+    return written.then((stored) => this.#opened(stored, true));
   }
 
   async routePending(route: Router): Promise<RoutedEvent[]> {
     const pending = this.#inbox.pending();
     if (pending.length === 0) return [];
-    return this.#writes.transaction(() => {
+    const routed = this.#writes.transaction(() => {
       const now = this.#clock.now();
       return pending.map((row) => {
-        const routed: RoutedEvent = { ...this.#fromRow(row), plugins: [] };
-        this.#route(routed, route, now);
-        return routed;
+        const event: RoutedEvent = { ...this.#fromRow(row), plugins: [] };
+        this.#route(event, route, now);
+        return event;
       });
     });
+    return this.#opened(routed, false);
   }
 
-  async openDeliveries() {
-    return this.#deliveries.open();
+  async claim({ limit, plugins, now }: ClaimRequest): Promise<Claim> {
+    const groups = this.#lanes.claim(limit, plugins, now);
+    const events: Claim["events"] = [];
+    for (const group of groups) {
+      const eventId = (group[0] as { eventId: string }).eventId;
+      const cached = this.#events.get(eventId);
+      const stored = cached?.stored ?? (await this.readEvent(eventId));
+      if (!stored) {
+        // Pruned or deleted under it (it cannot be, while open): settle rather than spin.
+        for (const entry of group) this.#lanes.advance(entry);
+        continue;
+      }
+      const deliveries = group.map(({ plugin, attempts }) => ({ eventId, plugin, attempts }));
+      events.push({ event: stored, fresh: cached?.fresh ?? false, deliveries });
+    }
+    return { events, nextDueAt: this.#lanes.nextDueAt(plugins, now) };
+  }
+
+  async settle(settled: SettledDelivery[], now: number): Promise<string[]> {
+    const written = settled.filter((delivery) => delivery.settlement.status !== "deferred");
+    const closed =
+      written.length === 0
+        ? []
+        : await this.#writes.write(() =>
+            written.flatMap(({ settlement, ...key }) => {
+              this.#deliveries.settle(key, settlement, now);
+              return this.#closeIfSettled(key.eventId, now) ? [key.eventId] : [];
+            }),
+          );
+    for (const { eventId, plugin, settlement } of settled) {
+      const chatKey = this.#events.get(eventId)?.stored.parsed.chatKey ?? this.#chatKeyOf(eventId);
+      const entry = { eventId, plugin, chatKey };
+      if (settlement.status === "retry")
+        this.#lanes.postpone(entry, { notBefore: settlement.nextAttemptAt, deferred: false });
+      else if (settlement.status === "deferred")
+        this.#lanes.postpone(entry, { notBefore: settlement.until, deferred: true });
+      else this.#lanes.advance(entry);
+    }
+    for (const eventId of closed) this.#events.delete(eventId);
+    return closed;
+  }
+
+  async undefer(plugin: string): Promise<void> {
+    this.#lanes.undefer(plugin);
+    this.#notifyWork();
+  }
+
+  onWork(listener: () => void): () => void {
+    this.#workListeners.add(listener);
+    return () => this.#workListeners.delete(listener);
   }
 
   async readEvent(eventId: string): Promise<StoredEvent | undefined> {
@@ -99,13 +178,6 @@ export class SqliteStore implements Store {
       .filter((delivery) => OPEN_STATUSES.has(delivery.status))
       .map((delivery) => delivery.plugin);
     return { ...this.#fromRow(row), openPlugins };
-  }
-
-  settle(key: DeliveryKey, settlement: Settlement, now: number): Promise<boolean> {
-    return this.#writes.write(() => {
-      this.#deliveries.settle(key, settlement, now);
-      return this.#closeIfSettled(key.eventId, now);
-    });
   }
 
   async replyAttempts(eventId: string): Promise<ReplyAttempts> {
@@ -119,6 +191,8 @@ export class SqliteStore implements Store {
   }
 
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    const cached = this.#events.get(eventId);
+    if (cached) cached.fresh = false;
     return this.#writes.write(() => {
       this.#inbox.markReplyAttempted(eventId, now);
       this.#deliveries.setReplyAttempted(eventId, plugins, true, now);
@@ -133,19 +207,25 @@ export class SqliteStore implements Store {
   }
 
   async dropPlugin(plugin: string, reason: string, now: number): Promise<string[]> {
-    return this.#writes.transaction(() =>
+    this.#lanes.removePlugin(plugin);
+    const closed = this.#writes.transaction(() =>
       this.#deliveries
         .dropPlugin(plugin, reason, now)
         .filter((eventId) => this.#closeIfSettled(eventId, now)),
     );
+    for (const eventId of closed) this.#events.delete(eventId);
+    return closed;
   }
 
   async retryDead(selector: DeadSelector, now: number) {
-    return this.#writes.transaction(() => {
+    const revived = this.#writes.transaction(() => {
       const revived = this.#deliveries.reviveDead(selector, now);
       this.#inbox.reopen([...new Set(revived.map((delivery) => delivery.eventId))]);
       return revived;
     });
+    for (const delivery of revived) this.#index(delivery);
+    if (revived.length > 0) this.#notifyWork();
+    return revived;
   }
 
   async discardDead(selector: DeadSelector, reason: string, now: number) {
@@ -189,6 +269,45 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.#writes.close();
     this.handle.close();
+  }
+
+  /** Newly routed events: their deliveries join the lanes, and the events are kept at hand. */
+  #opened(routed: RoutedEvent[], fresh: boolean): RoutedEvent[] {
+    for (const event of routed) {
+      const { parsed, plugins } = event;
+      if (plugins.length === 0) continue;
+      if (this.#events.size < this.#eventsInMemory) {
+        const stored: StoredEvent = { ...event, openPlugins: [...plugins] };
+        this.#events.set(parsed.id, { stored, fresh });
+      }
+      for (const plugin of plugins) {
+        const { id: eventId, chatKey, timestamp } = parsed;
+        this.#index({
+          eventId,
+          plugin,
+          chatKey,
+          timestamp,
+          seq: event.seq,
+          attempts: 0,
+          nextAttemptAt: 0,
+        });
+      }
+    }
+    if (routed.some((event) => event.plugins.length > 0)) this.#notifyWork();
+    return routed;
+  }
+
+  #index(delivery: OpenDelivery): void {
+    const { nextAttemptAt, ...entry } = delivery;
+    this.#lanes.add({ ...entry, notBefore: nextAttemptAt, deferred: false });
+  }
+
+  #chatKeyOf(eventId: string): string {
+    return this.#inbox.get(eventId)?.chatKey ?? `event:${eventId}`;
+  }
+
+  #notifyWork(): void {
+    for (const listener of this.#workListeners) listener();
   }
 
   /** Inside a write: the delivery rows, the event's status, the shared tables. */
