@@ -144,7 +144,7 @@ export class PluginHost implements PluginGateway {
   /** Loads all plugins (a plugin that fails is reported and skipped), then starts watching. */
   async start(publicUrl: string): Promise<void> {
     this.#workerEnv = { ...this.#o.worker, publicUrl, retry: this.#tuning.lineRetry };
-    this.#settings = readConfigFile(this.#configFile).plugins;
+    this.#settings = readConfigFile(this.#configFile, this.#tuning.defaultSettings).plugins;
     const entries = findPluginEntries(this.#dir);
     await Promise.all(entries.map((file) => this.#load(file, new Set(entries))));
     this.#ready = true;
@@ -382,7 +382,7 @@ export class PluginHost implements PluginGateway {
     for (const path of paths) {
       if (path === config) {
         try {
-          this.#settings = readConfigFile(config).plugins;
+          this.#settings = readConfigFile(config, this.#tuning.defaultSettings).plugins;
           for (const entry of entries) toLoad.add(entry);
         } catch (error) {
           this.#o.log.error(
