@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { eq } from "hotline/db";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
@@ -631,5 +641,34 @@ describe("media-archiver", () => {
     const archived = outcomes.find((r) => r?.status === "archived");
     expect([...storedFiles(b).keys()]).toEqual([archived?.sha256 as string]);
     expect(tempFiles(b)).toEqual([]);
+  });
+
+  test("temp files a crash left are deleted when the plugin loads; the bot archives on", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotline-test-"));
+    try {
+      const tmp = join(dataDir, "files", "media-archiver", "tmp");
+      mkdirSync(tmp, { recursive: true });
+      const abandoned = join(tmp, randomUUID());
+      const recent = join(tmp, randomUUID());
+      writeFileSync(abandoned, bytes(1, 4096));
+      writeFileSync(recent, bytes(2, 4096));
+      // File times are the wall clock's, not the bot's.
+      const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+      utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+
+      bot = await startTestBot({ plugins: [PLUGIN], dataDir });
+      expect(existsSync(abandoned)).toBe(false);
+      // Written within the hour: maybe a put() of a version being drained, so left alone.
+      expect(existsSync(recent)).toBe(true);
+
+      const image = event.image();
+      bot.line.addContent(image.message.id, { bytes: bytes(3), contentType: "image/jpeg" });
+      await deliverOk(bot, image);
+      expect(row(bot, image.message.id)?.status).toBe("archived");
+    } finally {
+      await bot?.stop();
+      bot = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
