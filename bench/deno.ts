@@ -9,12 +9,13 @@
  *   import { denoAckThroughput } from "./deno.ts";   rows = await denoAckThroughput(10)
  *   bun bench/deno.ts [seconds=5] [rounds=1]           prints the rows as a table
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runLoad } from "./compare.ts";
 import type { LoadResult } from "./load.ts";
 import { fmt, median, type Row } from "./stats.ts";
 import {
+  BENCH_CONFIG,
   diskRoot,
   freePort,
   pinned,
@@ -77,6 +78,7 @@ async function startHotlineOn(runtime: Runtime, storage: Storage): Promise<Targe
   const dataDir = join(root, `hotline-bench-deno-${process.pid}-${++dirs}`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, "hotline.config.json"), BENCH_CONFIG);
   // Port 0 would need the log to learn the port; a probe listener gives a free one instead.
   const port = await freePort();
   const server = Bun.spawn(pinned(0, command[runtime]), {

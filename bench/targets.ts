@@ -9,9 +9,20 @@
  * Where `taskset` exists the server runs on core 0; the load generator and the fake LINE API share
  * core 1, so the server under test has a core to itself.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
+
+/** account-link needs a sign-in page to load: the demo one, as local mode has it. */
+export const BENCH_CONFIG = JSON.stringify({ plugins: { "account-link": { demo: true } } });
 
 export const ROOT = resolve(import.meta.dir, "..");
 export const SECRET = "bench-channel-secret-0123456789ab";
@@ -169,6 +180,8 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
       // The config file's folder is watched: inside DATA_DIR every WAL write would wake the watcher.
       configDir = `${dataDir}-config`;
       mkdirSync(join(configDir, "no-plugins"), { recursive: true });
+      // The built-in plugins as shipped; account-link's demo page stands in for a provider.
+      writeFileSync(join(configDir, "hotline.config.json"), BENCH_CONFIG);
       const port = await freePort();
       child = Bun.spawn(pinned(0, [BUN, "src/main.ts"]), {
         cwd: ROOT,

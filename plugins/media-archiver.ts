@@ -4,15 +4,17 @@
  * LINE deletes message content after an unspecified time, so anything worth keeping must be
  * downloaded while it is still there. Content is streamed to the plugin's file store, named by
  * its SHA-256 (identical bytes are stored once), and described by one row per message in
- * `archivedMedia`, which other plugins may import and read.
+ * `archivedMedia`, which other plugins may import and read. Quotas, on the whole archive and on
+ * each sender, keep any friend of the bot from filling the disk the database lives on.
  */
-import type { EventContext, EventFor, PluginContext } from "hotline";
+import type { EventContext, EventFor, PluginContext, StoredFile } from "hotline";
 import { definePlugin, z } from "hotline";
-import { count, eq, index, integer, lt, sqliteTable, text } from "hotline/db";
+import { and, count, eq, index, integer, isNull, lt, sql, sqliteTable, text } from "hotline/db";
 
 const MEDIA_TYPES = ["image", "video", "audio", "file"] as const;
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CLEANUP_EVERY_MS = 60 * 60 * 1000;
 
@@ -28,6 +30,14 @@ const settings = z.strictObject({
     .default(50 * MiB),
   /** Days to keep content and its metadata; 0 keeps them forever. */
   retentionDays: z.number().nonnegative().default(30),
+  /** The most the archive keeps, in bytes, each stored file counted once. */
+  quotaBytes: z.number().int().positive().default(GiB),
+  /** The most one sender's messages keep, in bytes (for unnamed senders: their chat's). */
+  userQuotaBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(100 * MiB),
 });
 type Settings = z.output<typeof settings>;
 
@@ -36,10 +46,20 @@ type Settings = z.output<typeof settings>;
  * - `archived`: the bytes are in the file store under `sha256`;
  * - `external`: the content lives on the sender's server; only its URLs are recorded;
  * - `too_large`: over `maxBytes`, nothing kept;
+ * - `over_quota`: more than is left of `quotaBytes`, nothing kept;
+ * - `over_user_quota`: more than is left of the sender's `userQuotaBytes`, nothing kept;
  * - `gone`: LINE no longer has it (expired, or unsent before we fetched it);
  * - `failed`: LINE could not prepare the video or audio.
  */
-export const ARCHIVE_STATUSES = ["archived", "external", "too_large", "gone", "failed"] as const;
+export const ARCHIVE_STATUSES = [
+  "archived",
+  "external",
+  "too_large",
+  "over_quota",
+  "over_user_quota",
+  "gone",
+  "failed",
+] as const;
 
 /** One row per media message. Other plugins may read it; only this plugin writes it. */
 export const archivedMedia = sqliteTable(
@@ -54,7 +74,7 @@ export const archivedMedia = sqliteTable(
     userId: text("user_id"),
     /** Lower-case hex; the file's name in the store. Only for `archived`. */
     sha256: text("sha256"),
-    /** Bytes stored; for `too_large`, the size LINE announced, when it did. */
+    /** Bytes stored; for `too_large` and the quotas, the size refused, when it is known. */
     size: integer("size"),
     /** The MIME type LINE served the content with. */
     contentType: text("content_type"),
@@ -76,6 +96,7 @@ export const archivedMedia = sqliteTable(
   (table) => [
     index("media_archiver_media_sha256").on(table.sha256),
     index("media_archiver_media_recorded_at").on(table.recordedAt),
+    index("media_archiver_media_user_id").on(table.userId),
   ],
 );
 export type ArchivedMedia = typeof archivedMedia.$inferSelect;
@@ -109,10 +130,21 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
+type Status = (typeof ARCHIVE_STATUSES)[number];
+/** Why content is not kept although LINE has it. */
+type Refusal = Extract<Status, "too_large" | "over_quota" | "over_user_quota">;
+
+/** The warning logged for a message a quota refused; other outcomes are logged as info. */
+const QUOTA_USED_UP: Partial<Record<Status, string>> = {
+  over_quota: "media not archived: the archive's quota (quotaBytes) is used up",
+  over_user_quota: "media not archived: the sender's quota (userQuotaBytes) is used up",
+};
+
 function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "status">): void {
   const message = event.message;
   const media = message.type === "video" || message.type === "audio" ? message : undefined;
   const imageSet = message.type === "image" ? message.imageSet : undefined;
+  const userId = event.source?.userId ?? null;
   ctx.db
     .insert(archivedMedia)
     .values({
@@ -120,7 +152,7 @@ function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "
       type: message.type,
       chatType: ctx.chat?.type ?? null,
       chatId: ctx.chat?.id ?? null,
-      userId: event.source?.userId ?? null,
+      userId,
       fileName: message.type === "file" ? message.fileName : null,
       durationMs: media?.duration ?? null,
       imageSetId: imageSet?.id ?? null,
@@ -132,12 +164,69 @@ function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "
     })
     .onConflictDoNothing()
     .run();
-  ctx.log.info({ messageId: message.id, type: message.type, ...outcome }, "media recorded");
+  const fields = { messageId: message.id, type: message.type, ...outcome };
+  const refused = QUOTA_USED_UP[outcome.status];
+  if (refused) ctx.log.warn({ ...fields, userId, chatId: ctx.chat?.id }, refused);
+  else ctx.log.info(fields, "media recorded");
 }
+
+// ---------------------------------------------------------------- quotas
+
+/**
+ * The rows charged to this message's sender: theirs or, when LINE does not name the sender (a
+ * group member who has not consented), the other unnamed senders' in the same chat.
+ */
+function sameSender(ctx: Ctx, event: MediaEvent): Condition | undefined {
+  const userId = event.source?.userId;
+  if (userId) return eq(archivedMedia.userId, userId);
+  if (ctx.chat) return and(isNull(archivedMedia.userId), eq(archivedMedia.chatId, ctx.chat.id));
+  return undefined;
+}
+
+/** Bytes on disk for the archived rows matching `where`: identical content counted once. */
+function storedBytes(ctx: Ctx, where?: Condition): number {
+  const files = ctx.db
+    .selectDistinct({ sha256: archivedMedia.sha256, size: archivedMedia.size })
+    .from(archivedMedia)
+    .where(and(eq(archivedMedia.status, "archived"), where))
+    .as("files");
+  const total = ctx.db
+    .select({ bytes: sql<number>`coalesce(sum(${files.size}), 0)` })
+    .from(files)
+    .get();
+  return total?.bytes ?? 0;
+}
+
+/** What one more message may add: at most `maxBytes`, and what is left of both quotas. */
+interface Room {
+  maxBytes: number;
+  archive: number;
+  sender: number;
+}
+
+function roomFor(ctx: Ctx, sender: Condition | undefined): Room {
+  const { maxBytes, quotaBytes, userQuotaBytes } = ctx.settings;
+  return {
+    maxBytes,
+    archive: quotaBytes - storedBytes(ctx),
+    sender: sender ? userQuotaBytes - storedBytes(ctx, sender) : Number.POSITIVE_INFINITY,
+  };
+}
+
+/** Why `size` bytes cannot be kept, or undefined when they fit. */
+function refusal(room: Room, size: number): Refusal | undefined {
+  if (size > room.maxBytes) return "too_large";
+  if (size > room.archive) return "over_quota";
+  if (size > room.sender) return "over_user_quota";
+  return undefined;
+}
+
+const largestAllowed = (room: Room) => Math.min(room.maxBytes, room.archive, room.sender);
+
+// ---------------------------------------------------------------- archiving
 
 async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   const message = event.message;
-  const { maxBytes } = ctx.settings;
   if (!ctx.settings.types.includes(message.type)) return;
   // Idempotent on the message id: a redelivery, or the same message in a retried batch, is a no-op.
   if (ctx.db.select().from(archivedMedia).where(eq(archivedMedia.messageId, message.id)).get()) {
@@ -153,9 +242,13 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
       previewImageUrl: message.contentProvider.previewImageUrl ?? null,
     });
   }
-  if (message.type === "file" && message.fileSize > maxBytes) {
-    return record(ctx, event, { status: "too_large", size: message.fileSize });
-  }
+  // Refused before anything is asked of LINE when it cannot fit: a file's size is in the event,
+  // other content needs at least a byte.
+  const sender = sameSender(ctx, event);
+  const room = roomFor(ctx, sender);
+  const announced = message.type === "file" ? message.fileSize : undefined;
+  const early = refusal(room, announced ?? 1);
+  if (early) return record(ctx, event, { status: early, size: announced ?? null });
 
   // Videos and audio are usable only once LINE has prepared them; ask before downloading.
   // (LINE answers 400 for other types, so only these two are asked.)
@@ -173,36 +266,25 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
     case "gone":
       return record(ctx, event, { status: content.status });
   }
-  if (content.size !== undefined && content.size > maxBytes) {
+  const refused = content.size === undefined ? undefined : refusal(room, content.size);
+  if (refused) {
     await content.body.cancel();
-    return record(ctx, event, { status: "too_large", size: content.size });
+    return record(ctx, event, { status: refused, size: content.size ?? null });
   }
-
-  // Count what passes, to tell "over the cap" from other failures of put(); the signal stops the
-  // download when the handler's deadline passes or the plugin unloads.
-  let received = 0;
-  const counted = content.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        received += chunk.byteLength;
-        controller.enqueue(chunk);
-      },
-    }),
-    { signal: ctx.signal },
-  );
-  let stored: { sha256: string; size: number };
-  try {
-    stored = await ctx.files.put(counted, { maxBytes });
-  } catch (error) {
-    // Content sent without a length: put() stopped at the cap and kept nothing.
-    if (received > maxBytes) return record(ctx, event, { status: "too_large" });
-    throw error;
-  }
+  const stored = await storeWithin(ctx, content.body, room);
+  if ("refused" in stored) return record(ctx, event, { status: stored.refused });
   await exclusive(async () => {
     // An unsend or cleanup may have released the last other copy of these bytes since put():
     // retry, and the download stores them again.
     if (!(await ctx.files.has(stored.sha256))) {
       throw new Error(`stored content ${stored.sha256} was deleted concurrently; retrying`);
+    }
+    // Checked again where no other delivery records: downloads running side by side each saw
+    // the room before any of them took it.
+    const overQuota = refusal(roomFor(ctx, sender), stored.size);
+    if (overQuota) {
+      if (!isReferenced(ctx, stored.sha256)) await ctx.files.delete(stored.sha256);
+      return record(ctx, event, { status: overQuota, size: stored.size });
     }
     record(ctx, event, {
       status: "archived",
@@ -211,6 +293,43 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
       contentType: content.contentType,
     });
   });
+}
+
+/** Streams the content to the file store, up to the room there is; nothing is kept beyond it. */
+async function storeWithin(
+  ctx: Ctx,
+  body: ReadableStream<Uint8Array>,
+  room: Room,
+): Promise<StoredFile | { refused: Refusal }> {
+  // Count what passes, to tell "over the cap" from other failures of put(); the signal stops the
+  // download when the handler's deadline passes or the plugin unloads.
+  let received = 0;
+  const counted = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        received += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    }),
+    { signal: ctx.signal },
+  );
+  const cap = largestAllowed(room);
+  try {
+    return await ctx.files.put(counted, { maxBytes: cap });
+  } catch (error) {
+    // Content sent without a length: put() stopped at the cap and kept nothing.
+    if (received > cap) return { refused: refusal(room, received) ?? "too_large" };
+    throw error;
+  }
+}
+
+function isReferenced(ctx: Pick<PluginContext<Settings>, "db">, sha256: string): boolean {
+  const rows = ctx.db
+    .select({ n: count() })
+    .from(archivedMedia)
+    .where(eq(archivedMedia.sha256, sha256))
+    .get();
+  return (rows?.n ?? 0) > 0;
 }
 
 /** Deletes the matching rows, and the files no remaining row references. Returns rows deleted. */
@@ -226,12 +345,7 @@ function forget(
       .all();
     const hashes = new Set(deleted.flatMap((row) => (row.sha256 ? [row.sha256] : [])));
     for (const sha256 of hashes) {
-      const stillUsed = ctx.db
-        .select({ n: count() })
-        .from(archivedMedia)
-        .where(eq(archivedMedia.sha256, sha256))
-        .get();
-      if (!stillUsed?.n) await ctx.files.delete(sha256);
+      if (!isReferenced(ctx, sha256)) await ctx.files.delete(sha256);
     }
     return deleted.length;
   });

@@ -3,7 +3,7 @@
  * with LINE's account-link flow (docs: messaging-api/linking-accounts):
  *
  *   1. the user sends "link" in a 1:1 chat → the plugin gets a link token from LINE and replies
- *      with a sign-in button (the provider's login page, or the demo page served here);
+ *      with a sign-in button (the provider's login page, or with `demo` the demo page served here);
  *   2. the user signs in → the plugin trades the link token for a nonce tied to the provider's
  *      user id, and the browser goes on to LINE with both;
  *   3. LINE checks that the person signing in is the LINE user the token was issued for and sends
@@ -27,22 +27,30 @@ const DAY_MS = 24 * 60 * 60_000;
 /** What a provider user id may be: anything printable that fits a message comfortably. */
 const providerUserId = z.string().trim().min(1).max(255);
 
-// Strict: a misspelt `loginURL` must stop the load, not quietly leave the demo page running.
+// Strict: a misspelt key (`loginURL`, `Demo`) must stop the load, not be quietly ignored.
 const settings = z
   .strictObject({
     /** Sent alone in a 1:1 chat (any case) to start linking. */
     linkCommand: z.string().trim().toLowerCase().min(1).default("link"),
     /** Sent alone in a 1:1 chat (any case) to remove the link. */
     unlinkCommand: z.string().trim().toLowerCase().min(1).default("unlink"),
-    /**
-     * Your service's sign-in page; the plugin adds `linkToken` to its query. Unset: the plugin
-     * serves a demo page where anyone can claim any user id. Never run without it in production.
-     */
+    /** Your service's sign-in page; the plugin adds `linkToken` to its query. */
     loginUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Without loginUrl: serve the demo sign-in page, where anyone can claim any user id, to try
+     * the flow. Off unless asked for: links made there prove nothing, yet other plugins trust
+     * links. Local mode turns it on by default.
+     */
+    demo: z.boolean().default(false),
     /** Shared with your service: authenticates its calls to /provider/link and /provider/unlink. */
     providerSecret: z.string().min(32).optional(),
     /** How long sign-in attempts (and their outcome) are kept, for support and audits. */
     keepAttemptsDays: z.number().int().positive().default(30),
+  })
+  .refine((s) => s.loginUrl !== undefined || s.demo, {
+    message:
+      'no sign-in page: set loginUrl and providerSecret (the sign-in of your service), or "demo": true for the demo page, where anyone can claim any user id (never in production)',
+    path: ["loginUrl"],
   })
   .refine((s) => s.loginUrl === undefined || s.providerSecret !== undefined, {
     message: "loginUrl needs providerSecret: your service must authenticate to get nonces",
@@ -63,8 +71,9 @@ export default definePlugin({
   settings,
   tables: { accountLinks, linkTokens, linkAttempts },
   setup(ctx) {
+    // loginUrl wins over demo: a provider's sign-in never runs next to one where anyone is anyone.
     if (ctx.settings.loginUrl === undefined) {
-      ctx.log.warn("no loginUrl set: serving the DEMO sign-in page, where anyone can claim any id");
+      ctx.log.warn("demo: serving the DEMO sign-in page, where anyone can claim any user id");
       ctx.route("GET", "/login", (request) => showDemoSignIn(ctx, request));
       ctx.route("POST", "/login", (request) => submitDemoSignIn(ctx, request));
     }

@@ -59,8 +59,8 @@ export function demoSignInPage(linkToken: string): Response {
     200,
     "Demo sign-in",
     `<p class="demo"><strong>Demo sign-in, not a real login.</strong> Anyone can enter any user id
-here. To link accounts of a real service, set <code>loginUrl</code> and <code>providerSecret</code>
-in the account-link plugin's settings.</p>
+here: the account-link plugin's settings say <code>"demo": true</code>. To link accounts of a real
+service, set <code>loginUrl</code> and <code>providerSecret</code> instead.</p>
 <h1>Link your LINE account</h1>
 <form method="post" action="login">
 <input type="hidden" name="linkToken" value="${escapeHtml(linkToken)}">

@@ -12,8 +12,15 @@ export class ConfigFileError extends Error {
   override name = "ConfigFileError";
 }
 
-/** A missing file means "all defaults"; a broken one is an error naming the file and the problem. */
-export function readConfigFile(path: string): ConfigFile {
+/**
+ * A missing file means "all defaults"; a broken one is an error naming the file and the problem.
+ * `defaults` lie under the file's sections: a key the file sets wins.
+ */
+export function readConfigFile(path: string, defaults: ConfigFile["plugins"] = {}): ConfigFile {
+  return { plugins: withDefaults(parseConfigFile(path).plugins, defaults) };
+}
+
+function parseConfigFile(path: string): ConfigFile {
   if (!existsSync(path)) return { plugins: {} };
   let json: unknown;
   try {
@@ -29,4 +36,22 @@ export function readConfigFile(path: string): ConfigFile {
     );
   }
   return result.data;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function withDefaults(
+  sections: ConfigFile["plugins"],
+  defaults: ConfigFile["plugins"],
+): ConfigFile["plugins"] {
+  const merged = { ...defaults };
+  for (const [name, section] of Object.entries(sections)) {
+    const fallback = defaults[name];
+    // An empty (null) section is no section, as for the plugins; one that is not an object stays
+    // as written, for the plugin's schema to refuse.
+    merged[name] =
+      isObject(fallback) && isObject(section) ? { ...fallback, ...section } : (section ?? fallback);
+  }
+  return merged;
 }

@@ -40,6 +40,11 @@ export interface Tuning {
   debounceMs: number;
   /** Events the dispatcher keeps parsed in memory ahead of their deliveries; a backlog waits on disk. */
   eventsInMemory: number;
+  /**
+   * Settings each plugin starts from, by plugin name; its config file section overrides them key
+   * by key. None in production; local mode turns on account-link's demo sign-in page.
+   */
+  defaultSettings: Record<string, Record<string, unknown>>;
 }
 
 export const DEFAULT_TUNING: Tuning = {
@@ -52,6 +57,7 @@ export const DEFAULT_TUNING: Tuning = {
   drainMs: 10_000,
   debounceMs: 100,
   eventsInMemory: 2_000,
+  defaultSettings: {},
 };
 
 /** Everything the runtime is configured with: the validated environment and the tuning. */

@@ -15,6 +15,9 @@ import { Simulator } from "./simulator/simulator.ts";
 
 export const LOCAL_ACCESS_TOKEN = "local-mode-access-token";
 
+/** Plugin settings local mode starts from, under the config file's: the demo features. */
+const LOCAL_DEFAULT_SETTINGS = { "account-link": { demo: true } };
+
 /** What `bun run send` needs to sign and post events to a bot running in local mode. */
 export interface LocalModeFile {
   channelSecret: string;
@@ -97,6 +100,10 @@ export async function startLocalHotline(
   try {
     hotline = await startHotline({
       ...options,
+      tuning: {
+        ...options.tuning,
+        defaultSettings: { ...LOCAL_DEFAULT_SETTINGS, ...options.tuning?.defaultSettings },
+      },
       log,
       line,
       devTools: (bot) => {

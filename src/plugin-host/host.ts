@@ -73,6 +73,7 @@ export class PluginHost implements PluginGateway {
     this.#reloader = new Reloader({
       dir: this.#dir,
       configFile: env.CONFIG_FILE,
+      defaultSettings: tuning.defaultSettings,
       debounceMs: tuning.debounceMs,
       clock: options.clock,
       log: options.log,

@@ -30,6 +30,8 @@ export interface RunningVersions {
 export interface ReloaderOptions {
   dir: string;
   configFile: string;
+  /** Settings each plugin gets under its section of the config file (local mode's demo page). */
+  defaultSettings: Record<string, Record<string, unknown>>;
   /** How long the plugins directory must be quiet before a change is loaded. */
   debounceMs: number;
   clock: Clock;
@@ -101,7 +103,7 @@ export class Reloader {
   /** Reads the settings and loads every plugin file; rejects when the config file is invalid. */
   loadAll(): Promise<void> {
     return this.#enqueue(async () => {
-      this.#settings = readConfigFile(this.#configFile).plugins;
+      this.#settings = readConfigFile(this.#configFile, this.#o.defaultSettings).plugins;
       await this.#apply([]);
     });
   }
@@ -157,7 +159,7 @@ export class Reloader {
 
   #rereadSettings(): boolean {
     try {
-      this.#settings = readConfigFile(this.#configFile).plugins;
+      this.#settings = readConfigFile(this.#configFile, this.#o.defaultSettings).plugins;
       return true;
     } catch (error) {
       this.#o.log.error(

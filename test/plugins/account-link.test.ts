@@ -13,6 +13,8 @@ const TEN_MINUTES = 10 * 60_000;
  */
 const CLOCK_SLACK_MS = 1_000;
 const SECRET = "provider-secret-0123456789abcdef0123456789";
+/** The demo sign-in page is served only when asked for. */
+const DEMO = { demo: true };
 
 function start(settings: Record<string, unknown> = {}): Promise<TestBot> {
   return startTestBot({ plugins: [PLUGIN], settings: { "account-link": settings } });
@@ -121,7 +123,7 @@ const LINKED = /^Your LINE account is now linked to (.+)\. Send "unlink" at any 
 const REFUSED = /^Sorry, that sign-in could not be used/;
 
 describe("with the demo sign-in page", () => {
-  const bot = sharedBot();
+  const bot = sharedBot(DEMO);
 
   test("link → link token → sign-in page → redirect to LINE → accountLink → linked → unlink", async () => {
     const alice = newUser();
@@ -235,7 +237,7 @@ describe("with the demo sign-in page", () => {
 });
 
 describe("accountLink events", () => {
-  const bot = sharedBot();
+  const bot = sharedBot(DEMO);
 
   test("a nonce links once: replaying it links nothing, even after an unlink", async () => {
     const alice = newUser();
@@ -338,7 +340,7 @@ describe("accountLink events", () => {
 });
 
 describe("chat commands", () => {
-  const bot = sharedBot();
+  const bot = sharedBot(DEMO);
 
   test("work in 1:1 chats only, matched whole and in any case", async () => {
     const alice = newUser();
@@ -382,7 +384,7 @@ describe("chat commands", () => {
   });
 
   test("command words are settings", async () => {
-    const custom = await start({ linkCommand: "Connect", unlinkCommand: "disconnect" });
+    const custom = await start({ ...DEMO, linkCommand: "Connect", unlinkCommand: "disconnect" });
     try {
       const alice = newUser();
       await custom.deliver(event.text("link", { chat: user(alice) }));
@@ -512,6 +514,7 @@ describe("with a real provider", () => {
     for (const [wrong, error] of [
       [{ loginUrl: settings.loginUrl }, "loginUrl needs providerSecret"],
       [{ loginURL: settings.loginUrl, providerSecret: SECRET }, "loginURL"],
+      [{ demo: "true" }, "demo"],
     ] as const) {
       const broken = await start(wrong);
       try {
@@ -525,8 +528,54 @@ describe("with a real provider", () => {
   });
 });
 
+describe("the demo sign-in page is served only when asked for", () => {
+  test("with real credentials and no settings, the plugin does not load and says what to set", async () => {
+    const bot = await startTestBot({ plugins: [PLUGIN, "plugins/echo.ts"] });
+    try {
+      const statuses = bot.hotline.plugins.statuses();
+      const accountLink = statuses.find((status) => status.file === "account-link/index.ts");
+      expect(accountLink?.state).toBe("failed");
+      expect(accountLink?.error).toContain("no sign-in page: set loginUrl and providerSecret");
+      expect(accountLink?.error).toContain('"demo": true');
+
+      // The attack: "link", then claim someone else's account on the demo page.
+      const mallory = newUser();
+      const link = event.text("link", { chat: user(mallory) });
+      await bot.deliver(link);
+      expect(tokensOf(bot, mallory)).toEqual([]);
+      const page = await fetch(`${bot.url}/plugins/account-link/login?linkToken=any`);
+      const claim = await demoSignIn(bot, "any", "alice@example.com");
+      for (const refused of [page, claim]) {
+        expect(refused.status).toBe(404);
+        expect(refused.headers.get("location")).toBeNull();
+      }
+
+      // The host serves on: the webhook took the event, and echo answered it.
+      expect(statuses.find((status) => status.name === "echo")?.state).toBe("loaded");
+      expect(texts(bot.repliesTo(link))).toEqual(["link"]);
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  test("demo is ignored when loginUrl is set: users go to the provider only", async () => {
+    const loginUrl = "https://shop.example/line/login";
+    const bot = await start({ ...DEMO, loginUrl, providerSecret: SECRET });
+    try {
+      const signIn = await askToLink(bot, newUser());
+      expect(signIn.origin + signIn.pathname).toBe(loginUrl);
+      const linkToken = signIn.searchParams.get("linkToken") ?? "";
+      const page = await fetch(`${bot.url}/plugins/account-link/login?linkToken=${linkToken}`);
+      expect(page.status).toBe(404);
+      expect((await demoSignIn(bot, linkToken, "alice")).status).toBe(404);
+    } finally {
+      await bot.stop();
+    }
+  });
+});
+
 describe("housekeeping", () => {
-  const bot = sharedBot({ keepAttemptsDays: 2 });
+  const bot = sharedBot({ ...DEMO, keepAttemptsDays: 2 });
 
   test("prunes expired link tokens at once and attempts after keepAttemptsDays; keeps links", async () => {
     const alice = newUser();

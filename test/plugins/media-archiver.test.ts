@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { eq } from "hotline/db";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
@@ -10,6 +20,9 @@ import { platform } from "../../src/platform/mod.ts";
 const PLUGIN = "plugins/media-archiver.ts";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+const ALICE = user(`U${"a".repeat(32)}`);
+const BOB = user(`U${"b".repeat(32)}`);
+const CAROL = user(`U${"c".repeat(32)}`);
 
 let bot: TestBot | undefined;
 afterEach(async () => {
@@ -54,6 +67,11 @@ function storedFiles(b: TestBot): Map<string, string> {
   const root = join(b.dataDir, "files", "media-archiver");
   const files = listFiles(root).filter((path) => !path.startsWith(join(root, "tmp")));
   return new Map(files.map((path) => [basename(path), path]));
+}
+
+/** The put()s in progress, or left behind by a crash: the store's scratch space. */
+function tempFiles(b: TestBot): string[] {
+  return listFiles(join(b.dataDir, "files", "media-archiver", "tmp"));
 }
 
 /** Delivers the events and checks every delivery succeeded, showing the plugin's error if not. */
@@ -477,12 +495,18 @@ describe("media-archiver", () => {
   });
 
   test("invalid or misspelt settings keep the plugin from loading, naming the setting", async () => {
-    const b = await start({ types: ["image", "sticker"], maxBytes: 0, retentionDay: 7 });
+    const b = await start({
+      types: ["image", "sticker"],
+      maxBytes: 0,
+      retentionDay: 7,
+      quotaBytes: "1GiB",
+      userQuotaBytes: 0,
+    });
     const [status] = b.hotline.plugins.statuses();
     expect(status?.state).toBe("failed");
-    expect(status?.error).toContain("types.1");
-    expect(status?.error).toContain("maxBytes");
-    expect(status?.error).toContain("retentionDay");
+    for (const setting of ["types.1", "maxBytes", "retentionDay", "quotaBytes", "userQuotaBytes"]) {
+      expect(status?.error).toContain(setting);
+    }
   });
 
   test("message ids and file names cannot make it write outside the data directory", async () => {
@@ -508,6 +532,143 @@ describe("media-archiver", () => {
     for (const path of listFiles(pluginDir)) {
       expect(resolve(path).startsWith(`${resolve(pluginDir)}/`)).toBe(true);
       expect(basename(path)).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  test("beyond a sender's quota nothing is downloaded or kept, a row says why, no one is told", async () => {
+    const b = await start({ userQuotaBytes: 3000 });
+    const first = event.image({ chat: ALICE });
+    const tooMuch = event.image({ chat: ALICE });
+    const fitsExactly = event.file("notes.txt", 1000, { chat: ALICE });
+    const nothingLeft = event.image({ chat: ALICE });
+    const bobs = event.image({ chat: BOB });
+    const contents = [first, tooMuch, fitsExactly, nothingLeft, bobs].map((e, i) => {
+      const content = bytes(i, e === fitsExactly ? 1000 : 2000);
+      b.line.addContent(e.message.id, { bytes: content, contentType: "image/jpeg" });
+      return content;
+    });
+    for (const e of [first, tooMuch, fitsExactly, nothingLeft, bobs]) await deliverOk(b, e);
+
+    expect(row(b, first.message.id)).toMatchObject({ status: "archived", size: 2000 });
+    // Refused by its Content-Length: nothing stored.
+    expect(row(b, tooMuch.message.id)).toMatchObject({
+      status: "over_user_quota",
+      userId: ALICE.userId,
+      size: 2000,
+      sha256: null,
+    });
+    expect(row(b, fitsExactly.message.id)).toMatchObject({ status: "archived", size: 1000 });
+    // The quota is used up: LINE is not even asked.
+    expect(row(b, nothingLeft.message.id)).toMatchObject({ status: "over_user_quota", size: null });
+    expect(contentRequests(b, nothingLeft.message.id)).toEqual([]);
+    // Other senders are not held back by Alice.
+    expect(row(b, bobs.message.id)).toMatchObject({ status: "archived", userId: BOB.userId });
+
+    const kept = [contents[0], contents[2], contents[4]].map((c) => sha256(c as Uint8Array));
+    expect([...storedFiles(b).keys()].sort()).toEqual(kept.sort());
+    expect(tempFiles(b)).toEqual([]);
+    for (const e of [tooMuch, nothingLeft]) await b.expectNoReply(e);
+  });
+
+  test("the archive's quota counts stored bytes once, binds every sender, frees up with retention", async () => {
+    const b = await start({ quotaBytes: 5500, retentionDays: 1 });
+    const shared = bytes(1, 2000);
+    const alices = event.image({ chat: ALICE });
+    const sameBytes = event.image({ chat: BOB });
+    const carols = event.video({ chat: CAROL });
+    b.line.addContent(alices.message.id, { bytes: shared, contentType: "image/jpeg" });
+    b.line.addContent(sameBytes.message.id, { bytes: shared, contentType: "image/jpeg" });
+    b.line.addContent(carols.message.id, { bytes: bytes(2, 3000), contentType: "video/mp4" });
+    // One after the other: each message needs room for its whole size, duplicate or not.
+    for (const e of [alices, sameBytes, carols]) await deliverOk(b, e);
+    // 2000 (stored once for two messages) + 3000: 500 bytes left.
+    for (const e of [alices, sameBytes, carols]) {
+      expect(row(b, e.message.id)?.status).toBe("archived");
+    }
+
+    const unannounced = event.image({ chat: BOB });
+    b.line.addContent(unannounced.message.id, {
+      bytes: bytes(3, 1000),
+      contentType: "image/jpeg",
+      chunked: true,
+    });
+    const bigFile = event.file("big.zip", 4000, { chat: CAROL });
+    b.line.addContent(bigFile.message.id, {
+      bytes: bytes(4, 4000),
+      contentType: "application/zip",
+    });
+    await deliverOk(b, unannounced, bigFile);
+
+    // No length announced: cut off at the 500 bytes left, nothing kept.
+    expect(row(b, unannounced.message.id)).toMatchObject({ status: "over_quota", sha256: null });
+    expect(row(b, bigFile.message.id)).toMatchObject({ status: "over_quota", size: 4000 });
+    expect(contentRequests(b, bigFile.message.id)).toEqual([]);
+    expect(storedFiles(b).size).toBe(2);
+    expect(tempFiles(b)).toEqual([]);
+    await b.expectNoReply(unannounced);
+
+    // A day on, retention has freed the room.
+    await b.advance(DAY + HOUR);
+    await b.runTasks("media-archiver");
+    const later = event.image({ chat: BOB });
+    b.line.addContent(later.message.id, { bytes: bytes(5, 5000), contentType: "image/jpeg" });
+    await deliverOk(b, later);
+    expect(row(b, later.message.id)).toMatchObject({ status: "archived", size: 5000 });
+  });
+
+  test("downloads running side by side cannot together pass the quota", async () => {
+    const b = await start({ quotaBytes: 3000 });
+    const alices = event.image({ chat: ALICE });
+    const bobs = event.image({ chat: BOB });
+    for (const [i, e] of [alices, bobs].entries()) {
+      b.line.addContent(e.message.id, {
+        bytes: bytes(i, 2000),
+        contentType: "image/jpeg",
+        chunked: true,
+      });
+    }
+    // Both downloads are under way before either is recorded: each saw 3000 bytes left.
+    b.line.fault({ path: /\/content$/, delayMs: 500, times: 2 });
+
+    await deliverOk(b, alices, bobs);
+
+    const outcomes = [alices, bobs].map((e) => row(b, e.message.id));
+    expect(outcomes.map((r) => r?.status).sort()).toEqual(["archived", "over_quota"]);
+    expect(outcomes.find((r) => r?.status === "over_quota")).toMatchObject({
+      size: 2000,
+      sha256: null,
+    });
+    const archived = outcomes.find((r) => r?.status === "archived");
+    expect([...storedFiles(b).keys()]).toEqual([archived?.sha256 as string]);
+    expect(tempFiles(b)).toEqual([]);
+  });
+
+  test("temp files a crash left are deleted when the plugin loads; the bot archives on", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hotline-test-"));
+    try {
+      const tmp = join(dataDir, "files", "media-archiver", "tmp");
+      mkdirSync(tmp, { recursive: true });
+      const abandoned = join(tmp, randomUUID());
+      const recent = join(tmp, randomUUID());
+      writeFileSync(abandoned, bytes(1, 4096));
+      writeFileSync(recent, bytes(2, 4096));
+      // File times are the wall clock's, not the bot's.
+      const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+      utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+
+      bot = await startTestBot({ plugins: [PLUGIN], dataDir });
+      expect(existsSync(abandoned)).toBe(false);
+      // Written within the hour: maybe a put() of a version being drained, so left alone.
+      expect(existsSync(recent)).toBe(true);
+
+      const image = event.image();
+      bot.line.addContent(image.message.id, { bytes: bytes(3), contentType: "image/jpeg" });
+      await deliverOk(bot, image);
+      expect(row(bot, image.message.id)?.status).toBe("archived");
+    } finally {
+      await bot?.stop();
+      bot = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,11 +1,26 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { FileStore, StoredFile } from "../../sdk/context.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * A temp file untouched this long was left by a crash: a running put() touches its file with every
+ * chunk, and handlers have deadlines (15 minutes at most). The margin spares a put() in the version
+ * a reload is draining, or in a worker being replaced: they share the folder.
+ */
+const ABANDONED_AFTER_MS = 60 * 60_000;
 
 export class FileTooLargeError extends Error {
   override name = "FileTooLargeError";
@@ -24,6 +39,7 @@ function check(sha256: string): string {
 export function createFileStore(dataDir: string, plugin: string): FileStore {
   const root = join(dataDir, "files", plugin);
   const pathOf = (sha256: string) => join(root, check(sha256).slice(0, 2), sha256);
+  removeAbandonedTempFiles(join(root, "tmp"));
 
   return {
     async put(stream, options = {}): Promise<StoredFile> {
@@ -80,4 +96,14 @@ export function createFileStore(dataDir: string, plugin: string): FileStore {
       return true;
     },
   };
+}
+
+/** Deletes what crashed put()s left in `tmpDir`; file times are the wall clock's, so is `now`. */
+function removeAbandonedTempFiles(tmpDir: string, now = Date.now()): void {
+  if (!existsSync(tmpDir)) return;
+  for (const name of readdirSync(tmpDir)) {
+    const path = join(tmpDir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isFile() && now - stat.mtimeMs > ABANDONED_AFTER_MS) rmSync(path, { force: true });
+  }
 }
