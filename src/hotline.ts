@@ -18,6 +18,7 @@ import type { HotlineMetrics } from "./metrics/metrics.ts";
 import type { SqliteHandle } from "./platform/mod.ts";
 import type { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
+import { SqliteStore } from "./storage/sqlite/sqlite-store.ts";
 import type { Store } from "./storage/store.ts";
 
 export type { BotView, DevTools, DevToolsFactory } from "./compose/http.ts";
@@ -39,8 +40,8 @@ export interface Hotline {
   readonly webhookUrl: string;
   readonly config: Config;
   readonly store: Store;
-  /** The SQLite database under the store (tests read it directly). */
-  readonly database: SqliteHandle;
+  /** The SQLite database under the store, when it is SQLite (tests read it directly). */
+  readonly database: SqliteHandle | undefined;
   readonly dispatcher: Dispatcher;
   readonly plugins: PluginHost;
   readonly metrics: HotlineMetrics;
@@ -57,7 +58,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   if (!line) throw new Error("no LINE channel: set the credentials, or start in local mode");
   const lifecycle = new Lifecycle(log);
   try {
-    const store = openStore(config, clock);
+    const store = await openStore(config, clock, log);
     lifecycle.defer("store", () => store.close());
     const runtime = createRuntime({ config, store, line, clock, log });
     const { app, dev } = createHttp({
@@ -86,7 +87,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       webhookUrl,
       config,
       store,
-      database: store.handle,
+      database: store instanceof SqliteStore ? store.handle : undefined,
       dispatcher: runtime.dispatcher,
       plugins: runtime.plugins,
       metrics: runtime.metrics,

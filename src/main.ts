@@ -7,6 +7,7 @@ import { ConfigError, parseEnv } from "./config/env.ts";
 import { lineChannelFrom } from "./config/line-channel.ts";
 import { startHotline } from "./hotline.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
+import { StoreUnavailableError } from "./storage/postgres/connection.ts";
 
 interface Running {
   log: Logger;
@@ -44,8 +45,9 @@ try {
     await shutdown("signal during start-up");
   }
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof ConfigFileError) {
-    console.error(`hotline: ${error.message}`);
+  const fatal = [ConfigError, ConfigFileError, StoreUnavailableError];
+  if (fatal.some((kind) => error instanceof kind)) {
+    console.error(`hotline: ${(error as Error).message}`);
     process.exit(1);
   }
   throw error;

@@ -22,6 +22,8 @@ export const envSchema = z.object({
   LINE_API_BASE_URL: url.default("https://api.line.me"),
   LINE_DATA_API_BASE_URL: url.default("https://api-data.line.me"),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** Unset: SQLite in DATA_DIR. `postgres://…`: PostgreSQL, shared by every instance on it. */
+  DATABASE_URL: optionalSecret,
   PLUGINS_DIR: z.string().min(1).default("./plugins"),
   CONFIG_FILE: z.string().min(1).default("./hotline.config.json"),
   WEBHOOK_PATH: routePath.default("/webhook"),
@@ -62,7 +64,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const issue = result.error.issues[0];
   const name = issue?.path.join(".") || "environment";
   const value = set[name];
-  const shown = value === undefined || /SECRET|TOKEN/.test(name) ? "" : ` (got ${show(value)})`;
+  const secret = /SECRET|TOKEN|DATABASE_URL/.test(name);
+  const shown = value === undefined || secret ? "" : ` (got ${show(value)})`;
   throw new ConfigError(
     `invalid environment variable ${name}${shown}: ${issue?.message ?? "invalid"}`,
   );

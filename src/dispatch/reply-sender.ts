@@ -132,7 +132,17 @@ export class ReplySender {
       const overflow = messages.slice(fits.length);
       if (overflow.length > 0) toPush.set(plugin, { messages: overflow, offset: fits.length });
     }
-    await this.store.markReplyAttempted(target.eventId, included, this.clock.now());
+    const now = this.clock.now();
+    if (tokenUsed) await this.store.markReplyAttempted(target.eventId, included, now);
+    else if (!(await this.store.claimReplyToken(target.eventId, included, now))) {
+      // Another instance (or an earlier flush) took the token meanwhile: these go by push.
+      log.info({ plugins: included }, "reply token taken meanwhile; replying by push");
+      for (const plugin of included) {
+        const own = replyable.find((c) => c.plugin === plugin)?.messages ?? [];
+        toPush.set(plugin, { messages: own, offset: 0 });
+      }
+      return failures;
+    }
     const sent = await this.line.reply(target.replyToken as string, batch, log);
     if (sent.ok) {
       log.info({ plugins: included, messages: batch.length }, "replied");

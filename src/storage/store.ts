@@ -157,7 +157,12 @@ export interface Store {
   onWork(listener: () => void): () => void;
 
   replyAttempts(eventId: string): Promise<ReplyAttempts>;
-  /** Recorded before the reply call: after a crash, a rejected token then means "already sent". */
+  /**
+   * The first use of the event's reply token, recorded before the call: resolves false, and
+   * records nothing, when the token was used already (by another instance, or an earlier flush).
+   */
+  claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean>;
+  /** A retried attempt with an already used token: these plugins' messages are in it again. */
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void>;
   /** The call failed for certain: these messages were never sent as a reply. */
   clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void>;

@@ -8,6 +8,7 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 import { deliveries, inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const TOKEN = "s3cret-admin-token-for-tests";
 
@@ -56,16 +57,16 @@ const post = (path: string, body?: unknown) =>
   });
 
 function delivery(eventId: string, plugin: string) {
-  return bot.hotline.database.db
-    .select()
+  return sqliteOf(bot.hotline)
+    .db.select()
     .from(deliveries)
     .where(and(eq(deliveries.eventId, eventId), eq(deliveries.plugin, plugin)))
     .get();
 }
 
 function eventStatus(eventId: string) {
-  return bot.hotline.database.db
-    .select({ status: inboxEvents.status })
+  return sqliteOf(bot.hotline)
+    .db.select({ status: inboxEvents.status })
     .from(inboxEvents)
     .where(eq(inboxEvents.id, eventId))
     .get()?.status;
@@ -268,8 +269,8 @@ describe("dead letters", () => {
   });
 
   test("retry reopens a dead delivery and its event, and runs it again", async () => {
-    bot.hotline.database.db
-      .insert(pluginKv)
+    sqliteOf(bot.hotline)
+      .db.insert(pluginKv)
       .values({ plugin: "fragile", key: "fixed", value: "true" })
       .run();
     // Paused, so that the reopened state can be seen before it runs.
@@ -327,8 +328,8 @@ describe("dead letters", () => {
       events: { pending: 0, active: 0, done: 5 },
       deliveries: { pending: 0, retry: 0, dead: 0, dropped: 1, done: 8 },
     });
-    const open = bot.hotline.database.db
-      .select()
+    const open = sqliteOf(bot.hotline)
+      .db.select()
       .from(inboxEvents)
       .where(eq(inboxEvents.status, "active"))
       .all();

@@ -21,6 +21,7 @@ describe("parseEnv", () => {
       LINE_API_BASE_URL: "https://api.line.me",
       LINE_DATA_API_BASE_URL: "https://api-data.line.me",
       DATA_DIR: "./data",
+      DATABASE_URL: undefined,
       PLUGINS_DIR: "./plugins",
       CONFIG_FILE: "./hotline.config.json",
       WEBHOOK_PATH: "/webhook",

@@ -14,6 +14,7 @@ import { createPluginsDir, envelope, event, startTestBot } from "../../src/dev/t
 import { platform } from "../../src/platform/mod.ts";
 import { MIGRATIONS_FOLDER, openDatabase } from "../../src/storage/sqlite/database.ts";
 import { inboxEvents, users } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 import { Deno } from "./deno-api.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -159,7 +160,7 @@ Deno.test({
     const LIMIT = 4096;
     const bot = await startTestBot({ env: { WEBHOOK_MAX_BODY_BYTES: String(LIMIT) } });
     try {
-      const stored = () => bot.hotline.database.db.select().from(inboxEvents).all().length;
+      const stored = () => sqliteOf(bot.hotline).db.select().from(inboxEvents).all().length;
 
       const small = event.follow();
       const ok = await bot.send(small);

@@ -24,6 +24,7 @@ import type { Entry } from "../../src/dev/simulator/transcript.ts";
 import { startTestBot } from "../../src/dev/testing/mod.ts";
 import type { Hotline } from "../../src/hotline.ts";
 import { samplePng } from "../e2e/png.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 import { botText, EntryStream } from "./simulator-sse.ts";
 
 const PLUGINS_DIR = fileURLToPath(new URL("../../plugins", import.meta.url));
@@ -205,8 +206,8 @@ describe("the simulator in local mode", () => {
     });
 
     await hotline.dispatcher.idle();
-    const archived = hotline.database.db
-      .select()
+    const archived = sqliteOf(hotline)
+      .db.select()
       .from(archivedMedia)
       .where(eq(archivedMedia.messageId, messageId))
       .get();
@@ -224,8 +225,8 @@ describe("the simulator in local mode", () => {
     expect(await storedEvent(unsent)).toMatchObject({ type: "unsend", unsend: { messageId } });
     await hotline.dispatcher.idle();
     expect(
-      hotline.database.db
-        .select()
+      sqliteOf(hotline)
+        .db.select()
         .from(archivedMedia)
         .where(eq(archivedMedia.messageId, messageId))
         .get(),
@@ -312,8 +313,8 @@ describe("the simulator in local mode", () => {
     );
     await hotline.dispatcher.idle();
     expect(
-      hotline.database.db
-        .select()
+      sqliteOf(hotline)
+        .db.select()
         .from(accountLinks)
         .where(eq(accountLinks.lineUserId, alice.id))
         .get(),

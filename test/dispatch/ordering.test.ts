@@ -8,6 +8,7 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 import { pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 /**
  * Records, per chat, the timestamps of the events it handled in the order it handled them, and
@@ -85,8 +86,8 @@ export default definePlugin({
 `;
 
 function kv(bot: TestBot, plugin: string): Map<string, unknown> {
-  const rows = bot.hotline.database.db
-    .select()
+  const rows = sqliteOf(bot.hotline)
+    .db.select()
     .from(pluginKv)
     .where(eq(pluginKv.plugin, plugin))
     .all();

@@ -10,6 +10,7 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 import { pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");
@@ -225,8 +226,8 @@ describe("standby", () => {
       expect((await bot.deliveries(e.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual([
         ["watcher", "done"],
       ]);
-      const row = bot.hotline.database.db
-        .select()
+      const row = sqliteOf(bot.hotline)
+        .db.select()
         .from(pluginKv)
         .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, e.webhookEventId)))
         .get();

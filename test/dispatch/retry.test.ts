@@ -8,6 +8,7 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 // Both count their runs per event in KV; what "flaky" does depends on the text.
 const FLAKY = `
@@ -67,8 +68,8 @@ let chats = 0;
 const freshChat = () => user(`U${(++chats).toString(16).padStart(32, "a")}`);
 
 function runs(plugin: string, eventId: string): number {
-  const row = bot.hotline.database.db
-    .select()
+  const row = sqliteOf(bot.hotline)
+    .db.select()
     .from(pluginKv)
     .where(and(eq(pluginKv.plugin, plugin), eq(pluginKv.key, `runs:${eventId}`)))
     .get();
@@ -82,8 +83,8 @@ async function delivery(eventId: string, plugin: string) {
 }
 
 function eventStatus(eventId: string): string | undefined {
-  return bot.hotline.database.db
-    .select({ status: inboxEvents.status })
+  return sqliteOf(bot.hotline)
+    .db.select({ status: inboxEvents.status })
     .from(inboxEvents)
     .where(eq(inboxEvents.id, eventId))
     .get()?.status;

@@ -12,6 +12,7 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 // Each plugin notes every event it gets in its KV store, keyed by webhookEventId.
 const recorder = (name: string, declaration: string) => `
@@ -44,8 +45,8 @@ afterAll(async () => {
 /** Plugins that have a delivery record for the event, and plugins that actually ran for it. */
 async function routedTo(eventId: string): Promise<{ delivered: string[]; ran: string[] }> {
   const delivered = (await bot.deliveries(eventId)).map((row) => row.plugin).sort();
-  const ran = bot.hotline.database.db
-    .select({ plugin: pluginKv.plugin })
+  const ran = sqliteOf(bot.hotline)
+    .db.select({ plugin: pluginKv.plugin })
     .from(pluginKv)
     .where(eq(pluginKv.key, eventId))
     .all()
@@ -131,8 +132,8 @@ describe("routing without a catch-all", () => {
     const sticker = event.sticker();
     await lone.deliver(sticker);
     expect(await lone.deliveries(sticker.webhookEventId)).toEqual([]);
-    const row = lone.hotline.database.db
-      .select()
+    const row = sqliteOf(lone.hotline)
+      .db.select()
       .from(inboxEvents)
       .where(eq(inboxEvents.id, sticker.webhookEventId))
       .get();

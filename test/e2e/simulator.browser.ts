@@ -17,6 +17,7 @@ import { parseEnv } from "../../src/config/env.ts";
 import { type LocalHotline, startLocalHotline } from "../../src/dev/local-mode.ts";
 import type { Hotline } from "../../src/hotline.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 import { samplePng } from "./png.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -158,8 +159,8 @@ describe("the chat simulator in Chromium", () => {
       { timeout: 10_000 },
     );
     const messageId = await row.getAttribute("data-message-id");
-    const archived = hotline.database.db
-      .select()
+    const archived = sqliteOf(hotline)
+      .db.select()
       .from(archivedMedia)
       .where(eq(archivedMedia.messageId, messageId ?? ""))
       .get();
@@ -191,8 +192,8 @@ describe("the chat simulator in Chromium", () => {
         `#deliveries li[data-event-id="${eventId}"][data-plugin="media-archiver"][data-status="done"]`,
       ),
     );
-    const left = hotline.database.db
-      .select()
+    const left = sqliteOf(hotline)
+      .db.select()
       .from(archivedMedia)
       .where(eq(archivedMedia.messageId, messageId))
       .get();

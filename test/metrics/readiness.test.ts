@@ -7,6 +7,7 @@ import { readLocalModeFile, startLocalHotline } from "../../src/dev/local-mode.t
 import { createPluginsDir, startTestBot } from "../../src/dev/testing/mod.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 import { sample, scrape } from "./prom.ts";
 
 async function readyz(baseUrl: string): Promise<{ status: number; body: unknown }> {
@@ -80,7 +81,7 @@ export default definePlugin({ name: "slow-starter", on: { follow: () => {} } });
     const bot = await startTestBot();
     try {
       expect(await readyz(bot.url)).toEqual({ status: 200, body: { status: "ready" } });
-      bot.hotline.database.close();
+      sqliteOf(bot.hotline).close();
       const { status, body } = await readyz(bot.url);
       expect(status).toBe(503);
       const { status: state, reason } = body as { status: string; reason: string };

@@ -12,6 +12,7 @@ import {
 } from "../../src/dev/testing/mod.ts";
 import { moduleGraph } from "../../src/plugin-host/discovery.ts";
 import { pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -330,8 +331,8 @@ export default definePlugin({
     await kill(bot);
     // The hang check is still open: the thread is found blocked while the host stops.
     await bot.hotline.plugins.stop();
-    const boots = bot.hotline.database.db
-      .select({ value: pluginKv.value })
+    const boots = sqliteOf(bot.hotline)
+      .db.select({ value: pluginKv.value })
       .from(pluginKv)
       .where(and(eq(pluginKv.plugin, "phoenix"), eq(pluginKv.key, "boots")))
       .get();

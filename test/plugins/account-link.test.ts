@@ -3,6 +3,7 @@ import { eq } from "hotline/db";
 import { event, group, startTestBot, type TestBot, user } from "hotline/testing";
 import { constantTimeEqual, newNonce } from "../../plugins/account-link/security.ts";
 import { accountLinks, linkAttempts, linkTokens } from "../../plugins/account-link/tables.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = new URL("../../plugins/account-link/", import.meta.url);
 const TEN_MINUTES = 10 * 60_000;
@@ -97,17 +98,17 @@ async function signedIn(bot: TestBot, userId: string, providerUserId: string): P
 }
 
 function linkOf(bot: TestBot, lineUserId: string) {
-  const db = bot.hotline.database.db;
+  const db = sqliteOf(bot.hotline).db;
   return db.select().from(accountLinks).where(eq(accountLinks.lineUserId, lineUserId)).get();
 }
 
 function attempt(bot: TestBot, nonce: string) {
-  const db = bot.hotline.database.db;
+  const db = sqliteOf(bot.hotline).db;
   return db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
 }
 
 function attemptsOf(bot: TestBot, lineUserId: string) {
-  const db = bot.hotline.database.db;
+  const db = sqliteOf(bot.hotline).db;
   return db.select().from(linkAttempts).where(eq(linkAttempts.lineUserId, lineUserId)).all();
 }
 
@@ -179,7 +180,7 @@ describe("with the demo sign-in page", () => {
     const posted = await demoSignIn(bot(), "madeUpToken123", "mallory");
     expect(posted.status).toBe(404);
     expect(posted.headers.get("location")).toBeNull();
-    const db = bot().hotline.database.db;
+    const db = sqliteOf(bot().hotline).db;
     expect(
       db.select().from(linkAttempts).where(eq(linkAttempts.providerUserId, "mallory")).all(),
     ).toEqual([]);
@@ -582,7 +583,7 @@ describe("housekeeping", () => {
     const nonce = await signedIn(bot(), alice, "alice");
     await bot().deliver(event.accountLink("ok", nonce, { chat: user(alice) }));
     await askToLink(bot(), newUser());
-    const db = bot().hotline.database.db;
+    const db = sqliteOf(bot().hotline).db;
     expect(db.select().from(linkTokens).all()).toHaveLength(2);
 
     await bot().advance(TEN_MINUTES + CLOCK_SLACK_MS);

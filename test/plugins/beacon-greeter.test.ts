@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { eq, users } from "hotline/db";
 import { event, group, setEventClock, startTestBot, type TestBot, user } from "hotline/testing";
 import { visits } from "../../plugins/beacon-greeter.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = "plugins/beacon-greeter.ts";
 const MINUTE = 60_000;
@@ -45,7 +46,7 @@ async function replyTexts(bot: TestBot, e: ReturnType<typeof event.beacon>): Pro
 const profileLookups = (bot: TestBot) =>
   bot.line.requests.filter((r) => r.path.startsWith("/v2/bot/profile/")).length;
 
-const storedVisits = (bot: TestBot) => bot.hotline.database.db.select().from(visits).all();
+const storedVisits = (bot: TestBot) => sqliteOf(bot.hotline).db.select().from(visits).all();
 
 describe("enter", () => {
   test("greets the user by their LINE display name", async () => {
@@ -62,8 +63,8 @@ describe("enter", () => {
     expect(await replyTexts(bot, enter())).toEqual(["Welcome, Alice!"]);
 
     expect(profileLookups(bot)).toBe(1);
-    const cached = bot.hotline.database.db
-      .select()
+    const cached = sqliteOf(bot.hotline)
+      .db.select()
       .from(users)
       .where(eq(users.userId, ALICE.userId))
       .get();

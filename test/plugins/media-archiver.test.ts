@@ -16,6 +16,7 @@ import { eq } from "hotline/db";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
 import { type ArchivedMedia, archivedMedia } from "../../plugins/media-archiver.ts";
 import { platform } from "../../src/platform/mod.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = "plugins/media-archiver.ts";
 const HOUR = 3_600_000;
@@ -36,12 +37,12 @@ async function start(settings: Record<string, unknown> = {}): Promise<TestBot> {
 }
 
 function rows(b: TestBot): ArchivedMedia[] {
-  return b.hotline.database.db.select().from(archivedMedia).all();
+  return sqliteOf(b.hotline).db.select().from(archivedMedia).all();
 }
 
 function row(b: TestBot, messageId: string): ArchivedMedia | undefined {
-  return b.hotline.database.db
-    .select()
+  return sqliteOf(b.hotline)
+    .db.select()
     .from(archivedMedia)
     .where(eq(archivedMedia.messageId, messageId))
     .get();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { event, group, room, startTestBot, type TestBot, user } from "../../src/dev/testing/mod.ts";
 import { chats, users } from "../../src/storage/sqlite/schema.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 let bot: TestBot;
 beforeAll(async () => {
@@ -15,9 +16,9 @@ const freshId = (prefix: "U" | "C" | "R") =>
   `${prefix}${(++serial).toString(16).padStart(32, "0")}`;
 
 const userRow = (userId: string) =>
-  bot.hotline.database.db.select().from(users).where(eq(users.userId, userId)).get();
+  sqliteOf(bot.hotline).db.select().from(users).where(eq(users.userId, userId)).get();
 const chatRow = (chatKey: string) =>
-  bot.hotline.database.db.select().from(chats).where(eq(chats.chatKey, chatKey)).get();
+  sqliteOf(bot.hotline).db.select().from(chats).where(eq(chats.chatKey, chatKey)).get();
 
 async function deliver(...events: object[]): Promise<void> {
   const response = await bot.send(...events);

@@ -6,6 +6,7 @@ import { count, eq } from "drizzle-orm";
 import { envelope, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
 import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { signBody, verifySignature } from "../../src/webhook/signature.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 
 const SIGNATURE_DIR = resolve(import.meta.dirname, "../../../shared/line-examples/signature");
 
@@ -113,9 +114,9 @@ describe("x-line-signature on the real route", () => {
   afterAll(() => bot?.stop());
 
   const storedCount = () =>
-    bot.hotline.database.db.select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
+    sqliteOf(bot.hotline).db.select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
   const stored = (id: string) =>
-    bot.hotline.database.db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
+    sqliteOf(bot.hotline).db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
 
   /** Posts, expects a 401, then checks nothing was stored, run or sent. */
   async function expectRejected(

@@ -17,6 +17,7 @@ import {
 } from "../../src/dev/testing/mod.ts";
 import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
+import { sqliteOf } from "../helpers/sqlite.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
@@ -82,7 +83,7 @@ afterAll(async () => {
   scratch?.remove();
 });
 
-const db = () => bot.hotline.database.db;
+const db = () => sqliteOf(bot.hotline).db;
 
 function storedRows(id: string) {
   return db().select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
@@ -584,7 +585,7 @@ describe("413 over WEBHOOK_MAX_BODY_BYTES", () => {
     return json + " ".repeat(size - new TextEncoder().encode(json).byteLength);
   }
   const stored = (id: string) =>
-    small.hotline.database.db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
+    sqliteOf(small.hotline).db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
 
   test("exactly at the cap is accepted", async () => {
     const follow = event.follow();
@@ -651,8 +652,8 @@ describe("LINE's example webhook bodies", () => {
     for (const sent of events) {
       const id = (sent as { webhookEventId?: unknown }).webhookEventId;
       if (typeof id !== "string" || id === "") continue;
-      const rows = plain.hotline.database.db
-        .select()
+      const rows = sqliteOf(plain.hotline)
+        .db.select()
         .from(inboxEvents)
         .where(eq(inboxEvents.id, id))
         .all();

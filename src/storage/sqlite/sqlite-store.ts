@@ -190,6 +190,17 @@ export class SqliteStore implements Store {
     return { attemptedAt, plugins: new Set(plugins) };
   }
 
+  async claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean> {
+    const cached = this.#events.get(eventId);
+    if (cached) cached.fresh = false;
+    return this.#writes.write(() => {
+      if (this.#inbox.get(eventId)?.replyAttemptedAt != null) return false;
+      this.#inbox.markReplyAttempted(eventId, now);
+      this.#deliveries.setReplyAttempted(eventId, plugins, true, now);
+      return true;
+    });
+  }
+
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
     const cached = this.#events.get(eventId);
     if (cached) cached.fresh = false;

@@ -1,0 +1,389 @@
+import type { Clock } from "../../core/clock.ts";
+import { parseEvent, type ReceivedEvent } from "../../core/parsed-event.ts";
+import type { Logger } from "../../logging/logger.ts";
+import type {
+  Claim,
+  ClaimRequest,
+  DeadCursor,
+  DeadSelector,
+  DeliveryKey,
+  ReplyAttempts,
+  RoutedEvent,
+  Router,
+  SettledDelivery,
+  Store,
+  StoredEvent,
+} from "../store.ts";
+import {
+  migrateSchema,
+  openSql,
+  postgresTarget,
+  reachable,
+  type Sql,
+  type Tx,
+} from "./connection.ts";
+import { DeadLetters } from "./dead-letters.ts";
+import { Instance, WORK_CHANNEL } from "./instance.ts";
+import { claimHeads, settleClaimed } from "./lanes.ts";
+import { applySharedState, DEFAULT_CHANNEL } from "./shared-state.ts";
+
+export interface PostgresStoreOptions {
+  databaseUrl: string;
+  clock: Clock;
+  log: Logger;
+  maxAttempts: number;
+  /** How long a claim holds without renewal (default 20 s). */
+  leaseMs?: number;
+  /** How often dead instances are looked for (default 1 s). */
+  sweepMs?: number;
+  /** How long to wait for the database at start (default 25 s). */
+  connectTimeoutMs?: number;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  body: string;
+  destination: string | null;
+  receivedAt: number;
+  timestamp: number;
+}
+
+const OPEN = ["pending", "retry", "running"];
+
+/**
+ * The Store on PostgreSQL, shared by every instance of one bot: any of them may receive any
+ * webhook, claim any due lane head (one running delivery per lane, whichever instance runs it),
+ * and take over the deliveries of an instance that died.
+ */
+export class PostgresStore implements Store {
+  readonly #sql: Sql;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #instance: Instance;
+  readonly #leaseMs: number;
+  readonly #dead: DeadLetters;
+  readonly #workListeners = new Set<() => void>();
+
+  private constructor(sql: Sql, options: PostgresStoreOptions) {
+    this.#sql = sql;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#leaseMs = options.leaseMs ?? 20_000;
+    this.#dead = new DeadLetters(sql);
+    this.#instance = new Instance({
+      sql,
+      log: options.log,
+      now: () => options.clock.now(),
+      leaseMs: this.#leaseMs,
+      sweepMs: options.sweepMs ?? 1000,
+      maxAttempts: options.maxAttempts,
+      onWork: () => this.#notifyWork(),
+    });
+  }
+
+  /** Connects (waiting briefly for a database that is starting), migrates, joins the instances. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const target = postgresTarget(options.databaseUrl);
+    const sql = openSql(target, { max: 10 });
+    try {
+      await reachable(sql, target, options.connectTimeoutMs ?? 25_000);
+      await migrateSchema(target);
+      const store = new PostgresStore(sql, options);
+      await store.#instance.join();
+      return store;
+    } catch (error) {
+      await sql.end({ timeout: 1 }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** This instance's id, as claims and the `instances` table name it. */
+  get instanceId(): string {
+    return this.#instance.id;
+  }
+
+  async ingest(events: ReceivedEvent[], route: Router | undefined): Promise<RoutedEvent[]> {
+    if (events.length === 0) return [];
+    const receivedAt = this.#clock.now();
+    const unique = [...new Map(events.map((event) => [event.parsed.id, event])).values()];
+    const routed = await this.#sql.begin(async (tx) => {
+      const inserted = await tx<Array<{ seq: number; id: string }>>`
+        insert into inbox_events
+          (id, channel, chat_key, type, timestamp, received_at, destination, body)
+        select * from unnest(
+          ${unique.map((e) => e.parsed.id)}::text[],
+          ${unique.map(() => DEFAULT_CHANNEL)}::text[],
+          ${unique.map((e) => e.parsed.chatKey)}::text[],
+          ${unique.map((e) => e.parsed.type)}::text[],
+          ${unique.map((e) => e.parsed.timestamp)}::bigint[],
+          ${unique.map(() => receivedAt)}::bigint[],
+          ${unique.map((e) => e.destination ?? null)}::text[],
+          ${unique.map((e) => e.body)}::text[])
+        on conflict (id) do nothing
+        returning seq, id`;
+      const seqs = new Map(inserted.map((row) => [row.id, row.seq]));
+      const stored: RoutedEvent[] = unique.flatMap((event) => {
+        const seq = seqs.get(event.parsed.id);
+        if (seq === undefined) return [];
+        const { parsed, destination } = event;
+        return [{ seq, parsed, destination, receivedAt, plugins: [] }];
+      });
+      if (route) await this.#route(tx, stored, route, receivedAt);
+      return stored;
+    });
+    if (routed.some((event) => event.plugins.length > 0)) await this.#announceWork();
+    return routed;
+  }
+
+  async routePending(route: Router): Promise<RoutedEvent[]> {
+    const routed = await this.#sql.begin(async (tx) => {
+      const rows = await tx<EventRow[]>`
+        select seq, id, body, destination, received_at as "receivedAt", timestamp
+        from inbox_events where status = 'pending'
+        order by timestamp, seq
+        for update skip locked`;
+      const events = rows.map((row) => ({ ...this.#fromRow(row), plugins: [] as string[] }));
+      await this.#route(tx, events, route, this.#clock.now());
+      return events;
+    });
+    if (routed.some((event) => event.plugins.length > 0)) await this.#announceWork();
+    return routed;
+  }
+
+  async readEvent(eventId: string): Promise<StoredEvent | undefined> {
+    const [row] = await this.#sql<EventRow[]>`
+      select seq, id, body, destination, received_at as "receivedAt", timestamp
+      from inbox_events where id = ${eventId}`;
+    if (!row) return undefined;
+    const open = await this.#sql<Array<{ plugin: string }>>`
+      select plugin from deliveries where event_id = ${eventId} and status = any(${OPEN})`;
+    return { ...this.#fromRow(row), openPlugins: open.map((d) => d.plugin) };
+  }
+
+  async claim(request: ClaimRequest): Promise<Claim> {
+    this.#instance.setPlugins(request.plugins);
+    const lease = { owner: this.#instance.id, until: request.now + this.#leaseMs };
+    const claimed = await claimHeads(this.#sql, request, lease);
+    const events = claimed.map(({ row, deliveries }) => ({
+      event: { ...this.#fromRow(row), openPlugins: deliveries.map((d) => d.plugin) },
+      // A reply is attempted only while a delivery runs, and every run leaves it with another
+      // attempt counted (settled, or taken over): none counted means none of these replied yet.
+      fresh: deliveries.every((delivery) => delivery.attempts === 0),
+      deliveries,
+    }));
+    if (events.length > 0) return { events, nextDueAt: undefined };
+    const [next] = await this.#sql<Array<{ at: number | null }>>`
+      select min(next_attempt_at) as at from deliveries
+      where status in ('pending', 'retry') and next_attempt_at > ${request.now}
+        and plugin = any(${[...request.plugins]})`;
+    return { events, nextDueAt: next?.at ?? undefined };
+  }
+
+  async settle(settled: SettledDelivery[], now: number): Promise<string[]> {
+    if (settled.length === 0) return [];
+    const { closed, fenced } = await settleClaimed(this.#sql, settled, {
+      owner: this.#instance.id,
+      now,
+    });
+    for (const key of fenced) {
+      this.#log.warn(
+        { webhookEventId: key.eventId, plugin: key.plugin },
+        "settlement not recorded: another instance took the delivery over (lease lost)",
+      );
+    }
+    // A lane moved on, or a retry will be due: other instances may claim now.
+    await this.#announceWork();
+    return closed;
+  }
+
+  async undefer(plugin: string): Promise<void> {
+    await this.#sql`
+      update deliveries set next_attempt_at = 0, deferred = false
+      where plugin = ${plugin} and deferred and status in ('pending', 'retry')`;
+    await this.#announceWork();
+  }
+
+  onWork(listener: () => void): () => void {
+    this.#workListeners.add(listener);
+    return () => this.#workListeners.delete(listener);
+  }
+
+  async replyAttempts(eventId: string): Promise<ReplyAttempts> {
+    const [row] = await this.#sql<Array<{ at: number | null }>>`
+      select reply_attempted_at as at from inbox_events where id = ${eventId}`;
+    const attemptedAt = row?.at ?? null;
+    if (attemptedAt === null) return { attemptedAt, plugins: new Set() };
+    const rows = await this.#sql<Array<{ plugin: string }>>`
+      select plugin from deliveries where event_id = ${eventId} and reply_attempted`;
+    return { attemptedAt, plugins: new Set(rows.map((r) => r.plugin)) };
+  }
+
+  async markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await tx`
+        update inbox_events set reply_attempted_at = coalesce(reply_attempted_at, ${now})
+        where id = ${eventId}`;
+      await tx`
+        update deliveries set reply_attempted = true, updated_at = ${now}
+        where event_id = ${eventId} and plugin = any(${plugins})`;
+    });
+  }
+
+  async claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean> {
+    return this.#sql.begin(async (tx) => {
+      const won = await tx`
+        update inbox_events set reply_attempted_at = ${now}
+        where id = ${eventId} and reply_attempted_at is null
+        returning id`;
+      if (won.length === 0) return false;
+      await tx`
+        update deliveries set reply_attempted = true, updated_at = ${now}
+        where event_id = ${eventId} and plugin = any(${plugins})`;
+      return true;
+    });
+  }
+
+  async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    if (plugins.length === 0) return;
+    await this.#sql`
+      update deliveries set reply_attempted = false, updated_at = ${now}
+      where event_id = ${eventId} and plugin = any(${plugins})`;
+  }
+
+  async dropPlugin(plugin: string, reason: string, now: number): Promise<string[]> {
+    return this.#sql.begin(async (tx) => {
+      // Loaded by another live instance: its deliveries are that instance's to run.
+      const elsewhere = await tx`
+        select 1 from instances
+        where id <> ${this.#instance.id} and plugins ? ${plugin} limit 1`;
+      if (elsewhere.length > 0) return [];
+      const dropped = await tx<Array<{ eventId: string }>>`
+        update deliveries set status = 'dropped', last_error = ${reason}, updated_at = ${now}
+        where plugin = ${plugin} and status in ('pending', 'retry')
+        returning event_id as "eventId"`;
+      return this.#closeSettled(tx, [...new Set(dropped.map((d) => d.eventId))], now);
+    });
+  }
+
+  async retryDead(selector: DeadSelector, now: number) {
+    const revived = await this.#dead.retry(selector, now);
+    if (revived.length > 0) await this.#announceWork();
+    return revived;
+  }
+
+  discardDead(selector: DeadSelector, reason: string, now: number): Promise<DeliveryKey[]> {
+    return this.#dead.discard(selector, reason, now);
+  }
+
+  listDead(query: { plugin?: string; limit: number; after?: DeadCursor }) {
+    return this.#dead.list(query);
+  }
+
+  deliveryCounts() {
+    return this.#dead.deliveryCounts();
+  }
+
+  eventCounts() {
+    return this.#dead.eventCounts();
+  }
+
+  unsettledByPlugin() {
+    return this.#dead.unsettledByPlugin();
+  }
+
+  depth() {
+    return this.#dead.depth();
+  }
+
+  deliveriesOf(eventId?: string) {
+    return this.#dead.deliveriesOf(eventId);
+  }
+
+  /** Idempotent, and gated by a transaction lock so that instances do not all do it at once. */
+  async prune(retentionMs: number, now: number): Promise<{ events: number; kv: number }> {
+    return this.#sql.begin(async (tx) => {
+      const [lock] = await tx<Array<{ got: boolean }>>`
+        select pg_try_advisory_xact_lock(${PRUNE_LOCK}::bigint) as got`;
+      if (!lock?.got) return { events: 0, kv: 0 };
+      const events = await tx`
+        delete from inbox_events e
+        where e.status = 'done' and e.done_at < ${now - retentionMs}
+          and not exists (
+            select 1 from deliveries d where d.event_id = e.id and d.status = 'dead')
+        returning e.seq`;
+      const kv = await tx`delete from plugin_kv where expires_at <= ${now} returning key`;
+      return { events: events.length, kv: kv.length };
+    });
+  }
+
+  async check(): Promise<void> {
+    await this.#sql`select 1`;
+  }
+
+  async close(): Promise<void> {
+    await this.#instance.leave();
+    await this.#sql.end({ timeout: 5 });
+  }
+
+  /** Inside the ingest or routing transaction: deliveries, event status, shared tables. */
+  async #route(tx: Tx, events: RoutedEvent[], route: Router, now: number): Promise<void> {
+    const rows: Array<[string, string, string, number, number]> = [];
+    for (const event of events) {
+      const { parsed } = event;
+      event.plugins = route(parsed);
+      for (const plugin of event.plugins)
+        rows.push([parsed.id, plugin, parsed.chatKey, parsed.timestamp, event.seq]);
+      await applySharedState(tx, parsed, now);
+    }
+    if (rows.length > 0) {
+      await tx`
+        insert into deliveries (event_id, plugin, channel, chat_key, timestamp, seq, updated_at)
+        select e, p, ${DEFAULT_CHANNEL}, c, t, s, ${now} from unnest(
+          ${rows.map((r) => r[0])}::text[], ${rows.map((r) => r[1])}::text[],
+          ${rows.map((r) => r[2])}::text[], ${rows.map((r) => r[3])}::bigint[],
+          ${rows.map((r) => r[4])}::bigint[]) as v(e, p, c, t, s)
+        on conflict do nothing`;
+    }
+    const active = events.filter((e) => e.plugins.length > 0).map((e) => e.parsed.id);
+    const done = events.filter((e) => e.plugins.length === 0).map((e) => e.parsed.id);
+    if (active.length > 0)
+      await tx`update inbox_events set status = 'active' where id = any(${active})`;
+    if (done.length > 0)
+      await tx`update inbox_events set status = 'done', done_at = ${now} where id = any(${done})`;
+  }
+
+  /** Events among these whose deliveries are all settled become done; returns them. */
+  async #closeSettled(tx: Tx, eventIds: string[], now: number): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    const closed = await tx<Array<{ id: string }>>`
+      update inbox_events e set status = 'done', done_at = ${now}
+      where e.id = any(${eventIds}) and e.status <> 'done' and not exists (
+        select 1 from deliveries d
+        where d.event_id = e.id and d.status in ('pending', 'retry', 'running'))
+      returning e.id`;
+    return closed.map((row) => row.id);
+  }
+
+  #fromRow(row: EventRow): Omit<StoredEvent, "openPlugins"> {
+    return {
+      seq: row.seq,
+      parsed: parseEvent(JSON.parse(row.body), row.timestamp),
+      destination: row.destination ?? undefined,
+      receivedAt: row.receivedAt,
+    };
+  }
+
+  /** Wakes the other instances (LISTEN/NOTIFY) and this one. */
+  async #announceWork(): Promise<void> {
+    await this.#sql`select pg_notify(${WORK_CHANNEL}, '')`.catch(() => undefined);
+    this.#notifyWork();
+  }
+
+  #notifyWork(): void {
+    for (const listener of this.#workListeners) listener();
+  }
+}
+
+/** Arbitrary, fixed: the transaction lock that keeps pruning to one instance at a time. */
+const PRUNE_LOCK = "7523094288207667809";
