@@ -256,6 +256,7 @@ export class PluginHost implements PluginGateway {
       drainMs: config.tuning.drainMs,
       paused: before?.paused ?? false,
       launch: (file, settings) => this.#launch(file, settings),
+      filesChanged: () => this.#reloader.changedSince(version),
       reloadFile: () => this.reload([file]).then(() => this.#reloader.errorOf(file)),
       onAvailable: () => this.#changed({ type: "available", plugin: name }),
     });

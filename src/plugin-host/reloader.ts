@@ -89,6 +89,11 @@ export class Reloader {
     return this.#files.get(file)?.error;
   }
 
+  /** Whether a version's files changed since it was loaded from them. */
+  changedSince(version: PluginVersion): boolean {
+    return moduleGraph(version.file).version !== version.version;
+  }
+
   /** Watches the plugins directory and the config file; each batch of changes is reloaded. */
   watch(): void {
     this.#watcher = new DirectoryWatcher(this.#o.debounceMs, (paths) => void this.reload(paths));

@@ -2,7 +2,6 @@ import type { CircuitBreakerPolicy } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../logging/logger.ts";
 import { CircuitBreaker } from "./circuit-breaker.ts";
-import { moduleGraph } from "./discovery.ts";
 import type { Launch, PluginVersion } from "./plugin-version.ts";
 import type { PluginWorker } from "./plugin-worker.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
@@ -19,9 +18,11 @@ export interface SupervisorOptions {
   /** Paused by an operator: a pause outlives a reload, so the version before passes it on. */
   paused: boolean;
   launch: Launch;
+  /** The version's files changed since it loaded (a reload still to come, or one that failed). */
+  filesChanged(): boolean;
   /**
-   * The file changed since this version loaded: load it the normal way. Resolves once that took
-   * effect, with the file's load error when the new version did not take over.
+   * Loads the changed files the normal way. Resolves once that took effect, with the file's load
+   * error when the new version did not take over.
    */
   reloadFile(): Promise<string | undefined>;
   /** A fresh worker took over after the last one died: deferred work may go. */
@@ -207,7 +208,7 @@ export class PluginSupervisor {
     this.#worker = undefined;
     this.#downReason = reason;
     if (this.#respawning) return;
-    const { name, file, version } = this.version;
+    const { name } = this.version;
     const now = this.#o.clock.now();
     const backoff = this.#backoff;
     if (backoff.waits(now)) {
@@ -224,8 +225,7 @@ export class PluginSupervisor {
       { plugin: name, reason, restart: backoff.restarts },
       "restarting the plugin's worker",
     );
-    const restart =
-      moduleGraph(file).version === version ? this.#relaunch(reason) : this.#reloadFile(reason);
+    const restart = this.#o.filesChanged() ? this.#reloadFile(reason) : this.#relaunch(reason);
     this.#respawning = restart.finally(() => {
       this.#respawning = undefined;
     });
