@@ -202,7 +202,6 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       loadTimeoutMs: 10_000,
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
-      onDeath: () => {},
     });
     const job = {
       eventId: "bench",

@@ -17,10 +17,12 @@ export interface PluginWorkerOptions {
   loadTimeoutMs: number;
   /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
   hangGraceMs: number;
-  /** `ctx.push(to, …)` outside any event. */
-  pushOutsideEvent(to: string, messages: Parameters<DeliveryJob["push"]>[0]): Promise<void>;
-  /** The worker died (hung, crashed) and was terminated: the host starts a fresh one. */
-  onDeath(reason: string): void;
+  /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
+  pushOutsideEvent(
+    plugin: string,
+    to: string,
+    messages: Parameters<DeliveryJob["push"]>[0],
+  ): Promise<void>;
   /** The plugin made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
 }
@@ -42,6 +44,12 @@ interface InFlight {
  */
 export class PluginWorker {
   readonly manifest: PluginManifest;
+  /**
+   * Called when the worker died (hung, crashed) and was terminated, not when it is retired: set by
+   * whoever runs it, to start a fresh one. Called synchronously, before anyone awaiting
+   * `responsive()` resumes, so they find the replacement under way.
+   */
+  onDeath: ((reason: string) => void) | undefined;
   readonly #worker: Worker;
   readonly #o: PluginWorkerOptions;
   readonly #inFlight = new Map<number, InFlight>();
@@ -126,8 +134,8 @@ export class PluginWorker {
   deliver(job: DeliveryJob, timeoutMs: number): Promise<DeliveryOutcome> {
     if (this.#dead)
       return Promise.resolve({ status: "failed", error: "plugin worker is not running" });
-    // Never run after its teardown began: it would run against a version being released. The
-    // host re-reads the plugin's worker before delivering, so this only guards the stop.
+    // Never run after its teardown began: it would run against a version being released. Its
+    // supervisor hands no retiring worker out, so this only guards the stop.
     if (this.#retiring)
       return Promise.resolve({
         status: "deferred",
@@ -270,7 +278,7 @@ export class PluginWorker {
     ];
     this.#o.log.error({ reason, webhookEventIds }, "plugin worker terminated");
     this.terminate(reason);
-    this.#o.onDeath(reason);
+    this.onDeath?.(reason);
   }
 
   /** The deadline passed: report the timeout now, abort the handler, and check the thread is alive. */
@@ -362,7 +370,7 @@ export class PluginWorker {
     try {
       if (message.deliveryId === undefined) {
         if (!message.to) throw new Error("push outside an event needs a recipient");
-        await this.#o.pushOutsideEvent(message.to, message.messages);
+        await this.#o.pushOutsideEvent(this.manifest.name, message.to, message.messages);
       } else {
         const flight = this.#inFlight.get(message.deliveryId);
         if (!flight) throw new Error("the event's handler has already finished or timed out");
