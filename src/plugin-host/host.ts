@@ -86,10 +86,14 @@ export class PluginHost implements PluginGateway {
     return this.#ready;
   }
 
-  /** Loads all plugins (a plugin that fails is reported and skipped), then starts watching. */
+  /**
+   * Loads all plugins (a plugin that fails is reported and skipped). Watching starts first: a
+   * change made while they load is reloaded right after, in the reloader's order.
+   */
   async start(publicUrl: string): Promise<void> {
     const { tuning } = this.#o.config;
     this.#workerEnv = { ...this.#o.worker, publicUrl, retry: tuning.lineRetry };
+    if (tuning.watch) this.#reloader.watch();
     await this.#reloader.loadAll();
     this.#ready = true;
     const loaded = [...this.#plugins.keys()];
@@ -98,7 +102,6 @@ export class PluginHost implements PluginGateway {
       { dir: this.#dir, loaded, failed },
       `plugins loaded: ${loaded.length} ok, ${failed} failed`,
     );
-    if (tuning.watch) this.#reloader.watch();
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["plugin-host/isolation", () => import("../plugin-host/isolation.test.ts")],
   ["plugin-host/load-errors", () => import("../plugin-host/load-errors.test.ts")],
   ["plugin-host/sdk-link", () => import("../plugin-host/sdk-link.test.ts")],
+  ["plugin-host/start-up", () => import("../plugin-host/start-up.test.ts")],
   ["plugin-host/swap-under-load", () => import("../plugin-host/swap-under-load.test.ts")],
   ["plugin-host/teardown", () => import("../plugin-host/teardown.test.ts")],
   ["plugin-host/worker-pool", () => import("../plugin-host/worker-pool.test.ts")],
