@@ -60,13 +60,13 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     const store = openStore(config, clock);
     lifecycle.defer("store", () => store.close());
     const runtime = createRuntime({ config, store, line, clock, log });
-    const { app, dev } = createHttp({
+    const { app, dev, tooLarge } = createHttp({
       ...{ config, runtime, store, line, clock, log },
       devTools: options.devTools,
     });
     if (dev) lifecycle.defer("dev tools", () => dev.stop());
     // The server takes webhooks at once; they wait in the store until the plugins are loaded.
-    const server = listen({ config, app, dev });
+    const server = listen({ config, app, dev, tooLarge });
     lifecycle.defer("server", () => server.stop());
     dev?.listening?.(server.url);
 

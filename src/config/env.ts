@@ -28,6 +28,8 @@ export const envSchema = z.object({
   /** Where users reach this bot (links to plugin routes); default: the local server URL. */
   PUBLIC_URL: url.optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** LINE documents no maximum and sends a few dozen at most; each event costs the event loop. */
+  WEBHOOK_MAX_EVENTS: positiveInt.default(500),
   ADMIN_TOKEN: optionalSecret,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DISPATCH_CONCURRENCY: positiveInt.default(32),

@@ -57,7 +57,7 @@ export class HotlineMetrics {
       "Webhook requests answered, by HTTP status",
       ["status"],
     );
-    for (const status of [200, 400, 401, 413, 500]) this.#webhooks.touch(status);
+    for (const status of [200, 400, 401, 404, 405, 413, 500]) this.#webhooks.touch(status);
     this.#events = new FastCounter(
       this.registry,
       "hotline_events_total",
