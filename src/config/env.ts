@@ -13,12 +13,22 @@ const optionalSecret = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
 
+/** A switch: spelled out, so that a typo stops the start instead of meaning "off". */
+const flag = z
+  .enum(["1", "true", "0", "false"], 'must be "1" or "true" (on), "0" or "false" (off)')
+  .transform((value) => value === "1" || value === "true");
+
 export const envSchema = z.object({
   PORT: port.default(3000),
   /** Default: all interfaces, or only loopback in local mode (the simulator signs webhooks). */
   HOST: z.string().min(1).optional(),
   LINE_CHANNEL_SECRET: optionalSecret,
   LINE_CHANNEL_ACCESS_TOKEN: optionalSecret,
+  /**
+   * Local mode (no credentials) on a HOST other than loopback: its simulator signs any event it is
+   * sent, so it stays on this machine unless this says it may be reached from elsewhere.
+   */
+  LOCAL_MODE_PUBLIC: flag.default(false),
   LINE_API_BASE_URL: url.default("https://api.line.me"),
   LINE_DATA_API_BASE_URL: url.default("https://api-data.line.me"),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -67,5 +77,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const shown = value === undefined || /SECRET|TOKEN/.test(name) ? "" : ` (got ${show(value)})`;
   throw new ConfigError(
     `invalid environment variable ${name}${shown}: ${issue?.message ?? "invalid"}`,
+  );
+}
+
+/** Variables named like LINE's (`LINE_…`) that hotline does not know: likely a credential's typo. */
+export function unknownLineVariables(source: Record<string, string | undefined>): string[] {
+  return Object.keys(source).filter(
+    (name) => name.startsWith("LINE_") && !(name in envSchema.shape) && source[name]?.trim(),
   );
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { LineChannel } from "../config/line-channel.ts";
+import { checkLocalModeHost, isLoopback } from "../config/local-mode-host.ts";
 import { type Hotline, type HotlineOptions, startHotline } from "../hotline.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
@@ -77,6 +78,7 @@ export interface LocalHotline {
 export async function startLocalHotline(
   options: Omit<HotlineOptions, "line" | "devTools">,
 ): Promise<LocalHotline> {
+  checkLocalModeHost(options.env);
   const log = options.log ?? createLogger(options.env.LOG_LEVEL);
   const standIn = new LineStandIn({
     channelAccessToken: LOCAL_ACCESS_TOKEN,
@@ -93,6 +95,11 @@ export async function startLocalHotline(
     { lineStandIn: server.url },
     "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
   );
+  if (options.env.HOST !== undefined && !isLoopback(options.env.HOST))
+    log.warn(
+      { host: options.env.HOST },
+      "LOCAL MODE IS PUBLIC (LOCAL_MODE_PUBLIC): anyone who reaches this host can make the bot act on any event through /dev",
+    );
   const dataDir = resolve(options.env.DATA_DIR);
   let botUrl = "";
   let hotline: Hotline;

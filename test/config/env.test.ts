@@ -18,6 +18,7 @@ describe("parseEnv", () => {
       HOST: undefined,
       LINE_CHANNEL_SECRET: undefined,
       LINE_CHANNEL_ACCESS_TOKEN: undefined,
+      LOCAL_MODE_PUBLIC: false,
       LINE_API_BASE_URL: "https://api.line.me",
       LINE_DATA_API_BASE_URL: "https://api-data.line.me",
       DATA_DIR: "./data",
@@ -89,6 +90,8 @@ describe("parseEnv", () => {
     ["WEBHOOK_MAX_BODY_BYTES", "1mb"],
     ["WEBHOOK_MAX_EVENTS", "0"],
     ["WEBHOOK_MAX_EVENTS", "many"],
+    ["LOCAL_MODE_PUBLIC", "yes"],
+    ["LOCAL_MODE_PUBLIC", "on"],
     ["LOG_LEVEL", "verbose"],
     ["LOG_LEVEL", "info\nfatal"],
     ["DISPATCH_CONCURRENCY", "-4"],
@@ -127,6 +130,14 @@ describe("parseEnv", () => {
       const { message } = failure({ ...secrets, [name]: value });
       for (const secret of Object.values(secrets)) expect(message).not.toContain(secret);
     }
+  });
+
+  test("LOCAL_MODE_PUBLIC is a switch: 1/true on, 0/false off, unset off", () => {
+    for (const on of ["1", "true"])
+      expect(parseEnv({ LOCAL_MODE_PUBLIC: on }).LOCAL_MODE_PUBLIC).toBe(true);
+    for (const off of ["0", "false"])
+      expect(parseEnv({ LOCAL_MODE_PUBLIC: off }).LOCAL_MODE_PUBLIC).toBe(false);
+    expect(parseEnv({}).LOCAL_MODE_PUBLIC).toBe(false);
   });
 
   test("only the first bad variable is reported, by name", () => {
