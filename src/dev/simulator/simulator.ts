@@ -14,7 +14,7 @@ import type { SqlDatabase } from "../../platform/mod.ts";
 import type { PluginHost } from "../../plugin-host/host.ts";
 import { deliveries, inboxEvents } from "../../storage/sqlite/schema.ts";
 import { signBody } from "../../webhook/signature.ts";
-import type { LineStandIn } from "../line-stand-in/mod.ts";
+import { BoundedContents, type LineStandIn } from "../line-stand-in/mod.ts";
 import { envelope, event, group, messageId, user } from "../testing/events.ts";
 import { type ChatKey, type Entry, Transcript } from "./transcript.ts";
 
@@ -174,7 +174,8 @@ export class Simulator {
   /** Quote token → the text it quotes, to show what a bot's reply quotes. */
   readonly #quotes = new Map<string, string>();
   /** What users uploaded, so the page can show it (LINE keeps its copy at the stand-in). */
-  readonly #content = new Map<string, { bytes: Uint8Array; contentType: string }>();
+  readonly #content: Map<string, { bytes: Uint8Array; contentType: string }> =
+    new BoundedContents();
   /** The simulator's recent webhook event ids, newest last: their deliveries are shown. */
   readonly #events: string[] = [];
   readonly #streams = new Set<() => void>();
