@@ -1,5 +1,6 @@
 import type { AnyElysia } from "elysia";
 import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
+import { bearerCheck } from "../admin/auth.ts";
 import { ConfigError } from "../config/env.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
@@ -59,13 +60,16 @@ export function createHttp(parts: {
   const admin = env.ADMIN_TOKEN
     ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
     : adminDisabledRoutes();
+  const metricsRoutes = env.METRICS_TOKEN
+    ? metrics.routes(bearerCheck(env.METRICS_TOKEN))
+    : metrics.routes();
   const app = createApp({
     webhookPath: env.WEBHOOK_PATH,
     webhook,
     health: () => Response.json({ status: "ok" }),
     ready: () => readiness(store, plugins),
     plugin: (name, request) => plugins.http(name, request),
-    extensions: [metrics.routes(), admin],
+    extensions: [metricsRoutes, admin],
   });
   const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
   if (dev) app.use(dev.routes);

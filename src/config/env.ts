@@ -13,6 +13,14 @@ const optionalSecret = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
 
+/** A bearer token for an HTTP API: long enough that guessing it is hopeless, and sendable. */
+const bearerToken = optionalSecret
+  .refine((value) => value === undefined || value.length >= 32, {
+    message: "must be at least 32 characters (make one with `openssl rand -hex 32`)",
+  })
+  .refine((value) => value === undefined || /^\S+$/.test(value), {
+    message: "must not contain spaces (make one with `openssl rand -hex 32`)",
+  });
 /** A switch: spelled out, so that a typo stops the start instead of meaning "off". */
 const flag = z
   .enum(["1", "true", "0", "false"], 'must be "1" or "true" (on), "0" or "false" (off)')
@@ -40,7 +48,9 @@ export const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** LINE documents no maximum and sends a few dozen at most; each event costs the event loop. */
   WEBHOOK_MAX_EVENTS: positiveInt.default(500),
-  ADMIN_TOKEN: optionalSecret,
+  ADMIN_TOKEN: bearerToken,
+  /** Bearer token `/metrics` requires; unset: the metrics are served to anyone who can connect. */
+  METRICS_TOKEN: bearerToken,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DISPATCH_CONCURRENCY: positiveInt.default(32),
   REPLY_DEADLINE_MS: positiveInt.default(1500),

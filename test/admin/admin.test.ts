@@ -9,7 +9,7 @@ import {
 } from "../../src/dev/testing/mod.ts";
 import { deliveries, inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 
-const TOKEN = "s3cret-admin-token-for-tests";
+const TOKEN = "s3cret-admin-token-for-tests-0123456789";
 
 const PLUGINS: Record<string, string> = {
   "replier.ts": `import { definePlugin } from "hotline";

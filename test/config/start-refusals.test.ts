@@ -180,6 +180,15 @@ describe("credentials: both or neither", () => {
   });
 });
 
+describe("bearer tokens", () => {
+  test("an ADMIN_TOKEN shorter than 32 characters stops the start, saying how to make one", async () => {
+    const { line } = await refusal({ HOST: "127.0.0.1", ADMIN_TOKEN: "hunter2-but-longer" });
+    expect(line).toBe(
+      "hotline: invalid environment variable ADMIN_TOKEN: must be at least 32 characters (make one with `openssl rand -hex 32`)",
+    );
+  });
+});
+
 test("loopback is 127.0.0.0/8, ::1 and localhost; anything else is not", () => {
   for (const host of [
     "127.0.0.1",
