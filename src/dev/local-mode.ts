@@ -4,7 +4,7 @@
  * newcomer can post signed events and watch the replies. Composed here, outside the runtime.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { LineChannel } from "../config/line-channel.ts";
 import { checkLocalModeHost, isLoopback } from "../config/local-mode-host.ts";
@@ -33,9 +33,11 @@ export function readLocalModeFile(dataDir: string): LocalModeFile {
 }
 
 function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
-  mkdirSync(dataDir, { recursive: true });
-  // Written aside and renamed, so a reader never sees half a file.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Written aside and renamed, so a reader never sees half a file. A leftover aside file is
+  // removed first: the mode applies only to a file being created, and this one holds the secret.
   const target = localModeFile(dataDir);
+  rmSync(`${target}.tmp`, { force: true });
   writeFileSync(`${target}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${target}.tmp`, target);
 }
