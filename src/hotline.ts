@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { startHousekeeping } from "./compose/housekeeping.ts";
 import { createHttp, type DevToolsFactory, listen } from "./compose/http.ts";
 import { Lifecycle } from "./compose/lifecycle.ts";
+import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
 import { openStore } from "./compose/storage.ts";
 import type { Env } from "./config/env.ts";
@@ -58,16 +59,17 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   if (!line) throw new Error("no LINE channel: set the credentials, or start in local mode");
   const lifecycle = new Lifecycle(log);
   try {
+    keepDataDirPrivate(resolve(env.DATA_DIR), log);
     const store = await openStore(config, clock, log);
     lifecycle.defer("store", () => store.close());
     const runtime = createRuntime({ config, store, line, clock, log });
-    const { app, dev } = createHttp({
+    const { app, dev, tooLarge } = createHttp({
       ...{ config, runtime, store, line, clock, log },
       devTools: options.devTools,
     });
     if (dev) lifecycle.defer("dev tools", () => dev.stop());
     // The server takes webhooks at once; they wait in the store until the plugins are loaded.
-    const server = listen({ config, app, dev });
+    const server = listen({ config, app, dev, tooLarge });
     lifecycle.defer("server", () => server.stop());
     dev?.listening?.(server.url);
 

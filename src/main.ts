@@ -3,7 +3,7 @@
  * credentials are set); stops cleanly on SIGINT/SIGTERM.
  */
 import { ConfigFileError } from "./config/config-file.ts";
-import { ConfigError, parseEnv } from "./config/env.ts";
+import { ConfigError, parseEnv, unknownLineVariables } from "./config/env.ts";
 import { lineChannelFrom } from "./config/line-channel.ts";
 import { startHotline } from "./hotline.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
@@ -18,6 +18,12 @@ async function start(): Promise<Running> {
   const env = parseEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
   if (lineChannelFrom(env)) return startHotline({ env, log });
+  const unknown = unknownLineVariables(process.env);
+  if (unknown.length > 0)
+    log.warn(
+      { variables: unknown },
+      "no LINE credentials, but variables named like them are set: a typo of LINE_CHANNEL_SECRET or LINE_CHANNEL_ACCESS_TOKEN?",
+    );
   // The development tools are loaded only when they are used.
   const { startLocalHotline } = await import("./dev/local-mode.ts");
   const local = await startLocalHotline({ env, log });

@@ -1,5 +1,6 @@
 import type { AnyElysia } from "elysia";
 import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
+import { bearerCheck } from "../admin/auth.ts";
 import { ConfigError } from "../config/env.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
@@ -9,7 +10,7 @@ import { platform, type RunningServer } from "../platform/mod.ts";
 import type { PluginHost } from "../plugin-host/host.ts";
 import { createApp } from "../server/app.ts";
 import type { Store } from "../storage/store.ts";
-import { createWebhookHandler } from "../webhook/handler.ts";
+import { createWebhookEndpoint } from "../webhook/handler.ts";
 import type { Runtime } from "./runtime.ts";
 
 /** What development tools (local mode's simulator) may see of the bot. */
@@ -46,9 +47,10 @@ export function createHttp(parts: {
   const { config, runtime, store, line, clock, log } = parts;
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
-  const webhook = createWebhookHandler({
+  const webhook = createWebhookEndpoint({
     channelSecret: line.channelSecret,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+    maxEvents: env.WEBHOOK_MAX_EVENTS,
     clock,
     log,
     ingest: (events) => dispatcher.ingest(events),
@@ -58,17 +60,29 @@ export function createHttp(parts: {
   const admin = env.ADMIN_TOKEN
     ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
     : adminDisabledRoutes();
+  const metricsRoutes = env.METRICS_TOKEN
+    ? metrics.routes(bearerCheck(env.METRICS_TOKEN))
+    : metrics.routes();
   const app = createApp({
     webhookPath: env.WEBHOOK_PATH,
     webhook,
     health: () => Response.json({ status: "ok" }),
     ready: () => readiness(store, plugins),
     plugin: (name, request) => plugins.http(name, request),
-    extensions: [metrics.routes(), admin],
+    extensions: [metricsRoutes, admin],
   });
   const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
   if (dev) app.use(dev.routes);
-  return { app, dev };
+  // A body over the server's cap on the webhook's path is the webhook's answer to give: counted.
+  const tooLarge = (request: Request) =>
+    onWebhookPath(request, env.WEBHOOK_PATH) ? webhook.refuse(request, 413) : undefined;
+  return { app, dev, tooLarge };
+}
+
+function onWebhookPath(request: Request, webhookPath: string): boolean {
+  const { pathname } = new URL(request.url);
+  if (webhookPath === "/") return pathname === "/";
+  return pathname === webhookPath || pathname.startsWith(`${webhookPath}/`);
 }
 
 /** Ready: the database answers and the plugins are loaded. */
@@ -89,6 +103,7 @@ export function listen(parts: {
   config: Config;
   app: { fetch(request: Request): Response | Promise<Response> };
   dev: DevTools | undefined;
+  tooLarge?(request: Request): Response | undefined;
 }): RunningServer {
   const { env } = parts.config;
   const hostname = env.HOST ?? (parts.dev ? "127.0.0.1" : "0.0.0.0");
@@ -100,6 +115,7 @@ export function listen(parts: {
       // larger uploads.
       maxRequestBodySize: Math.max(env.WEBHOOK_MAX_BODY_BYTES, parts.dev?.maxBodyBytes ?? 0),
       fetch: (request) => parts.app.fetch(request),
+      tooLarge: parts.tooLarge,
     });
   } catch (error) {
     throw new ConfigError(`cannot listen on ${hostname}:${env.PORT}: ${(error as Error).message}`);

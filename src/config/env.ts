@@ -13,12 +13,30 @@ const optionalSecret = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
 
+/** A bearer token for an HTTP API: long enough that guessing it is hopeless, and sendable. */
+const bearerToken = optionalSecret
+  .refine((value) => value === undefined || value.length >= 32, {
+    message: "must be at least 32 characters (make one with `openssl rand -hex 32`)",
+  })
+  .refine((value) => value === undefined || /^\S+$/.test(value), {
+    message: "must not contain spaces (make one with `openssl rand -hex 32`)",
+  });
+/** A switch: spelled out, so that a typo stops the start instead of meaning "off". */
+const flag = z
+  .enum(["1", "true", "0", "false"], 'must be "1" or "true" (on), "0" or "false" (off)')
+  .transform((value) => value === "1" || value === "true");
+
 export const envSchema = z.object({
   PORT: port.default(3000),
   /** Default: all interfaces, or only loopback in local mode (the simulator signs webhooks). */
   HOST: z.string().min(1).optional(),
   LINE_CHANNEL_SECRET: optionalSecret,
   LINE_CHANNEL_ACCESS_TOKEN: optionalSecret,
+  /**
+   * Local mode (no credentials) on a HOST other than loopback: its simulator signs any event it is
+   * sent, so it stays on this machine unless this says it may be reached from elsewhere.
+   */
+  LOCAL_MODE_PUBLIC: flag.default(false),
   LINE_API_BASE_URL: url.default("https://api.line.me"),
   LINE_DATA_API_BASE_URL: url.default("https://api-data.line.me"),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -30,7 +48,11 @@ export const envSchema = z.object({
   /** Where users reach this bot (links to plugin routes); default: the local server URL. */
   PUBLIC_URL: url.optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
-  ADMIN_TOKEN: optionalSecret,
+  /** LINE documents no maximum and sends a few dozen at most; each event costs the event loop. */
+  WEBHOOK_MAX_EVENTS: positiveInt.default(500),
+  ADMIN_TOKEN: bearerToken,
+  /** Bearer token `/metrics` requires; unset: the metrics are served to anyone who can connect. */
+  METRICS_TOKEN: bearerToken,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DISPATCH_CONCURRENCY: positiveInt.default(32),
   REPLY_DEADLINE_MS: positiveInt.default(1500),
@@ -68,5 +90,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const shown = value === undefined || secret ? "" : ` (got ${show(value)})`;
   throw new ConfigError(
     `invalid environment variable ${name}${shown}: ${issue?.message ?? "invalid"}`,
+  );
+}
+
+/** Variables named like LINE's (`LINE_…`) that hotline does not know: likely a credential's typo. */
+export function unknownLineVariables(source: Record<string, string | undefined>): string[] {
+  return Object.keys(source).filter(
+    (name) => name.startsWith("LINE_") && !(name in envSchema.shape) && source[name]?.trim(),
   );
 }

@@ -1,17 +1,48 @@
 import { createHash } from "node:crypto";
 
-/** JSON with object keys sorted at every level: the same content always gives the same text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const record = value as Record<string, unknown>;
-    const fields = Object.keys(record)
-      .sort()
-      .filter((key) => record[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${fields.join(",")}}`;
+/** A value still to be written, or text to write as it is (brackets, commas, keys). */
+type Pending = { value: unknown } | string;
+
+/**
+ * JSON with object keys sorted at every level: the same content always gives the same text.
+ * Iterative, with its own stack: the input is untrusted, and no depth of nesting may overflow
+ * the call stack (the webhook bounds the depth too; this does not rely on it). The text is the
+ * same the recursive definition gave, so ids derived before stay the same.
+ */
+function canonicalJson(root: unknown): string {
+  let text = "";
+  const pending: Pending[] = [{ value: root }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (typeof item === "string") {
+      text += item;
+      continue;
+    }
+    const { value } = item;
+    if (Array.isArray(value)) {
+      // Pushed last to first: popped in order.
+      pending.push("]");
+      for (let i = value.length - 1; i >= 0; i--) {
+        pending.push({ value: value[i] });
+        if (i > 0) pending.push(",");
+      }
+      text += "[";
+    } else if (value !== null && typeof value === "object") {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .sort()
+        .filter((key) => record[key] !== undefined);
+      pending.push("}");
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        pending.push({ value: record[key] });
+        pending.push(`${i > 0 ? "," : ""}${JSON.stringify(key)}:`);
+      }
+      text += "{";
+    } else {
+      text += JSON.stringify(value) ?? "null";
+    }
   }
-  return JSON.stringify(value) ?? "null";
+  return text;
 }
 
 /**

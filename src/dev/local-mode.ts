@@ -4,9 +4,10 @@
  * newcomer can post signed events and watch the replies. Composed here, outside the runtime.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { LineChannel } from "../config/line-channel.ts";
+import { checkLocalModeHost, isLoopback } from "../config/local-mode-host.ts";
 import { type Hotline, type HotlineOptions, startHotline } from "../hotline.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
@@ -34,9 +35,11 @@ export function readLocalModeFile(dataDir: string): LocalModeFile {
 }
 
 function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
-  mkdirSync(dataDir, { recursive: true });
-  // Written aside and renamed, so a reader never sees half a file.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Written aside and renamed, so a reader never sees half a file. A leftover aside file is
+  // removed first: the mode applies only to a file being created, and this one holds the secret.
   const target = localModeFile(dataDir);
+  rmSync(`${target}.tmp`, { force: true });
   writeFileSync(`${target}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${target}.tmp`, target);
 }
@@ -79,6 +82,7 @@ export interface LocalHotline {
 export async function startLocalHotline(
   options: Omit<HotlineOptions, "line" | "devTools">,
 ): Promise<LocalHotline> {
+  checkLocalModeHost(options.env);
   const log = options.log ?? createLogger(options.env.LOG_LEVEL);
   const standIn = new LineStandIn({
     channelAccessToken: LOCAL_ACCESS_TOKEN,
@@ -95,6 +99,11 @@ export async function startLocalHotline(
     { lineStandIn: server.url },
     "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
   );
+  if (options.env.HOST !== undefined && !isLoopback(options.env.HOST))
+    log.warn(
+      { host: options.env.HOST },
+      "LOCAL MODE IS PUBLIC (LOCAL_MODE_PUBLIC): anyone who reaches this host can make the bot act on any event through /dev",
+    );
   const dataDir = resolve(options.env.DATA_DIR);
   let hotline: Hotline;
   try {

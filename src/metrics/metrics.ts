@@ -57,7 +57,7 @@ export class HotlineMetrics {
       "Webhook requests answered, by HTTP status",
       ["status"],
     );
-    for (const status of [200, 400, 401, 413, 500]) this.#webhooks.touch(status);
+    for (const status of [200, 400, 401, 404, 405, 413, 500]) this.#webhooks.touch(status);
     this.#events = new FastCounter(
       this.registry,
       "hotline_events_total",
@@ -193,15 +193,18 @@ export class HotlineMetrics {
     }
   }
 
-  /** `GET /metrics`. */
-  routes() {
-    return new Elysia().get(
-      "/metrics",
-      async () =>
-        new Response(await this.registry.metrics(), {
-          headers: { "content-type": this.registry.contentType },
-        }),
-    );
+  /** `GET /metrics`; with `authorized`, only for requests it accepts (METRICS_TOKEN). */
+  routes(authorized?: (request: Request) => boolean) {
+    return new Elysia().get("/metrics", async ({ request }) => {
+      if (authorized && !authorized(request))
+        return Response.json(
+          { error: "unauthorized: send Authorization: Bearer <METRICS_TOKEN>" },
+          { status: 401, headers: { "www-authenticate": 'Bearer realm="hotline metrics"' } },
+        );
+      return new Response(await this.registry.metrics(), {
+        headers: { "content-type": this.registry.contentType },
+      });
+    });
   }
 }
 

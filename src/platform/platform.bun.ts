@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { withBodyCap } from "./body-cap.ts";
 import type {
   Platform,
   RunningServer,
@@ -24,8 +25,9 @@ function serve(options: ServeOptions): RunningServer {
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
-    maxRequestBodySize: options.maxRequestBodySize,
-    fetch: options.fetch,
+    // The cap is ours (see withBodyCap): Bun's would refuse a body before any handler sees it.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    fetch: (request) => withBodyCap(request, options),
   });
   const port = server.port ?? options.port;
   const host = options.hostname === "0.0.0.0" ? "127.0.0.1" : options.hostname;

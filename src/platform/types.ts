@@ -15,11 +15,13 @@ export interface ServeOptions {
   hostname: string;
   port: number;
   /**
-   * Bodies over this many bytes get 413, on every route: Bun's server enforces it itself, the Deno
-   * adapter by checking Content-Length and counting chunked bodies as they stream.
+   * Bodies over this many bytes get 413, on every route, from our own code on every runtime
+   * (`withBodyCap`): Content-Length checked before reading, chunked bodies counted as they stream.
    */
   maxRequestBodySize: number;
   fetch(request: Request): Response | Promise<Response>;
+  /** The answer to a body over the cap, when a route has its own (default: a plain 413). */
+  tooLarge?(request: Request): Response | undefined;
 }
 
 export interface RunningServer {

@@ -1,8 +1,14 @@
 import { type AnyElysia, Elysia } from "elysia";
 
+/** The webhook route: its POSTs, and the answer to anything else sent to its path. */
+export interface WebhookRoute {
+  handle(request: Request): Promise<Response>;
+  refuse(request: Request, status: 404 | 405): Response;
+}
+
 export interface AppRoutes {
   webhookPath: string;
-  webhook(request: Request): Promise<Response>;
+  webhook: WebhookRoute;
   /** Alive: the process answers. */
   health(): Response;
   /** Ready: the database is open and the plugins are loaded. */
@@ -18,7 +24,7 @@ export interface AppRoutes {
  */
 export function createApp(routes: AppRoutes) {
   let app = new Elysia()
-    .post(routes.webhookPath, ({ request }) => routes.webhook(request), { parse: "none" })
+    .use(webhookRoutes(routes.webhookPath, routes.webhook))
     .get("/healthz", () => routes.health())
     .get("/readyz", () => routes.ready())
     .all("/plugins/:name/*", ({ request, params }) => routes.plugin(params.name, request), {
@@ -29,4 +35,17 @@ export function createApp(routes: AppRoutes) {
     });
   for (const extension of routes.extensions ?? []) app = app.use(extension);
   return app;
+}
+
+/**
+ * POST to the webhook's path is the webhook. Other methods, and paths below it (a mistyped
+ * webhook URL), are answered by the webhook too, so they are logged and counted rather than lost
+ * in the router's 404.
+ */
+function webhookRoutes(path: string, webhook: WebhookRoute): AnyElysia {
+  const routes = new Elysia()
+    .post(path, ({ request }) => webhook.handle(request), { parse: "none" })
+    .all(path, ({ request }) => webhook.refuse(request, 405), { parse: "none" });
+  if (path === "/") return routes;
+  return routes.all(`${path}/*`, ({ request }) => webhook.refuse(request, 404), { parse: "none" });
 }

@@ -2,12 +2,22 @@ import type { Clock } from "../core/clock.ts";
 import { webhookEnvelopeSchema } from "../core/event-schemas.ts";
 import { parseEvent, type ReceivedEvent } from "../core/parsed-event.ts";
 import type { Logger } from "../logging/logger.ts";
+import { nestsDeeperThan } from "./nesting.ts";
 import { BodyTooLargeError, readBody } from "./read-body.ts";
 import { verifySignature } from "./signature.ts";
 
-export interface WebhookHandlerOptions {
+/**
+ * How deep arrays and objects may nest in a webhook body. LINE's events are shallow (the deepest
+ * of its documented examples nests 7 levels, the envelope included); what parses the body after
+ * the check may recurse once per level, so a deeper body is refused before it is parsed.
+ */
+export const MAX_NESTING_DEPTH = 64;
+
+export interface WebhookEndpointOptions {
   channelSecret: string;
   maxBodyBytes: number;
+  /** Events one request may carry; more gets 400 (see WEBHOOK_MAX_EVENTS). */
+  maxEvents: number;
   clock: Clock;
   log: Logger;
   /**
@@ -15,15 +25,31 @@ export interface WebhookHandlerOptions {
    * new. The 200 waits for it.
    */
   ingest(events: ReceivedEvent[]): Promise<number>;
+  /** Every answer the webhook gives, by status: the ones the route refuses early too. */
   onResponse?(status: number): void;
+}
+
+/** The webhook route: the handler for its POSTs, and the answers to what it refuses early. */
+export interface WebhookEndpoint {
+  /**
+   * `POST <WEBHOOK_PATH>`: bytes → size cap → signature → nesting depth → JSON → envelope →
+   * event count → one durable write → 200.
+   */
+  handle(request: Request): Promise<Response>;
+  /**
+   * Answers a request refused before it reaches `handle`: another method (405), a path under the
+   * webhook's that names no route (404), a body over the server's cap (413). Logged and counted
+   * like every other answer: an operator must see a misconfigured webhook URL.
+   */
+  refuse(request: Request, status: 404 | 405 | 413): Response;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function reply(status: number, body: Record<string, unknown>): Response {
+function reply(status: number, body: Record<string, unknown>, headers?: HeadersInit): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8" },
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }
 
@@ -47,16 +73,28 @@ function plainEnvelope(json: unknown): Envelope | undefined {
   return { destination, events };
 }
 
+/** An answer of the webhook, as sent; the log line's fields are built only if it is written. */
+type Answer = (
+  status: number,
+  body: Record<string, unknown>,
+  fields?: () => object,
+  headers?: HeadersInit,
+) => Response;
+
+const REFUSALS = {
+  404: "no webhook route here: LINE posts to the webhook path itself",
+  405: "the webhook takes POST only",
+} as const;
+
 /**
- * POST /webhook as a web-standard handler: bytes → size cap → signature → JSON → envelope →
- * one durable write → 200. Nothing is parsed or stored before the signature checks out.
+ * The webhook as web-standard handlers. Nothing is parsed or stored before the signature checks
+ * out, and whatever happens, the answer is logged and counted: no request ends unseen.
  */
-export function createWebhookHandler(options: WebhookHandlerOptions) {
+export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookEndpoint {
   const { log } = options;
 
-  return async function handleWebhook(request: Request): Promise<Response> {
-    const started = performance.now();
-    const done = (status: number, body: Record<string, unknown>, fields?: () => object) => {
+  const answerer = (started: number): Answer => {
+    return (status, body, fields, headers) => {
       const level = status === 200 ? "info" : status >= 500 ? "error" : "warn";
       // Fields are built only when the line is written: at LOG_LEVEL=warn a 200 costs nothing here.
       if (log.isLevelEnabled(level)) {
@@ -64,9 +102,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
         log[level]({ status, durationMs, ...fields?.() }, "webhook");
       }
       options.onResponse?.(status);
-      return reply(status, body);
+      return reply(status, body, headers);
     };
+  };
 
+  async function receive(request: Request, done: Answer): Promise<Response> {
     const signature = request.headers.get("x-line-signature");
     if (!signature) return done(401, { error: "missing x-line-signature header" });
 
@@ -86,6 +126,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       text = decoder.decode(bytes);
     } catch {
       return done(400, { error: "body is not valid UTF-8" });
+    }
+    if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) {
+      return done(400, {
+        error: `body nests arrays and objects deeper than ${MAX_NESTING_DEPTH} levels`,
+      });
     }
     let json: unknown;
     try {
@@ -108,6 +153,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
     }
 
     const { destination, events } = envelope;
+    if (events.length > options.maxEvents) {
+      return done(400, {
+        error: `too many events in one request: ${events.length}, at most ${options.maxEvents} (WEBHOOK_MAX_EVENTS)`,
+      });
+    }
     const now = options.clock.now();
     const received = events.map(
       (raw): ReceivedEvent => ({
@@ -129,5 +179,28 @@ export function createWebhookHandler(options: WebhookHandlerOptions) {
       duplicates: received.length - stored,
       webhookEventIds: received.map((event) => event.parsed.id),
     }));
+  }
+
+  return {
+    async handle(request) {
+      const done = answerer(performance.now());
+      try {
+        return await receive(request, done);
+      } catch (error) {
+        // A bug, not the sender's fault: answered and logged here, never the framework's
+        // 500 that would put the error's message in the body and nothing in the log.
+        return done(500, { error: "internal error" }, () => ({ err: error }));
+      }
+    },
+    refuse(request, status) {
+      const done = answerer(performance.now());
+      const { pathname } = new URL(request.url);
+      const fields = () => ({ method: request.method, path: oneLine(pathname) });
+      if (status === 413) {
+        return done(413, { error: `request body exceeds ${options.maxBodyBytes} bytes` }, fields);
+      }
+      const headers = status === 405 ? { allow: "POST" } : undefined;
+      return done(status, { error: REFUSALS[status] }, fields, headers);
+    },
   };
 }

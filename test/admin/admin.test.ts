@@ -10,7 +10,7 @@ import {
 import { deliveries, inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
 import { sqliteOf } from "../helpers/sqlite.ts";
 
-const TOKEN = "s3cret-admin-token-for-tests";
+const TOKEN = "s3cret-admin-token-for-tests-0123456789";
 
 const PLUGINS: Record<string, string> = {
   "replier.ts": `import { definePlugin } from "hotline";

@@ -18,6 +18,7 @@ describe("parseEnv", () => {
       HOST: undefined,
       LINE_CHANNEL_SECRET: undefined,
       LINE_CHANNEL_ACCESS_TOKEN: undefined,
+      LOCAL_MODE_PUBLIC: false,
       LINE_API_BASE_URL: "https://api.line.me",
       LINE_DATA_API_BASE_URL: "https://api-data.line.me",
       DATA_DIR: "./data",
@@ -26,7 +27,9 @@ describe("parseEnv", () => {
       CONFIG_FILE: "./hotline.config.json",
       WEBHOOK_PATH: "/webhook",
       WEBHOOK_MAX_BODY_BYTES: 1024 * 1024,
+      WEBHOOK_MAX_EVENTS: 500,
       ADMIN_TOKEN: undefined,
+      METRICS_TOKEN: undefined,
       LOG_LEVEL: "info",
       DISPATCH_CONCURRENCY: 32,
       REPLY_DEADLINE_MS: 1500,
@@ -87,6 +90,10 @@ describe("parseEnv", () => {
     ["WEBHOOK_PATH", "/web hook"],
     ["WEBHOOK_MAX_BODY_BYTES", "0"],
     ["WEBHOOK_MAX_BODY_BYTES", "1mb"],
+    ["WEBHOOK_MAX_EVENTS", "0"],
+    ["WEBHOOK_MAX_EVENTS", "many"],
+    ["LOCAL_MODE_PUBLIC", "yes"],
+    ["LOCAL_MODE_PUBLIC", "on"],
     ["LOG_LEVEL", "verbose"],
     ["LOG_LEVEL", "info\nfatal"],
     ["DISPATCH_CONCURRENCY", "-4"],
@@ -119,13 +126,36 @@ describe("parseEnv", () => {
     const secrets = {
       LINE_CHANNEL_SECRET: "s3cr3t-channel-secret-value",
       LINE_CHANNEL_ACCESS_TOKEN: "t0k3n-access-token-value",
-      ADMIN_TOKEN: "adm1n-token-value",
+      ADMIN_TOKEN: "adm1n-token-value-0123456789abcdef0123",
     };
     for (const [name, value] of bad) {
       const { message } = failure({ ...secrets, [name]: value });
       for (const secret of Object.values(secrets)) expect(message).not.toContain(secret);
     }
   });
+
+  test("LOCAL_MODE_PUBLIC is a switch: 1/true on, 0/false off, unset off", () => {
+    for (const on of ["1", "true"])
+      expect(parseEnv({ LOCAL_MODE_PUBLIC: on }).LOCAL_MODE_PUBLIC).toBe(true);
+    for (const off of ["0", "false"])
+      expect(parseEnv({ LOCAL_MODE_PUBLIC: off }).LOCAL_MODE_PUBLIC).toBe(false);
+    expect(parseEnv({}).LOCAL_MODE_PUBLIC).toBe(false);
+  });
+
+  test.each(["ADMIN_TOKEN", "METRICS_TOKEN"])(
+    "%s: at least 32 characters and no spaces, said without showing it",
+    (name) => {
+      const short = failure({ [name]: "too-short-a-token" }).message;
+      expect(short).toBe(
+        `invalid environment variable ${name}: must be at least 32 characters (make one with \`openssl rand -hex 32\`)`,
+      );
+      const spaced = failure({ [name]: "a token with spaces in it, long enough though" }).message;
+      expect(spaced).toStartWith(`invalid environment variable ${name}: must not contain spaces`);
+      expect(spaced).not.toContain("long enough");
+      const token = "0123456789abcdef0123456789abcdef";
+      expect(parseEnv({ [name]: token })[name as "ADMIN_TOKEN" | "METRICS_TOKEN"]).toBe(token);
+    },
+  );
 
   test("only the first bad variable is reported, by name", () => {
     const { message } = failure({ PORT: "abc", LOG_LEVEL: "verbose" });

@@ -23,6 +23,35 @@ describe("event identity", () => {
     expect(eventIdOf({ ...base, webhookEventId: "" })).toMatch(/^derived-/);
   });
 
+  test("derived ids stay what they were: stored events of older versions still dedup", () => {
+    const message = {
+      type: "message",
+      timestamp: 1700000000000,
+      source: { userId: "U1", type: "user" },
+      mode: "active",
+      deliveryContext: { isRedelivery: false },
+      replyToken: "r",
+      message: {
+        type: "text",
+        id: "1",
+        text: 'héllo \u2028 "q" \ud83e\udd28',
+        emojis: [{ index: 0, length: 1, productId: "p", emojiId: "e" }],
+        nothing: null,
+        list: [1, 2.5, true, null, [], {}],
+      },
+    };
+    // Computed by the recursive implementation this one replaced.
+    expect(eventIdOf(message)).toBe("derived-05b99ae38b1411ca00fe22735a683ec3");
+    expect(eventIdOf([1, { b: 1, a: [2] }])).toBe("derived-01f9c7cf2f6460cffc9253ba41057a8e");
+    expect(eventIdOf("x")).toBe("derived-ba2df4903a2c14e86dc3bcca58911b44");
+    expect(eventIdOf(null)).toBe("derived-74234e98afe7498fb5daf1f36ac2d78a");
+  });
+
+  test("a value nested 100,000 deep gets an id: hashing it does not recurse", () => {
+    const deep: unknown = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+    expect(eventIdOf({ type: "x", deep })).toMatch(/^derived-[0-9a-f]{32}$/);
+  });
+
   test("without one, any difference in content gives another id", () => {
     const id = eventIdOf(base);
     expect(eventIdOf({ ...base, timestamp: 2 })).not.toBe(id);

@@ -3,6 +3,7 @@
  * handler: local mode runs the bot against it, and tests point both base URLs at it.
  */
 
+export { BoundedContents, type ContentBudget } from "./bounded-contents.ts";
 export { LineStandIn, type WaitOptions } from "./stand-in.ts";
 export type {
   BotInfo,

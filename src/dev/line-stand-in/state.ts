@@ -1,5 +1,6 @@
 /** What the stand-in platform knows: tokens, retry keys, profiles, content, and what was sent. */
 
+import { BoundedContents } from "./bounded-contents.ts";
 import { isQuotable } from "./messages.ts";
 import type {
   BotInfo,
@@ -50,7 +51,7 @@ export class PlatformState {
   readonly replyTokens = new Map<string, ReplyTokenState>();
   readonly retryKeys = new Map<string, AcceptedRetryKey>();
   readonly profiles = new Map<string, Profile>();
-  readonly contents = new Map<string, StoredContent>();
+  readonly contents = new BoundedContents<StoredContent>();
 
   replies: RecordedReply[] = [];
   pushes: RecordedPush[] = [];

@@ -5,11 +5,10 @@
 
 import { messageId } from "../events/mod.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
-import { BoundedMap } from "./bounded-map.ts";
+import { BoundedContents } from "../line-stand-in/mod.ts";
 import { json, SimulatorRequestError } from "./http.ts";
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
-const KEPT_CONTENT = 100;
 
 /** An uploaded file, as the message that carries it: its id at LINE, its type and size. */
 export interface UploadedMessage {
@@ -25,7 +24,8 @@ interface Content {
 
 export class Uploads {
   readonly #standIn: LineStandIn;
-  readonly #content = new BoundedMap<string, Content>(KEPT_CONTENT);
+  /** Count and bytes bounded, whatever is uploaded (the stand-in keeps its own copy likewise). */
+  readonly #content = new BoundedContents<Content>();
 
   constructor(standIn: LineStandIn) {
     this.#standIn = standIn;

@@ -7,7 +7,7 @@ import { type Env, parseEnv } from "../../config/env.ts";
 import type { Tuning } from "../../config/options.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { type Hotline, startHotline } from "../../hotline.ts";
-import { createLogger, silentLogger } from "../../logging/logger.ts";
+import { createLogger, type Logger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
 import type { DeliveryRecord } from "../../storage/store.ts";
@@ -45,6 +45,8 @@ export interface TestBotOptions {
   tuning?: Partial<Tuning>;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
+  /** The bot's logger, for a test that reads what the bot logs (instead of `log`). */
+  logger?: Logger;
 }
 
 export interface PostOptions {
@@ -167,7 +169,10 @@ export class TestBot {
       env,
       clock,
       log:
-        options.log || level ? createLogger((level as Env["LOG_LEVEL"]) || "debug") : silentLogger,
+        options.logger ??
+        (options.log || level
+          ? createLogger((level as Env["LOG_LEVEL"]) || "debug")
+          : silentLogger),
       tuning: { ...TEST_TUNING, ...options.tuning },
     });
     return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });

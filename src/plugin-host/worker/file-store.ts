@@ -44,10 +44,11 @@ export function createFileStore(dataDir: string, plugin: string): FileStore {
   return {
     async put(stream, options = {}): Promise<StoredFile> {
       const tmpDir = join(root, "tmp");
-      mkdirSync(tmpDir, { recursive: true });
+      // Owner-only, like everything in DATA_DIR: users' media.
+      mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
       const tmp = join(tmpDir, randomUUID());
       const hash = createHash("sha256");
-      const file = await open(tmp, "wx");
+      const file = await open(tmp, "wx", 0o600);
       let size = 0;
       try {
         // One chunk at a time: a large video never sits in memory whole.
@@ -73,7 +74,7 @@ export function createFileStore(dataDir: string, plugin: string): FileStore {
       await file.close();
       const sha256 = hash.digest("hex");
       const target = pathOf(sha256);
-      mkdirSync(join(root, sha256.slice(0, 2)), { recursive: true });
+      mkdirSync(join(root, sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
       if (existsSync(target)) rmSync(tmp, { force: true });
       else renameSync(tmp, target);
       return { sha256, size };

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { platform, type SqliteHandle } from "../../platform/mod.ts";
@@ -26,8 +26,11 @@ export function databasePath(dataDir: string): string {
 
 /** Opens (creating if needed) the shared database and brings the core schema up to date. */
 export function openDatabase(dataDir: string): SqliteHandle {
-  mkdirSync(dataDir, { recursive: true });
-  const handle = platform.openSqlite(databasePath(dataDir));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = databasePath(dataDir);
+  // Created owner-only before SQLite would create it 0644; its -wal and -shm files take its mode.
+  closeSync(openSync(path, "a", 0o600));
+  const handle = platform.openSqlite(path);
   handle.exec(PRAGMAS);
   handle.migrate(MIGRATIONS_FOLDER);
   return handle;
