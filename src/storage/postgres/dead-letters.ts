@@ -11,6 +11,7 @@ import type {
   OpenDelivery,
 } from "../store.ts";
 import type { Sql } from "./connection.ts";
+import { lockEvents } from "./lanes.ts";
 
 type Fragment = ReturnType<Sql>;
 
@@ -34,6 +35,12 @@ export class DeadLetters {
   /** Dead deliveries made pending again with fresh attempts; their events reopened. */
   async retry(selector: DeadSelector, now: number): Promise<OpenDelivery[]> {
     return this.#sql.begin(async (tx) => {
+      const dead = await tx<Array<{ eventId: string }>>`
+        select distinct d.event_id as "eventId" from deliveries d where ${this.#which(selector)}`;
+      await lockEvents(
+        tx,
+        dead.map((row) => row.eventId),
+      );
       const revived = await tx<OpenDelivery[]>`
         update deliveries d set status = 'pending', attempts = 0, next_attempt_at = 0,
           deferred = false, updated_at = ${now}

@@ -93,10 +93,14 @@ export class Instance {
     }
   }
 
-  /** Stops renewing and sweeping, and lets go of the lock. */
-  async leave(): Promise<void> {
+  stopTimers(): void {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+  }
+
+  /** Stops renewing and sweeping, and lets go of the lock. */
+  async leave(): Promise<void> {
+    this.stopTimers();
     await this.#unlisten?.().catch(() => undefined);
     const session = this.#session;
     this.#session = undefined;

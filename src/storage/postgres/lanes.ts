@@ -3,7 +3,16 @@
  * chat, plugin) lane across every instance, in timestamp order.
  */
 import type { ClaimedDelivery, ClaimRequest, DeliveryKey, SettledDelivery } from "../store.ts";
-import type { Sql } from "./connection.ts";
+import type { Sql, Tx } from "./connection.ts";
+
+/**
+ * Every transaction that writes deliveries locks their events first, in id order, as claims do
+ * (claims skip locked events): two writers never hold each other's rows, so none deadlocks.
+ */
+export async function lockEvents(tx: Tx, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await tx`select id from inbox_events where id = any(${eventIds}) order by id for update`;
+}
 
 export interface ClaimedRow {
   seq: number;
@@ -110,6 +119,7 @@ export async function settleClaimed(
   const values = settled.map((delivery) => ({ key: delivery, ...columns(delivery) }));
   const { owner, now } = context;
   return sql.begin(async (tx) => {
+    await lockEvents(tx, [...new Set(settled.map((delivery) => delivery.eventId))]);
     const written = await tx<Array<{ eventId: string; plugin: string }>>`
       update deliveries d set
         status = v.status,

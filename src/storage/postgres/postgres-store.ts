@@ -24,7 +24,7 @@ import {
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
-import { claimHeads, settleClaimed } from "./lanes.ts";
+import { claimHeads, lockEvents, settleClaimed } from "./lanes.ts";
 import { applySharedState, DEFAULT_CHANNEL } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
@@ -164,7 +164,15 @@ export class PostgresStore implements Store {
   async claim(request: ClaimRequest): Promise<Claim> {
     this.#instance.setPlugins(request.plugins);
     const lease = { owner: this.#instance.id, until: request.now + this.#leaseMs };
-    const claimed = await claimHeads(this.#sql, request, lease);
+    let claimed: Awaited<ReturnType<typeof claimHeads>>;
+    try {
+      claimed = await claimHeads(this.#sql, request, lease);
+    } catch (error) {
+      // Another instance claimed the same lane head in the same instant (the unique index on
+      // running deliveries caught it): nothing was claimed; the next claim sees the lane busy.
+      if (!isRace(error)) throw error;
+      return { events: [], nextDueAt: request.now };
+    }
     const events = claimed.map(({ row, deliveries }) => ({
       event: { ...this.#fromRow(row), openPlugins: deliveries.map((d) => d.plugin) },
       // A reply is attempted only while a delivery runs, and every run leaves it with another
@@ -258,6 +266,13 @@ export class PostgresStore implements Store {
         select 1 from instances
         where id <> ${this.#instance.id} and plugins ? ${plugin} limit 1`;
       if (elsewhere.length > 0) return [];
+      const open = await tx<Array<{ eventId: string }>>`
+        select distinct event_id as "eventId" from deliveries
+        where plugin = ${plugin} and status in ('pending', 'retry')`;
+      await lockEvents(
+        tx,
+        open.map((row) => row.eventId),
+      );
       const dropped = await tx<Array<{ eventId: string }>>`
         update deliveries set status = 'dropped', last_error = ${reason}, updated_at = ${now}
         where plugin = ${plugin} and status in ('pending', 'retry')
@@ -326,6 +341,20 @@ export class PostgresStore implements Store {
     await this.#sql.end({ timeout: 5 });
   }
 
+  /** Looks for dead instances and expired leases now, instead of at the next sweep. */
+  sweep(): Promise<void> {
+    return this.#instance.sweep();
+  }
+
+  /**
+   * Stops the way a crash does: the connections close without a word, the instance row and its
+   * claims stay behind for the others to take over.
+   */
+  async abandon(): Promise<void> {
+    this.#instance.stopTimers();
+    await this.#sql.end({ timeout: 0 });
+  }
+
   /** Inside the ingest or routing transaction: deliveries, event status, shared tables. */
   async #route(tx: Tx, events: RoutedEvent[], route: Router, now: number): Promise<void> {
     const rows: Array<[string, string, string, number, number]> = [];
@@ -383,6 +412,12 @@ export class PostgresStore implements Store {
   #notifyWork(): void {
     for (const listener of this.#workListeners) listener();
   }
+}
+
+/** A unique violation or a serialization failure: two instances raced for the same row. */
+function isRace(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || code === "40P01" || code === "40001";
 }
 
 /** Arbitrary, fixed: the transaction lock that keeps pruning to one instance at a time. */
