@@ -14,6 +14,7 @@ import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
+import { dropTestDatabase, testDatabaseUrl } from "./database.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -121,7 +122,11 @@ export class TestBot {
     const clock = new ManualClock(Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
-    if (!options.dataDir) cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const databaseUrl = testDatabaseUrl(dataDir);
+    if (!options.dataDir) {
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      cleanup.push(() => dropTestDatabase(databaseUrl));
+    }
 
     let pluginsDir = options.pluginsDir;
     if (!pluginsDir) {
@@ -159,6 +164,7 @@ export class TestBot {
       LINE_API_BASE_URL: lineServer.url,
       LINE_DATA_API_BASE_URL: lineServer.url,
       DATA_DIR: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       PLUGINS_DIR: pluginsDir,
       CONFIG_FILE: configFile,
       REPLY_DEADLINE_MS: "1000",
