@@ -74,7 +74,7 @@ DATA_DIR="$work/data" PLUGINS_DIR="$work/plugins" HOST=127.0.0.1 PORT=0 LOG_LEVE
 pid=$!
 
 wait_for_log "start-up" 30 '"msg":"hotline is running"'
-grep -Fq '"msg":"plugins loaded: 5 ok, 0 failed"' "$log" || fail "not every built-in plugin loaded"
+grep -Eq '"msg":"plugins loaded: [0-9]+ ok, 0 failed"' "$log" || fail "not every plugin loaded"
 
 send "hello from deno"
 wait_for_log "echo's reply" 15 '"msg":"LINE stand-in: bot replied"' '"text":"hello from deno"'
