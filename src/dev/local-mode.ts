@@ -127,6 +127,14 @@ export async function startLocalHotline(
           routes: simulator.routes(),
           maxBodyBytes: Simulator.MAX_UPLOAD_BYTES,
           listening(url) {
+            simulator.allow(url);
+            // Also the names the operator gives the bot: its public URL, its HOST.
+            if (options.env.PUBLIC_URL) simulator.allow(options.env.PUBLIC_URL);
+            const host = options.env.HOST;
+            if (host && host !== "0.0.0.0" && host !== "::")
+              simulator.allow(
+                `http://${host.includes(":") ? `[${host}]` : host}:${new URL(url).port}`,
+              );
             const webhookUrl = `${url}${options.env.WEBHOOK_PATH}`;
             writeLocalModeFile(dataDir, {
               channelSecret: line.channelSecret,

@@ -353,3 +353,42 @@ test("with LINE credentials there is no simulator", async () => {
     await bot.stop();
   }
 });
+
+describe("the simulator refuses other sites", () => {
+  const send = (headers: Record<string, string>) =>
+    fetch(`${dev}/api/send`, {
+      method: "POST",
+      // A "simple" cross-site request: no preflight would stop a browser from sending it.
+      headers: { "content-type": "text/plain", ...headers },
+      body: JSON.stringify({ type: "text", chat: "user", user: alice.id, text: "forged" }),
+    });
+
+  test("a POST from another site's page is refused, and nothing reaches the bot", async () => {
+    const before = (await hotline.store.eventCounts()).done;
+    for (const headers of [
+      { origin: "https://evil.example" },
+      { origin: "null" },
+      { "sec-fetch-site": "cross-site" },
+    ]) {
+      const refused = await send(headers);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: expect.stringContaining("simulator") });
+    }
+    expect((await hotline.store.eventCounts()).done).toBe(before);
+    // The simulator's own page still may: its origin is the bot's.
+    expect((await send({ origin: new URL(dev).origin })).status).toBe(200);
+  });
+
+  test("a foreign Host (DNS rebinding) reads nothing", async () => {
+    for (const path of ["/api/session", "/api/state", "", "/api/stream"]) {
+      const response = await fetch(`${dev}${path}`, { headers: { host: "attacker.example" } });
+      expect(response.status).toBe(403);
+      await response.body?.cancel();
+    }
+    const own = await fetch(`${dev}/api/session`, {
+      headers: { host: `localhost:${new URL(dev).port}` },
+    });
+    expect(own.status).toBe(200);
+    await own.body?.cancel();
+  });
+});

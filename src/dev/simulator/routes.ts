@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Elysia } from "elysia";
 import { answer, json, jsonBody, parseInput } from "./http.ts";
+import type { RequestGuard } from "./request-guard.ts";
 import {
   type AccountLinkInput,
   accountLinkSchema,
@@ -22,10 +23,11 @@ export interface SimulatorApi {
   accountLink(input: AccountLinkInput): Promise<unknown>;
 }
 
-export function simulatorRoutes(prefix: string, api: SimulatorApi) {
+export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: RequestGuard) {
   const page = readFileSync(new URL("./page.html", import.meta.url), "utf8");
   const queryOf = (request: Request) => Object.fromEntries(new URL(request.url).searchParams);
   return new Elysia({ prefix })
+    .onBeforeHandle(({ request }) => guard.refuse(request))
     .get(
       "",
       () =>

@@ -13,6 +13,7 @@ import { BotMessages } from "./bot-messages.ts";
 import { PEOPLE } from "./cast.ts";
 import { deliveriesOf } from "./deliveries-view.ts";
 import { EntryStreams } from "./entry-stream.ts";
+import { RequestGuard } from "./request-guard.ts";
 import { simulatorRoutes } from "./routes.ts";
 import { SentEvents } from "./sent-events.ts";
 import { Transcript } from "./transcript.ts";
@@ -43,6 +44,7 @@ export class Simulator {
   readonly #botMessages: BotMessages;
   readonly #streams: EntryStreams;
   readonly #actions: Actions;
+  readonly #guard = new RequestGuard();
 
   constructor(options: SimulatorOptions) {
     const { standIn, channelSecret, log } = options;
@@ -77,24 +79,33 @@ export class Simulator {
   }
 
   /** Closes the open event streams and stops looking for bot messages. */
+  /** The bot is reachable at this URL: pages there, and requests naming it, may use /dev. */
+  allow(url: string): void {
+    this.#guard.allow(url);
+  }
+
   stop(): void {
     this.#streams.stop();
   }
 
   routes() {
     const actions = this.#actions;
-    return simulatorRoutes(Simulator.PATH, {
-      session: () => {
-        this.#botMessages.sync();
-        return sessionView(this.#o.standIn.botUserId, this.#transcript.since(0));
+    return simulatorRoutes(
+      Simulator.PATH,
+      {
+        session: () => {
+          this.#botMessages.sync();
+          return sessionView(this.#o.standIn.botUserId, this.#transcript.since(0));
+        },
+        state: async () =>
+          stateView(this.#o.bot.plugins, await deliveriesOf(this.#o.bot.store, this.#sent.recent)),
+        stream: (request) => this.#streams.open(request),
+        content: (messageId) => this.#uploads.serve(messageId),
+        send: (action) => actions.send(action),
+        upload: (query, request) => actions.upload(query, request),
+        accountLink: (input) => actions.accountLink(input),
       },
-      state: async () =>
-        stateView(this.#o.bot.plugins, await deliveriesOf(this.#o.bot.store, this.#sent.recent)),
-      stream: (request) => this.#streams.open(request),
-      content: (messageId) => this.#uploads.serve(messageId),
-      send: (action) => actions.send(action),
-      upload: (query, request) => actions.upload(query, request),
-      accountLink: (input) => actions.accountLink(input),
-    });
+      this.#guard,
+    );
   }
 }
