@@ -22,6 +22,7 @@ import type {
   WebhookEvent,
 } from "../core/events.ts";
 import { CHAT_TYPES, KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../core/events.ts";
+import { closest } from "./closest.ts";
 
 export const BEACON_TYPES = ["enter", "banner", "stay"] as const;
 export type BeaconType = (typeof BEACON_TYPES)[number];
@@ -114,29 +115,8 @@ export function parseQuery(query: string): ParsedQuery {
 }
 
 function suggest(word: string, candidates: readonly string[]): string {
-  const lower = word.toLowerCase();
-  const near = candidates.find(
-    (c) => c.toLowerCase() === lower || distance(c.toLowerCase(), lower) <= 2,
-  );
+  const near = closest(word, candidates);
   return near ? ` (did you mean "${near}"?)` : "";
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(
-        current + 1,
-        (row[j - 1] ?? 0) + 1,
-        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
 }
 
 function subtypeOf(event: MatchableEvent): string | undefined {

@@ -365,11 +365,12 @@ describe("the simulator refuses other sites", () => {
 
   test("a POST from another site's page is refused, and nothing reaches the bot", async () => {
     const before = (await hotline.store.eventCounts()).done;
-    for (const headers of [
+    const foreign: Array<Record<string, string>> = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
-    ]) {
+    ];
+    for (const headers of foreign) {
       const refused = await send(headers);
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: expect.stringContaining("simulator") });
