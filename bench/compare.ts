@@ -7,6 +7,7 @@
 import type { LoadConfig, LoadResult } from "./load.ts";
 import { fmt, median, mib, type Row } from "./stats.ts";
 import {
+  benchDatabaseUrl,
   diskRoot,
   fsTypeOf,
   type Memory,
@@ -100,7 +101,22 @@ export const LABELS = {
   hotlineInfo: "hotline (disk, LOG_LEVEL=info)",
   hotlineNoPlugins: "hotline, no plugins: ingest path alone (disk)",
   baseline: "baseline: Express + @line/bot-sdk",
+  hotlinePostgres: "hotline on PostgreSQL (one instance)",
+  hotlinePostgresTwo: "hotline on PostgreSQL (two instances, loopback proxy)",
 } as const;
+
+/** The PostgreSQL rows, when a server is given (BENCH_DATABASE_URL or TEST_DATABASE_URL). */
+export function postgresVariants(): Variant[] {
+  if (!benchDatabaseUrl()) return [];
+  return [
+    { label: LABELS.hotlinePostgres, kind: "hotline", options: { store: "postgres" } },
+    {
+      label: LABELS.hotlinePostgresTwo,
+      kind: "hotline",
+      options: { store: "postgres", instances: 2 },
+    },
+  ];
+}
 
 /**
  * The three targets; the full run adds hotline on tmpfs (the cost of fsync), without plugins (the
@@ -112,6 +128,7 @@ export function ackVariants(full: boolean): Variant[] {
     { label: LABELS.limit, kind: "limit" },
     { label: LABELS.hotline, kind: "hotline", options: { storage: "disk" } },
     { label: LABELS.baseline, kind: "baseline" },
+    ...postgresVariants(),
   ];
   if (full && tmpfsRoot()) {
     variants.push({ label: LABELS.hotlineTmpfs, kind: "hotline", options: { storage: "tmpfs" } });

@@ -23,6 +23,7 @@ import {
   type PacedSummary,
   paced,
   pacedRows,
+  postgresVariants,
   storageNote,
   type Variant,
 } from "./compare.ts";
@@ -71,7 +72,7 @@ if (ack) {
 
 const e2e = await step("e2e", () =>
   endToEnd(
-    [hotline, baseline],
+    [hotline, baseline, ...postgresVariants()],
     plan.e2eRounds,
     plan.e2eEvents,
     progress("e2e"),
@@ -83,7 +84,7 @@ if (e2e) rows.push(...endToEndRows(e2e, plan.e2eEvents, plan.e2eRounds));
 
 const pacedResults = await step("paced", () =>
   paced(
-    quick ? [hotline] : [hotline, baseline],
+    quick ? [hotline] : [hotline, baseline, ...postgresVariants()],
     [200, 1000],
     plan.rounds,
     plan.pacedSeconds,

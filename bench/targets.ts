@@ -38,6 +38,19 @@ export interface TargetOptions {
   logLevel?: string;
   /** hotline only: false runs it with an empty plugins directory (the ingest path alone). */
   plugins?: boolean;
+  /** hotline only: the store on PostgreSQL (BENCH_DATABASE_URL or TEST_DATABASE_URL), a fresh schema. */
+  store?: "sqlite" | "postgres";
+  /** hotline only, with PostgreSQL: instances behind a round-robin proxy on loopback. */
+  instances?: 1 | 2;
+}
+
+/** The PostgreSQL the PostgreSQL variants run against, with a schema of their own. */
+export function benchDatabaseUrl(): string | undefined {
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!base) return undefined;
+  const url = new URL(base);
+  url.searchParams.set("schema", `bench_${process.pid}_${Date.now().toString(36)}`);
+  return url.toString();
 }
 
 export interface Target {
@@ -168,6 +181,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
   let webhookUrl: string;
   let dataDir: string | undefined;
   let configDir: string | undefined;
+  const extra: Child[] = [];
   const cleanUp = () => {
     for (const dir of [dataDir, configDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   };
@@ -182,11 +196,15 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
       mkdirSync(join(configDir, "no-plugins"), { recursive: true });
       // The built-in plugins as shipped; account-link's demo page stands in for a provider.
       writeFileSync(join(configDir, "hotline.config.json"), BENCH_CONFIG);
+      const databaseUrl = options.store === "postgres" ? benchDatabaseUrl() : undefined;
+      if (options.store === "postgres" && !databaseUrl)
+        throw new Error("set BENCH_DATABASE_URL (or TEST_DATABASE_URL) for the PostgreSQL rows");
       const port = await freePort();
       child = Bun.spawn(pinned(0, [BUN, "src/main.ts"]), {
         cwd: ROOT,
         env: {
           ...process.env,
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
           PORT: String(port),
           HOST: "127.0.0.1",
           DATA_DIR: dataDir,
@@ -212,6 +230,11 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
           `hotline did not start (${(error as Error).message}): ${stderr.slice(-5).join(" | ")}`,
         );
       }
+      if (options.instances === 2 && databaseUrl) {
+        const second = await startSecondInstance(port, databaseUrl, configDir, fakeLineUrl);
+        extra.push(...second.children);
+        webhookUrl = second.webhookUrl;
+      }
     } else if (kind === "baseline") {
       const started = await spawnWithPort(pinned(0, ["node", "bench/baselines/express-echo.mjs"]), {
         PORT: "0",
@@ -230,6 +253,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
       webhookUrl = `http://127.0.0.1:${started.port}/webhook`;
     }
   } catch (error) {
+    for (const other of extra) await stopChild(other);
     await stopChild(fake.child);
     cleanUp();
     throw error;
@@ -241,6 +265,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
     webhookUrl,
     fakeLineUrl,
     async stop() {
+      for (const other of extra) await stopChild(other);
       await stopChild(server);
       await stopChild(fake.child);
       cleanUp();
@@ -291,4 +316,43 @@ export function memoryOf(pid: number): Memory {
     }
   }
   return { rssBytes, peakBytes, processes: pids.length };
+}
+
+/**
+ * Another instance on the same database (its own data directory for files), pinned to the same
+ * core as the first (a 2-core machine has no other to give it), and the proxy in front of both.
+ */
+async function startSecondInstance(
+  firstPort: number,
+  databaseUrl: string,
+  configDir: string,
+  fakeLineUrl: string,
+): Promise<{ children: Child[]; webhookUrl: string }> {
+  const port = await freePort();
+  const dataDir = join(configDir, "second");
+  mkdirSync(dataDir, { recursive: true });
+  const second = Bun.spawn(pinned(0, [BUN, "src/main.ts"]), {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      PLUGINS_DIR: "plugins",
+      CONFIG_FILE: join(configDir, "hotline.config.json"),
+      LINE_CHANNEL_SECRET: SECRET,
+      LINE_CHANNEL_ACCESS_TOKEN: TOKEN,
+      LINE_API_BASE_URL: fakeLineUrl,
+      LINE_DATA_API_BASE_URL: fakeLineUrl,
+      LOG_LEVEL: "warn",
+    },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  await waitUntilReady(`http://127.0.0.1:${port}/readyz`, second);
+  const proxy = await spawnWithPort(pinned(1, [BUN, "bench/baselines/proxy.ts"]), {
+    UPSTREAMS: `http://127.0.0.1:${firstPort},http://127.0.0.1:${port}`,
+  });
+  return { children: [second, proxy.child], webhookUrl: `http://127.0.0.1:${proxy.port}/webhook` };
 }
