@@ -1,7 +1,14 @@
 import { platform, type StartedWorker } from "../platform/mod.ts";
+import { pluginEnvironment } from "./plugin-env.ts";
 import type { WorkerToHost } from "./protocol.ts";
 
 const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
+
+type StartWorker = (url: string) => StartedWorker;
+
+/** A worker whose environment is the host's kept variables only (see plugin-env.ts). */
+const startPluginWorker: StartWorker = (url) =>
+  platform.startWorker(url, { env: pluginEnvironment(process.env) });
 
 /** A worker that has loaded the host's side of the plugin runtime and waits for its plugin. */
 export interface BootedWorker {
@@ -16,13 +23,11 @@ interface Booting {
 }
 
 /** Boots one worker on its own, no spare kept (for a one-off worker, e.g. a benchmark's). */
-export function bootWorker(
-  start: (url: string) => StartedWorker = platform.startWorker,
-): Promise<BootedWorker> {
+export function bootWorker(start: StartWorker = startPluginWorker): Promise<BootedWorker> {
   return boot(start).booted;
 }
 
-function boot(start: (url: string) => StartedWorker): Booting {
+function boot(start: StartWorker): Booting {
   const started = start(ENTRY);
   const { worker } = started;
   const early: WorkerToHost[] = [];
@@ -48,11 +53,11 @@ function boot(start: (url: string) => StartedWorker): Booting {
  * released (the host stopped) it boots no more spares, so nothing it started outlives the host.
  */
 export class WorkerPool {
-  readonly #start: (url: string) => StartedWorker;
+  readonly #start: StartWorker;
   #spare: Booting | undefined;
   #released = false;
 
-  constructor(start: (url: string) => StartedWorker = platform.startWorker) {
+  constructor(start: StartWorker = startPluginWorker) {
     this.#start = start;
   }
 
