@@ -25,6 +25,8 @@ export interface PluginWorkerOptions {
   ): Promise<void>;
   /** The plugin made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
+  /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
+  onGone?(): void;
 }
 
 export class LoadError extends Error {
@@ -235,6 +237,7 @@ export class PluginWorker {
     if (this.#dead) return;
     this.#dead = true;
     this.#worker.terminate();
+    this.#o.onGone?.();
     for (const grace of this.#pongs.values()) clearTimeout(grace);
     this.#pongs.clear();
     for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);

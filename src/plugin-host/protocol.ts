@@ -7,9 +7,11 @@ import type { PluginManifest } from "./manifest.ts";
 /** What a plugin worker needs to serve one plugin version. */
 export interface WorkerEnv {
   dataDir: string;
+  /** LINE's Messaging API and data API as the worker reaches them: through the host's proxy. */
   apiBaseUrl: string;
   dataApiBaseUrl: string;
-  channelAccessToken: string;
+  /** The worker's bearer at that proxy (line/proxy.ts); the channel's token stays in the host. */
+  lineCapability: string;
   publicUrl: string;
   /** The host's retry policy for LINE API calls, so plugins retry the same way. */
   retry: RetryPolicy;

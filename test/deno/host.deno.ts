@@ -20,6 +20,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["webhook/nesting", () => import("../webhook/nesting.test.ts")],
   ["webhook/hostile-input", () => import("../webhook/hostile-input.test.ts")],
   ["metrics/metrics-token", () => import("../metrics/metrics-token.test.ts")],
+  ["line/proxy", () => import("../line/proxy.test.ts")],
   ["storage/file-modes", () => import("../storage/file-modes.test.ts")],
   ["sdk/plugin-state", () => import("../sdk/plugin-state.test.ts")],
   ["dispatch/circuit-breaker", () => import("../dispatch/circuit-breaker.test.ts")],

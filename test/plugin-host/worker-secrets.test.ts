@@ -10,6 +10,15 @@ const snoop = (names: string[]) => `import { definePlugin } from "hotline";
 const NAMES = ${JSON.stringify(names)};
 const runtime = globalThis;
 
+// The first request the plugin's LINE client makes, as the plugin sees it leave.
+let seen;
+const realFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const request = new Request(input, init);
+  seen ??= { url: request.url, authorization: request.headers.get("authorization") };
+  return realFetch(input, init);
+};
+
 function read(env) {
   const out = {};
   for (const name of NAMES) {
@@ -64,6 +73,7 @@ export default definePlugin({
       }),
     );
     ctx.route("GET", "/strings", () => Response.json(strings([ctx, globalThis])));
+    ctx.route("GET", "/line", async () => Response.json({ botInfo: await ctx.api.getBotInfo(), seen }));
   },
   on: { "message:text": (event, ctx) => ctx.reply("snoop") },
 });
@@ -107,6 +117,22 @@ async function get<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+interface LineReport {
+  botInfo: { userId: string };
+  seen: { url: string; authorization: string };
+}
+
+const channelToken = () => bot.hotline.config.env.LINE_CHANNEL_ACCESS_TOKEN as string;
+
+/** Polls a condition that no event announces (a retired worker's release), for 5 s at most. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 interface EnvReport {
   processEnv: Record<string, string | null>;
   bunEnv?: Record<string, string | null>;
@@ -130,6 +156,46 @@ describe("what a plugin's worker can see of the host", () => {
       expect(value).toBe(process.env[name] as string);
     }
     if (process.env.PATH) expect(whole.PATH).toBe(process.env.PATH);
+  });
+
+  test("no string reachable from its context or its globals holds the channel's secret or token", async () => {
+    const found = await get<string[]>("/strings");
+    // The walk does reach into the context: the plugin's own name is in it.
+    expect(found).toContain("snoop");
+    const { LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN } = bot.hotline.config.env;
+    for (const secret of [
+      LINE_CHANNEL_SECRET,
+      LINE_CHANNEL_ACCESS_TOKEN,
+      ...Object.values(PLANTED),
+    ])
+      expect(found.filter((text) => text.includes(secret as string))).toEqual([]);
+  });
+
+  test("its LINE calls carry a capability of its own, which the host swaps for the token", async () => {
+    const { botInfo, seen } = await get<LineReport>("/line");
+    // LINE answered: the stand-in answers only requests bearing the channel's token.
+    expect(botInfo.userId).toBe(bot.line.botUserId);
+    expect(new URL(seen.url).hostname).toBe("127.0.0.1");
+    expect(seen.authorization).toStartWith("Bearer ");
+    expect(seen.authorization).not.toContain(channelToken());
+  });
+
+  test("a capability opens LINE only while its worker lives", async () => {
+    const { seen } = await get<LineReport>("/line");
+    const call = async (authorization: string) =>
+      (await fetch(seen.url, { headers: { authorization } })).status;
+    expect(await call(seen.authorization)).toBe(200);
+    expect(await call(`Bearer ${randomBytes(32).toString("base64url")}`)).toBe(401);
+    // Not even the channel's own token: the proxy takes workers' capabilities only.
+    expect(await call(`Bearer ${channelToken()}`)).toBe(401);
+
+    // A new version: the old worker is retired (after its teardown), and its capability with it.
+    const file = plugins.write("snoop.ts", `${snoop(NAMES)}\n// version 2\n`);
+    await bot.hotline.plugins.reload([file]);
+    const fresh = await get<LineReport>("/line");
+    expect(fresh.seen.authorization).not.toBe(seen.authorization);
+    await until(async () => (await call(seen.authorization)) === 401);
+    expect(await call(fresh.seen.authorization)).toBe(200);
   });
 
   test("the host's own environment is untouched", () => {

@@ -149,7 +149,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const pluginLog = log.child({ plugin: definition.name });
   const handle = connectDatabase(message.env.dataDir);
   const line = new LineClient({
-    channelAccessToken: message.env.channelAccessToken,
+    // The host's proxy takes the worker's capability where LINE would take the channel's token.
+    channelAccessToken: message.env.lineCapability,
     apiBaseUrl: message.env.apiBaseUrl,
     log: pluginLog,
     retry: message.env.retry,
@@ -183,7 +184,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     now,
     publicUrl: message.env.publicUrl,
     dataApiBaseUrl: message.env.dataApiBaseUrl,
-    channelAccessToken: message.env.channelAccessToken,
+    lineCapability: message.env.lineCapability,
     registrations,
   };
   const context = createPluginContext(services);
