@@ -205,6 +205,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       loadTimeoutMs: 10_000,
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
+      logBudget: DEFAULT_TUNING.pluginLogBudget,
     });
     const job = {
       eventId: "bench",

@@ -46,6 +46,7 @@ export function createRuntime(parts: {
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
+    onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
   const dispatcher = new Dispatcher({
     config,

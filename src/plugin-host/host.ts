@@ -20,12 +20,22 @@ import {
 } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
-import { type HostEvent, Reloader } from "./reloader.ts";
+import { type ReloadEvent, Reloader } from "./reloader.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
-export type { HostEvent } from "./reloader.ts";
+/** A worker sent what the protocol does not allow (its plugin's fault): it was terminated. */
+export interface ProtocolErrorEvent {
+  type: "protocol-error";
+  /** The file's name when the module had not named its plugin yet. */
+  name: string;
+  file: string;
+  error: string;
+}
+
+/** What the plugin host reports: loads, failures, unloads, and workers that broke the protocol. */
+export type HostEvent = ReloadEvent | ProtocolErrorEvent;
 export type { PluginState, PluginStatus } from "./status.ts";
 
 /** A worker's way to LINE: its own, through the host's proxy. */
@@ -45,6 +55,8 @@ export interface PluginHostOptions {
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
+  /** A plugin's log line was dropped, over its budget (metrics). */
+  onLogDropped?(plugin: string): void;
 }
 
 /**
@@ -301,7 +313,10 @@ export class PluginHost implements PluginGateway {
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
       pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
+      logBudget: config.tuning.pluginLogBudget,
       onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
+      onLogDropped: (plugin) => this.#o.onLogDropped?.(plugin),
+      onProtocolError: (name, error) => this.#emit({ type: "protocol-error", name, file, error }),
     });
     // A worker that never loaded is gone too; a loaded one revokes its grant when terminated.
     starting.catch(line.revoke);

@@ -1,6 +1,5 @@
 import { platform, type StartedWorker } from "../platform/mod.ts";
 import { pluginEnvironment } from "./plugin-env.ts";
-import type { WorkerToHost } from "./protocol.ts";
 
 const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
 
@@ -13,8 +12,8 @@ const startPluginWorker: StartWorker = (url) =>
 /** A worker that has loaded the host's side of the plugin runtime and waits for its plugin. */
 export interface BootedWorker {
   worker: Worker;
-  /** Logs the worker sent while booting (none, normally). */
-  early: WorkerToHost[];
+  /** What the worker sent while booting, unchecked (nothing, normally). */
+  early: unknown[];
 }
 
 interface Booting {
@@ -30,15 +29,16 @@ export function bootWorker(start: StartWorker = startPluginWorker): Promise<Boot
 function boot(start: StartWorker): Booting {
   const started = start(ENTRY);
   const { worker } = started;
-  const early: WorkerToHost[] = [];
+  const early: unknown[] = [];
   const booted = new Promise<BootedWorker>((resolve, reject) => {
     worker.onerror = (event) => {
       worker.terminate();
       reject(new Error(event.message || "the plugin worker failed to start"));
     };
-    worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
-      if (event.data.type === "booted") resolve({ worker, early });
-      else early.push(event.data);
+    worker.onmessage = (event: MessageEvent<unknown>) => {
+      const data = event.data as { type?: unknown } | null;
+      if (data?.type === "booted") resolve({ worker, early });
+      else early.push(data);
     };
   });
   // Nobody may ever take a spare: its failure must not be reported as unhandled.

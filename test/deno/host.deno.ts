@@ -45,6 +45,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["plugin-host/start-up", () => import("../plugin-host/start-up.test.ts")],
   ["plugin-host/swap-under-load", () => import("../plugin-host/swap-under-load.test.ts")],
   ["plugin-host/teardown", () => import("../plugin-host/teardown.test.ts")],
+  ["plugin-host/worker-messages", () => import("../plugin-host/worker-messages.test.ts")],
   ["plugin-host/worker-pool", () => import("../plugin-host/worker-pool.test.ts")],
   ["plugin-host/worker-secrets", () => import("../plugin-host/worker-secrets.test.ts")],
 ];

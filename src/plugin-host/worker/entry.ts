@@ -155,8 +155,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     log: pluginLog,
     retry: message.env.retry,
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
-    onCall: (endpoint, status) =>
-      post({ type: "api-call", plugin: definition.name, endpoint, status }),
+    onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
   });
   try {
     ensurePluginTables(
