@@ -196,7 +196,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
         dataDir: bot.dataDir,
         apiBaseUrl: "http://127.0.0.1:9",
         dataApiBaseUrl: "http://127.0.0.1:9",
-        channelAccessToken: "x",
+        lineCapability: "x",
         publicUrl: "",
         retry: DEFAULT_TUNING.lineRetry,
       },
@@ -205,6 +205,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       loadTimeoutMs: 10_000,
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
+      logBudget: DEFAULT_TUNING.pluginLogBudget,
     });
     const job = {
       eventId: "bench",

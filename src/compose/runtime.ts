@@ -41,15 +41,12 @@ export function createRuntime(parts: {
     config,
     clock,
     log,
-    worker: {
-      dataDir: resolve(config.env.DATA_DIR),
-      apiBaseUrl: line.apiBaseUrl,
-      dataApiBaseUrl: line.dataApiBaseUrl,
-      channelAccessToken: line.channelAccessToken,
-    },
+    line,
+    worker: { dataDir: resolve(config.env.DATA_DIR) },
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
+    onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
   const dispatcher = new Dispatcher({
     config,

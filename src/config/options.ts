@@ -20,6 +20,12 @@ export interface CircuitBreakerPolicy {
   cooldownMs: number;
 }
 
+/** Log lines one plugin worker may send the host: a steady rate, and bursts up to `burst`. */
+export interface LogBudget {
+  linesPerSecond: number;
+  burst: number;
+}
+
 /**
  * The knobs that are not environment variables: production runs on the defaults below, tests and
  * benchmarks turn them. Declared once here; every part of the runtime reads them from `Config`.
@@ -38,6 +44,8 @@ export interface Tuning {
   drainMs: number;
   /** How long the plugins directory must be quiet before a change is loaded. */
   debounceMs: number;
+  /** Log lines past it are dropped (and counted), so a plugin cannot bury the host in them. */
+  pluginLogBudget: LogBudget;
   /** Events the dispatcher keeps parsed in memory ahead of their deliveries; a backlog waits on disk. */
   eventsInMemory: number;
   /**
@@ -56,6 +64,7 @@ export const DEFAULT_TUNING: Tuning = {
   hangGraceMs: 1000,
   drainMs: 10_000,
   debounceMs: 100,
+  pluginLogBudget: { linesPerSecond: 200, burst: 1000 },
   eventsInMemory: 2_000,
   defaultSettings: {},
 };

@@ -43,6 +43,8 @@ export class HotlineMetrics {
   readonly #reloads: FastCounter;
   readonly #loadFailures: FastCounter;
   readonly #unloads: FastCounter;
+  readonly #protocolErrors: FastCounter;
+  readonly #logLinesDropped: FastCounter;
   readonly #handlerSeconds: Histogram;
   readonly #handlerChildren = new Map<string, Histogram.Internal<string>>();
 
@@ -88,6 +90,14 @@ export class HotlineMetrics {
       "Plugin versions that failed to load (by name, or by file when it has none yet)",
     );
     this.#unloads = perPlugin("hotline_plugin_unloads_total", "Plugins unloaded (file removed)");
+    this.#protocolErrors = perPlugin(
+      "hotline_plugin_protocol_errors_total",
+      "Messages from a plugin's worker that the protocol does not allow (each cost the worker a restart)",
+    );
+    this.#logLinesDropped = perPlugin(
+      "hotline_plugin_log_lines_dropped_total",
+      "Log lines of a plugin dropped because it logged faster than its budget",
+    );
     this.#handlerSeconds = new Histogram({
       name: "hotline_handler_duration_seconds",
       help: "Time a plugin took to handle one delivery (its handlers, in its worker)",
@@ -190,7 +200,14 @@ export class HotlineMetrics {
       case "unloaded":
         this.#unloads.inc(event.name);
         return;
+      case "protocol-error":
+        this.#protocolErrors.inc(event.name);
+        return;
     }
+  }
+
+  logLineDropped(plugin: string): void {
+    this.#logLinesDropped.inc(plugin);
   }
 
   /** `GET /metrics`; with `authorized`, only for requests it accepts (METRICS_TOKEN). */

@@ -7,6 +7,7 @@ export type {
   SqlDatabase,
   SqliteHandle,
   StartedWorker,
+  WorkerOptions,
 } from "./types.ts";
 
 /** The one place that tells runtimes apart; each adapter imports its runtime's modules. */

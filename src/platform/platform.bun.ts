@@ -8,6 +8,7 @@ import type {
   ServeOptions,
   SqliteHandle,
   StartedWorker,
+  WorkerOptions,
 } from "./types.ts";
 
 function openSqlite(path: string): SqliteHandle {
@@ -38,9 +39,10 @@ function serve(options: ServeOptions): RunningServer {
   };
 }
 
-function startWorker(url: string): StartedWorker {
-  // The small heap: there is a worker per plugin, and a plugin rarely needs a large one.
-  const worker = new Worker(url, { type: "module", smol: true });
+function startWorker(url: string, options: WorkerOptions): StartedWorker {
+  // The small heap: there is a worker per plugin, and a plugin rarely needs a large one. Bun gives
+  // each worker its own process.env (Bun.env and import.meta.env are the same object).
+  const worker = new Worker(url, { type: "module", smol: true, env: { ...options.env } });
   // With the DOM lib loaded, the global Worker type is the DOM's; Bun's adds ref/unref.
   const bunWorker = worker as unknown as import("bun").Worker;
   return { worker, keepAlive: (alive) => (alive ? bunWorker.ref() : bunWorker.unref()) };

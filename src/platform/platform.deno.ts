@@ -4,7 +4,13 @@
  */
 import { withBodyCap } from "./body-cap.ts";
 import { openNodeSqlite } from "./node-sqlite.ts";
-import type { Platform, RunningServer, ServeOptions, StartedWorker } from "./types.ts";
+import type {
+  Platform,
+  RunningServer,
+  ServeOptions,
+  StartedWorker,
+  WorkerOptions,
+} from "./types.ts";
 
 /**
  * The few Deno APIs used here. tsc checks this project with Bun's types, which have no `Deno`
@@ -46,12 +52,31 @@ function serve(options: ServeOptions): RunningServer {
   };
 }
 
+const PRELUDE = new URL("./deno-worker.ts", import.meta.url).href;
+
+/** Every permission but the environment is the host's own (all of them, under `deno task start`). */
+const INHERITED = ["net", "read", "write", "run", "ffi", "sys", "import"] as const;
+
 /**
  * Deno's workers have no smol heap and no unref: a worker holds the process until it is terminated,
  * so the plugin host terminates its idle spare when it stops (WorkerPool.release).
+ *
+ * Nor have they an environment of their own: the worker may read only the kept variables (its
+ * permissions; needs `--unstable-worker-options`, set in deno.json), and its prelude
+ * (deno-worker.ts) gives it a copy of them as `process.env` and `Deno.env`.
  */
-function startWorker(url: string): StartedWorker {
-  return { worker: new Worker(url, { type: "module" }), keepAlive: () => {} };
+function startWorker(url: string, options: WorkerOptions): StartedWorker {
+  const prelude = new URL(PRELUDE);
+  prelude.searchParams.set("entry", url);
+  prelude.searchParams.set("env", JSON.stringify(options.env));
+  const permissions = {
+    env: Object.keys(options.env),
+    ...Object.fromEntries(INHERITED.map((name) => [name, "inherit"])),
+  };
+  // Typed as Bun's options (tsc checks with Bun's types), which have no `deno` field.
+  const denoOptions = { type: "module", deno: { permissions } } as globalThis.WorkerOptions;
+  const worker = new Worker(prelude.href, denoOptions);
+  return { worker, keepAlive: () => {} };
 }
 
 export const platform: Platform = {

@@ -30,6 +30,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How a plugin worker starts. */
+export interface WorkerOptions {
+  /**
+   * The worker's whole environment: inside it, `process.env` (and `Deno.env` on Deno) holds these
+   * variables and no others, so the host's credentials never reach plugin code through it.
+   */
+  env: Readonly<Record<string, string>>;
+}
+
 /** A module worker the runtime started, with what it offers to keep it from holding the process. */
 export interface StartedWorker {
   readonly worker: Worker;
@@ -46,5 +55,5 @@ export interface Platform {
   openSqlite(path: string): SqliteHandle;
   serve(options: ServeOptions): RunningServer;
   /** Starts a module worker (one per plugin version), as lean as the runtime allows. */
-  startWorker(url: string): StartedWorker;
+  startWorker(url: string, options: WorkerOptions): StartedWorker;
 }

@@ -10,6 +10,7 @@ import type {
   PluginChange,
   PluginGateway,
 } from "../dispatch/types.ts";
+import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
 import {
   type PluginSettings,
@@ -19,26 +20,43 @@ import {
 } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
-import { type HostEvent, Reloader } from "./reloader.ts";
+import { type ReloadEvent, Reloader } from "./reloader.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
-export type { HostEvent } from "./reloader.ts";
+/** A worker sent what the protocol does not allow (its plugin's fault): it was terminated. */
+export interface ProtocolErrorEvent {
+  type: "protocol-error";
+  /** The file's name when the module had not named its plugin yet. */
+  name: string;
+  file: string;
+  error: string;
+}
+
+/** What the plugin host reports: loads, failures, unloads, and workers that broke the protocol. */
+export type HostEvent = ReloadEvent | ProtocolErrorEvent;
 export type { PluginState, PluginStatus } from "./status.ts";
 
-/** What a plugin's worker needs besides the public URL, which `start()` receives. */
-export type WorkerConnections = Omit<WorkerEnv, "publicUrl" | "retry">;
+/** A worker's way to LINE: its own, through the host's proxy. */
+type LineEnv = Pick<WorkerEnv, "apiBaseUrl" | "dataApiBaseUrl" | "lineCapability">;
+
+/** What every plugin's worker gets as it is: not its way to LINE, nor the public URL. */
+export type WorkerConnections = Omit<WorkerEnv, "publicUrl" | "retry" | keyof LineEnv>;
 
 export interface PluginHostOptions {
   /** Reads PLUGINS_DIR, CONFIG_FILE, HANDLER_TIMEOUT_MS and the plugin host's tuning knobs. */
   config: Config;
   clock: Clock;
   log: Logger;
+  /** LINE, for the proxy the host runs for its workers: they never get the token. */
+  line: LineUpstream;
   worker: WorkerConnections;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
+  /** A plugin's log line was dropped, over its budget (metrics). */
+  onLogDropped?(plugin: string): void;
 }
 
 /**
@@ -63,7 +81,9 @@ export class PluginHost implements PluginGateway {
   readonly #reloader: Reloader;
   readonly #pool = new WorkerPool();
   /** Set by start(): the public URL is known once the server listens. */
-  #workerEnv: WorkerEnv | undefined;
+  #workerEnv: Omit<WorkerEnv, keyof LineEnv> | undefined;
+  /** The workers' way to LINE, from start() to stop(). */
+  #lineProxy: LineProxy | undefined;
   #ready = false;
 
   constructor(options: PluginHostOptions) {
@@ -98,6 +118,7 @@ export class PluginHost implements PluginGateway {
   async start(publicUrl: string): Promise<void> {
     const { tuning } = this.#o.config;
     this.#workerEnv = { ...this.#o.worker, publicUrl, retry: tuning.lineRetry };
+    this.#lineProxy = new LineProxy(this.#o.line);
     if (tuning.watch) this.#reloader.watch();
     await this.#reloader.loadAll();
     this.#ready = true;
@@ -115,6 +136,7 @@ export class PluginHost implements PluginGateway {
     // A load under way when the host began to stop has finished by now: its version stops too.
     await Promise.all([...stopping, ...[...this.#plugins.values()].map((plugin) => plugin.stop())]);
     await this.#pool.release();
+    await this.#lineProxy?.stop();
   }
 
   onChange(listener: (change: PluginChange) => void): () => void {
@@ -276,19 +298,36 @@ export class PluginHost implements PluginGateway {
   }
 
   async #launch(file: string, settings: PluginSettings): Promise<PluginWorker> {
-    if (!this.#workerEnv) throw new LoadError("the plugin host has not started");
+    if (!this.#workerEnv || !this.#lineProxy)
+      throw new LoadError("the plugin host has not started");
     const { clock, log, config } = this.#o;
-    return PluginWorker.start({
+    const line = this.#lineProxy.grant();
+    const starting = PluginWorker.start({
       moduleUrl: pathToFileURL(file).href,
       pool: this.#pool,
       settings,
-      env: this.#workerEnv,
+      env: { ...this.#workerEnv, ...lineEnv(line.access) },
+      onGone: line.revoke,
       clock,
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
       pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
+      logBudget: config.tuning.pluginLogBudget,
       onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
+      onLogDropped: (plugin) => this.#o.onLogDropped?.(plugin),
+      onProtocolError: (name, error) => this.#emit({ type: "protocol-error", name, file, error }),
     });
+    // A worker that never loaded is gone too; a loaded one revokes its grant when terminated.
+    starting.catch(line.revoke);
+    return starting;
   }
+}
+
+function lineEnv(access: LineAccess): LineEnv {
+  return {
+    apiBaseUrl: access.apiBaseUrl,
+    dataApiBaseUrl: access.dataApiBaseUrl,
+    lineCapability: access.capability,
+  };
 }

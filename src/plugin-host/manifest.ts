@@ -17,19 +17,36 @@ const table = z.custom<SQLiteTable>(isTable, "must be a table made with sqliteTa
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
+const pluginName = z.string().max(64).regex(PLUGIN_NAME, "must be kebab-case, like my-plugin");
+const timeoutMs = z
+  .number()
+  .int()
+  .positive()
+  .max(15 * 60_000);
+
+/** What compiling the subscription finds wrong, as an issue at `path`. */
+function subscriptionIssues(
+  queries: string[],
+  chats: ReadonlyArray<(typeof CHAT_TYPES)[number]> | undefined,
+  ctx: z.RefinementCtx,
+  path: string[] = ["queries"],
+): void {
+  try {
+    compileSubscription({ queries, chats });
+  } catch (error) {
+    if (!(error instanceof FilterError)) throw error;
+    ctx.addIssue({ code: "custom", path, message: error.message });
+  }
+}
+
 /** The shape of a plugin module's default export, checked when the module loads. */
 export const pluginDefinitionSchema = z
   .object({
-    name: z.string().max(64).regex(PLUGIN_NAME, "must be kebab-case, like my-plugin"),
+    name: pluginName,
     description: z.string().optional(),
     chats: z.array(z.enum(CHAT_TYPES)).optional(),
     standby: z.boolean().optional(),
-    timeoutMs: z
-      .number()
-      .int()
-      .positive()
-      .max(15 * 60_000)
-      .optional(),
+    timeoutMs: timeoutMs.optional(),
     settings: schemaLike.optional(),
     tables: z.record(z.string(), table).optional(),
     migrations: z.array(z.object({ id: z.string().min(1), sql: z.string().min(1) })).optional(),
@@ -37,27 +54,27 @@ export const pluginDefinitionSchema = z
     setup: fn.optional(),
     teardown: fn.optional(),
   })
-  .superRefine((definition, ctx) => {
-    try {
-      compileSubscription({ queries: Object.keys(definition.on), chats: definition.chats });
-    } catch (error) {
-      if (!(error instanceof FilterError)) throw error;
-      ctx.addIssue({ code: "custom", path: ["on"], message: error.message });
-    }
-  });
+  .superRefine((definition, ctx) =>
+    subscriptionIssues(Object.keys(definition.on), definition.chats, ctx, ["on"]),
+  );
 
 export type ValidDefinition = z.infer<typeof pluginDefinitionSchema>;
 
-/** What the host keeps of a loaded plugin: plain data, so it crosses the worker boundary. */
-export const pluginManifestSchema = z.object({
-  name: z.string(),
-  description: z.string().optional(),
-  queries: z.array(z.string()),
-  chats: z.array(z.enum(CHAT_TYPES)).optional(),
-  standby: z.boolean(),
-  timeoutMs: z.number().optional(),
-  routes: z.array(z.object({ method: z.string(), path: z.string() })),
-});
+/**
+ * What the host keeps of a loaded plugin: plain data, so it crosses the worker boundary. The
+ * worker sends it, so the host checks it as the declaration it was made from was checked.
+ */
+export const pluginManifestSchema = z
+  .strictObject({
+    name: pluginName,
+    description: z.string().optional(),
+    queries: z.array(z.string()),
+    chats: z.array(z.enum(CHAT_TYPES)).optional(),
+    standby: z.boolean(),
+    timeoutMs: timeoutMs.optional(),
+    routes: z.array(z.strictObject({ method: z.string(), path: z.string().startsWith("/") })),
+  })
+  .superRefine((manifest, ctx) => subscriptionIssues(manifest.queries, manifest.chats, ctx));
 
 export type PluginManifest = z.infer<typeof pluginManifestSchema>;
 

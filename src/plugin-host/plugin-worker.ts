@@ -1,17 +1,26 @@
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
-import type { Logger } from "../logging/logger.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
+import {
+  errorText,
+  forwardLog,
+  PluginReports,
+  type PluginReportsOptions,
+  protocolErrorText,
+  WorkerMessages,
+} from "./worker-messages.ts";
 import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
 
-export interface PluginWorkerOptions {
+/** Besides these, what the host counts for the plugin: see PluginReportsOptions. */
+export interface PluginWorkerOptions extends PluginReportsOptions {
   moduleUrl: string;
   /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
   settings: Record<string, unknown>;
   env: WorkerEnv;
   clock: Clock;
-  log: Logger;
   /** Where the worker comes from: the host's pool, which keeps one booted ahead; else a fresh one. */
   pool?: WorkerPool;
   loadTimeoutMs: number;
@@ -23,8 +32,8 @@ export interface PluginWorkerOptions {
     to: string,
     messages: Parameters<DeliveryJob["push"]>[0],
   ): Promise<void>;
-  /** The plugin made one LINE API attempt (metrics). */
-  onApiCall?(plugin: string, endpoint: string, status: string): void;
+  /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
+  onGone?(): void;
 }
 
 export class LoadError extends Error {
@@ -52,6 +61,8 @@ export class PluginWorker {
   onDeath: ((reason: string) => void) | undefined;
   readonly #worker: Worker;
   readonly #o: PluginWorkerOptions;
+  readonly #messages: WorkerMessages;
+  readonly #reports: PluginReports;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
   /** Hang checks awaiting their pong, each with its grace timer. */
@@ -65,11 +76,18 @@ export class PluginWorker {
   #tornDown: (() => void) | undefined;
   #drainWaiters: Array<() => void> = [];
 
-  private constructor(worker: Worker, manifest: PluginManifest, options: PluginWorkerOptions) {
+  private constructor(
+    worker: Worker,
+    manifest: PluginManifest,
+    options: PluginWorkerOptions,
+    from: { messages: WorkerMessages; reports: PluginReports },
+  ) {
     this.#worker = worker;
     this.manifest = manifest;
     this.#o = options;
-    worker.onmessage = (event: MessageEvent<WorkerToHost>) => this.#receive(event.data);
+    this.#messages = from.messages;
+    this.#reports = from.reports;
+    worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
 
@@ -82,12 +100,16 @@ export class PluginWorker {
       throw new LoadError(`could not start a plugin worker: ${(error as Error).message}`);
     }
     const { worker } = booted;
-    for (const message of booted.early)
-      if (message.type === "log") forwardLog(options.log, message);
+    const reports = new PluginReports(options);
+    const messages = new WorkerMessages({
+      logBudget: options.logBudget,
+      onLogDropped: (first) => reports.logDropped(first),
+    });
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(timer);
         worker.terminate();
+        reports.named(basename(fileURLToPath(options.moduleUrl)));
         reject(new LoadError(message));
       };
       const timer = setTimeout(
@@ -97,18 +119,27 @@ export class PluginWorker {
           ),
         options.loadTimeoutMs,
       );
-      worker.onerror = (event) => fail(`worker error while loading: ${errorText(event)}`);
-      worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
-        const message = event.data;
-        if (message.type === "log") return forwardLog(options.log, message);
-        if (message.type === "api-call")
-          return options.onApiCall?.(message.plugin, message.endpoint, message.status);
-        if (message.type === "load-failed") return fail(message.error);
-        if (message.type === "loaded") {
+      const receive = (data: unknown) => {
+        let message: WorkerToHost | undefined;
+        try {
+          message = messages.read(data);
+        } catch (error) {
+          const reason = protocolErrorText(error);
+          reports.protocolError(reason);
+          return fail(`protocol error: ${reason}`);
+        }
+        if (message?.type === "log") return forwardLog(options.log, message);
+        if (message?.type === "api-call") return reports.apiCall(message.endpoint, message.status);
+        if (message?.type === "load-failed") return fail(message.error);
+        if (message?.type === "loaded") {
           clearTimeout(timer);
-          resolve(new PluginWorker(worker, message.manifest, options));
+          reports.named(message.manifest.name);
+          resolve(new PluginWorker(worker, message.manifest, options, { messages, reports }));
         }
       };
+      worker.onerror = (event) => fail(`worker error while loading: ${errorText(event)}`);
+      worker.onmessage = (event: MessageEvent<unknown>) => receive(event.data);
+      for (const data of booted.early) receive(data);
       worker.postMessage({
         type: "load",
         moduleUrl: options.moduleUrl,
@@ -235,6 +266,7 @@ export class PluginWorker {
     if (this.#dead) return;
     this.#dead = true;
     this.#worker.terminate();
+    this.#o.onGone?.();
     for (const grace of this.#pongs.values()) clearTimeout(grace);
     this.#pongs.clear();
     for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);
@@ -276,7 +308,10 @@ export class PluginWorker {
         ...[...this.#inFlight.values()].map((flight) => flight.job.eventId),
       ]),
     ];
-    this.#o.log.error({ reason, webhookEventIds }, "plugin worker terminated");
+    this.#o.log.error(
+      { plugin: this.manifest.name, reason, webhookEventIds },
+      "plugin worker terminated",
+    );
     this.terminate(reason);
     this.onDeath?.(reason);
   }
@@ -312,7 +347,20 @@ export class PluginWorker {
     this.#post({ type: "ping", id: ping });
   }
 
-  #receive(message: WorkerToHost): void {
+  /** Every message from the worker; one the protocol does not allow costs the worker. */
+  #receive(data: unknown): void {
+    if (this.#dead) return;
+    try {
+      const message = this.#messages.read(data);
+      if (message) this.#handle(message);
+    } catch (error) {
+      const reason = protocolErrorText(error);
+      this.#reports.protocolError(reason);
+      this.#die(`protocol error: ${reason}`);
+    }
+  }
+
+  #handle(message: WorkerToHost): void {
     switch (message.type) {
       case "delivered": {
         // Unknown ids were already settled by their deadline: a late answer changes nothing.
@@ -331,7 +379,7 @@ export class PluginWorker {
         forwardLog(this.#o.log, message);
         return;
       case "api-call":
-        this.#o.onApiCall?.(message.plugin, message.endpoint, message.status);
+        this.#reports.apiCall(message.endpoint, message.status);
         return;
       case "http-response": {
         const resolve = this.#http.get(message.id);
@@ -383,21 +431,6 @@ export class PluginWorker {
     if (!this.#dead)
       this.#post({ type: "rpc-result", id: message.id, ...(error === undefined ? {} : { error }) });
   }
-}
-
-/**
- * The error's own message. Bun's ErrorEvent message is a code frame followed by
- * "error: <message>" and the stack: fine in a terminal, unreadable in a status or a delivery record.
- */
-function errorText(event: ErrorEvent): string {
-  if (event.error instanceof Error) return event.error.message;
-  const lines = event.message.split("\n");
-  const line = lines.find((l) => l.startsWith("error: "));
-  return line ? line.slice("error: ".length) : event.message.trim();
-}
-
-function forwardLog(log: Logger, message: Extract<WorkerToHost, { type: "log" }>): void {
-  log[message.level](message.fields ?? {}, message.message);
 }
 
 /** Waits for `done`, or `ms` at most; the timer never outlives the wait. */

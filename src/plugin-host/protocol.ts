@@ -1,15 +1,24 @@
+/**
+ * The messages between the host and a plugin's worker. What the host sends is the host's own;
+ * what comes back is checked against `workerToHostSchema` before the host acts on it, since plugin
+ * code shares the worker and can post anything (see worker-messages.ts).
+ */
+import { messagingApi } from "@line/bot-sdk";
+import { z } from "zod";
 import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../sdk/context.ts";
-import type { PluginManifest } from "./manifest.ts";
+import { pluginManifestSchema } from "./manifest.ts";
 
 /** What a plugin worker needs to serve one plugin version. */
 export interface WorkerEnv {
   dataDir: string;
+  /** LINE's Messaging API and data API as the worker reaches them: through the host's proxy. */
   apiBaseUrl: string;
   dataApiBaseUrl: string;
-  channelAccessToken: string;
+  /** The worker's bearer at that proxy (line/proxy.ts); the channel's token stays in the host. */
+  lineCapability: string;
   publicUrl: string;
   /** The host's retry policy for LINE API calls, so plugins retry the same way. */
   retry: RetryPolicy;
@@ -20,12 +29,6 @@ export interface SerializedRequest {
   url: string;
   headers: Array<[string, string]>;
   body: Uint8Array<ArrayBuffer> | null;
-}
-
-export interface SerializedResponse {
-  status: number;
-  headers: Array<[string, string]>;
-  body: Uint8Array<ArrayBuffer>;
 }
 
 export type HostToWorker =
@@ -56,26 +59,135 @@ export type HostToWorker =
   | { type: "run-tasks"; id: number; now: number }
   | { type: "teardown" };
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/**
+ * The most text one message from a worker may carry (binary bodies aside). The worker's own code
+ * sends far less (its logger clips what it is given); past this, plugin code posted it itself.
+ */
+export const MAX_MESSAGE_TEXT = 4 << 20;
+/** A log line's text, or an error's, as the host writes or stores it. */
+export const MAX_TEXT = 16 << 10;
+/** A log line's fields, counted as `textSize` counts. */
+export const MAX_LOG_FIELDS = 64 << 10;
 
-export type WorkerToHost =
-  /** The worker's listeners are attached: messages sent before this could be lost. */
-  | { type: "booted" }
-  | { type: "loaded"; manifest: PluginManifest }
-  | { type: "load-failed"; error: string }
-  | { type: "delivered"; id: number; error?: string }
-  | {
-      type: "rpc";
-      id: number;
-      deliveryId: number | undefined;
-      method: "reply" | "push";
-      messages: Message[];
-      to?: string;
+/** Text longer than `max` is cut to `max`, saying how much was left out; clipping again keeps it. */
+export function clipText(text: string, max = MAX_TEXT): string {
+  if (text.length <= max) return text;
+  const kept = Math.max(0, max - 40);
+  return `${text.slice(0, kept)}… (${text.length - kept} more characters)`;
+}
+
+/**
+ * About how much text a structured-cloned value holds: its strings and keys, and a little for
+ * everything else; byte arrays are not text and count for nothing. Counting stops just past
+ * `limit`, so a huge value costs no more than a small one over the limit.
+ */
+export function textSize(value: unknown, limit: number): number {
+  let size = 0;
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && size <= limit) {
+    const item = stack.pop();
+    if (typeof item === "string") {
+      size += item.length;
+      continue;
     }
-  | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
+    size += 8;
+    if (typeof item !== "object" || item === null || seen.has(item)) continue;
+    if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) continue;
+    seen.add(item);
+    if (item instanceof Map) for (const entry of item) stack.push(entry);
+    else if (item instanceof Set) for (const entry of item) stack.push(entry);
+    else
+      for (const [key, entry] of Object.entries(item)) {
+        size += key.length;
+        stack.push(entry);
+      }
+  }
+  return size;
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Log fields that would make too long a line are left out, saying so. */
+export function boundLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const size = textSize(fields, MAX_LOG_FIELDS);
+  return size <= MAX_LOG_FIELDS
+    ? fields
+    : { fieldsOmitted: `over ${MAX_LOG_FIELDS} characters of log fields` };
+}
+
+/**
+ * What a plugin's LINE calls are counted under: its client's methods, `content` and `profile`.
+ * Anything else a worker reports is `other`, so metric labels stay few whatever it posts.
+ */
+const PLUGIN_ENDPOINTS: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(messagingApi.MessagingApiClient.prototype),
+  "content",
+  "profile",
+]);
+
+const id = z.number().int().nonnegative();
+/** An error or a log line: any length is the plugin's to send, the host keeps the first part. */
+const text = z.string().transform((value) => clipText(value));
+
+/** A message for LINE: its shape is LINE's to check; the host needs it to be an object. */
+const message = z.custom<Message>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === "string",
+  "must be a message object with a type",
+);
+
+/** A header as `Headers` takes it: a token for the name, no line breaks or NUL in the value. */
+const header = z.tuple([
+  z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a header name"),
+  z.string().regex(/^[^\r\n\0]*$/, "must be a header value"),
+]);
+
+const serializedResponseSchema = z.strictObject({
+  status: z.number().int().min(200).max(599),
+  headers: z.array(header),
+  body: z.custom<Uint8Array<ArrayBuffer>>((value) => value instanceof Uint8Array, "must be bytes"),
+});
+
+export type SerializedResponse = z.infer<typeof serializedResponseSchema>;
+
+/** Everything a worker may send the host, and nothing else. */
+export const workerToHostSchema = z.discriminatedUnion("type", [
+  /** The worker's listeners are attached: messages sent before this could be lost. */
+  z.strictObject({ type: z.literal("booted") }),
+  z.strictObject({ type: z.literal("loaded"), manifest: pluginManifestSchema }),
+  z.strictObject({ type: z.literal("load-failed"), error: text }),
+  z.strictObject({ type: z.literal("delivered"), id, error: text.optional() }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    deliveryId: id.optional(),
+    method: z.enum(["reply", "push"]),
+    messages: z.array(message),
+    to: z.string().max(256).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("log"),
+    level: z.enum(LOG_LEVELS),
+    message: text,
+    fields: z.record(z.string(), z.unknown()).transform(boundLogFields).optional(),
+  }),
   /** One LINE API attempt by the plugin's own client (ctx.api, content, profile): for metrics. */
-  | { type: "api-call"; plugin: string; endpoint: string; status: string }
-  | { type: "http-response"; id: number; response: SerializedResponse }
-  | { type: "pong"; id: number }
-  | { type: "tasks-done"; id: number; count: number }
-  | { type: "torn-down"; error?: string };
+  z.strictObject({
+    type: z.literal("api-call"),
+    endpoint: z
+      .string()
+      .max(100)
+      .transform((name) => (PLUGIN_ENDPOINTS.has(name) ? name : "other")),
+    status: z.string().regex(/^(?:\d{3}|2xx|network)$/),
+  }),
+  z.strictObject({ type: z.literal("http-response"), id, response: serializedResponseSchema }),
+  z.strictObject({ type: z.literal("pong"), id }),
+  z.strictObject({ type: z.literal("tasks-done"), id, count: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal("torn-down"), error: text.optional() }),
+]);
+
+export type WorkerToHost = z.infer<typeof workerToHostSchema>;

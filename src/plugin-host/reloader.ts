@@ -14,7 +14,7 @@ import { LoadError, type PluginWorker } from "./plugin-worker.ts";
 import { DirectoryWatcher } from "./watcher.ts";
 
 /** What became of a plugin file: a version loaded (or swapped in), a load failed, an unload. */
-export type HostEvent =
+export type ReloadEvent =
   | { type: "loaded"; name: string; file: string; version: string; reload: boolean }
   | { type: "failed"; file: string; name: string | undefined; error: string }
   | { type: "unloaded"; name: string; file: string; reason: string };
@@ -38,7 +38,7 @@ export interface ReloaderOptions {
   log: Logger;
   launch: Launch;
   plugins: RunningVersions;
-  emit(event: HostEvent): void;
+  emit(event: ReloadEvent): void;
 }
 
 /** What the reloader knows of one plugin file. */

@@ -1,13 +1,19 @@
 import { platform, type StartedWorker } from "../platform/mod.ts";
-import type { WorkerToHost } from "./protocol.ts";
+import { pluginEnvironment } from "./plugin-env.ts";
 
 const ENTRY = new URL("./worker/entry.ts", import.meta.url).href;
+
+type StartWorker = (url: string) => StartedWorker;
+
+/** A worker whose environment is the host's kept variables only (see plugin-env.ts). */
+const startPluginWorker: StartWorker = (url) =>
+  platform.startWorker(url, { env: pluginEnvironment(process.env) });
 
 /** A worker that has loaded the host's side of the plugin runtime and waits for its plugin. */
 export interface BootedWorker {
   worker: Worker;
-  /** Logs the worker sent while booting (none, normally). */
-  early: WorkerToHost[];
+  /** What the worker sent while booting, unchecked (nothing, normally). */
+  early: unknown[];
 }
 
 interface Booting {
@@ -16,24 +22,23 @@ interface Booting {
 }
 
 /** Boots one worker on its own, no spare kept (for a one-off worker, e.g. a benchmark's). */
-export function bootWorker(
-  start: (url: string) => StartedWorker = platform.startWorker,
-): Promise<BootedWorker> {
+export function bootWorker(start: StartWorker = startPluginWorker): Promise<BootedWorker> {
   return boot(start).booted;
 }
 
-function boot(start: (url: string) => StartedWorker): Booting {
+function boot(start: StartWorker): Booting {
   const started = start(ENTRY);
   const { worker } = started;
-  const early: WorkerToHost[] = [];
+  const early: unknown[] = [];
   const booted = new Promise<BootedWorker>((resolve, reject) => {
     worker.onerror = (event) => {
       worker.terminate();
       reject(new Error(event.message || "the plugin worker failed to start"));
     };
-    worker.onmessage = (event: MessageEvent<WorkerToHost>) => {
-      if (event.data.type === "booted") resolve({ worker, early });
-      else early.push(event.data);
+    worker.onmessage = (event: MessageEvent<unknown>) => {
+      const data = event.data as { type?: unknown } | null;
+      if (data?.type === "booted") resolve({ worker, early });
+      else early.push(data);
     };
   });
   // Nobody may ever take a spare: its failure must not be reported as unhandled.
@@ -48,11 +53,11 @@ function boot(start: (url: string) => StartedWorker): Booting {
  * released (the host stopped) it boots no more spares, so nothing it started outlives the host.
  */
 export class WorkerPool {
-  readonly #start: (url: string) => StartedWorker;
+  readonly #start: StartWorker;
   #spare: Booting | undefined;
   #released = false;
 
-  constructor(start: (url: string) => StartedWorker = platform.startWorker) {
+  constructor(start: StartWorker = startPluginWorker) {
     this.#start = start;
   }
 

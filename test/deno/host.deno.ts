@@ -20,6 +20,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["webhook/nesting", () => import("../webhook/nesting.test.ts")],
   ["webhook/hostile-input", () => import("../webhook/hostile-input.test.ts")],
   ["metrics/metrics-token", () => import("../metrics/metrics-token.test.ts")],
+  ["line/proxy", () => import("../line/proxy.test.ts")],
   ["storage/file-modes", () => import("../storage/file-modes.test.ts")],
   ["sdk/plugin-state", () => import("../sdk/plugin-state.test.ts")],
   ["dispatch/circuit-breaker", () => import("../dispatch/circuit-breaker.test.ts")],
@@ -44,7 +45,9 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["plugin-host/start-up", () => import("../plugin-host/start-up.test.ts")],
   ["plugin-host/swap-under-load", () => import("../plugin-host/swap-under-load.test.ts")],
   ["plugin-host/teardown", () => import("../plugin-host/teardown.test.ts")],
+  ["plugin-host/worker-messages", () => import("../plugin-host/worker-messages.test.ts")],
   ["plugin-host/worker-pool", () => import("../plugin-host/worker-pool.test.ts")],
+  ["plugin-host/worker-secrets", () => import("../plugin-host/worker-secrets.test.ts")],
 ];
 
 for (const [name, load, unportable] of files) await runBunTestFile(name, load, unportable);

@@ -59,12 +59,12 @@ async function hostWith(tuning: Partial<Tuning>) {
     config: resolveConfig(env, { watch: false, ...tuning }),
     clock: new ManualClock(),
     log: silentLogger,
-    worker: {
-      dataDir,
+    line: {
       apiBaseUrl: "http://127.0.0.1:9",
       dataApiBaseUrl: "http://127.0.0.1:9",
       channelAccessToken: "unused",
     },
+    worker: { dataDir },
     pushOutsideEvent: async () => {},
   });
   await host.start("");

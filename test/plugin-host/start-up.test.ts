@@ -73,12 +73,12 @@ export default definePlugin({
     config: resolveConfig(env, { watch: true, debounceMs: 20 }),
     clock: new ManualClock(),
     log: silentLogger,
-    worker: {
-      dataDir,
+    line: {
       apiBaseUrl: "http://127.0.0.1:9",
       dataApiBaseUrl: "http://127.0.0.1:9",
       channelAccessToken: "unused",
     },
+    worker: { dataDir },
     pushOutsideEvent: async () => {},
   });
   cleanups.push(() => host.stop());

@@ -5,7 +5,7 @@ import { WorkerPool } from "../../src/plugin-host/worker-pool.ts";
 test("a pool keeps one spare booted ahead, and boots none once released", async () => {
   const started: Worker[] = [];
   const pool = new WorkerPool((url) => {
-    const worker = platform.startWorker(url);
+    const worker = platform.startWorker(url, { env: {} });
     started.push(worker.worker);
     return worker;
   });

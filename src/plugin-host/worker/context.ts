@@ -53,7 +53,8 @@ export interface WorkerServices {
   now(): number;
   publicUrl: string;
   dataApiBaseUrl: string;
-  channelAccessToken: string;
+  /** The worker's bearer at the host's LINE proxy. */
+  lineCapability: string;
   registrations: Registrations;
 }
 
@@ -102,7 +103,7 @@ async function fetchContent(
     "content",
     async () => {
       const response = await fetch(url, {
-        headers: { authorization: `Bearer ${services.channelAccessToken}` },
+        headers: { authorization: `Bearer ${services.lineCapability}` },
         signal: scope.signal,
       });
       if (response.status === 429 || response.status >= 500) {

@@ -149,13 +149,13 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const pluginLog = log.child({ plugin: definition.name });
   const handle = connectDatabase(message.env.dataDir);
   const line = new LineClient({
-    channelAccessToken: message.env.channelAccessToken,
+    // The host's proxy takes the worker's capability where LINE would take the channel's token.
+    channelAccessToken: message.env.lineCapability,
     apiBaseUrl: message.env.apiBaseUrl,
     log: pluginLog,
     retry: message.env.retry,
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
-    onCall: (endpoint, status) =>
-      post({ type: "api-call", plugin: definition.name, endpoint, status }),
+    onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
   });
   try {
     ensurePluginTables(
@@ -183,7 +183,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     now,
     publicUrl: message.env.publicUrl,
     dataApiBaseUrl: message.env.dataApiBaseUrl,
-    channelAccessToken: message.env.channelAccessToken,
+    lineCapability: message.env.lineCapability,
     registrations,
   };
   const context = createPluginContext(services);

@@ -1,5 +1,5 @@
 import type { Logger } from "../../sdk/context.ts";
-import type { LogLevel, WorkerToHost } from "../protocol.ts";
+import { boundLogFields, clipText, type LogLevel, type WorkerToHost } from "../protocol.ts";
 
 type Post = (message: WorkerToHost) => void;
 
@@ -24,7 +24,13 @@ export function createWorkerLogger(
               typeof second === "string" ? second : "",
               first as Record<string, unknown> | undefined,
             ];
-      post({ type: "log", level, message, fields: { ...base, ...safe(fields) } });
+      // Clipped as the host would clip them, so a long line costs nothing to send either.
+      post({
+        type: "log",
+        level,
+        message: clipText(String(message)),
+        fields: boundLogFields({ ...base, ...safe(fields) }),
+      });
     };
   return {
     debug: emit("debug"),

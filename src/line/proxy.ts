@@ -1,0 +1,158 @@
+import { randomBytes } from "node:crypto";
+import { platform, type RunningServer } from "../platform/mod.ts";
+
+/** LINE as the host reaches it, with the channel's token: never handed to a plugin's worker. */
+export interface LineUpstream {
+  apiBaseUrl: string;
+  dataApiBaseUrl: string;
+  channelAccessToken: string;
+}
+
+/** LINE as a plugin's worker reaches it: through the proxy, with a bearer of its own. */
+export interface LineAccess {
+  /** The Messaging API (api.line.me) behind the proxy. */
+  apiBaseUrl: string;
+  /** The data API (api-data.line.me: message content) behind the proxy. */
+  dataApiBaseUrl: string;
+  /** Random, one per worker: good only at this proxy, and only until it is revoked. */
+  capability: string;
+}
+
+export interface LineGrant {
+  readonly access: LineAccess;
+  /** The worker is gone: its capability opens nothing from now on. */
+  revoke(): void;
+}
+
+/**
+ * Messaging API requests are JSON of a few KB (a flex message is at most 30 KB, a reply or push
+ * at most 5 of them); the cap only bounds a runaway worker. Responses are not capped: content
+ * streams through.
+ */
+const MAX_REQUEST_BYTES = 4 << 20;
+
+/** Headers about one connection rather than the request, and the two the proxy sets itself. */
+const NOT_FORWARDED = new Set([
+  "authorization",
+  "connection",
+  "content-length",
+  "host",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/**
+ * The plugin workers' way to LINE, so that the channel access token stays in the host: servers on
+ * loopback, one in front of the Messaging API and one in front of the data API (LINE's SDK takes
+ * a base URL that is an origin), that take a request bearing a worker's capability, put the real
+ * token on it, send it on to LINE and hand the answer back as it comes. Retries stay with the
+ * worker's client, which sees LINE's statuses and Retry-After unchanged; a worker that gives up
+ * (its handler's deadline) closes the connection, which cancels the request to LINE.
+ */
+export class LineProxy {
+  readonly #token: string;
+  readonly #grants = new Set<string>();
+  readonly #api: RunningServer;
+  readonly #data: RunningServer;
+
+  /** Starts listening, on free loopback ports. */
+  constructor(upstream: LineUpstream) {
+    this.#token = upstream.channelAccessToken;
+    this.#api = this.#serve(upstream.apiBaseUrl);
+    this.#data = this.#serve(upstream.dataApiBaseUrl);
+  }
+
+  /** A capability for one worker, and the URLs it is good at. */
+  grant(): LineGrant {
+    const capability = randomBytes(32).toString("base64url");
+    this.#grants.add(capability);
+    return {
+      access: { apiBaseUrl: this.#api.url, dataApiBaseUrl: this.#data.url, capability },
+      revoke: () => this.#grants.delete(capability),
+    };
+  }
+
+  /** Revokes every capability and stops listening (the plugin host stops). */
+  async stop(): Promise<void> {
+    this.#grants.clear();
+    await Promise.all([this.#api.stop(), this.#data.stop()]);
+  }
+
+  #serve(base: string): RunningServer {
+    // Appended to the base as text: whatever the path, the request stays on LINE's host.
+    const root = base.replace(/\/+$/, "");
+    return platform.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxRequestBodySize: MAX_REQUEST_BYTES,
+      fetch: (request) => {
+        const { pathname, search } = new URL(request.url);
+        return this.#forward(request, `${root}${pathname}${search}`);
+      },
+    });
+  }
+
+  async #forward(request: Request, target: string): Promise<Response> {
+    const bearer = request.headers.get("authorization")?.match(/^Bearer (\S+)$/)?.[1];
+    if (bearer === undefined || !this.#grants.has(bearer))
+      return answer(401, "not a plugin worker's current capability");
+    const headers = new Headers();
+    for (const [name, value] of request.headers)
+      if (!NOT_FORWARDED.has(name)) headers.set(name, value);
+    headers.set("authorization", `Bearer ${this.#token}`);
+    let upstream: Response;
+    try {
+      // Buffered, so that LINE gets a Content-Length on every runtime (Deno's fetch sends a
+      // stream chunked, whatever the header says); these bodies are small (MAX_REQUEST_BYTES).
+      const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
+      upstream = await fetch(target, {
+        method: request.method,
+        headers,
+        body,
+        signal: request.signal,
+        // A redirect goes back to the worker: the token must not follow it anywhere.
+        redirect: "manual",
+      });
+    } catch (error) {
+      // Like no answer at all, to the worker's retry policy: a 5xx LINE may have acted on.
+      return answer(502, `LINE did not answer: ${error instanceof Error ? error.message : error}`);
+    }
+    return new Response(NULL_BODY.has(upstream.status) ? null : upstream.body, {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers: forwardedResponseHeaders(upstream.headers),
+    });
+  }
+}
+
+/** Statuses a Response may not be built with a body for. */
+const NULL_BODY = new Set([204, 205, 304]);
+
+function hasBody(method: string): boolean {
+  return method !== "GET" && method !== "HEAD";
+}
+
+function answer(status: number, text: string): Response {
+  return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/**
+ * LINE's headers, less the connection's own. fetch has decoded a compressed body already, so its
+ * encoding and length no longer describe what is passed on; an uncompressed body keeps its length
+ * (ctx.content reports it as the size).
+ */
+function forwardedResponseHeaders(upstream: Headers): Headers {
+  const encoded = upstream.has("content-encoding");
+  const headers = new Headers();
+  for (const [name, value] of upstream) {
+    if (NOT_FORWARDED.has(name) && name !== "content-length") continue;
+    if (encoded && (name === "content-encoding" || name === "content-length")) continue;
+    headers.append(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { createPluginsDir, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
+
+/**
+ * A plugin looking for the host's secrets the ways plugin code can: the environment (process.env,
+ * Bun.env, Deno.env) and everything reachable from its context and its global scope.
+ */
+const snoop = (names: string[]) => `import { definePlugin } from "hotline";
+const NAMES = ${JSON.stringify(names)};
+const runtime = globalThis;
+
+// The first request the plugin's LINE client makes, as the plugin sees it leave.
+let seen;
+const realFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  const request = new Request(input, init);
+  seen ??= { url: request.url, authorization: request.headers.get("authorization") };
+  return realFetch(input, init);
+};
+
+function read(env) {
+  const out = {};
+  for (const name of NAMES) {
+    try {
+      out[name] = env(name) ?? null;
+    } catch (error) {
+      out[name] = "threw: " + error;
+    }
+  }
+  return out;
+}
+
+/** Every string reachable from the roots: own properties, getters, prototypes, map entries. */
+function strings(roots) {
+  const found = new Set();
+  const seen = new Set();
+  const queue = [...roots];
+  while (queue.length > 0 && seen.size < 200_000) {
+    const value = queue.pop();
+    if (typeof value === "string") {
+      found.add(value.slice(0, 10_000));
+      continue;
+    }
+    if ((typeof value !== "object" && typeof value !== "function") || value === null) continue;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    if (value instanceof Map) for (const entry of value) queue.push(...entry);
+    if (value instanceof Headers) for (const entry of value) queue.push(...entry);
+    let keys = [];
+    try {
+      keys = Reflect.ownKeys(value);
+      queue.push(Reflect.getPrototypeOf(value));
+    } catch {}
+    for (const key of keys) {
+      try {
+        queue.push(value[key]);
+      } catch {}
+    }
+  }
+  return [...found];
+}
+
+export default definePlugin({
+  name: "snoop",
+  setup(ctx) {
+    ctx.route("GET", "/env", () =>
+      Response.json({
+        processEnv: read((name) => process.env[name]),
+        bunEnv: runtime.Bun ? read((name) => runtime.Bun.env[name]) : undefined,
+        denoEnv: runtime.Deno ? read((name) => runtime.Deno.env.get(name)) : undefined,
+        whole: { ...process.env },
+      }),
+    );
+    ctx.route("GET", "/strings", () => Response.json(strings([ctx, globalThis])));
+    ctx.route("GET", "/line", async () => Response.json({ botInfo: await ctx.api.getBotInfo(), seen }));
+  },
+  on: { "message:text": (event, ctx) => ctx.reply("snoop") },
+});
+`;
+
+// Planted in the host's own environment while the bot runs: the names hotline reads, and one it
+// has never heard of (an allow-list keeps it out too).
+const PLANTED: Record<string, string> = {
+  LINE_CHANNEL_SECRET: `planted-secret-${randomBytes(8).toString("hex")}`,
+  LINE_CHANNEL_ACCESS_TOKEN: `planted-token-${randomBytes(8).toString("hex")}`,
+  ADMIN_TOKEN: `planted-admin-${randomBytes(16).toString("hex")}`,
+  METRICS_TOKEN: `planted-metrics-${randomBytes(8).toString("hex")}`,
+  DATABASE_URL: `postgres://hotline:planted-${randomBytes(8).toString("hex")}@127.0.0.1:1/none`,
+  SOME_OTHER_API_KEY: `planted-other-${randomBytes(8).toString("hex")}`,
+};
+const NAMES = Object.keys(PLANTED);
+const hostEnvBefore = new Map(NAMES.map((name) => [name, process.env[name]]));
+
+let bot: TestBot;
+let plugins: ReturnType<typeof createPluginsDir>;
+
+beforeAll(async () => {
+  Object.assign(process.env, PLANTED);
+  plugins = createPluginsDir();
+  plugins.write("snoop.ts", snoop(NAMES));
+  bot = await startTestBot({ pluginsDir: plugins.dir });
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  plugins?.remove();
+  for (const [name, value] of hostEnvBefore) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+async function get<T>(path: string): Promise<T> {
+  const response = await fetch(`${bot.url}/plugins/snoop${path}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+}
+
+interface LineReport {
+  botInfo: { userId: string };
+  seen: { url: string; authorization: string };
+}
+
+const channelToken = () => bot.hotline.config.env.LINE_CHANNEL_ACCESS_TOKEN as string;
+
+/** Polls a condition that no event announces (a retired worker's release), for 5 s at most. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface EnvReport {
+  processEnv: Record<string, string | null>;
+  bunEnv?: Record<string, string | null>;
+  denoEnv?: Record<string, string | null>;
+  whole: Record<string, string>;
+}
+
+describe("what a plugin's worker can see of the host", () => {
+  test("none of the host's secrets is in its environment: reading one gives undefined", async () => {
+    const report = await get<EnvReport>("/env");
+    const nothing = Object.fromEntries(NAMES.map((name) => [name, null]));
+    expect(report.processEnv).toEqual(nothing);
+    if (report.bunEnv) expect(report.bunEnv).toEqual(nothing);
+    if (report.denoEnv) expect(report.denoEnv).toEqual(nothing);
+  });
+
+  test("its environment is the host's machine description only (PATH, locale, NODE_ENV…)", async () => {
+    const { whole } = await get<EnvReport>("/env");
+    for (const [name, value] of Object.entries(whole)) {
+      expect(name).toMatch(/^(PATH|HOME|TMPDIR|TZ|LANG|LANGUAGE|NODE_ENV|LC_\w+)$/);
+      expect(value).toBe(process.env[name] as string);
+    }
+    if (process.env.PATH) expect(whole.PATH).toBe(process.env.PATH);
+  });
+
+  test("no string reachable from its context or its globals holds the channel's secret or token", async () => {
+    const found = await get<string[]>("/strings");
+    // The walk does reach into the context: the plugin's own name is in it.
+    expect(found).toContain("snoop");
+    const { LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN } = bot.hotline.config.env;
+    for (const secret of [
+      LINE_CHANNEL_SECRET,
+      LINE_CHANNEL_ACCESS_TOKEN,
+      ...Object.values(PLANTED),
+    ])
+      expect(found.filter((text) => text.includes(secret as string))).toEqual([]);
+  });
+
+  test("its LINE calls carry a capability of its own, which the host swaps for the token", async () => {
+    const { botInfo, seen } = await get<LineReport>("/line");
+    // LINE answered: the stand-in answers only requests bearing the channel's token.
+    expect(botInfo.userId).toBe(bot.line.botUserId);
+    expect(new URL(seen.url).hostname).toBe("127.0.0.1");
+    expect(seen.authorization).toStartWith("Bearer ");
+    expect(seen.authorization).not.toContain(channelToken());
+  });
+
+  test("a capability opens LINE only while its worker lives", async () => {
+    const { seen } = await get<LineReport>("/line");
+    const call = async (authorization: string) =>
+      (await fetch(seen.url, { headers: { authorization } })).status;
+    expect(await call(seen.authorization)).toBe(200);
+    expect(await call(`Bearer ${randomBytes(32).toString("base64url")}`)).toBe(401);
+    // Not even the channel's own token: the proxy takes workers' capabilities only.
+    expect(await call(`Bearer ${channelToken()}`)).toBe(401);
+
+    // A new version: the old worker is retired (after its teardown), and its capability with it.
+    const file = plugins.write("snoop.ts", `${snoop(NAMES)}\n// version 2\n`);
+    await bot.hotline.plugins.reload([file]);
+    const fresh = await get<LineReport>("/line");
+    expect(fresh.seen.authorization).not.toBe(seen.authorization);
+    await until(async () => (await call(seen.authorization)) === 401);
+    expect(await call(fresh.seen.authorization)).toBe(200);
+  });
+
+  test("the host's own environment is untouched", () => {
+    for (const [name, value] of Object.entries(PLANTED)) expect(process.env[name]).toBe(value);
+  });
+});
