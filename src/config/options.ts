@@ -20,6 +20,14 @@ export interface CircuitBreakerPolicy {
   cooldownMs: number;
 }
 
+/** How long plugin state may hold a connection (see `StateBounds` in storage/plugin-state.ts). */
+export interface PluginStateBounds {
+  /** A statement's run on PostgreSQL, or a wait for SQLite's one writer. */
+  queryTimeoutMs: number;
+  /** A transaction's whole life: past it, it is rolled back and the plugin told. */
+  transactionTimeoutMs: number;
+}
+
 /**
  * The knobs that are not environment variables: production runs on the defaults below, tests and
  * benchmarks turn them. Declared once here; every part of the runtime reads them from `Config`.
@@ -40,6 +48,7 @@ export interface Tuning {
   debounceMs: number;
   /** Events the dispatcher keeps parsed in memory ahead of their deliveries; a backlog waits on disk. */
   eventsInMemory: number;
+  pluginState: PluginStateBounds;
   /**
    * Settings each plugin starts from, by plugin name; its config file section overrides them key
    * by key. None in production; local mode turns on account-link's demo sign-in page.
@@ -57,6 +66,7 @@ export const DEFAULT_TUNING: Tuning = {
   drainMs: 10_000,
   debounceMs: 100,
   eventsInMemory: 2_000,
+  pluginState: { queryTimeoutMs: 10_000, transactionTimeoutMs: 10_000 },
   defaultSettings: {},
 };
 

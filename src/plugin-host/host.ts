@@ -20,6 +20,7 @@ import {
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { type HostEvent, Reloader } from "./reloader.ts";
+import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
 import { WorkerPool } from "./worker-pool.ts";
@@ -36,6 +37,8 @@ export interface PluginHostOptions {
   clock: Clock;
   log: Logger;
   worker: WorkerConnections;
+  /** Plugin state, served to the workers (they never open a database themselves). */
+  state: Omit<StateServices, "now">;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
@@ -283,6 +286,11 @@ export class PluginHost implements PluginGateway {
       pool: this.#pool,
       settings,
       env: this.#workerEnv,
+      state: { ...this.#o.state, now: () => clock.now() },
+      workerState: {
+        dialect: this.#o.state.plugins.dialect,
+        transactionTimeoutMs: config.tuning.pluginState.transactionTimeoutMs,
+      },
       clock,
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,

@@ -2,7 +2,15 @@ import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { PluginManifest } from "./manifest.ts";
-import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
+import type {
+  HostToWorker,
+  SerializedRequest,
+  WorkerEnv,
+  WorkerState,
+  WorkerToHost,
+} from "./protocol.ts";
+import { answerRpc } from "./rpc-server.ts";
+import { type StateServices, StateSession } from "./state-rpc.ts";
 import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
 
 export interface PluginWorkerOptions {
@@ -10,6 +18,9 @@ export interface PluginWorkerOptions {
   /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
   settings: Record<string, unknown>;
   env: WorkerEnv;
+  /** Plugin state, which the worker reaches only through the host. */
+  state: StateServices;
+  workerState: WorkerState;
   clock: Clock;
   log: Logger;
   /** Where the worker comes from: the host's pool, which keeps one booted ahead; else a fresh one. */
@@ -52,6 +63,7 @@ export class PluginWorker {
   onDeath: ((reason: string) => void) | undefined;
   readonly #worker: Worker;
   readonly #o: PluginWorkerOptions;
+  readonly #state: StateSession;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
   /** Hang checks awaiting their pong, each with its grace timer. */
@@ -65,10 +77,16 @@ export class PluginWorker {
   #tornDown: (() => void) | undefined;
   #drainWaiters: Array<() => void> = [];
 
-  private constructor(worker: Worker, manifest: PluginManifest, options: PluginWorkerOptions) {
+  private constructor(
+    worker: Worker,
+    manifest: PluginManifest,
+    options: PluginWorkerOptions,
+    state: StateSession,
+  ) {
     this.#worker = worker;
     this.manifest = manifest;
     this.#o = options;
+    this.#state = state;
     worker.onmessage = (event: MessageEvent<WorkerToHost>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
@@ -84,10 +102,12 @@ export class PluginWorker {
     const { worker } = booted;
     for (const message of booted.early)
       if (message.type === "log") forwardLog(options.log, message);
+    const state = new StateSession(options.state);
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(timer);
         worker.terminate();
+        void state.close();
         reject(new LoadError(message));
       };
       const timer = setTimeout(
@@ -103,10 +123,15 @@ export class PluginWorker {
         if (message.type === "log") return forwardLog(options.log, message);
         if (message.type === "api-call")
           return options.onApiCall?.(message.plugin, message.endpoint, message.status);
+        if (message.type === "rpc") return void answerRpc(worker, message, state, options);
         if (message.type === "load-failed") return fail(message.error);
         if (message.type === "loaded") {
+          if (message.manifest.name !== state.plugin)
+            return fail(
+              `the worker opened the state of "${state.plugin}", not of "${message.manifest.name}"`,
+            );
           clearTimeout(timer);
-          resolve(new PluginWorker(worker, message.manifest, options));
+          resolve(new PluginWorker(worker, message.manifest, options, state));
         }
       };
       worker.postMessage({
@@ -114,6 +139,7 @@ export class PluginWorker {
         moduleUrl: options.moduleUrl,
         settings: options.settings,
         env: options.env,
+        state: options.workerState,
         now: options.clock.now(),
         clockFrozen: options.clock.frozen === true,
       } satisfies HostToWorker);
@@ -235,6 +261,8 @@ export class PluginWorker {
     if (this.#dead) return;
     this.#dead = true;
     this.#worker.terminate();
+    // What it left open is rolled back: a dead plugin holds nothing the others wait for.
+    void this.#state.close();
     for (const grace of this.#pongs.values()) clearTimeout(grace);
     this.#pongs.clear();
     for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);
@@ -325,7 +353,14 @@ export class PluginWorker {
         return;
       }
       case "rpc":
-        void this.#rpc(message);
+        if (!this.#dead)
+          void answerRpc(
+            this.#worker,
+            message,
+            this.#state,
+            this.#o,
+            (id) => this.#inFlight.get(id)?.job,
+          );
         return;
       case "log":
         forwardLog(this.#o.log, message);
@@ -363,25 +398,6 @@ export class PluginWorker {
       case "load-failed":
         return;
     }
-  }
-
-  async #rpc(message: Extract<WorkerToHost, { type: "rpc" }>): Promise<void> {
-    let error: string | undefined;
-    try {
-      if (message.deliveryId === undefined) {
-        if (!message.to) throw new Error("push outside an event needs a recipient");
-        await this.#o.pushOutsideEvent(this.manifest.name, message.to, message.messages);
-      } else {
-        const flight = this.#inFlight.get(message.deliveryId);
-        if (!flight) throw new Error("the event's handler has already finished or timed out");
-        if (message.method === "reply") await flight.job.reply(message.messages);
-        else await flight.job.push(message.messages, message.to);
-      }
-    } catch (caught) {
-      error = caught instanceof Error ? caught.message : String(caught);
-    }
-    if (!this.#dead)
-      this.#post({ type: "rpc-result", id: message.id, ...(error === undefined ? {} : { error }) });
   }
 }
 

@@ -10,10 +10,14 @@ import { type Hotline, startHotline } from "../../hotline.ts";
 import { createLogger, type Logger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
+import { createPluginDatabase, type PluginDatabase } from "../../sdk/database.ts";
+import { currentDialect } from "../../sdk/dialect.ts";
+import type { KeyValueStore } from "../../storage/plugin-state.ts";
 import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
+import { freshSchemaUrl } from "./postgres-schema.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -133,6 +137,14 @@ export class TestBot {
         symlinkSync(path, join(pluginsDir, basename(path)));
       }
     }
+    // On PostgreSQL (DATABASE_URL in the test's environment), each bot has a schema of its own.
+    let databaseUrl = options.env?.DATABASE_URL;
+    const shared = process.env.DATABASE_URL;
+    if (databaseUrl === undefined && shared && /^postgres(ql)?:/.test(shared)) {
+      const schema = freshSchemaUrl(shared);
+      databaseUrl = schema.url;
+      cleanup.push(() => schema.drop());
+    }
     const configFile = join(dataDir, "hotline.config.json");
     writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
 
@@ -162,6 +174,7 @@ export class TestBot {
       PLUGINS_DIR: pluginsDir,
       CONFIG_FILE: configFile,
       REPLY_DEADLINE_MS: "1000",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...options.env,
     });
     const level = process.env.HOTLINE_TEST_LOG;
@@ -288,6 +301,25 @@ export class TestBot {
   /** The delivery records of an event (or of all events). */
   deliveries(eventId?: string): Promise<DeliveryRecord[]> {
     return this.hotline.store.deliveriesOf(eventId);
+  }
+
+  /**
+   * The plugins' tables, to read (or set up) in a test, on whichever store the bot runs:
+   * `await bot.pluginDb.select().from(visits)`, with tables imported from the plugin's module.
+   */
+  get pluginDb(): PluginDatabase {
+    const state = this.hotline.pluginState;
+    // Tables imported here were built for this process's dialect, which follows DATABASE_URL.
+    if (currentDialect() !== state.dialect)
+      throw new Error(
+        `the bot keeps plugin state on ${state.dialect}, but tables in this process are built for ${currentDialect()}: start the bot on the store DATABASE_URL names`,
+      );
+    return createPluginDatabase(state.dialect, (query) => state.query(query));
+  }
+
+  /** A plugin's key-value store, as its `ctx.kv`. */
+  kv(plugin: string): KeyValueStore {
+    return this.hotline.pluginState.kv(plugin);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

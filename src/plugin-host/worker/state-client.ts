@@ -1,0 +1,77 @@
+/**
+ * A plugin's state as its worker sees it: `ctx.db`, `ctx.kv`, `ctx.transaction` and the shared
+ * users table, each a call into the host, which holds every connection.
+ */
+import { createPluginDatabase, type PluginTransaction } from "../../sdk/database.ts";
+import { expired } from "../../storage/bounded-transaction.ts";
+import type { KeyValueStore } from "../../storage/plugin-state.ts";
+import type { SharedUser, UserProfile } from "../../storage/store.ts";
+import type { WorkerState } from "../protocol.ts";
+import type { HostRpc } from "./rpc.ts";
+
+function remoteKv(rpc: HostRpc, transaction: number | undefined): KeyValueStore {
+  const scope = transaction === undefined ? {} : { transaction };
+  return {
+    get: async <T>(key: string) =>
+      (await rpc.call({ method: "kv.get", key, ...scope })) as T | undefined,
+    async set(key, value, options = {}) {
+      const json = JSON.stringify(value);
+      if (json === undefined)
+        throw new TypeError(`kv.set("${key}"): value is not JSON-serialisable`);
+      // As JSON data: what is stored is what JSON keeps of the value (no class, no method).
+      const data: unknown = JSON.parse(json);
+      const ttl = options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs };
+      await rpc.call({ method: "kv.set", key, value: data, ...ttl, ...scope });
+    },
+    delete: async (key) => (await rpc.call({ method: "kv.delete", key, ...scope })) as boolean,
+    list: async <T>(prefix = "") =>
+      (await rpc.call({ method: "kv.list", prefix, ...scope })) as Array<{ key: string; value: T }>,
+  };
+}
+
+export interface PluginState {
+  db: ReturnType<typeof createPluginDatabase>;
+  kv: KeyValueStore;
+  transaction<T>(work: (tx: PluginTransaction) => Promise<T>): Promise<T>;
+  readUser(userId: string): Promise<SharedUser | undefined>;
+  saveProfile(userId: string, profile: UserProfile): Promise<void>;
+}
+
+export function createPluginState(rpc: HostRpc, state: WorkerState): PluginState {
+  const database = (transaction?: number) =>
+    createPluginDatabase(state.dialect, async (query) => {
+      const scope = transaction === undefined ? {} : { transaction };
+      return (await rpc.call({ method: "db.query", query, ...scope })) as unknown[];
+    });
+  return {
+    db: database(),
+    kv: remoteKv(rpc, undefined),
+    async transaction(work) {
+      const id = (await rpc.call({ method: "db.begin" })) as number;
+      const tx: PluginTransaction = { ...database(id), kv: remoteKv(rpc, id) };
+      // The host rolls it back at its bound; this tells the plugin then, even while it waits.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(expired(state.transactionTimeoutMs)),
+          state.transactionTimeoutMs,
+        );
+      });
+      try {
+        const result = await Promise.race([work(tx), bound]);
+        await rpc.call({ method: "db.commit", transaction: id });
+        return result;
+      } catch (error) {
+        await rpc.call({ method: "db.rollback", transaction: id }).catch(() => undefined);
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    readUser: async (userId) =>
+      (await rpc.call({ method: "users.get", userId })) as SharedUser | undefined,
+    saveProfile: async (userId, profile) => {
+      await rpc.call({ method: "users.saveProfile", userId, profile });
+    },
+  };
+}
