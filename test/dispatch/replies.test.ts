@@ -9,7 +9,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { pluginKv } from "../../src/storage/sqlite/schema.ts";
 import { sqliteOf } from "../helpers/sqlite.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
@@ -226,12 +225,7 @@ describe("standby", () => {
       expect((await bot.deliveries(e.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual([
         ["watcher", "done"],
       ]);
-      const row = sqliteOf(bot.hotline)
-        .db.select()
-        .from(pluginKv)
-        .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, e.webhookEventId)))
-        .get();
-      expect(row?.value).toBe(JSON.stringify("standby"));
+      expect(await bot.kv("watcher").get(e.webhookEventId)).toBe("standby");
     }
     expect(requestsFor(bot, withToken)).toEqual({ replies: [], pushes: [] });
     expect(bot.line.replies.filter((r) => r.replyToken === withToken.replyToken)).toEqual([]);

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { and, eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -11,8 +10,6 @@ import {
   type TestBot,
 } from "../../src/dev/testing/mod.ts";
 import { moduleGraph } from "../../src/plugin-host/discovery.ts";
-import { pluginKv } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -331,12 +328,7 @@ export default definePlugin({
     await kill(bot);
     // The hang check is still open: the thread is found blocked while the host stops.
     await bot.hotline.plugins.stop();
-    const boots = sqliteOf(bot.hotline)
-      .db.select({ value: pluginKv.value })
-      .from(pluginKv)
-      .where(and(eq(pluginKv.plugin, "phoenix"), eq(pluginKv.key, "boots")))
-      .get();
-    expect(boots?.value).toBe("1");
+    expect(await bot.kv("phoenix").get("boots")).toBe(1);
   });
 });
 

@@ -10,13 +10,13 @@ import { type Hotline, startHotline } from "../../hotline.ts";
 import { createLogger, type Logger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
-import { createPluginDatabase, type PluginDatabase } from "../../sdk/database.ts";
-import { currentDialect } from "../../sdk/dialect.ts";
+import type { PluginDatabase } from "../../sdk/database.ts";
 import type { KeyValueStore } from "../../storage/plugin-state.ts";
 import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
+import { pluginDatabase } from "./plugin-db.ts";
 import { freshSchemaUrl } from "./postgres-schema.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -308,13 +308,7 @@ export class TestBot {
    * `await bot.pluginDb.select().from(visits)`, with tables imported from the plugin's module.
    */
   get pluginDb(): PluginDatabase {
-    const state = this.hotline.pluginState;
-    // Tables imported here were built for this process's dialect, which follows DATABASE_URL.
-    if (currentDialect() !== state.dialect)
-      throw new Error(
-        `the bot keeps plugin state on ${state.dialect}, but tables in this process are built for ${currentDialect()}: start the bot on the store DATABASE_URL names`,
-      );
-    return createPluginDatabase(state.dialect, (query) => state.query(query));
+    return pluginDatabase(this.hotline.pluginState);
   }
 
   /** A plugin's key-value store, as its `ctx.kv`. */
