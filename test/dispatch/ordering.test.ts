@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -7,7 +6,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 /**
  * Records, per chat, the timestamps of the events it handled in the order it handled them, and

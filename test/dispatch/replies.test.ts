@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { and, eq } from "drizzle-orm";
 import type { RecordedRequest } from "../../src/dev/line-stand-in/mod.ts";
 import {
   createPluginsDir,
@@ -9,7 +8,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");
