@@ -95,13 +95,16 @@ export default definePlugin({
           await tx.insert(notes).values({ id: event.message.id, text });
           await tx.kv.set(event.message.id, text);
           if (text === "throw") throw new Error("changed my mind");
+          if (text === "outside") await ctx.db.insert(notes).values({ id: "outside", text });
           if (text === "hold") {
             await new Promise((resolve) => setTimeout(resolve, 1000));
             await tx.insert(notes).values({ id: event.message.id + "-late", text });
           }
         });
       } catch (error) {
-        outcome = error.name + ": " + error.message;
+        // drizzle wraps what a statement's execution threw (the host's answer) as the cause.
+        const reason = error.cause ?? error;
+        outcome = reason.name + ": " + reason.message;
       }
       // The store takes writes again at once: a rolled-back transaction holds nothing.
       await ctx.db.insert(notes).values({ id: event.message.id + "-after", text: "after" });
@@ -233,6 +236,16 @@ export default definePlugin({
       expect(lastReply(bot)).toEqual({ outcome: "committed", n: 2, kv: "keep" });
       await bot.deliver(event.text("throw"));
       expect(lastReply(bot)).toEqual({ outcome: "Error: changed my mind", n: 3, kv: null });
+    });
+
+    test("ctx.db writing inside one is refused at once (it would wait for the transaction)", async () => {
+      const { bot } = await botWith(store, { "notes.ts": notes });
+      await bot.deliver(event.text("outside"));
+      expect(lastReply(bot)).toEqual({
+        outcome: "Error: ctx.db cannot write inside ctx.transaction: write through its tx",
+        n: 1,
+        kv: null,
+      });
     });
 
     test("one that outlives its bound is rolled back, and the plugin is told", async () => {

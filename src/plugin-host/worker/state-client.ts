@@ -2,6 +2,7 @@
  * A plugin's state as its worker sees it: `ctx.db`, `ctx.kv`, `ctx.transaction` and the shared
  * users table, each a call into the host, which holds every connection.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createPluginDatabase, type PluginTransaction } from "../../sdk/database.ts";
 import { expired } from "../../storage/bounded-transaction.ts";
 import type { KeyValueStore } from "../../storage/plugin-state.ts";
@@ -37,9 +38,22 @@ export interface PluginState {
   saveProfile(userId: string, profile: UserProfile): Promise<void>;
 }
 
+/** Statements that only read; anything else needs SQLite's one writer. */
+const READ_ONLY = /^\s*select\b/i;
+
 export function createPluginState(rpc: HostRpc, state: WorkerState): PluginState {
+  // Which transaction the code running now is inside of, if any (across its awaits).
+  const inTransaction = new AsyncLocalStorage<number>();
   const database = (transaction?: number) =>
     createPluginDatabase(state.dialect, async (query) => {
+      // ctx.db writing inside ctx.transaction would wait for that transaction itself (SQLite),
+      // or write beside it: a mistake, said at once rather than at the bound.
+      if (
+        transaction === undefined &&
+        inTransaction.getStore() !== undefined &&
+        !READ_ONLY.test(query.sql)
+      )
+        throw new Error("ctx.db cannot write inside ctx.transaction: write through its tx");
       const scope = transaction === undefined ? {} : { transaction };
       return (await rpc.call({ method: "db.query", query, ...scope })) as unknown[];
     });
@@ -58,7 +72,7 @@ export function createPluginState(rpc: HostRpc, state: WorkerState): PluginState
         );
       });
       try {
-        const result = await Promise.race([work(tx), bound]);
+        const result = await Promise.race([inTransaction.run(id, () => work(tx)), bound]);
         await rpc.call({ method: "db.commit", transaction: id });
         return result;
       } catch (error) {
