@@ -7,7 +7,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Tuning } from "../../src/config/options.ts";
-import { createPluginsDir, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
+import {
+  createPluginsDir,
+  event,
+  startTestBot,
+  type TestBot,
+  user,
+} from "../../src/dev/testing/mod.ts";
 import { freshSchema, TEST_DATABASE_URL } from "../helpers/postgres.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -85,6 +91,7 @@ import { count, table, text } from "hotline/db";
 export const notes = table("notes__entries", { id: text("id").primaryKey(), text: text("text").notNull() });
 export default definePlugin({
   name: "notes",
+  timeoutMs: 1500,
   tables: { notes },
   on: {
     "message:text": async (event, ctx) => {
@@ -96,6 +103,7 @@ export default definePlugin({
           await tx.kv.set(event.message.id, text);
           if (text === "throw") throw new Error("changed my mind");
           if (text === "outside") await ctx.db.insert(notes).values({ id: "outside", text });
+          if (text === "spin" && ctx.attempt === 1) while (true) {}
           if (text === "hold") {
             await new Promise((resolve) => setTimeout(resolve, 1000));
             await tx.insert(notes).values({ id: event.message.id + "-late", text });
@@ -236,6 +244,18 @@ export default definePlugin({
       expect(lastReply(bot)).toEqual({ outcome: "committed", n: 2, kv: "keep" });
       await bot.deliver(event.text("throw"));
       expect(lastReply(bot)).toEqual({ outcome: "Error: changed my mind", n: 3, kv: null });
+    });
+
+    test("one left open by a worker that died is rolled back", async () => {
+      const { bot } = await botWith(store, { "notes.ts": notes });
+      // Blocks its thread inside the transaction: the worker is found hung and terminated.
+      const spin = event.text("spin");
+      await bot.deliver(spin);
+      expect(await bot.deliveries(spin.webhookEventId)).toMatchObject([{ status: "retry" }]);
+      // A fresh worker writes at once: nothing of the dead one's transaction is left, or holds.
+      // In another chat: the spinning one's lane holds its retry.
+      await bot.deliver(event.text("keep", { chat: user("U0000000000000000000000000000beef") }));
+      expect(lastReply(bot)).toEqual({ outcome: "committed", n: 2, kv: "keep" });
     });
 
     test("ctx.db writing inside one is refused at once (it would wait for the transaction)", async () => {
