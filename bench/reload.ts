@@ -200,6 +200,15 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
         publicUrl: "",
         retry: DEFAULT_TUNING.lineRetry,
       },
+      state: {
+        plugins: bot.hotline.pluginState,
+        users: bot.hotline.store,
+        now: () => bot.clock.now(),
+      },
+      workerState: {
+        dialect: bot.hotline.pluginState.dialect,
+        transactionTimeoutMs: DEFAULT_TUNING.pluginState.transactionTimeoutMs,
+      },
       clock: bot.clock,
       log: silentLogger,
       loadTimeoutMs: 10_000,

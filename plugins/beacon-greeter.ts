@@ -4,7 +4,7 @@
  * "./beacon-greeter.ts"`).
  */
 import { definePlugin, type EventContext, type Message, type MessageInput, z } from "hotline";
-import { and, eq, gt, index, integer, lt, ne, sqliteTable, text } from "hotline/db";
+import { and, eq, gt, index, integer, lt, ne, table, text } from "hotline/db";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -13,8 +13,8 @@ const DAY = 24 * 60 * MINUTE;
  * One row per beacon event LINE sent us: enter, banner and stay alike, replied to or not.
  * Stay events repeat every 10 s or more while the user is in range, so expect many of those.
  */
-export const visits = sqliteTable(
-  "beacon_greeter_visits",
+export const visits = table(
+  "beacon_greeter__visits",
   {
     /** The webhook event's id: a retried or redelivered event is recorded once. */
     eventId: text("event_id").primaryKey(),
@@ -30,14 +30,9 @@ export const visits = sqliteTable(
     /** When this plugin replied to the visit; null when it did not (cooldown, nothing configured). */
     repliedAt: integer("replied_at"),
   },
-  (table) => [
-    index("beacon_greeter_visits_recent_replies").on(
-      table.userId,
-      table.hwid,
-      table.type,
-      table.repliedAt,
-    ),
-    index("beacon_greeter_visits_at").on(table.at),
+  (t) => [
+    index("beacon_greeter__visits_recent_replies").on(t.userId, t.hwid, t.type, t.repliedAt),
+    index("beacon_greeter__visits_at").on(t.at),
   ],
 );
 
@@ -143,9 +138,13 @@ async function displayName(ctx: Ctx, userId: string): Promise<string | undefined
 }
 
 /** Whether another visit of this kind, by this user at this beacon, was replied to recently. */
-function inCooldown(ctx: Ctx, visit: typeof visits.$inferSelect, now: number): boolean {
+async function inCooldown(
+  ctx: Ctx,
+  visit: typeof visits.$inferSelect,
+  now: number,
+): Promise<boolean> {
   const since = now - ctx.settings.cooldownMinutes * MINUTE;
-  const recent = ctx.db
+  const recent = await ctx.db
     .select({ eventId: visits.eventId })
     .from(visits)
     .where(
@@ -158,8 +157,8 @@ function inCooldown(ctx: Ctx, visit: typeof visits.$inferSelect, now: number): b
         ne(visits.eventId, visit.eventId),
       ),
     )
-    .get();
-  return recent !== undefined;
+    .limit(1);
+  return recent.length > 0;
 }
 
 export default definePlugin({
@@ -169,17 +168,16 @@ export default definePlugin({
   chats: ["user"],
   settings,
   tables: { visits },
+  // Named beacon_greeter_visits before plugin tables had the "__" separator.
+  tableRenames: { beacon_greeter_visits: "beacon_greeter__visits" },
 
   setup(ctx) {
     const keepMs = ctx.settings.keepVisitsDays * DAY;
     if (keepMs === 0) return;
     // Never delete what the cooldown still needs, whatever the two settings say.
     const horizonMs = Math.max(keepMs, ctx.settings.cooldownMinutes * MINUTE);
-    ctx.every(60 * MINUTE, () => {
-      ctx.db
-        .delete(visits)
-        .where(lt(visits.at, ctx.now() - horizonMs))
-        .run();
+    ctx.every(60 * MINUTE, async () => {
+      await ctx.db.delete(visits).where(lt(visits.at, ctx.now() - horizonMs));
     });
   },
 
@@ -196,13 +194,13 @@ export default definePlugin({
         at: event.timestamp ?? now,
         repliedAt: null,
       };
-      ctx.db.insert(visits).values(visit).onConflictDoNothing().run();
+      await ctx.db.insert(visits).values(visit).onConflictDoNothing();
 
       const beacon = ctx.settings.beacons[visit.hwid];
       let replies: MessageInput[] | undefined;
       switch (visit.type) {
         case "enter":
-          if (inCooldown(ctx, visit, now)) return;
+          if (await inCooldown(ctx, visit, now)) return;
           replies = [greetingFor(ctx.settings, visit.hwid, await displayName(ctx, visit.userId))];
           break;
         case "banner":
@@ -212,13 +210,13 @@ export default definePlugin({
         case "stay":
           // Stay events repeat every few seconds: the cooldown keeps this from becoming spam.
           replies = beacon?.stay ?? ctx.settings.stay;
-          if (replies && inCooldown(ctx, visit, now)) return;
+          if (replies && (await inCooldown(ctx, visit, now))) return;
           break;
       }
       if (!replies) return;
 
       await ctx.reply(...replies);
-      ctx.db.update(visits).set({ repliedAt: now }).where(eq(visits.eventId, visit.eventId)).run();
+      await ctx.db.update(visits).set({ repliedAt: now }).where(eq(visits.eventId, visit.eventId));
     },
   },
 });

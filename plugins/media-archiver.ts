@@ -9,7 +9,7 @@
  */
 import type { EventContext, EventFor, PluginContext, StoredFile } from "hotline";
 import { definePlugin, z } from "hotline";
-import { and, count, eq, index, integer, isNull, lt, sql, sqliteTable, text } from "hotline/db";
+import { and, count, eq, index, integer, isNull, lt, sql, table, text } from "hotline/db";
 
 const MEDIA_TYPES = ["image", "video", "audio", "file"] as const;
 
@@ -62,8 +62,8 @@ export const ARCHIVE_STATUSES = [
 ] as const;
 
 /** One row per media message. Other plugins may read it; only this plugin writes it. */
-export const archivedMedia = sqliteTable(
-  "media_archiver_media",
+export const archivedMedia = table(
+  "media_archiver__media",
   {
     messageId: text("message_id").primaryKey(),
     type: text("type", { enum: MEDIA_TYPES }).notNull(),
@@ -93,10 +93,10 @@ export const archivedMedia = sqliteTable(
     /** When this row was written (the host's clock); retention counts from here. */
     recordedAt: integer("recorded_at").notNull(),
   },
-  (table) => [
-    index("media_archiver_media_sha256").on(table.sha256),
-    index("media_archiver_media_recorded_at").on(table.recordedAt),
-    index("media_archiver_media_user_id").on(table.userId),
+  (t) => [
+    index("media_archiver__media_sha256").on(t.sha256),
+    index("media_archiver__media_recorded_at").on(t.recordedAt),
+    index("media_archiver__media_user_id").on(t.userId),
   ],
 );
 export type ArchivedMedia = typeof archivedMedia.$inferSelect;
@@ -140,12 +140,16 @@ const QUOTA_USED_UP: Partial<Record<Status, string>> = {
   over_user_quota: "media not archived: the sender's quota (userQuotaBytes) is used up",
 };
 
-function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "status">): void {
+async function record(
+  ctx: Ctx,
+  event: MediaEvent,
+  outcome: Partial<Row> & Pick<Row, "status">,
+): Promise<void> {
   const message = event.message;
   const media = message.type === "video" || message.type === "audio" ? message : undefined;
   const imageSet = message.type === "image" ? message.imageSet : undefined;
   const userId = event.source?.userId ?? null;
-  ctx.db
+  await ctx.db
     .insert(archivedMedia)
     .values({
       messageId: message.id,
@@ -162,8 +166,7 @@ function record(ctx: Ctx, event: MediaEvent, outcome: Partial<Row> & Pick<Row, "
       recordedAt: ctx.now(),
       ...outcome,
     })
-    .onConflictDoNothing()
-    .run();
+    .onConflictDoNothing();
   const fields = { messageId: message.id, type: message.type, ...outcome };
   const refused = QUOTA_USED_UP[outcome.status];
   if (refused) ctx.log.warn({ ...fields, userId, chatId: ctx.chat?.id }, refused);
@@ -184,16 +187,16 @@ function sameSender(ctx: Ctx, event: MediaEvent): Condition | undefined {
 }
 
 /** Bytes on disk for the archived rows matching `where`: identical content counted once. */
-function storedBytes(ctx: Ctx, where?: Condition): number {
+async function storedBytes(ctx: Ctx, where?: Condition): Promise<number> {
   const files = ctx.db
     .selectDistinct({ sha256: archivedMedia.sha256, size: archivedMedia.size })
     .from(archivedMedia)
     .where(and(eq(archivedMedia.status, "archived"), where))
     .as("files");
-  const total = ctx.db
-    .select({ bytes: sql<number>`coalesce(sum(${files.size}), 0)` })
-    .from(files)
-    .get();
+  // A sum of bigints is numeric on PostgreSQL, which arrives as a string.
+  const [total] = await ctx.db
+    .select({ bytes: sql<number>`coalesce(sum(${files.size}), 0)`.mapWith(Number) })
+    .from(files);
   return total?.bytes ?? 0;
 }
 
@@ -204,12 +207,12 @@ interface Room {
   sender: number;
 }
 
-function roomFor(ctx: Ctx, sender: Condition | undefined): Room {
+async function roomFor(ctx: Ctx, sender: Condition | undefined): Promise<Room> {
   const { maxBytes, quotaBytes, userQuotaBytes } = ctx.settings;
   return {
     maxBytes,
-    archive: quotaBytes - storedBytes(ctx),
-    sender: sender ? userQuotaBytes - storedBytes(ctx, sender) : Number.POSITIVE_INFINITY,
+    archive: quotaBytes - (await storedBytes(ctx)),
+    sender: sender ? userQuotaBytes - (await storedBytes(ctx, sender)) : Number.POSITIVE_INFINITY,
   };
 }
 
@@ -229,9 +232,11 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   const message = event.message;
   if (!ctx.settings.types.includes(message.type)) return;
   // Idempotent on the message id: a redelivery, or the same message in a retried batch, is a no-op.
-  if (ctx.db.select().from(archivedMedia).where(eq(archivedMedia.messageId, message.id)).get()) {
-    return;
-  }
+  const [known] = await ctx.db
+    .select({ messageId: archivedMedia.messageId })
+    .from(archivedMedia)
+    .where(eq(archivedMedia.messageId, message.id));
+  if (known) return;
 
   // Files always live at LINE. Anything else not hosted by LINE is a URL the sender chose: fetching
   // it would let any user make this server send requests (to internal hosts, too), so never do.
@@ -245,7 +250,7 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
   // Refused before anything is asked of LINE when it cannot fit: a file's size is in the event,
   // other content needs at least a byte.
   const sender = sameSender(ctx, event);
-  const room = roomFor(ctx, sender);
+  const room = await roomFor(ctx, sender);
   const announced = message.type === "file" ? message.fileSize : undefined;
   const early = refusal(room, announced ?? 1);
   if (early) return record(ctx, event, { status: early, size: announced ?? null });
@@ -281,9 +286,9 @@ async function archive(event: MediaEvent, ctx: Ctx): Promise<void> {
     }
     // Checked again where no other delivery records: downloads running side by side each saw
     // the room before any of them took it.
-    const overQuota = refusal(roomFor(ctx, sender), stored.size);
+    const overQuota = refusal(await roomFor(ctx, sender), stored.size);
     if (overQuota) {
-      if (!isReferenced(ctx, stored.sha256)) await ctx.files.delete(stored.sha256);
+      if (!(await isReferenced(ctx, stored.sha256))) await ctx.files.delete(stored.sha256);
       return record(ctx, event, { status: overQuota, size: stored.size });
     }
     record(ctx, event, {
@@ -323,13 +328,15 @@ async function storeWithin(
   }
 }
 
-function isReferenced(ctx: Pick<PluginContext<Settings>, "db">, sha256: string): boolean {
-  const rows = ctx.db
+async function isReferenced(
+  ctx: Pick<PluginContext<Settings>, "db">,
+  sha256: string,
+): Promise<boolean> {
+  const [row] = await ctx.db
     .select({ n: count() })
     .from(archivedMedia)
-    .where(eq(archivedMedia.sha256, sha256))
-    .get();
-  return (rows?.n ?? 0) > 0;
+    .where(eq(archivedMedia.sha256, sha256));
+  return (row?.n ?? 0) > 0;
 }
 
 /** Deletes the matching rows, and the files no remaining row references. Returns rows deleted. */
@@ -338,14 +345,13 @@ function forget(
   where: Condition,
 ): Promise<number> {
   return exclusive(async () => {
-    const deleted = ctx.db
+    const deleted = await ctx.db
       .delete(archivedMedia)
       .where(where)
-      .returning({ sha256: archivedMedia.sha256 })
-      .all();
+      .returning({ sha256: archivedMedia.sha256 });
     const hashes = new Set(deleted.flatMap((row) => (row.sha256 ? [row.sha256] : [])));
     for (const sha256 of hashes) {
-      if (!isReferenced(ctx, sha256)) await ctx.files.delete(sha256);
+      if (!(await isReferenced(ctx, sha256))) await ctx.files.delete(sha256);
     }
     return deleted.length;
   });
@@ -358,6 +364,8 @@ export default definePlugin({
   // A large video over a slow link takes longer than the default 30 s deadline.
   timeoutMs: 5 * 60_000,
   tables: { archivedMedia },
+  // Named media_archiver_media before plugin tables had the "__" separator.
+  tableRenames: { media_archiver_media: "media_archiver__media" },
   setup(ctx) {
     ctx.every(CLEANUP_EVERY_MS, async () => {
       const { retentionDays } = ctx.settings;

@@ -47,6 +47,9 @@ export default definePlugin({
   on: {
     "message:text": async (event, ctx) => {
       if (event.message.text.trim().toLowerCase() !== ctx.settings.trigger) return;
+      // State outlives restarts and reloads: ctx.kv, or tables (docs/authoring.md, "State").
+      const greeted = ((await ctx.kv.get<number>("greeted")) ?? 0) + 1;
+      await ctx.kv.set("greeted", greeted);
       await ctx.reply(ctx.settings.answer);
     },
   },
@@ -63,10 +66,11 @@ beforeAll(async () => {
 });
 afterAll(() => bot.stop());
 
-test("answers the trigger", async () => {
+test("answers the trigger, and counts it", async () => {
   const hello = event.text("hello");
   await bot.deliver(hello);
   expect(bot.repliesTo(hello)).toEqual([{ type: "text", text: "Hello from ${name}!" }]);
+  expect(await bot.kv("${name}").get("greeted")).toBe(1);
 });
 
 test("ignores other text", async () => {

@@ -8,7 +8,7 @@ import { createHttp, type DevToolsFactory, listen } from "./compose/http.ts";
 import { Lifecycle } from "./compose/lifecycle.ts";
 import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
-import { openStore } from "./compose/storage.ts";
+import { openPluginState, openStore } from "./compose/storage.ts";
 import type { Env } from "./config/env.ts";
 import { type LineChannel, lineChannelFrom } from "./config/line-channel.ts";
 import { type Config, resolveConfig, type Tuning } from "./config/options.ts";
@@ -19,6 +19,7 @@ import type { HotlineMetrics } from "./metrics/metrics.ts";
 import type { SqliteHandle } from "./platform/mod.ts";
 import type { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
+import type { PluginStateStore } from "./storage/plugin-state.ts";
 import { SqliteStore } from "./storage/sqlite/sqlite-store.ts";
 import type { Store } from "./storage/store.ts";
 
@@ -41,6 +42,8 @@ export interface Hotline {
   readonly webhookUrl: string;
   readonly config: Config;
   readonly store: Store;
+  /** Where plugins keep their state (tests read it through the test kit). */
+  readonly pluginState: PluginStateStore;
   /** The SQLite database under the store, when it is SQLite (tests read it directly). */
   readonly database: SqliteHandle | undefined;
   readonly dispatcher: Dispatcher;
@@ -62,7 +65,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     keepDataDirPrivate(resolve(env.DATA_DIR), log);
     const store = await openStore(config, clock, log);
     lifecycle.defer("store", () => store.close());
-    const runtime = createRuntime({ config, store, line, clock, log });
+    const pluginState = await openPluginState(config, clock);
+    lifecycle.defer("plugin state", () => pluginState.close());
+    const runtime = createRuntime({ config, store, pluginState, line, clock, log });
     const { app, dev, tooLarge } = createHttp({
       ...{ config, runtime, store, line, clock, log },
       devTools: options.devTools,
@@ -79,7 +84,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     await runtime.plugins.start(env.PUBLIC_URL ?? server.url);
     lifecycle.defer("dispatcher", () => runtime.dispatcher.stop());
     await runtime.dispatcher.start();
-    lifecycle.defer("housekeeping", startHousekeeping({ config, store, clock, log }));
+    lifecycle.defer("housekeeping", startHousekeeping({ config, store, pluginState, clock, log }));
 
     const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
     const pluginsDir = resolve(env.PLUGINS_DIR);
@@ -89,6 +94,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       webhookUrl,
       config,
       store,
+      pluginState,
       database: store instanceof SqliteStore ? store.handle : undefined,
       dispatcher: runtime.dispatcher,
       plugins: runtime.plugins,

@@ -17,7 +17,7 @@ import { definePlugin, message, z } from "hotline";
 import { and, eq, gt, isNull, lt, lte, or } from "hotline/db";
 import { demoSignInPage, problemPage } from "./pages.ts";
 import { constantTimeEqual, newNonce } from "./security.ts";
-import { accountLinks, linkAttempts, linkTokens } from "./tables.ts";
+import { accountLinks, formerNames, linkAttempts, linkTokens } from "./tables.ts";
 
 /** LINE's link tokens live 10 minutes; the nonce made from one expires with it. */
 const LINK_TOKEN_TTL_MS = 10 * 60_000;
@@ -70,6 +70,7 @@ export default definePlugin({
   description: "Links LINE accounts to accounts of your service (LINE's account-link flow)",
   settings,
   tables: { accountLinks, linkTokens, linkAttempts },
+  tableRenames: formerNames,
   setup(ctx) {
     // loginUrl wins over demo: a provider's sign-in never runs next to one where anyone is anyone.
     if (ctx.settings.loginUrl === undefined) {
@@ -105,7 +106,7 @@ export default definePlugin({
 // ---------------------------------------------------------------- chat commands
 
 async function offerLink(ctx: EventContext<Settings>, lineUserId: string): Promise<void> {
-  const current = findLink(ctx, lineUserId);
+  const current = await findLink(ctx, lineUserId);
   if (current) {
     await ctx.reply(
       `Your LINE account is already linked to ${current.providerUserId}. Send "${ctx.settings.unlinkCommand}" first to link another account.`,
@@ -115,10 +116,9 @@ async function offerLink(ctx: EventContext<Settings>, lineUserId: string): Promi
   // Read before asking LINE, so our 10 minutes never outlast LINE's: no nonce for a dead token.
   const issuedAt = ctx.now();
   const { linkToken } = await ctx.api.issueLinkToken(lineUserId);
-  ctx.db
+  await ctx.db
     .insert(linkTokens)
-    .values({ linkToken, lineUserId, issuedAt, expiresAt: issuedAt + LINK_TOKEN_TTL_MS })
-    .run();
+    .values({ linkToken, lineUserId, issuedAt, expiresAt: issuedAt + LINK_TOKEN_TTL_MS });
   await ctx.reply(
     message.template("Sign in to link your account", {
       type: "buttons",
@@ -129,11 +129,10 @@ async function offerLink(ctx: EventContext<Settings>, lineUserId: string): Promi
 }
 
 async function unlink(ctx: EventContext<Settings>, lineUserId: string): Promise<void> {
-  const removed = ctx.db
+  const [removed] = await ctx.db
     .delete(accountLinks)
     .where(eq(accountLinks.lineUserId, lineUserId))
-    .returning()
-    .get();
+    .returning();
   await ctx.reply(
     removed
       ? `Your LINE account is no longer linked to ${removed.providerUserId}.`
@@ -141,8 +140,12 @@ async function unlink(ctx: EventContext<Settings>, lineUserId: string): Promise<
   );
 }
 
-function findLink(ctx: Ctx, lineUserId: string) {
-  return ctx.db.select().from(accountLinks).where(eq(accountLinks.lineUserId, lineUserId)).get();
+async function findLink(ctx: Ctx, lineUserId: string) {
+  const [link] = await ctx.db
+    .select()
+    .from(accountLinks)
+    .where(eq(accountLinks.lineUserId, lineUserId));
+  return link;
 }
 
 /** The provider's login page, or the demo page, with the link token in the query. */
@@ -164,8 +167,8 @@ const TOKEN_PROBLEMS: Record<TokenProblem, { status: number; error: string; titl
 };
 
 /** Why a link token cannot be used now, or undefined when it can. */
-function tokenProblem(ctx: Ctx, linkToken: string): TokenProblem | undefined {
-  const token = ctx.db.select().from(linkTokens).where(eq(linkTokens.linkToken, linkToken)).get();
+async function tokenProblem(ctx: Ctx, linkToken: string): Promise<TokenProblem | undefined> {
+  const [token] = await ctx.db.select().from(linkTokens).where(eq(linkTokens.linkToken, linkToken));
   if (!token) return "unknown";
   if (token.usedAt !== null) return "used";
   if (token.expiresAt <= ctx.now()) return "expired";
@@ -176,14 +179,14 @@ function tokenProblem(ctx: Ctx, linkToken: string): TokenProblem | undefined {
  * Trades a link token this plugin issued for a nonce that remembers who signed in. The token is
  * claimed by the same statement that checks it, so two sign-ins racing on one token get one nonce.
  */
-function startLink(
+async function startLink(
   ctx: Ctx,
   linkToken: string,
   providerUserId: string,
-): { redirectUrl: string; expiresAt: number } | { problem: TokenProblem } {
+): Promise<{ redirectUrl: string; expiresAt: number } | { problem: TokenProblem }> {
   const now = ctx.now();
-  const started = ctx.db.transaction((tx) => {
-    const token = tx
+  const started = await ctx.transaction(async (tx) => {
+    const [token] = await tx
       .update(linkTokens)
       .set({ usedAt: now })
       .where(
@@ -193,22 +196,19 @@ function startLink(
           gt(linkTokens.expiresAt, now),
         ),
       )
-      .returning()
-      .get();
+      .returning();
     if (!token) return undefined;
     const nonce = newNonce();
-    tx.insert(linkAttempts)
-      .values({
-        nonce,
-        lineUserId: token.lineUserId,
-        providerUserId,
-        createdAt: now,
-        expiresAt: token.expiresAt,
-      })
-      .run();
+    await tx.insert(linkAttempts).values({
+      nonce,
+      lineUserId: token.lineUserId,
+      providerUserId,
+      createdAt: now,
+      expiresAt: token.expiresAt,
+    });
     return { nonce, expiresAt: token.expiresAt };
   });
-  if (!started) return { problem: tokenProblem(ctx, linkToken) ?? "used" };
+  if (!started) return { problem: (await tokenProblem(ctx, linkToken)) ?? "used" };
   const redirect = new URL(LINE_ACCOUNT_LINK_URL);
   redirect.searchParams.set("linkToken", linkToken);
   redirect.searchParams.set("nonce", started.nonce);
@@ -224,10 +224,10 @@ function problemResponse(ctx: Ctx, problem: TokenProblem): Response {
   );
 }
 
-function showDemoSignIn(ctx: Ctx, request: Request): Response {
+async function showDemoSignIn(ctx: Ctx, request: Request): Promise<Response> {
   const linkToken = new URL(request.url).searchParams.get("linkToken");
   if (!linkToken) return problemResponse(ctx, "unknown");
-  const problem = tokenProblem(ctx, linkToken);
+  const problem = await tokenProblem(ctx, linkToken);
   return problem ? problemResponse(ctx, problem) : demoSignInPage(linkToken);
 }
 
@@ -238,7 +238,7 @@ async function submitDemoSignIn(ctx: Ctx, request: Request): Promise<Response> {
   if (!userId.success) {
     return problemPage(400, "A user id is needed", "Go back and enter a user id to sign in.");
   }
-  const started = startLink(ctx, linkToken, userId.data);
+  const started = await startLink(ctx, linkToken, userId.data);
   if ("problem" in started) return problemResponse(ctx, started.problem);
   // 303: the browser follows a POST's redirect with a GET, which is what LINE's endpoint takes.
   return new Response(null, {
@@ -283,7 +283,7 @@ async function providerLink(ctx: Ctx, request: Request, secret: string): Promise
   if (refused) return refused;
   const body = await readJson(request, linkRequest);
   if (!body) return json(400, { error: "expected JSON { linkToken, providerUserId }" });
-  const started = startLink(ctx, body.linkToken, body.providerUserId);
+  const started = await startLink(ctx, body.linkToken, body.providerUserId);
   if ("problem" in started) {
     const { status, error } = TOKEN_PROBLEMS[started.problem];
     return json(status, { error });
@@ -297,11 +297,10 @@ async function providerUnlink(ctx: Ctx, request: Request, secret: string): Promi
   if (refused) return refused;
   const body = await readJson(request, unlinkRequest);
   if (!body) return json(400, { error: "expected JSON { providerUserId }" });
-  const removed = ctx.db
+  const [removed] = await ctx.db
     .delete(accountLinks)
     .where(eq(accountLinks.providerUserId, body.providerUserId))
-    .returning()
-    .get();
+    .returning();
   return json(200, { unlinked: removed !== undefined });
 }
 
@@ -319,8 +318,8 @@ async function completeLink(ctx: EventContext<Settings>, event: AccountLinkEvent
   }
   const lineUserId = event.source.userId;
   const now = ctx.now();
-  const linked = ctx.db.transaction((tx) => {
-    const attempt = tx
+  const linked = await ctx.transaction(async (tx) => {
+    const [attempt] = await tx
       .update(linkAttempts)
       .set({ status: "linked", resolvedAt: now, eventId: ctx.eventId })
       .where(
@@ -331,27 +330,26 @@ async function completeLink(ctx: EventContext<Settings>, event: AccountLinkEvent
           gt(linkAttempts.expiresAt, now),
         ),
       )
-      .returning()
-      .get();
+      .returning();
     if (!attempt) return undefined;
     // One to one: the new link replaces this LINE user's old one and the provider user's old one.
-    tx.delete(accountLinks)
+    await tx
+      .delete(accountLinks)
       .where(
         or(
           eq(accountLinks.lineUserId, lineUserId),
           eq(accountLinks.providerUserId, attempt.providerUserId),
         ),
-      )
-      .run();
-    tx.insert(accountLinks)
-      .values({ lineUserId, providerUserId: attempt.providerUserId, linkedAt: now })
-      .run();
+      );
+    await tx
+      .insert(accountLinks)
+      .values({ lineUserId, providerUserId: attempt.providerUserId, linkedAt: now });
     return attempt.providerUserId;
   });
-  const providerUserId = linked ?? linkedEarlierByThisEvent(ctx, nonce);
+  const providerUserId = linked ?? (await linkedEarlierByThisEvent(ctx, nonce));
   if (providerUserId === undefined) {
     ctx.log.warn(
-      { lineUserId, reason: whyRefused(ctx, nonce, lineUserId) },
+      { lineUserId, reason: await whyRefused(ctx, nonce, lineUserId) },
       "account link refused",
     );
     await ctx.reply(
@@ -366,15 +364,23 @@ async function completeLink(ctx: EventContext<Settings>, event: AccountLinkEvent
 }
 
 /** A retried delivery of the event that made the link (say its reply failed) confirms again. */
-function linkedEarlierByThisEvent(ctx: EventContext<Settings>, nonce: string): string | undefined {
-  const attempt = ctx.db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
+async function linkedEarlierByThisEvent(
+  ctx: EventContext<Settings>,
+  nonce: string,
+): Promise<string | undefined> {
+  const attempt = await findAttempt(ctx, nonce);
   return attempt?.status === "linked" && attempt.eventId === ctx.eventId
     ? attempt.providerUserId
     : undefined;
 }
 
-function whyRefused(ctx: Ctx, nonce: string, lineUserId: string): string {
-  const attempt = ctx.db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
+async function findAttempt(ctx: Ctx, nonce: string) {
+  const [attempt] = await ctx.db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce));
+  return attempt;
+}
+
+async function whyRefused(ctx: Ctx, nonce: string, lineUserId: string): Promise<string> {
+  const attempt = await findAttempt(ctx, nonce);
   if (!attempt) return "unknown nonce";
   if (attempt.status !== "pending") return `nonce already ${attempt.status}`;
   if (attempt.lineUserId !== lineUserId) return "nonce belongs to another LINE user";
@@ -385,13 +391,12 @@ function whyRefused(ctx: Ctx, nonce: string, lineUserId: string): string {
  * LINE says the link failed, typically because whoever opened the link is not the LINE user it was
  * issued for. The event has no source and no reply token: record it, and tell no one.
  */
-function recordFailure(ctx: EventContext<Settings>, nonce: string): void {
-  const attempt = ctx.db
+async function recordFailure(ctx: EventContext<Settings>, nonce: string): Promise<void> {
+  const [attempt] = await ctx.db
     .update(linkAttempts)
     .set({ status: "failed", resolvedAt: ctx.now(), eventId: ctx.eventId })
     .where(and(eq(linkAttempts.nonce, nonce), eq(linkAttempts.status, "pending")))
-    .returning()
-    .get();
+    .returning();
   if (attempt)
     ctx.log.warn({ lineUserId: attempt.lineUserId }, "LINE reported the account link failed");
   else ctx.log.warn("failed accountLink event for an unknown or already used nonce");
@@ -400,11 +405,10 @@ function recordFailure(ctx: EventContext<Settings>, nonce: string): void {
 // ---------------------------------------------------------------- housekeeping
 
 /** Expired link tokens are useless; attempts are kept `keepAttemptsDays` as the record. */
-function prune(ctx: Ctx): void {
+async function prune(ctx: Ctx): Promise<void> {
   const now = ctx.now();
-  ctx.db.delete(linkTokens).where(lte(linkTokens.expiresAt, now)).run();
-  ctx.db
+  await ctx.db.delete(linkTokens).where(lte(linkTokens.expiresAt, now));
+  await ctx.db
     .delete(linkAttempts)
-    .where(lt(linkAttempts.createdAt, now - ctx.settings.keepAttemptsDays * DAY_MS))
-    .run();
+    .where(lt(linkAttempts.createdAt, now - ctx.settings.keepAttemptsDays * DAY_MS));
 }

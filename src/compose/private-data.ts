@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import type { Logger } from "../logging/logger.ts";
 import { databasePath } from "../storage/sqlite/database.ts";
+import { pluginStatePath } from "../storage/sqlite/plugin-state-db.ts";
 
 const OTHERS = 0o077;
 
@@ -14,10 +15,9 @@ const OTHERS = 0o077;
  */
 export function keepDataDirPrivate(dataDir: string, log: Logger): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const database = databasePath(dataDir);
-  for (const path of [dataDir, database, `${database}-wal`, `${database}-shm`]) {
-    tighten(path, log);
-  }
+  const databases = [databasePath(dataDir), pluginStatePath(dataDir)];
+  const files = databases.flatMap((file) => [file, `${file}-wal`, `${file}-shm`]);
+  for (const path of [dataDir, ...files]) tighten(path, log);
 }
 
 /** Takes group and other permissions off `path`, if it exists and has any. */

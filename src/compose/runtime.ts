@@ -8,6 +8,7 @@ import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
+import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 
 export interface Runtime {
@@ -23,11 +24,12 @@ export interface Runtime {
 export function createRuntime(parts: {
   config: Config;
   store: Store;
+  pluginState: PluginStateStore;
   line: LineChannel;
   clock: Clock;
   log: Logger;
 }): Runtime {
-  const { config, store, line, clock, log } = parts;
+  const { config, store, pluginState, line, clock, log } = parts;
   const metrics = new HotlineMetrics(() => clock.now());
   const client = new LineClient({
     channelAccessToken: line.channelAccessToken,
@@ -43,6 +45,7 @@ export function createRuntime(parts: {
     log,
     line,
     worker: { dataDir: resolve(config.env.DATA_DIR) },
+    state: { plugins: pluginState, users: store },
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),

@@ -26,6 +26,14 @@ export interface LogBudget {
   burst: number;
 }
 
+/** How long plugin state may hold a connection (see `StateBounds` in storage/plugin-state.ts). */
+export interface PluginStateBounds {
+  /** A statement's run on PostgreSQL, or a wait for SQLite's one writer. */
+  queryTimeoutMs: number;
+  /** A transaction's whole life: past it, it is rolled back and the plugin told. */
+  transactionTimeoutMs: number;
+}
+
 /**
  * The knobs that are not environment variables: production runs on the defaults below, tests and
  * benchmarks turn them. Declared once here; every part of the runtime reads them from `Config`.
@@ -48,6 +56,7 @@ export interface Tuning {
   pluginLogBudget: LogBudget;
   /** Events the dispatcher keeps parsed in memory ahead of their deliveries; a backlog waits on disk. */
   eventsInMemory: number;
+  pluginState: PluginStateBounds;
   /**
    * Settings each plugin starts from, by plugin name; its config file section overrides them key
    * by key. None in production; local mode turns on account-link's demo sign-in page.
@@ -66,6 +75,7 @@ export const DEFAULT_TUNING: Tuning = {
   debounceMs: 100,
   pluginLogBudget: { linesPerSecond: 200, burst: 1000 },
   eventsInMemory: 2_000,
+  pluginState: { queryTimeoutMs: 10_000, transactionTimeoutMs: 10_000 },
   defaultSettings: {},
 };
 

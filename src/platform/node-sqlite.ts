@@ -146,6 +146,14 @@ export function openNodeSqlite(path: string): SqliteHandle {
   return {
     db,
     exec: (sql) => client.exec(sql),
+    query(sql, params, rows) {
+      const statement = client.prepare(sql);
+      if (rows === "none") {
+        statement.run(...params);
+        return [];
+      }
+      return rows === "arrays" ? statement.values(...params) : statement.all(...params);
+    },
     // What drizzle-orm/bun-sqlite/migrator does: the journal and SQL files, applied in one
     // transaction and recorded in `__drizzle_migrations` (hash, journal time), so a database
     // migrated by either runtime is up to date for the other.

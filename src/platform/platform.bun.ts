@@ -1,4 +1,4 @@
-import { Database } from "bun:sqlite";
+import { Database, type SQLQueryBindings } from "bun:sqlite";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import { withBodyCap } from "./body-cap.ts";
@@ -17,6 +17,19 @@ function openSqlite(path: string): SqliteHandle {
   return {
     db,
     exec: (sql) => client.run(sql),
+    query(sql, params, rows) {
+      const statement = client.prepare(sql);
+      const values = params as SQLQueryBindings[];
+      try {
+        if (rows === "none") {
+          statement.run(...values);
+          return [];
+        }
+        return rows === "arrays" ? statement.values(...values) : statement.all(...values);
+      } finally {
+        statement.finalize();
+      }
+    },
     migrate: (migrationsFolder) => migrate(db, { migrationsFolder }),
     close: () => client.close(),
   };

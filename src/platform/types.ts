@@ -7,6 +7,8 @@ export interface SqliteHandle {
   readonly db: SqlDatabase;
   /** Runs one or more statements without results (pragmas, DDL). */
   exec(sql: string): void;
+  /** Runs one statement with positional parameters: its rows as arrays or objects, or none. */
+  query(sql: string, params: unknown[], rows: "arrays" | "objects" | "none"): unknown[];
   migrate(migrationsFolder: string): void;
   close(): void;
 }

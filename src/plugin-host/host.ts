@@ -21,6 +21,7 @@ import {
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { type ReloadEvent, Reloader } from "./reloader.ts";
+import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
 import { WorkerPool } from "./worker-pool.ts";
@@ -52,6 +53,8 @@ export interface PluginHostOptions {
   /** LINE, for the proxy the host runs for its workers: they never get the token. */
   line: LineUpstream;
   worker: WorkerConnections;
+  /** Plugin state, served to the workers (they never open a database themselves). */
+  state: Omit<StateServices, "now">;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
@@ -308,6 +311,11 @@ export class PluginHost implements PluginGateway {
       settings,
       env: { ...this.#workerEnv, ...lineEnv(line.access) },
       onGone: line.revoke,
+      state: { ...this.#o.state, now: () => clock.now() },
+      workerState: {
+        dialect: this.#o.state.plugins.dialect,
+        transactionTimeoutMs: config.tuning.pluginState.transactionTimeoutMs,
+      },
       clock,
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,

@@ -1,8 +1,8 @@
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Table } from "drizzle-orm";
 import { z } from "zod";
 import { CHAT_TYPES } from "../core/events.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
-import { isTable } from "../storage/sqlite/plugin-tables.ts";
+import { isTable } from "../storage/plugin-ddl.ts";
 
 const fn = z.custom<(...args: never[]) => unknown>(
   (value) => typeof value === "function",
@@ -13,7 +13,11 @@ const schemaLike = z.custom<z.ZodType>(
   "must be a zod schema",
 );
 
-const table = z.custom<SQLiteTable>(isTable, "must be a table made with sqliteTable()");
+const table = z.custom<Table>(isTable, 'must be a table made with table() from "hotline/db"');
+const migrationSql = z.union([
+  z.string().min(1),
+  z.strictObject({ sqlite: z.string().min(1).optional(), postgres: z.string().min(1).optional() }),
+]);
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
@@ -49,7 +53,8 @@ export const pluginDefinitionSchema = z
     timeoutMs: timeoutMs.optional(),
     settings: schemaLike.optional(),
     tables: z.record(z.string(), table).optional(),
-    migrations: z.array(z.object({ id: z.string().min(1), sql: z.string().min(1) })).optional(),
+    migrations: z.array(z.object({ id: z.string().min(1), sql: migrationSql })).optional(),
+    tableRenames: z.record(z.string(), z.string()).optional(),
     on: z.record(z.string(), fn),
     setup: fn.optional(),
     teardown: fn.optional(),

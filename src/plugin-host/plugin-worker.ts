@@ -3,7 +3,16 @@ import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { PluginManifest } from "./manifest.ts";
-import type { HostToWorker, SerializedRequest, WorkerEnv, WorkerToHost } from "./protocol.ts";
+import type {
+  HostToWorker,
+  SerializedRequest,
+  WorkerEnv,
+  WorkerState,
+  WorkerToHost,
+} from "./protocol.ts";
+import { answerRpc } from "./rpc-server.ts";
+import { type StateServices, StateSession } from "./state-rpc.ts";
+import { within } from "./within.ts";
 import {
   errorText,
   forwardLog,
@@ -20,6 +29,9 @@ export interface PluginWorkerOptions extends PluginReportsOptions {
   /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
   settings: Record<string, unknown>;
   env: WorkerEnv;
+  /** Plugin state, which the worker reaches only through the host. */
+  state: StateServices;
+  workerState: WorkerState;
   clock: Clock;
   /** Where the worker comes from: the host's pool, which keeps one booted ahead; else a fresh one. */
   pool?: WorkerPool;
@@ -63,6 +75,7 @@ export class PluginWorker {
   readonly #o: PluginWorkerOptions;
   readonly #messages: WorkerMessages;
   readonly #reports: PluginReports;
+  readonly #state: StateSession;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
   /** Hang checks awaiting their pong, each with its grace timer. */
@@ -80,13 +93,14 @@ export class PluginWorker {
     worker: Worker,
     manifest: PluginManifest,
     options: PluginWorkerOptions,
-    from: { messages: WorkerMessages; reports: PluginReports },
+    from: { messages: WorkerMessages; reports: PluginReports; state: StateSession },
   ) {
     this.#worker = worker;
     this.manifest = manifest;
     this.#o = options;
     this.#messages = from.messages;
     this.#reports = from.reports;
+    this.#state = from.state;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
@@ -105,11 +119,13 @@ export class PluginWorker {
       logBudget: options.logBudget,
       onLogDropped: (first) => reports.logDropped(first),
     });
+    const state = new StateSession(options.state);
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(timer);
         worker.terminate();
         reports.named(basename(fileURLToPath(options.moduleUrl)));
+        void state.close();
         reject(new LoadError(message));
       };
       const timer = setTimeout(
@@ -130,11 +146,17 @@ export class PluginWorker {
         }
         if (message?.type === "log") return forwardLog(options.log, message);
         if (message?.type === "api-call") return reports.apiCall(message.endpoint, message.status);
+        if (message?.type === "rpc") return void answerRpc(worker, message, state, options);
         if (message?.type === "load-failed") return fail(message.error);
         if (message?.type === "loaded") {
+          if (message.manifest.name !== state.plugin)
+            return fail(
+              `the worker opened the state of "${state.plugin}", not of "${message.manifest.name}"`,
+            );
           clearTimeout(timer);
           reports.named(message.manifest.name);
-          resolve(new PluginWorker(worker, message.manifest, options, { messages, reports }));
+          const from = { messages, reports, state };
+          resolve(new PluginWorker(worker, message.manifest, options, from));
         }
       };
       worker.onerror = (event) => fail(`worker error while loading: ${errorText(event)}`);
@@ -145,6 +167,7 @@ export class PluginWorker {
         moduleUrl: options.moduleUrl,
         settings: options.settings,
         env: options.env,
+        state: options.workerState,
         now: options.clock.now(),
         clockFrozen: options.clock.frozen === true,
       } satisfies HostToWorker);
@@ -267,6 +290,8 @@ export class PluginWorker {
     this.#dead = true;
     this.#worker.terminate();
     this.#o.onGone?.();
+    // What it left open is rolled back: a dead plugin holds nothing the others wait for.
+    void this.#state.close();
     for (const grace of this.#pongs.values()) clearTimeout(grace);
     this.#pongs.clear();
     for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);
@@ -373,7 +398,14 @@ export class PluginWorker {
         return;
       }
       case "rpc":
-        void this.#rpc(message);
+        if (!this.#dead)
+          void answerRpc(
+            this.#worker,
+            message,
+            this.#state,
+            this.#o,
+            (id) => this.#inFlight.get(id)?.job,
+          );
         return;
       case "log":
         forwardLog(this.#o.log, message);
@@ -412,30 +444,4 @@ export class PluginWorker {
         return;
     }
   }
-
-  async #rpc(message: Extract<WorkerToHost, { type: "rpc" }>): Promise<void> {
-    let error: string | undefined;
-    try {
-      if (message.deliveryId === undefined) {
-        if (!message.to) throw new Error("push outside an event needs a recipient");
-        await this.#o.pushOutsideEvent(this.manifest.name, message.to, message.messages);
-      } else {
-        const flight = this.#inFlight.get(message.deliveryId);
-        if (!flight) throw new Error("the event's handler has already finished or timed out");
-        if (message.method === "reply") await flight.job.reply(message.messages);
-        else await flight.job.push(message.messages, message.to);
-      }
-    } catch (caught) {
-      error = caught instanceof Error ? caught.message : String(caught);
-    }
-    if (!this.#dead)
-      this.#post({ type: "rpc-result", id: message.id, ...(error === undefined ? {} : { error }) });
-  }
-}
-
-/** Waits for `done`, or `ms` at most; the timer never outlives the wait. */
-async function within(ms: number, done: Promise<void>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../sdk/context.ts";
+import type { Dialect } from "../storage/plugin-state.ts";
 import { pluginManifestSchema } from "./manifest.ts";
 
 /** What a plugin worker needs to serve one plugin version. */
@@ -24,6 +25,14 @@ export interface WorkerEnv {
   retry: RetryPolicy;
 }
 
+/** What the worker needs to know of plugin state before it imports the plugin. */
+export interface WorkerState {
+  /** Plugin tables are built for this dialect (see `sdk/dialect.ts`). */
+  dialect: Dialect;
+  /** A transaction's bound: the worker rejects `ctx.transaction` when it passes. */
+  transactionTimeoutMs: number;
+}
+
 export interface SerializedRequest {
   method: string;
   url: string;
@@ -37,6 +46,7 @@ export type HostToWorker =
       moduleUrl: string;
       settings: Record<string, unknown>;
       env: WorkerEnv;
+      state: WorkerState;
       now: number;
       /** The host's clock only moves when told (tests): use its readings exactly. */
       clockFrozen: boolean;
@@ -54,7 +64,14 @@ export type HostToWorker =
     }
   | { type: "abort"; id: number; reason: string }
   | { type: "http"; id: number; request: SerializedRequest; now: number }
-  | { type: "rpc-result"; id: number; error?: string }
+  | {
+      type: "rpc-result";
+      id: number;
+      value?: unknown;
+      error?: string;
+      /** The error's name, for errors a plugin may tell apart (`PluginStateError`). */
+      errorName?: string;
+    }
   | { type: "ping"; id: number }
   | { type: "run-tasks"; id: number; now: number }
   | { type: "teardown" };
@@ -154,6 +171,113 @@ const serializedResponseSchema = z.strictObject({
 
 export type SerializedResponse = z.infer<typeof serializedResponseSchema>;
 
+const transaction = id.optional();
+const key = z.string().max(4096);
+const sqlText = z.string().max(1_000_000);
+const tableSpec = z.strictObject({
+  name: z.string().max(256),
+  create: sqlText,
+  columns: z.array(z.strictObject({ name: z.string().max(256), add: sqlText.optional() })),
+  indexes: z.array(z.strictObject({ name: z.string().max(256), create: sqlText })),
+});
+const userProfile = z.strictObject({
+  displayName: z.string().max(1000),
+  pictureUrl: z.string().max(2000).nullable(),
+  statusMessage: z.string().max(2000).nullable(),
+  language: z.string().max(64).nullable(),
+});
+
+/**
+ * The calls a plugin makes into the host: replies and pushes, and every access to its state,
+ * which the host runs on the store's plugin state (see `state-rpc.ts`). Each gets one
+ * `rpc-result`, whose `value` is the method's result.
+ */
+const rpcSchema = z.discriminatedUnion("method", [
+  /** → nothing */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.enum(["reply", "push"]),
+    deliveryId: id.optional(),
+    messages: z.array(message),
+    to: z.string().max(256).optional(),
+  }),
+  /** First, while loading: binds the worker to its plugin and brings its tables up to date. */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("state.open"),
+    plugin: z.string().max(64),
+    schema: z.strictObject({
+      tables: z.array(tableSpec),
+      migrations: z.array(z.strictObject({ id: z.string().max(256), sql: sqlText.optional() })),
+      renames: z.record(z.string().max(256), z.string().max(256)),
+    }),
+  }),
+  /** One statement, in a transaction (its id from `db.begin`) or on its own. → rows */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("db.query"),
+    query: z.strictObject({
+      sql: sqlText,
+      params: z.array(z.unknown()),
+      rows: z.enum(["arrays", "objects", "none"]),
+    }),
+    transaction,
+  }),
+  /** → the transaction's id */
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("db.begin") }),
+  /** → nothing; fails when the transaction has ended (its bound passed) */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.enum(["db.commit", "db.rollback"]),
+    transaction: id,
+  }),
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.get"), key, transaction }),
+  /** `value` is JSON data (checked by the worker). → nothing */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("kv.set"),
+    key,
+    value: z.unknown(),
+    ttlMs: z.number().nonnegative().optional(),
+    transaction,
+  }),
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.delete"), key, transaction }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("kv.list"),
+    prefix: key,
+    transaction,
+  }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("users.get"),
+    userId: z.string().max(256),
+  }),
+  /** Caches a profile the plugin fetched in the shared `users` table. → nothing */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("users.saveProfile"),
+    userId: z.string().max(256),
+    profile: userProfile,
+  }),
+]);
+
+type RpcMessage = z.infer<typeof rpcSchema>;
+/** A call into the host, as the worker makes it (without the envelope). */
+export type RpcCall = RpcMessage extends infer M
+  ? M extends { type: "rpc"; id: number }
+    ? Omit<M, "type" | "id">
+    : never
+  : never;
+
 /** Everything a worker may send the host, and nothing else. */
 export const workerToHostSchema = z.discriminatedUnion("type", [
   /** The worker's listeners are attached: messages sent before this could be lost. */
@@ -161,14 +285,7 @@ export const workerToHostSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("loaded"), manifest: pluginManifestSchema }),
   z.strictObject({ type: z.literal("load-failed"), error: text }),
   z.strictObject({ type: z.literal("delivered"), id, error: text.optional() }),
-  z.strictObject({
-    type: z.literal("rpc"),
-    id,
-    deliveryId: id.optional(),
-    method: z.enum(["reply", "push"]),
-    messages: z.array(message),
-    to: z.string().max(256).optional(),
-  }),
+  rpcSchema,
   z.strictObject({
     type: z.literal("log"),
     level: z.enum(LOG_LEVELS),

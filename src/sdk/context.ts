@@ -1,10 +1,11 @@
 import type { messagingApi } from "@line/bot-sdk";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
-import type { SqlDatabase } from "../platform/types.ts";
 import type { KeyValueStore } from "../storage/plugin-state.ts";
+import type { SharedUser } from "../storage/store.ts";
+import type { PluginDatabase, PluginTransaction } from "./database.ts";
 
-export type { ChatRef, KeyValueStore, Message };
+export type { ChatRef, KeyValueStore, Message, PluginDatabase, PluginTransaction, SharedUser };
 /** A string is shorthand for a text message. */
 export type MessageInput = Message | string;
 
@@ -24,19 +25,6 @@ export interface Logger {
 
 /** Where a push goes: a user, group or room id (`U…`, `C…`, `R…`), or a chat. */
 export type Recipient = string | ChatRef;
-
-/** A row of the host's `users` table, kept current from follow/unfollow events. */
-export interface SharedUser {
-  userId: string;
-  displayName: string | null;
-  pictureUrl: string | null;
-  statusMessage: string | null;
-  language: string | null;
-  following: boolean | null;
-  followedAt: number | null;
-  unfollowedAt: number | null;
-  profileFetchedAt: number | null;
-}
 
 export type ContentResult =
   | { status: "ready"; body: ReadableStream<Uint8Array>; contentType: string; size?: number }
@@ -78,10 +66,18 @@ export interface BaseContext<Settings> {
   readonly api: messagingApi.MessagingApiClient;
   readonly kv: KeyValueStore;
   /**
-   * The shared database (drizzle): the plugin's own tables (declared in `tables`, created and
-   * migrated at load) and, read-only by convention, the host's tables (`users`, `chats`).
+   * The plugin's tables (declared in `tables` with `table()` from "hotline/db", created and
+   * migrated at load) and, read-only, the host's `users` and `chats`; queries are awaited. Each
+   * statement is its own transaction: use `transaction` for several that must hold together.
    */
-  readonly db: SqlDatabase;
+  readonly db: PluginDatabase;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws. Query
+   * through `tx` (and `tx.kv`) inside it, not `ctx.db`. A transaction is bounded in time (10 s by
+   * default): past it, it is rolled back and this rejects. Keep it short: on SQLite, other
+   * plugins' writes wait for it.
+   */
+  transaction<T>(work: (tx: PluginTransaction) => Promise<T>): Promise<T>;
   readonly files: FileStore;
   /** The host's clock (controllable in tests); use it instead of Date.now(). */
   now(): number;

@@ -20,6 +20,8 @@ export type {
   Message,
   MessageInput,
   PluginContext,
+  PluginDatabase,
+  PluginTransaction,
   Recipient,
   RouteHandler,
   SharedUser,
@@ -28,5 +30,12 @@ export type {
 } from "./context.ts";
 export type { BeaconType, EventFor, FilterQuery, InChat } from "./filter.ts";
 export { message, quickReply, toMessages, withQuickReply } from "./messages.ts";
-export type { Handler, Handlers, PluginDefinition, SettingsOf, SettingsSchema } from "./plugin.ts";
+export type {
+  Handler,
+  Handlers,
+  MigrationSql,
+  PluginDefinition,
+  SettingsOf,
+  SettingsSchema,
+} from "./plugin.ts";
 export { definePlugin } from "./plugin.ts";

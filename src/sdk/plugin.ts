@@ -1,8 +1,14 @@
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Table } from "drizzle-orm";
 import type { z } from "zod";
 import type { ChatType } from "../core/events.ts";
 import type { EventContext, PluginContext } from "./context.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
+
+/** A migration's SQL per store. */
+export interface MigrationSql {
+  sqlite?: string;
+  postgres?: string;
+}
 
 export type SettingsSchema = z.ZodType | undefined;
 export type SettingsOf<S extends SettingsSchema> = S extends z.ZodType
@@ -35,15 +41,23 @@ export interface PluginDefinition<
   /** Validates this plugin's section of the config file; its output is `ctx.settings`. */
   settings?: S;
   /**
-   * The plugin's own tables (`sqliteTable("<plugin_name>_…", …)`), created when the plugin first
-   * loads; new tables and new nullable/defaulted columns are added on later loads.
+   * The plugin's own tables (`table("<plugin_name>__…", …)` from "hotline/db", dashes as
+   * underscores), created when the plugin first loads; new tables and new nullable/defaulted
+   * columns are added on later loads.
    */
-  tables?: Record<string, SQLiteTable>;
+  tables?: Record<string, Table>;
   /**
    * Changes that adding tables and columns cannot express (renames, backfills), run once each, in
    * order, on databases created by an older version. Never edit a shipped one: append a new one.
+   * SQL that differs per store goes as `{ sqlite, postgres }`; a migration without the store's
+   * version keeps the plugin from loading on that store (when it has to run there).
    */
-  migrations?: Array<{ id: string; sql: string }>;
+  migrations?: Array<{ id: string; sql: string | MigrationSql }>;
+  /**
+   * Tables an older version of the plugin had under another name (old name → declared name):
+   * renamed at load, rows and all, unless the declared table exists already.
+   */
+  tableRenames?: Record<string, string>;
   on: Handlers<C, SettingsOf<S>>;
   setup?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
   teardown?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;

@@ -126,6 +126,27 @@ export interface DeadCursor extends DeliveryKey {
   deadAt: number;
 }
 
+/** A row of the shared `users` table, as plugins read it (`ctx.user`, `ctx.profile`). */
+export interface SharedUser {
+  userId: string;
+  displayName: string | null;
+  pictureUrl: string | null;
+  statusMessage: string | null;
+  language: string | null;
+  following: boolean | null;
+  followedAt: number | null;
+  unfollowedAt: number | null;
+  profileFetchedAt: number | null;
+}
+
+/** A user's LINE profile, as a plugin fetched it for the profile cache. */
+export interface UserProfile {
+  displayName: string;
+  pictureUrl: string | null;
+  statusMessage: string | null;
+  language: string | null;
+}
+
 export interface InboxDepth {
   /** Events not settled yet: waiting to be routed, or with deliveries still open. */
   open: number;
@@ -182,11 +203,16 @@ export interface Store {
   depth(): Promise<InboxDepth>;
   deliveriesOf(eventId?: string): Promise<DeliveryRecord[]>;
 
+  /** The shared `users` row of a user, if the bot has seen them. */
+  readUser(userId: string): Promise<SharedUser | undefined>;
+  /** Caches a profile in the shared `users` table (`profileFetchedAt` = now). */
+  saveProfile(userId: string, profile: UserProfile, now: number): Promise<void>;
+
   /**
    * Deletes settled events older than the retention (never one with a dead-lettered delivery:
-   * that waits for an operator) and expired plugin state.
+   * that waits for an operator). Expired plugin state is the plugin state store's to prune.
    */
-  prune(retentionMs: number, now: number): Promise<{ events: number; kv: number }>;
+  prune(retentionMs: number, now: number): Promise<{ events: number }>;
   /** Rejects when the database cannot answer (readiness). */
   check(): Promise<void>;
   /** Finishes what is queued, then closes. */

@@ -7,7 +7,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { deliveries, inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { deliveries, inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { sqliteOf } from "../helpers/sqlite.ts";
 
 const TOKEN = "s3cret-admin-token-for-tests-0123456789";
@@ -269,10 +269,7 @@ describe("dead letters", () => {
   });
 
   test("retry reopens a dead delivery and its event, and runs it again", async () => {
-    sqliteOf(bot.hotline)
-      .db.insert(pluginKv)
-      .values({ plugin: "fragile", key: "fixed", value: "true" })
-      .run();
+    await bot.kv("fragile").set("fixed", true);
     // Paused, so that the reopened state can be seen before it runs.
     await post("/plugins/fragile/pause");
     const retried = await post("/deliveries/dead/retry", {

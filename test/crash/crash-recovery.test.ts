@@ -90,9 +90,12 @@ function scene(plugins: string[]): Scene {
   return result;
 }
 
-/** Reads the bot's database without writing to it, so the bot's own recovery is what is tested. */
-function query<T>(dataDir: string, sql: string): T[] {
-  const db = new Database(join(dataDir, "hotline.db"), { readonly: true });
+/**
+ * Reads one of the bot's databases (`hotline.db`, or `plugins.db` for plugin state) without
+ * writing to it, so the bot's own recovery is what is tested.
+ */
+function query<T>(dataDir: string, sql: string, file = "hotline.db"): T[] {
+  const db = new Database(join(dataDir, file), { readonly: true });
   try {
     return db.query(sql).all() as T[];
   } finally {
@@ -112,6 +115,7 @@ function handlerRuns(dataDir: string): Map<string, number> {
   const rows = query<{ plugin: string; key: string; value: string }>(
     dataDir,
     "SELECT plugin, key, value FROM plugin_kv WHERE key LIKE 'runs:%'",
+    "plugins.db",
   );
   return new Map(
     rows.map((row) => [`${row.plugin} ${row.key.slice("runs:".length)}`, JSON.parse(row.value)]),

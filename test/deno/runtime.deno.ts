@@ -95,7 +95,7 @@ Deno.test({
     using scratch = scratchDir();
     const deno = await peer("deno", scratch.dir, "U-deno");
     const bun = await peer("bun", scratch.dir, "U-bun");
-    assert.equal(deno.migrations.length, 1);
+    assert.equal(deno.migrations.length, 2);
     assert.deepEqual(bun.migrations, deno.migrations);
     assert.deepEqual(bun.users.map((u) => u.userId).sort(), ["U-bun", "U-deno"]);
   },

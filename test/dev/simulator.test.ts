@@ -21,10 +21,9 @@ import {
 } from "../../src/dev/local-mode.ts";
 import { GROUP, PEOPLE } from "../../src/dev/simulator/simulator.ts";
 import type { Entry } from "../../src/dev/simulator/transcript.ts";
-import { startTestBot } from "../../src/dev/testing/mod.ts";
+import { pluginDatabase, startTestBot } from "../../src/dev/testing/mod.ts";
 import type { Hotline } from "../../src/hotline.ts";
 import { samplePng } from "../e2e/png.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 import { botText, EntryStream } from "./simulator-sse.ts";
 
 const PLUGINS_DIR = fileURLToPath(new URL("../../plugins", import.meta.url));
@@ -206,11 +205,10 @@ describe("the simulator in local mode", () => {
     });
 
     await hotline.dispatcher.idle();
-    const archived = sqliteOf(hotline)
-      .db.select()
+    const [archived] = await pluginDatabase(hotline.pluginState)
+      .select()
       .from(archivedMedia)
-      .where(eq(archivedMedia.messageId, messageId))
-      .get();
+      .where(eq(archivedMedia.messageId, messageId));
     expect(archived).toMatchObject({
       status: "archived",
       sha256: createHash("sha256").update(png).digest("hex"),
@@ -225,12 +223,11 @@ describe("the simulator in local mode", () => {
     expect(await storedEvent(unsent)).toMatchObject({ type: "unsend", unsend: { messageId } });
     await hotline.dispatcher.idle();
     expect(
-      sqliteOf(hotline)
-        .db.select()
+      await pluginDatabase(hotline.pluginState)
+        .select()
         .from(archivedMedia)
-        .where(eq(archivedMedia.messageId, messageId))
-        .get(),
-    ).toBeUndefined();
+        .where(eq(archivedMedia.messageId, messageId)),
+    ).toEqual([]);
     // Gone at "LINE" too, as for a real unsend.
     const standIn = local.standIn;
     const content = await standIn?.fetch(
@@ -313,12 +310,11 @@ describe("the simulator in local mode", () => {
     );
     await hotline.dispatcher.idle();
     expect(
-      sqliteOf(hotline)
-        .db.select()
+      await pluginDatabase(hotline.pluginState)
+        .select()
         .from(accountLinks)
-        .where(eq(accountLinks.lineUserId, alice.id))
-        .get(),
-    ).toMatchObject({ providerUserId: "alice@example.com" });
+        .where(eq(accountLinks.lineUserId, alice.id)),
+    ).toMatchObject([{ providerUserId: "alice@example.com" }]);
   });
 
   test("a stream resumed with Last-Event-ID replays only what came after", async () => {

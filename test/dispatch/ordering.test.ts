@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -7,8 +6,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { pluginKv } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 /**
  * Records, per chat, the timestamps of the events it handled in the order it handled them, and
@@ -85,13 +82,9 @@ export default definePlugin({
 });
 `;
 
-function kv(bot: TestBot, plugin: string): Map<string, unknown> {
-  const rows = sqliteOf(bot.hotline)
-    .db.select()
-    .from(pluginKv)
-    .where(eq(pluginKv.plugin, plugin))
-    .all();
-  return new Map(rows.map((row) => [row.key, JSON.parse(row.value)]));
+async function kv(bot: TestBot, plugin: string): Promise<Map<string, unknown>> {
+  const entries = await bot.kv(plugin).list();
+  return new Map(entries.map((entry) => [entry.key, entry.value]));
 }
 
 const userId = (n: number) => `U${n.toString(16).padStart(32, "0")}`;
@@ -135,7 +128,7 @@ describe("per-chat order", () => {
     }
     await bot.deliver(...shuffle(events));
 
-    const state = kv(bot, "orderly");
+    const state = await kv(bot, "orderly");
     for (let c = 0; c < CHATS; c++) {
       const expected = Array.from({ length: PER_CHAT }, (_, i) => base + i * 100 + c);
       expect({ chat: c, seq: state.get(`seq:${userId(c)}`) }).toEqual({ chat: c, seq: expected });
@@ -155,7 +148,7 @@ describe("chats in parallel", () => {
     expect((await bot.send(other)).status).toBe(200);
     await bot.settle();
     // Had the second chat waited for the first, "wait" would have given up after 5 s.
-    const state = kv(bot, "gate");
+    const state = await kv(bot, "gate");
     expect([state.get("wait:g1"), state.get("release:g1")]).toEqual(["released", "handled"]);
   });
 
@@ -167,7 +160,7 @@ describe("chats in parallel", () => {
     expect((await bot.send(blocked)).status).toBe(200);
     expect((await bot.send(later)).status).toBe(200);
     await bot.settle();
-    const state = kv(bot, "gate");
+    const state = await kv(bot, "gate");
     expect([state.get("wait:g2"), state.get("release:g2")]).toEqual(["timed out", "handled"]);
   });
 });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { and, eq } from "drizzle-orm";
 import type { RecordedRequest } from "../../src/dev/line-stand-in/mod.ts";
 import {
   createPluginsDir,
@@ -9,8 +8,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { pluginKv } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 function userOf(e: { source?: { userId?: string } }): string {
   if (!e.source?.userId) throw new Error("the event has no user");
@@ -226,12 +223,7 @@ describe("standby", () => {
       expect((await bot.deliveries(e.webhookEventId)).map((d) => [d.plugin, d.status])).toEqual([
         ["watcher", "done"],
       ]);
-      const row = sqliteOf(bot.hotline)
-        .db.select()
-        .from(pluginKv)
-        .where(and(eq(pluginKv.plugin, "watcher"), eq(pluginKv.key, e.webhookEventId)))
-        .get();
-      expect(row?.value).toBe(JSON.stringify("standby"));
+      expect(await bot.kv("watcher").get(e.webhookEventId)).toBe("standby");
     }
     expect(requestsFor(bot, withToken)).toEqual({ replies: [], pushes: [] });
     expect(bot.line.replies.filter((r) => r.replyToken === withToken.replyToken)).toEqual([]);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -7,7 +7,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { sqliteOf } from "../helpers/sqlite.ts";
 
 // Both count their runs per event in KV; what "flaky" does depends on the text.
@@ -67,13 +67,8 @@ let chats = 0;
 /** A fresh 1:1 chat per test, so no test's lane waits behind another test's events. */
 const freshChat = () => user(`U${(++chats).toString(16).padStart(32, "a")}`);
 
-function runs(plugin: string, eventId: string): number {
-  const row = sqliteOf(bot.hotline)
-    .db.select()
-    .from(pluginKv)
-    .where(and(eq(pluginKv.plugin, plugin), eq(pluginKv.key, `runs:${eventId}`)))
-    .get();
-  return row ? (JSON.parse(row.value) as number) : 0;
+async function runs(plugin: string, eventId: string): Promise<number> {
+  return (await bot.kv(plugin).get<number>(`runs:${eventId}`)) ?? 0;
 }
 
 async function delivery(eventId: string, plugin: string) {
@@ -112,7 +107,7 @@ describe("retries", () => {
 
     // Not due yet: nothing reruns.
     await bot.advance(700);
-    expect(runs("flaky", e.webhookEventId)).toBe(1);
+    expect(await runs("flaky", e.webhookEventId)).toBe(1);
 
     await bot.advance(500);
     expect(await delivery(e.webhookEventId, "flaky")).toMatchObject({
@@ -120,8 +115,8 @@ describe("retries", () => {
       attempts: 2,
       lastError: null,
     });
-    expect(runs("flaky", e.webhookEventId)).toBe(2);
-    expect(runs("steady", e.webhookEventId)).toBe(1);
+    expect(await runs("flaky", e.webhookEventId)).toBe(2);
+    expect(await runs("steady", e.webhookEventId)).toBe(1);
     expect((await delivery(e.webhookEventId, "steady")).attempts).toBe(1);
     expect(eventStatus(e.webhookEventId)).toBe("done");
   });
@@ -136,8 +131,8 @@ describe("retries", () => {
       attempts: MAX_ATTEMPTS,
       lastError: "always broken",
     });
-    expect(runs("flaky", e.webhookEventId)).toBe(MAX_ATTEMPTS);
-    expect(runs("steady", e.webhookEventId)).toBe(1);
+    expect(await runs("flaky", e.webhookEventId)).toBe(MAX_ATTEMPTS);
+    expect(await runs("steady", e.webhookEventId)).toBe(1);
     expect(eventStatus(e.webhookEventId)).toBe("done");
   });
 

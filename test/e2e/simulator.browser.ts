@@ -15,9 +15,9 @@ import { type BrowserContext, chromium, type Locator, type Page } from "playwrig
 import { archivedMedia } from "../../plugins/media-archiver.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { type LocalHotline, startLocalHotline } from "../../src/dev/local-mode.ts";
+import { pluginDatabase } from "../../src/dev/testing/mod.ts";
 import type { Hotline } from "../../src/hotline.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 import { samplePng } from "./png.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -159,11 +159,10 @@ describe("the chat simulator in Chromium", () => {
       { timeout: 10_000 },
     );
     const messageId = await row.getAttribute("data-message-id");
-    const archived = sqliteOf(hotline)
-      .db.select()
+    const [archived] = await pluginDatabase(hotline.pluginState)
+      .select()
       .from(archivedMedia)
-      .where(eq(archivedMedia.messageId, messageId ?? ""))
-      .get();
+      .where(eq(archivedMedia.messageId, messageId ?? ""));
     expect(archived).toMatchObject({
       status: "archived",
       sha256: createHash("sha256").update(png).digest("hex"),
@@ -192,12 +191,11 @@ describe("the chat simulator in Chromium", () => {
         `#deliveries li[data-event-id="${eventId}"][data-plugin="media-archiver"][data-status="done"]`,
       ),
     );
-    const left = sqliteOf(hotline)
-      .db.select()
+    const left = await pluginDatabase(hotline.pluginState)
+      .select()
       .from(archivedMedia)
-      .where(eq(archivedMedia.messageId, messageId))
-      .get();
-    expect(left).toBeUndefined();
+      .where(eq(archivedMedia.messageId, messageId));
+    expect(left).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });

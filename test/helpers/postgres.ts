@@ -3,7 +3,7 @@
  * skipped, loudly, so that `npm test` works on a machine with only Node.js; CI sets
  * `HOTLINE_REQUIRE_POSTGRES=1` (and starts a server), and then a missing server fails the run.
  */
-import postgres from "postgres";
+import { freshSchemaUrl } from "../../src/dev/testing/postgres-schema.ts";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
@@ -13,18 +13,8 @@ if (!TEST_DATABASE_URL) {
   console.warn("PostgreSQL tests skipped: set TEST_DATABASE_URL=postgres://… to run them");
 }
 
-/** A database URL whose tables live in a fresh schema, and a function that drops it. */
+/** A database URL whose tables (and plugin tables) live in a fresh schema, and a way to drop it. */
 export function freshSchema(): { url: string; drop(): Promise<void> } {
   if (!TEST_DATABASE_URL) throw new Error("TEST_DATABASE_URL is not set");
-  const schema = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const url = new URL(TEST_DATABASE_URL);
-  url.searchParams.set("schema", schema);
-  return {
-    url: url.toString(),
-    async drop() {
-      const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-      await sql.unsafe(`drop schema if exists "${schema}" cascade`);
-      await sql.end();
-    },
-  };
+  return freshSchemaUrl(TEST_DATABASE_URL);
 }

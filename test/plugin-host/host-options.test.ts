@@ -10,7 +10,8 @@ import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import type { DeliveryJob } from "../../src/dispatch/types.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { PluginHost } from "../../src/plugin-host/host.ts";
-import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { SqlitePluginState } from "../../src/storage/sqlite/plugin-state-store.ts";
+import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -41,20 +42,26 @@ function scratchEnv() {
   plugins.write("slow.ts", slow);
   const dataDir = mkdtempSync(join(tmpdir(), "hotline-host-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const database = openDatabase(dataDir);
-  cleanups.push(() => database.close());
+  const store = SqliteStore.open(dataDir, new ManualClock());
+  cleanups.push(() => store.close());
+  const pluginState = SqlitePluginState.open(
+    dataDir,
+    new ManualClock(),
+    DEFAULT_TUNING.pluginState,
+  );
+  cleanups.push(() => pluginState.close());
   const env = parseEnv({
     DATA_DIR: dataDir,
     PLUGINS_DIR: plugins.dir,
     CONFIG_FILE: join(dataDir, "none.json"),
     HANDLER_TIMEOUT_MS: "1000",
   });
-  return { env, dataDir };
+  return { env, dataDir, state: { plugins: pluginState, users: store } };
 }
 
 /** A host on the "slow" plugin with these knobs; resolves with a way to ask which worker answers. */
 async function hostWith(tuning: Partial<Tuning>) {
-  const { env, dataDir } = scratchEnv();
+  const { env, dataDir, state } = scratchEnv();
   const host = new PluginHost({
     config: resolveConfig(env, { watch: false, ...tuning }),
     clock: new ManualClock(),
@@ -65,6 +72,7 @@ async function hostWith(tuning: Partial<Tuning>) {
       channelAccessToken: "unused",
     },
     worker: { dataDir },
+    state,
     pushOutsideEvent: async () => {},
   });
   await host.start("");

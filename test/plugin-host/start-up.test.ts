@@ -3,14 +3,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "../../src/config/env.ts";
-import { resolveConfig } from "../../src/config/options.ts";
+import { DEFAULT_TUNING, resolveConfig } from "../../src/config/options.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { parseEvent } from "../../src/core/parsed-event.ts";
 import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { type HostEvent, PluginHost } from "../../src/plugin-host/host.ts";
-import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { SqlitePluginState } from "../../src/storage/sqlite/plugin-state-store.ts";
+import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -62,8 +63,14 @@ export default definePlugin({
   );
   const dataDir = mkdtempSync(join(tmpdir(), "hotline-start-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const database = openDatabase(dataDir);
-  cleanups.push(() => database.close());
+  const store = SqliteStore.open(dataDir, new ManualClock());
+  cleanups.push(() => store.close());
+  const pluginState = SqlitePluginState.open(
+    dataDir,
+    new ManualClock(),
+    DEFAULT_TUNING.pluginState,
+  );
+  cleanups.push(() => pluginState.close());
   const env = parseEnv({
     DATA_DIR: dataDir,
     PLUGINS_DIR: plugins.dir,
@@ -79,6 +86,7 @@ export default definePlugin({
       channelAccessToken: "unused",
     },
     worker: { dataDir },
+    state: { plugins: pluginState, users: store },
     pushOutsideEvent: async () => {},
   });
   cleanups.push(() => host.stop());

@@ -3,7 +3,6 @@ import { eq } from "hotline/db";
 import { event, group, startTestBot, type TestBot, user } from "hotline/testing";
 import { constantTimeEqual, newNonce } from "../../plugins/account-link/security.ts";
 import { accountLinks, linkAttempts, linkTokens } from "../../plugins/account-link/tables.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = new URL("../../plugins/account-link/", import.meta.url);
 const TEN_MINUTES = 10 * 60_000;
@@ -97,19 +96,24 @@ async function signedIn(bot: TestBot, userId: string, providerUserId: string): P
   return nonceOf(await demoSignIn(bot, linkToken, providerUserId), linkToken);
 }
 
-function linkOf(bot: TestBot, lineUserId: string) {
-  const db = sqliteOf(bot.hotline).db;
-  return db.select().from(accountLinks).where(eq(accountLinks.lineUserId, lineUserId)).get();
+async function linkOf(bot: TestBot, lineUserId: string) {
+  const [link] = await bot.pluginDb
+    .select()
+    .from(accountLinks)
+    .where(eq(accountLinks.lineUserId, lineUserId));
+  return link;
 }
 
-function attempt(bot: TestBot, nonce: string) {
-  const db = sqliteOf(bot.hotline).db;
-  return db.select().from(linkAttempts).where(eq(linkAttempts.nonce, nonce)).get();
+async function attempt(bot: TestBot, nonce: string) {
+  const [found] = await bot.pluginDb
+    .select()
+    .from(linkAttempts)
+    .where(eq(linkAttempts.nonce, nonce));
+  return found;
 }
 
 function attemptsOf(bot: TestBot, lineUserId: string) {
-  const db = sqliteOf(bot.hotline).db;
-  return db.select().from(linkAttempts).where(eq(linkAttempts.lineUserId, lineUserId)).all();
+  return bot.pluginDb.select().from(linkAttempts).where(eq(linkAttempts.lineUserId, lineUserId));
 }
 
 function tokensOf(bot: TestBot, lineUserId: string) {
@@ -146,19 +150,19 @@ describe("with the demo sign-in page", () => {
       await submitForm(signIn, html, { userId: "alice@example.com" }),
       linkToken,
     );
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
 
     const linked = event.accountLink("ok", nonce, { chat: user(alice) });
     await bot().deliver(linked);
     expect(texts(bot().repliesTo(linked))).toEqual([
       'Your LINE account is now linked to alice@example.com. Send "unlink" at any time to undo it.',
     ]);
-    expect(linkOf(bot(), alice)).toEqual({
+    expect(await linkOf(bot(), alice)).toEqual({
       lineUserId: alice,
       providerUserId: "alice@example.com",
       linkedAt: expect.any(Number),
     });
-    expect(attempt(bot(), nonce)).toMatchObject({
+    expect(await attempt(bot(), nonce)).toMatchObject({
       status: "linked",
       providerUserId: "alice@example.com",
     });
@@ -168,7 +172,7 @@ describe("with the demo sign-in page", () => {
     expect(texts(bot().repliesTo(unlink))).toEqual([
       "Your LINE account is no longer linked to alice@example.com.",
     ]);
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
   });
 
   test("refuses link tokens it did not issue, and hands out no nonce for them", async () => {
@@ -180,9 +184,11 @@ describe("with the demo sign-in page", () => {
     const posted = await demoSignIn(bot(), "madeUpToken123", "mallory");
     expect(posted.status).toBe(404);
     expect(posted.headers.get("location")).toBeNull();
-    const db = sqliteOf(bot().hotline).db;
     expect(
-      db.select().from(linkAttempts).where(eq(linkAttempts.providerUserId, "mallory")).all(),
+      await bot()
+        .pluginDb.select()
+        .from(linkAttempts)
+        .where(eq(linkAttempts.providerUserId, "mallory")),
     ).toEqual([]);
   });
 
@@ -195,7 +201,7 @@ describe("with the demo sign-in page", () => {
     expect(again.headers.get("location")).toBeNull();
     const page = await fetch(`${bot().url}/plugins/account-link/login?linkToken=${linkToken}`);
     expect(page.status).toBe(409);
-    expect(attemptsOf(bot(), alice).map((a) => a.providerUserId)).toEqual(["alice"]);
+    expect((await attemptsOf(bot(), alice)).map((a) => a.providerUserId)).toEqual(["alice"]);
   });
 
   test("a link token expires after 10 minutes", async () => {
@@ -249,7 +255,7 @@ describe("accountLink events", () => {
     const replay = event.accountLink("ok", nonce, { chat: user(alice) });
     await bot().deliver(replay);
     expect(texts(bot().repliesTo(replay))[0]).toMatch(REFUSED);
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
   });
 
   test("a nonce expires with its link token, 10 minutes after the link command", async () => {
@@ -264,8 +270,8 @@ describe("accountLink events", () => {
     expect(texts(bot().repliesTo(late))).toEqual([
       'Sorry, that sign-in could not be used: it expired or was already used. Send "link" to try again.',
     ]);
-    expect(linkOf(bot(), alice)).toBeUndefined();
-    expect(attempt(bot(), nonce)?.status).toBe("pending");
+    expect(await linkOf(bot(), alice)).toBeUndefined();
+    expect((await attempt(bot(), nonce))?.status).toBe("pending");
   });
 
   test("an unknown nonce links nothing", async () => {
@@ -273,7 +279,7 @@ describe("accountLink events", () => {
     const unknown = event.accountLink("ok", newNonce(), { chat: user(alice) });
     await bot().deliver(unknown);
     expect(texts(bot().repliesTo(unknown))[0]).toMatch(REFUSED);
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
   });
 
   test("a nonce links only the LINE user its link token was issued for", async () => {
@@ -283,8 +289,8 @@ describe("accountLink events", () => {
     const stolen = event.accountLink("ok", nonce, { chat: user(bob) });
     await bot().deliver(stolen);
     expect(texts(bot().repliesTo(stolen))[0]).toMatch(REFUSED);
-    expect(linkOf(bot(), alice)).toBeUndefined();
-    expect(linkOf(bot(), bob)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), bob)).toBeUndefined();
   });
 
   test("a failed result is recorded, answered with nothing, and uses up the nonce", async () => {
@@ -298,7 +304,7 @@ describe("accountLink events", () => {
     expect(await bot().deliveries(failed.webhookEventId)).toEqual([
       expect.objectContaining({ plugin: "account-link", status: "done" }),
     ]);
-    expect(attempt(bot(), nonce)).toMatchObject({
+    expect(await attempt(bot(), nonce)).toMatchObject({
       status: "failed",
       eventId: failed.webhookEventId,
       resolvedAt: expect.any(Number),
@@ -306,7 +312,7 @@ describe("accountLink events", () => {
     expect(bot().line.replies.length + bot().line.pushes.length).toBe(sentBefore);
 
     await bot().deliver(event.accountLink("ok", nonce, { chat: user(alice) }));
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
   });
 
   test("a retried delivery of the linking event (its reply failed) confirms again", async () => {
@@ -320,7 +326,7 @@ describe("accountLink events", () => {
     const linked = event.accountLink("ok", nonce, { chat: user(alice) });
     await bot().deliver(linked);
     expect((await bot().deliveries(linked.webhookEventId))[0]?.status).toBe("retry");
-    expect(linkOf(bot(), alice)?.providerUserId).toBe("alice");
+    expect((await linkOf(bot(), alice))?.providerUserId).toBe("alice");
 
     bot().line.reset(); // clears the fault
     await bot().advance(5_000);
@@ -335,8 +341,8 @@ describe("accountLink events", () => {
     await bot().deliver(event.accountLink("ok", first, { chat: user(alice) }));
     const second = await signedIn(bot(), bob, "shared-account");
     await bot().deliver(event.accountLink("ok", second, { chat: user(bob) }));
-    expect(linkOf(bot(), alice)).toBeUndefined();
-    expect(linkOf(bot(), bob)?.providerUserId).toBe("shared-account");
+    expect(await linkOf(bot(), alice)).toBeUndefined();
+    expect((await linkOf(bot(), bob))?.providerUserId).toBe("shared-account");
   });
 });
 
@@ -381,7 +387,7 @@ describe("chat commands", () => {
     const nonce = await signedIn(bot(), alice, "alice");
     await bot().deliver(event.accountLink("ok", nonce, { chat: user(alice) }));
     await bot().deliver(event.unfollow({ chat: user(alice) }));
-    expect(linkOf(bot(), alice)?.providerUserId).toBe("alice");
+    expect((await linkOf(bot(), alice))?.providerUserId).toBe("alice");
   });
 
   test("command words are settings", async () => {
@@ -463,7 +469,7 @@ describe("with a real provider", () => {
     });
     await bot().deliver(linked);
     expect(texts(bot().repliesTo(linked))).toEqual([expect.stringMatching(LINKED)]);
-    expect(linkOf(bot(), alice)?.providerUserId).toBe("customer-42");
+    expect((await linkOf(bot(), alice))?.providerUserId).toBe("customer-42");
   });
 
   test("the provider endpoints need the shared secret", async () => {
@@ -485,7 +491,7 @@ describe("with a real provider", () => {
       expect(refused.headers.get("www-authenticate")).toContain("Bearer");
       expect((await provider("unlink", { providerUserId: "x" }, authorization)).status).toBe(401);
     }
-    expect(attemptsOf(bot(), alice)).toEqual([]);
+    expect(await attemptsOf(bot(), alice)).toEqual([]);
 
     expect((await provider("link", { linkToken }, `Bearer ${SECRET}`)).status).toBe(400);
     const unknown = await provider("link", { ...body, linkToken: "madeUp" }, `Bearer ${SECRET}`);
@@ -501,12 +507,12 @@ describe("with a real provider", () => {
     const alice = newUser();
     const { nonce } = await providerSignIn(alice, "customer-44");
     await bot().deliver(event.accountLink("ok", nonce, { chat: user(alice) }));
-    expect(linkOf(bot(), alice)?.providerUserId).toBe("customer-44");
+    expect((await linkOf(bot(), alice))?.providerUserId).toBe("customer-44");
 
     const auth = `Bearer ${SECRET}`;
     const unlinked = await provider("unlink", { providerUserId: "customer-44" }, auth);
     expect(await unlinked.json()).toEqual({ unlinked: true });
-    expect(linkOf(bot(), alice)).toBeUndefined();
+    expect(await linkOf(bot(), alice)).toBeUndefined();
     const again = await provider("unlink", { providerUserId: "customer-44" }, auth);
     expect(await again.json()).toEqual({ unlinked: false });
   });
@@ -583,18 +589,18 @@ describe("housekeeping", () => {
     const nonce = await signedIn(bot(), alice, "alice");
     await bot().deliver(event.accountLink("ok", nonce, { chat: user(alice) }));
     await askToLink(bot(), newUser());
-    const db = sqliteOf(bot().hotline).db;
-    expect(db.select().from(linkTokens).all()).toHaveLength(2);
+    const db = bot().pluginDb;
+    expect(await db.select().from(linkTokens)).toHaveLength(2);
 
     await bot().advance(TEN_MINUTES + CLOCK_SLACK_MS);
     expect(await bot().runTasks("account-link")).toBe(1);
-    expect(db.select().from(linkTokens).all()).toEqual([]);
-    expect(db.select().from(linkAttempts).all()).toHaveLength(1);
+    expect(await db.select().from(linkTokens)).toEqual([]);
+    expect(await db.select().from(linkAttempts)).toHaveLength(1);
 
     await bot().advance(2 * 24 * 3_600_000);
     await bot().runTasks("account-link");
-    expect(db.select().from(linkAttempts).all()).toEqual([]);
-    expect(linkOf(bot(), alice)?.providerUserId).toBe("alice");
+    expect(await db.select().from(linkAttempts)).toEqual([]);
+    expect((await linkOf(bot(), alice))?.providerUserId).toBe("alice");
   });
 });
 

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { eq, users } from "hotline/db";
 import { event, group, setEventClock, startTestBot, type TestBot, user } from "hotline/testing";
 import { visits } from "../../plugins/beacon-greeter.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = "plugins/beacon-greeter.ts";
 const MINUTE = 60_000;
@@ -46,7 +45,7 @@ async function replyTexts(bot: TestBot, e: ReturnType<typeof event.beacon>): Pro
 const profileLookups = (bot: TestBot) =>
   bot.line.requests.filter((r) => r.path.startsWith("/v2/bot/profile/")).length;
 
-const storedVisits = (bot: TestBot) => sqliteOf(bot.hotline).db.select().from(visits).all();
+const storedVisits = (bot: TestBot) => bot.pluginDb.select().from(visits).orderBy(visits.at);
 
 describe("enter", () => {
   test("greets the user by their LINE display name", async () => {
@@ -63,11 +62,7 @@ describe("enter", () => {
     expect(await replyTexts(bot, enter())).toEqual(["Welcome, Alice!"]);
 
     expect(profileLookups(bot)).toBe(1);
-    const cached = sqliteOf(bot.hotline)
-      .db.select()
-      .from(users)
-      .where(eq(users.userId, ALICE.userId))
-      .get();
+    const [cached] = await bot.pluginDb.select().from(users).where(eq(users.userId, ALICE.userId));
     expect(cached?.displayName).toBe("Alice");
   });
 
@@ -192,7 +187,7 @@ describe("banner", () => {
     const tap = event.beacon("banner", ENTRANCE, { chat: ALICE });
     await bot.deliver(tap);
     await bot.expectNoReply(tap);
-    expect(storedVisits(bot).map((v) => v.type)).toEqual(["banner"]);
+    expect((await storedVisits(bot)).map((v) => v.type)).toEqual(["banner"]);
   });
 
   test("is answered with the beacon's banner, else the default, on every tap", async () => {
@@ -224,7 +219,7 @@ describe("stay", () => {
     await bot.deliver(stay);
     await bot.expectNoReply(stay);
     expect(profileLookups(bot)).toBe(0);
-    expect(storedVisits(bot).map((v) => v.type)).toEqual(["stay"]);
+    expect((await storedVisits(bot)).map((v) => v.type)).toEqual(["stay"]);
   });
 
   test("is answered once per cooldown when configured", async () => {
@@ -250,9 +245,10 @@ describe("visit history", () => {
     const tap = event.beacon("banner", CAFE, { chat: BOB });
     await bot.deliver(first, repeat, stay, tap);
 
-    expect(storedVisits(bot)).toHaveLength(4);
+    expect(await storedVisits(bot)).toHaveLength(4);
+    const stored = await storedVisits(bot);
     const byEvent = (e: { webhookEventId?: string }) =>
-      storedVisits(bot).find((v) => v.eventId === e.webhookEventId);
+      stored.find((v) => v.eventId === e.webhookEventId);
     expect(byEvent(first)).toEqual({
       eventId: first.webhookEventId ?? "",
       userId: ALICE.userId,
@@ -277,7 +273,7 @@ describe("visit history", () => {
     const e = enter();
     await bot.deliver(e);
     await bot.deliver({ ...e, deliveryContext: { isRedelivery: true } });
-    expect(storedVisits(bot)).toHaveLength(1);
+    expect(await storedVisits(bot)).toHaveLength(1);
     expect(bot.line.replies).toHaveLength(1);
   });
 
@@ -290,7 +286,7 @@ describe("visit history", () => {
     await bot.deliver(recent);
 
     expect(await bot.runTasks("beacon-greeter")).toBe(1);
-    expect(storedVisits(bot).map((v) => v.eventId)).toEqual([recent.webhookEventId ?? ""]);
+    expect((await storedVisits(bot)).map((v) => v.eventId)).toEqual([recent.webhookEventId ?? ""]);
   });
 
   test("a cooldown longer than keepVisitsDays keeps the visits it needs", async () => {
@@ -306,7 +302,7 @@ describe("visit history", () => {
     await bot.deliver(enter());
     await bot.advance(3650 * DAY);
     expect(await bot.runTasks("beacon-greeter")).toBe(0);
-    expect(storedVisits(bot)).toHaveLength(1);
+    expect(await storedVisits(bot)).toHaveLength(1);
   });
 });
 
@@ -318,7 +314,7 @@ describe("scope", () => {
     await bot.deliver(inGroup, standby);
     await bot.expectNoReply(inGroup);
     await bot.expectNoReply(standby);
-    expect(storedVisits(bot)).toHaveLength(0);
+    expect(await storedVisits(bot)).toHaveLength(0);
   });
 
   test("a bad setting keeps the plugin from loading, with a clear error", async () => {

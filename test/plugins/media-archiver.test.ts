@@ -16,7 +16,6 @@ import { eq } from "hotline/db";
 import { event, group, room, startTestBot, type TestBot, user } from "hotline/testing";
 import { type ArchivedMedia, archivedMedia } from "../../plugins/media-archiver.ts";
 import { platform } from "../../src/platform/mod.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const PLUGIN = "plugins/media-archiver.ts";
 const HOUR = 3_600_000;
@@ -36,16 +35,16 @@ async function start(settings: Record<string, unknown> = {}): Promise<TestBot> {
   return bot;
 }
 
-function rows(b: TestBot): ArchivedMedia[] {
-  return sqliteOf(b.hotline).db.select().from(archivedMedia).all();
+function rows(b: TestBot): Promise<ArchivedMedia[]> {
+  return b.pluginDb.select().from(archivedMedia).orderBy(archivedMedia.recordedAt);
 }
 
-function row(b: TestBot, messageId: string): ArchivedMedia | undefined {
-  return sqliteOf(b.hotline)
-    .db.select()
+async function row(b: TestBot, messageId: string): Promise<ArchivedMedia | undefined> {
+  const [found] = await b.pluginDb
+    .select()
     .from(archivedMedia)
-    .where(eq(archivedMedia.messageId, messageId))
-    .get();
+    .where(eq(archivedMedia.messageId, messageId));
+  return found;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -112,7 +111,7 @@ describe("media-archiver", () => {
       chatId: chat.groupId,
       userId: chat.userId,
     };
-    expect(row(b, image.message.id)).toMatchObject({
+    expect(await row(b, image.message.id)).toMatchObject({
       ...common,
       type: "image",
       sentAt: image.timestamp,
@@ -120,27 +119,31 @@ describe("media-archiver", () => {
       durationMs: null,
       imageSetId: null,
     });
-    expect(row(b, video.message.id)).toMatchObject({
+    expect(await row(b, video.message.id)).toMatchObject({
       ...common,
       type: "video",
       durationMs: 12_345,
     });
-    expect(row(b, audio.message.id)).toMatchObject({ ...common, type: "audio", durationMs: 6_789 });
-    expect(row(b, file.message.id)).toMatchObject({
+    expect(await row(b, audio.message.id)).toMatchObject({
+      ...common,
+      type: "audio",
+      durationMs: 6_789,
+    });
+    expect(await row(b, file.message.id)).toMatchObject({
       ...common,
       type: "file",
       fileName: "report.pdf",
     });
 
     // The plugin's clock is the host's, plus the real time since the worker last synced it.
-    for (const r of rows(b)) {
+    for (const r of await rows(b)) {
       expect(r.recordedAt).toBeGreaterThanOrEqual(b.clock.now());
       expect(r.recordedAt).toBeLessThan(b.clock.now() + 10_000);
     }
 
     const files = storedFiles(b);
     for (const [id, spec] of Object.entries(content)) {
-      const archived = row(b, id);
+      const archived = await row(b, id);
       expect(archived).toMatchObject({
         sha256: sha256(spec.bytes),
         size: spec.bytes.byteLength,
@@ -167,13 +170,13 @@ describe("media-archiver", () => {
 
     await deliverOk(b, first, second);
 
-    expect(row(b, first.message.id)).toMatchObject({
+    expect(await row(b, first.message.id)).toMatchObject({
       status: "archived",
       imageSetId: "set-1",
       imageSetIndex: 1,
       imageSetTotal: 2,
     });
-    expect(row(b, second.message.id)).toMatchObject({
+    expect(await row(b, second.message.id)).toMatchObject({
       status: "archived",
       imageSetId: "set-1",
       imageSetIndex: 2,
@@ -192,7 +195,7 @@ describe("media-archiver", () => {
 
     await deliverOk(b, inUserChat, inRoom);
 
-    expect(rows(b).map((r) => r.sha256)).toEqual([sha256(same), sha256(same)]);
+    expect((await rows(b)).map((r) => r.sha256)).toEqual([sha256(same), sha256(same)]);
     expect([...storedFiles(b).keys()]).toEqual([sha256(same)]);
   });
 
@@ -201,7 +204,7 @@ describe("media-archiver", () => {
     const image = event.image();
     b.line.addContent(image.message.id, { bytes: bytes(1), contentType: "image/jpeg" });
     await deliverOk(b, image);
-    const first = row(b, image.message.id);
+    const first = await row(b, image.message.id);
 
     await b.advance(HOUR);
     // LINE's redelivery of the same message (the host dedups identical webhookEventIds itself).
@@ -213,7 +216,7 @@ describe("media-archiver", () => {
       }),
     );
 
-    expect(rows(b)).toEqual([first as ArchivedMedia]);
+    expect(await rows(b)).toEqual([first as ArchivedMedia]);
     expect(contentRequests(b, image.message.id)).toHaveLength(1);
   });
 
@@ -229,7 +232,7 @@ describe("media-archiver", () => {
 
     await b.deliver(video);
 
-    expect(row(b, video.message.id)).toBeUndefined();
+    expect(await row(b, video.message.id)).toBeUndefined();
     const [waiting] = await b.deliveries(video.webhookEventId);
     expect(waiting).toMatchObject({ status: "retry", attempts: 1 });
     expect(waiting?.lastError).toContain("still preparing");
@@ -241,7 +244,7 @@ describe("media-archiver", () => {
     b.line.setTranscoding(video.message.id, "succeeded");
     await b.advance(60_000);
 
-    expect(row(b, video.message.id)).toMatchObject({
+    expect(await row(b, video.message.id)).toMatchObject({
       status: "archived",
       sha256: sha256(content),
     });
@@ -269,7 +272,7 @@ describe("media-archiver", () => {
       attempts: 3,
     });
     expect(contentRequests(b, audio.message.id)).toHaveLength(3);
-    expect(row(b, audio.message.id)).toBeUndefined();
+    expect(await row(b, audio.message.id)).toBeUndefined();
   });
 
   test("a 202 from the content endpoint (not ready) is retried the same way", async () => {
@@ -281,13 +284,13 @@ describe("media-archiver", () => {
     b.line.fault({ path: `/v2/bot/message/${audio.message.id}/content`, status: 202 });
 
     await b.deliver(audio);
-    expect(row(b, audio.message.id)).toBeUndefined();
+    expect(await row(b, audio.message.id)).toBeUndefined();
     const [waiting] = await b.deliveries(audio.webhookEventId);
     expect(waiting).toMatchObject({ status: "retry", attempts: 1 });
     expect(waiting?.lastError).toContain("still preparing");
 
     await b.advance(60_000);
-    expect(row(b, audio.message.id)).toMatchObject({
+    expect(await row(b, audio.message.id)).toMatchObject({
       status: "archived",
       sha256: sha256(content),
     });
@@ -305,7 +308,11 @@ describe("media-archiver", () => {
     await deliverOk(b, video);
     await b.advance(10 * 60_000);
 
-    expect(row(b, video.message.id)).toMatchObject({ status: "failed", sha256: null, size: null });
+    expect(await row(b, video.message.id)).toMatchObject({
+      status: "failed",
+      sha256: null,
+      size: null,
+    });
     expect((await b.deliveries(video.webhookEventId))[0]).toMatchObject({
       status: "done",
       attempts: 1,
@@ -325,8 +332,8 @@ describe("media-archiver", () => {
     await deliverOk(b, expired, unsent);
     await b.advance(10 * 60_000);
 
-    expect(row(b, expired.message.id)).toMatchObject({ status: "gone", type: "image" });
-    expect(row(b, unsent.message.id)).toMatchObject({ status: "gone", type: "video" });
+    expect(await row(b, expired.message.id)).toMatchObject({ status: "gone", type: "image" });
+    expect(await row(b, unsent.message.id)).toMatchObject({ status: "gone", type: "video" });
     for (const e of [expired, unsent]) {
       expect((await b.deliveries(e.webhookEventId))[0]).toMatchObject({
         status: "done",
@@ -360,7 +367,7 @@ describe("media-archiver", () => {
       await deliverOk(b, image, video);
 
       for (const e of [image, video]) {
-        expect(row(b, e.message.id)).toMatchObject({
+        expect(await row(b, e.message.id)).toMatchObject({
           status: "external",
           originalContentUrl: provider.originalContentUrl,
           previewImageUrl: provider.previewImageUrl,
@@ -384,7 +391,7 @@ describe("media-archiver", () => {
 
     await deliverOk(b, event.unsend(image.message.id));
 
-    expect(rows(b)).toEqual([]);
+    expect(await rows(b)).toEqual([]);
     expect(storedFiles(b).size).toBe(0);
   });
 
@@ -398,11 +405,11 @@ describe("media-archiver", () => {
     await deliverOk(b, first, second);
 
     await deliverOk(b, event.unsend(first.message.id));
-    expect(rows(b).map((r) => r.messageId)).toEqual([second.message.id]);
+    expect((await rows(b)).map((r) => r.messageId)).toEqual([second.message.id]);
     expect(storedFiles(b).has(sha256(same))).toBe(true);
 
     await deliverOk(b, event.unsend(second.message.id));
-    expect(rows(b)).toEqual([]);
+    expect(await rows(b)).toEqual([]);
     expect(storedFiles(b).size).toBe(0);
   });
 
@@ -426,18 +433,18 @@ describe("media-archiver", () => {
 
     await deliverOk(b, withLength, chunked, bigFile, small);
 
-    expect(row(b, withLength.message.id)).toMatchObject({
+    expect(await row(b, withLength.message.id)).toMatchObject({
       status: "too_large",
       size: 2048,
       sha256: null,
     });
     // No length announced: the download is cut at the cap.
-    expect(row(b, chunked.message.id)).toMatchObject({ status: "too_large", sha256: null });
+    expect(await row(b, chunked.message.id)).toMatchObject({ status: "too_large", sha256: null });
     // A file's size is in the event: not even downloaded.
-    expect(row(b, bigFile.message.id)).toMatchObject({ status: "too_large", size: 4096 });
+    expect(await row(b, bigFile.message.id)).toMatchObject({ status: "too_large", size: 4096 });
     expect(contentRequests(b, bigFile.message.id)).toEqual([]);
     // Exactly at the cap is fine.
-    expect(row(b, small.message.id)).toMatchObject({ status: "archived", size: 1024 });
+    expect(await row(b, small.message.id)).toMatchObject({ status: "archived", size: 1024 });
     expect([...storedFiles(b).keys()]).toEqual([sha256(bytes(4, 1024))]);
   });
 
@@ -457,12 +464,12 @@ describe("media-archiver", () => {
 
     await b.advance(11 * HOUR);
     await b.runTasks("media-archiver");
-    expect(rows(b)).toHaveLength(3); // nothing is a day old yet
+    expect(await rows(b)).toHaveLength(3); // nothing is a day old yet
 
     await b.advance(2 * HOUR);
     expect(await b.runTasks("media-archiver")).toBe(1);
 
-    expect(rows(b).map((r) => r.messageId)).toEqual([recent.message.id]);
+    expect((await rows(b)).map((r) => r.messageId)).toEqual([recent.message.id]);
     expect([...storedFiles(b).keys()]).toEqual([sha256(shared)]);
   });
 
@@ -475,7 +482,7 @@ describe("media-archiver", () => {
     await b.advance(10 * 365 * DAY);
     await b.runTasks("media-archiver");
 
-    expect(rows(b)).toHaveLength(1);
+    expect(await rows(b)).toHaveLength(1);
     expect(storedFiles(b).size).toBe(1);
   });
 
@@ -490,7 +497,7 @@ describe("media-archiver", () => {
 
     await deliverOk(b, image, video, file);
 
-    expect(rows(b).map((r) => r.messageId)).toEqual([image.message.id]);
+    expect((await rows(b)).map((r) => r.messageId)).toEqual([image.message.id]);
     expect(contentRequests(b, video.message.id)).toEqual([]);
     expect(contentRequests(b, file.message.id)).toEqual([]);
   });
@@ -519,7 +526,7 @@ describe("media-archiver", () => {
 
     await deliverOk(b, file);
 
-    expect(row(b, file.message.id)).toMatchObject({
+    expect(await row(b, file.message.id)).toMatchObject({
       status: "archived",
       messageId: `${hostile}-id`,
       fileName: `${hostile}.txt`,
@@ -550,20 +557,23 @@ describe("media-archiver", () => {
     });
     for (const e of [first, tooMuch, fitsExactly, nothingLeft, bobs]) await deliverOk(b, e);
 
-    expect(row(b, first.message.id)).toMatchObject({ status: "archived", size: 2000 });
+    expect(await row(b, first.message.id)).toMatchObject({ status: "archived", size: 2000 });
     // Refused by its Content-Length: nothing stored.
-    expect(row(b, tooMuch.message.id)).toMatchObject({
+    expect(await row(b, tooMuch.message.id)).toMatchObject({
       status: "over_user_quota",
       userId: ALICE.userId,
       size: 2000,
       sha256: null,
     });
-    expect(row(b, fitsExactly.message.id)).toMatchObject({ status: "archived", size: 1000 });
+    expect(await row(b, fitsExactly.message.id)).toMatchObject({ status: "archived", size: 1000 });
     // The quota is used up: LINE is not even asked.
-    expect(row(b, nothingLeft.message.id)).toMatchObject({ status: "over_user_quota", size: null });
+    expect(await row(b, nothingLeft.message.id)).toMatchObject({
+      status: "over_user_quota",
+      size: null,
+    });
     expect(contentRequests(b, nothingLeft.message.id)).toEqual([]);
     // Other senders are not held back by Alice.
-    expect(row(b, bobs.message.id)).toMatchObject({ status: "archived", userId: BOB.userId });
+    expect(await row(b, bobs.message.id)).toMatchObject({ status: "archived", userId: BOB.userId });
 
     const kept = [contents[0], contents[2], contents[4]].map((c) => sha256(c as Uint8Array));
     expect([...storedFiles(b).keys()].sort()).toEqual(kept.sort());
@@ -584,7 +594,7 @@ describe("media-archiver", () => {
     for (const e of [alices, sameBytes, carols]) await deliverOk(b, e);
     // 2000 (stored once for two messages) + 3000: 500 bytes left.
     for (const e of [alices, sameBytes, carols]) {
-      expect(row(b, e.message.id)?.status).toBe("archived");
+      expect((await row(b, e.message.id))?.status).toBe("archived");
     }
 
     const unannounced = event.image({ chat: BOB });
@@ -601,8 +611,11 @@ describe("media-archiver", () => {
     await deliverOk(b, unannounced, bigFile);
 
     // No length announced: cut off at the 500 bytes left, nothing kept.
-    expect(row(b, unannounced.message.id)).toMatchObject({ status: "over_quota", sha256: null });
-    expect(row(b, bigFile.message.id)).toMatchObject({ status: "over_quota", size: 4000 });
+    expect(await row(b, unannounced.message.id)).toMatchObject({
+      status: "over_quota",
+      sha256: null,
+    });
+    expect(await row(b, bigFile.message.id)).toMatchObject({ status: "over_quota", size: 4000 });
     expect(contentRequests(b, bigFile.message.id)).toEqual([]);
     expect(storedFiles(b).size).toBe(2);
     expect(tempFiles(b)).toEqual([]);
@@ -614,7 +627,7 @@ describe("media-archiver", () => {
     const later = event.image({ chat: BOB });
     b.line.addContent(later.message.id, { bytes: bytes(5, 5000), contentType: "image/jpeg" });
     await deliverOk(b, later);
-    expect(row(b, later.message.id)).toMatchObject({ status: "archived", size: 5000 });
+    expect(await row(b, later.message.id)).toMatchObject({ status: "archived", size: 5000 });
   });
 
   test("downloads running side by side cannot together pass the quota", async () => {
@@ -633,7 +646,7 @@ describe("media-archiver", () => {
 
     await deliverOk(b, alices, bobs);
 
-    const outcomes = [alices, bobs].map((e) => row(b, e.message.id));
+    const outcomes = await Promise.all([alices, bobs].map((e) => row(b, e.message.id)));
     expect(outcomes.map((r) => r?.status).sort()).toEqual(["archived", "over_quota"]);
     expect(outcomes.find((r) => r?.status === "over_quota")).toMatchObject({
       size: 2000,
@@ -665,7 +678,7 @@ describe("media-archiver", () => {
       const image = event.image();
       bot.line.addContent(image.message.id, { bytes: bytes(3), contentType: "image/jpeg" });
       await deliverOk(bot, image);
-      expect(row(bot, image.message.id)?.status).toBe("archived");
+      expect((await row(bot, image.message.id))?.status).toBe("archived");
     } finally {
       await bot?.stop();
       bot = undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { connectDatabase, databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
 import { deliveries, inboxEvents, users } from "../../src/storage/sqlite/schema.ts";
 
 let dataDir: string;
@@ -41,15 +41,6 @@ test("reopening migrates idempotently and keeps the data", () => {
   first.close();
   const second = track(openDatabase(dataDir));
   expect(second.db.select().from(users).all()).toMatchObject([{ userId: "U1" }]);
-});
-
-test("connectDatabase (the plugin workers' connection) sees the same data, with the same pragmas", () => {
-  const host = track(openDatabase(dataDir));
-  const worker = track(connectDatabase(dataDir));
-  host.db.insert(users).values({ userId: "U2", updatedAt: 1 }).run();
-  expect(worker.db.select().from(users).all()).toMatchObject([{ userId: "U2" }]);
-  expect(pragma(worker, "foreign_keys")).toBe(1);
-  expect(pragma(worker, "busy_timeout")).toBe(5000);
 });
 
 test("deliveries must point at a stored event (foreign keys are enforced)", () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import type { SqliteHandle } from "../../src/platform/mod.ts";
-import { connectDatabase, databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { platform, type SqliteHandle } from "../../src/platform/mod.ts";
+import { databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
 import { WriteQueue } from "../../src/storage/sqlite/write-queue.ts";
 
 let dataDir: string;
@@ -17,7 +17,8 @@ beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "hotline-writes-"));
   handle = openDatabase(dataDir);
   handle.exec("create table t (v integer not null unique)");
-  other = connectDatabase(dataDir);
+  other = platform.openSqlite(databasePath(dataDir));
+  other.exec("PRAGMA busy_timeout = 5000");
   writes = new WriteQueue(handle.db);
 });
 afterEach(() => {

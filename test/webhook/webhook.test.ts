@@ -15,7 +15,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents, pluginKv } from "../../src/storage/sqlite/schema.ts";
+import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
 import { sqliteOf } from "../helpers/sqlite.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
@@ -93,14 +93,11 @@ function storedCount(): number {
   return db().select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
 }
 
-function handled(plugin: string, eventId: string): Handled[] {
-  return db()
-    .select()
-    .from(pluginKv)
-    .where(eq(pluginKv.plugin, plugin))
-    .all()
-    .filter((row) => row.key.startsWith(`${eventId}|`))
-    .map((row) => ({ query: row.key.split("|")[1] ?? "", ...JSON.parse(row.value) }));
+async function handled(plugin: string, eventId: string): Promise<Handled[]> {
+  const entries = await bot.kv(plugin).list<object>(`${eventId}|`);
+  return entries.map(
+    (entry) => ({ query: entry.key.split("|")[1] ?? "", ...entry.value }) as Handled,
+  );
 }
 
 async function routedTo(eventId: string): Promise<string[]> {
@@ -264,11 +261,11 @@ describe("every documented event and message type", () => {
       const messageType =
         (sent as { message?: { type?: string } }).message?.type ?? (null as string | null);
       const expected = (query: string) => ({ query, type: sent.type, messageType });
-      const typed = handled("record-typed", eventId(sent));
+      const typed = await handled("record-typed", eventId(sent));
       expect(typed.sort((a, b) => a.query.localeCompare(b.query))).toEqual(
         [...queries].sort().map(expected),
       );
-      expect(handled("record-all", eventId(sent))).toEqual([expected("*")]);
+      expect(await handled("record-all", eventId(sent))).toEqual([expected("*")]);
     },
   );
 });
@@ -316,10 +313,10 @@ describe("unknown events are stored as sent and reach only '*'", () => {
     expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
     expect(rows[0]?.type).toBe(type);
     expect(await routedTo(eventId(sent))).toEqual(["record-all"]);
-    expect(handled("record-all", eventId(sent))).toEqual([
+    expect(await handled("record-all", eventId(sent))).toEqual([
       { query: "*", type, messageType: sent.message?.type ?? null },
     ]);
-    expect(handled("record-typed", eventId(sent))).toEqual([]);
+    expect(await handled("record-typed", eventId(sent))).toEqual([]);
     expect(bot.repliesTo(sent)).toEqual([]);
   });
 
@@ -348,7 +345,7 @@ describe("unknown events are stored as sent and reach only '*'", () => {
       if (!row) continue;
       expect(row.type).toBe("invalid");
       expect(await routedTo(row.id)).toEqual(["record-all"]);
-      expect(handled("record-all", row.id)).toEqual([
+      expect(await handled("record-all", row.id)).toEqual([
         { query: "*", type: "invalid", messageType: null },
       ]);
     }
@@ -365,7 +362,7 @@ describe("dedup", () => {
     await bot.settle();
 
     expect(storedRows(text.webhookEventId)).toHaveLength(1);
-    expect(handled("record-all", text.webhookEventId)).toHaveLength(1);
+    expect(await handled("record-all", text.webhookEventId)).toHaveLength(1);
     expect(bot.line.replies.filter((r) => r.replyToken === text.replyToken)).toHaveLength(1);
   });
 
@@ -380,7 +377,7 @@ describe("dedup", () => {
     const rows = storedRows(original.webhookEventId);
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null").deliveryContext).toEqual({ isRedelivery: false });
-    expect(handled("record-all", original.webhookEventId)).toHaveLength(1);
+    expect(await handled("record-all", original.webhookEventId)).toHaveLength(1);
     expect(bot.repliesTo(original)).toHaveLength(1);
   });
 
@@ -389,7 +386,7 @@ describe("dedup", () => {
     expect((await bot.send(follow, follow)).status).toBe(200);
     await bot.settle();
     expect(storedRows(follow.webhookEventId)).toHaveLength(1);
-    expect(handled("record-all", follow.webhookEventId)).toHaveLength(1);
+    expect(await handled("record-all", follow.webhookEventId)).toHaveLength(1);
   });
 
   test("events without webhookEventId: identical redeliveries dedup, different events do not", async () => {
@@ -421,7 +418,7 @@ describe("dedup", () => {
     expect(rows).toHaveLength(1);
     const id = rows[0]?.id ?? "";
     expect(id).toMatch(/^derived-[0-9a-f]{32}$/);
-    expect(handled("record-all", id)).toHaveLength(1);
+    expect(await handled("record-all", id)).toHaveLength(1);
   });
 });
 
@@ -440,7 +437,7 @@ describe("batches and concurrency", () => {
     await bot.settle();
     for (const sent of all) {
       expect(storedRows(eventId(sent))).toHaveLength(1);
-      expect(handled("record-all", eventId(sent))).toHaveLength(1);
+      expect(await handled("record-all", eventId(sent))).toHaveLength(1);
     }
     // echo answers 1:1 chats only.
     expect(bot.repliesTo(inGroup)).toEqual([]);
@@ -460,7 +457,8 @@ describe("batches and concurrency", () => {
     expect(storedCount()).toBe(before + events.length);
     for (const sent of events) expect(storedRows(sent.webhookEventId)).toHaveLength(1);
     await bot.settle();
-    for (const sent of events) expect(handled("record-all", sent.webhookEventId)).toHaveLength(1);
+    for (const sent of events)
+      expect(await handled("record-all", sent.webhookEventId)).toHaveLength(1);
   });
 });
 
@@ -509,7 +507,7 @@ describe("401 does no work", () => {
     await bot.settle();
     expect(storedCount()).toBe(before);
     expect(storedRows(text.webhookEventId)).toEqual([]);
-    expect(handled("record-all", text.webhookEventId)).toEqual([]);
+    expect(await handled("record-all", text.webhookEventId)).toEqual([]);
     expect(bot.line.requests.length).toBe(requests);
   });
 });

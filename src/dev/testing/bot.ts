@@ -10,11 +10,14 @@ import { type Hotline, startHotline } from "../../hotline.ts";
 import { createLogger, type Logger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
+import type { PluginDatabase } from "../../sdk/database.ts";
+import type { KeyValueStore } from "../../storage/plugin-state.ts";
 import type { DeliveryRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
-import { dropTestDatabase, testDatabaseUrl } from "./database.ts";
+import { testDatabase } from "./database.ts";
+import { pluginDatabase } from "./plugin-db.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -122,10 +125,10 @@ export class TestBot {
     const clock = new ManualClock(Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
-    const databaseUrl = testDatabaseUrl(dataDir);
+    const database = testDatabase(dataDir);
     if (!options.dataDir) {
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      cleanup.push(() => dropTestDatabase(databaseUrl));
+      cleanup.push(() => database.drop());
     }
 
     let pluginsDir = options.pluginsDir;
@@ -164,10 +167,10 @@ export class TestBot {
       LINE_API_BASE_URL: lineServer.url,
       LINE_DATA_API_BASE_URL: lineServer.url,
       DATA_DIR: dataDir,
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       PLUGINS_DIR: pluginsDir,
       CONFIG_FILE: configFile,
       REPLY_DEADLINE_MS: "1000",
+      ...(database.url ? { DATABASE_URL: database.url } : {}),
       ...options.env,
     });
     const level = process.env.HOTLINE_TEST_LOG;
@@ -294,6 +297,19 @@ export class TestBot {
   /** The delivery records of an event (or of all events). */
   deliveries(eventId?: string): Promise<DeliveryRecord[]> {
     return this.hotline.store.deliveriesOf(eventId);
+  }
+
+  /**
+   * The plugins' tables, to read (or set up) in a test, on whichever store the bot runs:
+   * `await bot.pluginDb.select().from(visits)`, with tables imported from the plugin's module.
+   */
+  get pluginDb(): PluginDatabase {
+    return pluginDatabase(this.hotline.pluginState);
+  }
+
+  /** A plugin's key-value store, as its `ctx.kv`. */
+  kv(plugin: string): KeyValueStore {
+    return this.hotline.pluginState.kv(plugin);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

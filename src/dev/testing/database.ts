@@ -1,43 +1,31 @@
 /**
- * Where a test bot keeps its store: SQLite in its data directory, or, with
- * `HOTLINE_TEST_STORE=postgres`, a PostgreSQL schema of its own on `TEST_DATABASE_URL`. The
+ * Where a test bot keeps its store: SQLite in its data directory, or, when the test process runs
+ * with `DATABASE_URL=postgres://…` (CI's PostgreSQL suites), a schema of its own there. The
  * schema's URL is written into the data directory, so a bot started again on that directory (a
  * restart) finds the same store.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
+import { freshSchemaUrl } from "./postgres-schema.ts";
 
 const FILE = "test-database-url";
 
-export function testStoreIsPostgres(): boolean {
-  return process.env.HOTLINE_TEST_STORE === "postgres";
+/** The PostgreSQL server the test process runs against, if any. */
+export function testPostgres(): string | undefined {
+  const url = process.env.DATABASE_URL;
+  return url && /^postgres(ql)?:/.test(url) ? url : undefined;
 }
 
-/** The DATABASE_URL for a bot on this data directory; undefined for SQLite. */
-export function testDatabaseUrl(dataDir: string): string | undefined {
-  if (!testStoreIsPostgres()) return undefined;
+/**
+ * The DATABASE_URL for a bot on this data directory (undefined for SQLite), and how to drop its
+ * schemas when the directory was made for the bot alone.
+ */
+export function testDatabase(dataDir: string): { url: string | undefined; drop(): Promise<void> } {
+  const base = testPostgres();
+  if (!base) return { url: undefined, drop: async () => {} };
   const file = join(dataDir, FILE);
-  if (existsSync(file)) return readFileSync(file, "utf8");
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) throw new Error("HOTLINE_TEST_STORE=postgres needs TEST_DATABASE_URL=postgres://…");
-  const url = new URL(base);
-  url.searchParams.set("schema", `bot_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`);
-  writeFileSync(file, url.toString(), { mode: 0o600 });
-  return url.toString();
-}
-
-/** Drops the bot's schema (when it has one). */
-export async function dropTestDatabase(databaseUrl: string | undefined): Promise<void> {
-  if (!databaseUrl) return;
-  const url = new URL(databaseUrl);
-  const schema = url.searchParams.get("schema");
-  url.searchParams.delete("schema");
-  if (!schema) return;
-  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await sql.end();
-  }
+  if (existsSync(file)) return { url: readFileSync(file, "utf8"), drop: async () => {} };
+  const schema = freshSchemaUrl(base);
+  writeFileSync(file, schema.url, { mode: 0o600 });
+  return schema;
 }

@@ -13,3 +13,4 @@ export {
   TestBot,
   type TestBotOptions,
 } from "./bot.ts";
+export { pluginDatabase } from "./plugin-db.ts";

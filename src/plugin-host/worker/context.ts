@@ -1,14 +1,11 @@
 import { HTTPFetchError } from "@line/bot-sdk";
-import { eq } from "drizzle-orm";
 import type { CallOptions, LineClient } from "../../line/client.ts";
-import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   ChatRef,
   ContentResult,
   EventContext,
   FileStore,
   HttpMethod,
-  KeyValueStore,
   Logger,
   MessageInput,
   PluginContext,
@@ -18,9 +15,9 @@ import type {
   TranscodingStatus,
 } from "../../sdk/context.ts";
 import { toMessages } from "../../sdk/messages.ts";
-import { users } from "../../storage/sqlite/schema.ts";
 import type { HostToWorker } from "../protocol.ts";
 import type { HostRpc } from "./rpc.ts";
+import type { PluginState } from "./state-client.ts";
 
 export interface Route {
   method: HttpMethod;
@@ -45,8 +42,8 @@ export interface WorkerServices {
   settings: unknown;
   log: Logger & { child(fields: Record<string, unknown>): Logger };
   line: LineClient;
-  db: SqlDatabase;
-  kv: KeyValueStore;
+  /** `ctx.db`, `ctx.kv`, `ctx.transaction` and the shared users table, through the host. */
+  state: PluginState;
   files: FileStore;
   rpc: HostRpc;
   lifetime: AbortController;
@@ -163,21 +160,14 @@ async function transcoding(
   return status;
 }
 
-function readUser(db: SqlDatabase, userId: string): SharedUser | undefined {
-  const row = db.select().from(users).where(eq(users.userId, userId)).get();
-  if (!row) return undefined;
-  const { updatedAt: _updatedAt, ...user } = row;
-  return user;
-}
-
 async function fetchProfile(
   services: WorkerServices,
   scope: CallScope,
   userId: string,
   chat: ChatRef | undefined,
 ): Promise<SharedUser> {
-  const { db, line } = services;
-  const cached = readUser(db, userId);
+  const { state, line } = services;
+  const cached = await state.readUser(userId);
   const now = services.now();
   if (cached?.profileFetchedAt && now - cached.profileFetchedAt < PROFILE_TTL_MS) return cached;
   const profile = await line.call(
@@ -190,19 +180,13 @@ async function fetchProfile(
           : line.api.getProfile(userId),
     callOptions(scope),
   );
-  const fields = {
+  await state.saveProfile(userId, {
     displayName: profile.displayName,
     pictureUrl: profile.pictureUrl ?? null,
     statusMessage: (profile as { statusMessage?: string }).statusMessage ?? null,
     language: (profile as { language?: string }).language ?? null,
-    profileFetchedAt: now,
-    updatedAt: now,
-  };
-  db.insert(users)
-    .values({ userId, ...fields })
-    .onConflictDoUpdate({ target: users.userId, set: fields })
-    .run();
-  return readUser(db, userId) as SharedUser;
+  });
+  return (await state.readUser(userId)) as SharedUser;
 }
 
 /** A recipient as the Messaging API names it. */
@@ -211,7 +195,7 @@ function recipientId(to: Recipient): string {
 }
 
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
-  const { name, settings, log, line, db, kv, files, rpc, lifetime, registrations } = services;
+  const { name, settings, log, line, state, files, rpc, lifetime, registrations } = services;
   const scope: CallScope = { log, signal: lifetime.signal };
   const api = retryingApi(line, scope);
   const whileSetup = (what: string) => {
@@ -222,21 +206,23 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     settings,
     log,
     api,
-    kv,
-    db,
+    kv: state.kv,
+    db: state.db,
+    transaction: state.transaction,
     files,
     signal: lifetime.signal,
     now: services.now,
-    push: (messages: MessageInput | MessageInput[], options: { to: Recipient }) =>
-      rpc.call({
+    async push(messages: MessageInput | MessageInput[], options: { to: Recipient }) {
+      await rpc.call({
         deliveryId: undefined,
         method: "push",
         messages: toMessages(messages),
         to: recipientId(options.to),
-      }),
+      });
+    },
     content: (messageId: string) => content(services, scope, messageId),
     transcoding: (messageId: string) => transcoding(services, scope, messageId),
-    user: async (userId: string) => readUser(db, userId),
+    user: (userId: string) => state.readUser(userId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
     publicUrl: services.publicUrl,
     route(method, path, handler) {

@@ -4,10 +4,8 @@
  */
 import { LineClient } from "../../line/client.ts";
 import type { EventContext, PluginContext } from "../../sdk/context.ts";
+import { setDialect } from "../../sdk/dialect.ts";
 import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
-import { connectDatabase } from "../../storage/sqlite/database.ts";
-import { createKeyValueStore } from "../../storage/sqlite/kv.ts";
-import { ensurePluginTables } from "../../storage/sqlite/plugin-tables.ts";
 import {
   describeIssues,
   type PluginManifest,
@@ -29,6 +27,8 @@ import {
 import { createFileStore } from "./file-store.ts";
 import { createWorkerLogger } from "./logger.ts";
 import { HostRpc } from "./rpc.ts";
+import { createPluginState } from "./state-client.ts";
+import { pluginSchema } from "./state-schema.ts";
 
 interface WorkerScope {
   postMessage(message: WorkerToHost): void;
@@ -114,6 +114,8 @@ function describeBuildError(error: unknown): string {
 async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<WorkerToHost> {
   clockFrozen = message.clockFrozen;
   syncClock(message.now);
+  // Before the plugin's module runs: its tables are built for the store's dialect.
+  setDialect(message.state.dialect);
   let module: { default?: unknown };
   try {
     module = await import(message.moduleUrl);
@@ -147,7 +149,14 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   }
 
   const pluginLog = log.child({ plugin: definition.name });
-  const handle = connectDatabase(message.env.dataDir);
+  const schema = pluginSchema(definition, message.state.dialect);
+  if ("refused" in schema)
+    return { type: "load-failed", error: `plugin tables: ${schema.refused}` };
+  try {
+    await rpc.call({ method: "state.open", plugin: definition.name, schema });
+  } catch (error) {
+    return { type: "load-failed", error: `plugin tables: ${describe(error)}` };
+  }
   const line = new LineClient({
     // The host's proxy takes the worker's capability where LINE would take the channel's token.
     channelAccessToken: message.env.lineCapability,
@@ -157,26 +166,13 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
     onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
   });
-  try {
-    ensurePluginTables(
-      handle,
-      definition.name,
-      Object.values(definition.tables ?? {}),
-      definition.migrations ?? [],
-      now(),
-    );
-  } catch (error) {
-    handle.close();
-    return { type: "load-failed", error: `plugin tables: ${describe(error)}` };
-  }
   const registrations: Registrations = { routes: [], intervals: [], tasks: [], open: true };
   const services: WorkerServices = {
     name: definition.name,
     settings,
     log: pluginLog,
     line,
-    db: handle.db,
-    kv: createKeyValueStore(handle.db, definition.name, now),
+    state: createPluginState(rpc, message.state),
     files: createFileStore(message.env.dataDir, definition.name),
     rpc,
     lifetime: new AbortController(),

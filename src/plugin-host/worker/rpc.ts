@@ -1,19 +1,23 @@
-import type { HostToWorker, WorkerToHost } from "../protocol.ts";
+import type { HostToWorker, RpcCall, WorkerToHost } from "../protocol.ts";
 
 type Post = (message: WorkerToHost) => void;
 
 /** Request/response over postMessage for the calls a plugin makes into the host. */
 export class HostRpc {
   #next = 1;
-  readonly #pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve(value: unknown): void; reject(error: Error): void }
+  >();
 
   constructor(private readonly post: Post) {}
 
-  call(message: Omit<Extract<WorkerToHost, { type: "rpc" }>, "id" | "type">): Promise<void> {
+  /** Resolves with the call's result (see `RpcCall`); rejects with the host's error. */
+  call(call: RpcCall): Promise<unknown> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.post({ type: "rpc", id, ...message });
+      this.post({ type: "rpc", id, ...call });
     });
   }
 
@@ -21,7 +25,13 @@ export class HostRpc {
     const pending = this.#pending.get(message.id);
     if (!pending) return;
     this.#pending.delete(message.id);
-    if (message.error === undefined) pending.resolve();
-    else pending.reject(new Error(message.error));
+    if (message.error === undefined) {
+      pending.resolve(message.value);
+      return;
+    }
+    const error = new Error(message.error);
+    // The host's errors keep their names, so that a plugin can tell `PluginStateError` apart.
+    if (message.errorName && message.errorName !== "Error") error.name = message.errorName;
+    pending.reject(error);
   }
 }

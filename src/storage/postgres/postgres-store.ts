@@ -13,6 +13,7 @@ import type {
   SettledDelivery,
   Store,
   StoredEvent,
+  UserProfile,
 } from "../store.ts";
 import {
   migrateSchema,
@@ -25,7 +26,7 @@ import {
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, lockEvents, settleClaimed } from "./lanes.ts";
-import { applySharedState, DEFAULT_CHANNEL } from "./shared-state.ts";
+import { applySharedState, DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
   databaseUrl: string;
@@ -315,20 +316,27 @@ export class PostgresStore implements Store {
     return this.#dead.deliveriesOf(eventId);
   }
 
+  readUser(userId: string) {
+    return readUser(this.#sql, userId);
+  }
+
+  saveProfile(userId: string, profile: UserProfile, now: number) {
+    return saveProfile(this.#sql, userId, profile, now);
+  }
+
   /** Idempotent, and gated by a transaction lock so that instances do not all do it at once. */
-  async prune(retentionMs: number, now: number): Promise<{ events: number; kv: number }> {
+  async prune(retentionMs: number, now: number): Promise<{ events: number }> {
     return this.#sql.begin(async (tx) => {
       const [lock] = await tx<Array<{ got: boolean }>>`
         select pg_try_advisory_xact_lock(${PRUNE_LOCK}::bigint) as got`;
-      if (!lock?.got) return { events: 0, kv: 0 };
+      if (!lock?.got) return { events: 0 };
       const events = await tx`
         delete from inbox_events e
         where e.status = 'done' and e.done_at < ${now - retentionMs}
           and not exists (
             select 1 from deliveries d where d.event_id = e.id and d.status = 'dead')
         returning e.seq`;
-      const kv = await tx`delete from plugin_kv where expires_at <= ${now} returning key`;
-      return { events: events.length, kv: kv.length };
+      return { events: events.length };
     });
   }
 

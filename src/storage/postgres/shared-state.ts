@@ -1,5 +1,6 @@
 import type { ParsedEvent } from "../../core/parsed-event.ts";
-import type { Tx } from "./connection.ts";
+import type { SharedUser, UserProfile } from "../store.ts";
+import type { Sql, Tx } from "./connection.ts";
 
 export const DEFAULT_CHANNEL = "default";
 
@@ -46,4 +47,31 @@ export async function applySharedState(tx: Tx, parsed: ParsedEvent, now: number)
       left_at = coalesce(excluded.left_at, chats.left_at),
       updated_at = excluded.updated_at
     where coalesce(chats.joined_at, 0) <= ${at} and coalesce(chats.left_at, 0) <= ${at}`;
+}
+
+export async function readUser(sql: Sql, userId: string): Promise<SharedUser | undefined> {
+  const [row] = await sql<SharedUser[]>`
+    select user_id as "userId", display_name as "displayName", picture_url as "pictureUrl",
+      status_message as "statusMessage", language, following, followed_at as "followedAt",
+      unfollowed_at as "unfollowedAt", profile_fetched_at as "profileFetchedAt"
+    from users where channel = ${DEFAULT_CHANNEL} and user_id = ${userId}`;
+  return row ? { ...row } : undefined;
+}
+
+export async function saveProfile(
+  sql: Sql,
+  userId: string,
+  profile: UserProfile,
+  now: number,
+): Promise<void> {
+  const { displayName, pictureUrl, statusMessage, language } = profile;
+  await sql`
+    insert into users (channel, user_id, display_name, picture_url, status_message, language,
+      profile_fetched_at, updated_at)
+    values (${DEFAULT_CHANNEL}, ${userId}, ${displayName}, ${pictureUrl}, ${statusMessage},
+      ${language}, ${now}, ${now})
+    on conflict (channel, user_id) do update set
+      display_name = excluded.display_name, picture_url = excluded.picture_url,
+      status_message = excluded.status_message, language = excluded.language,
+      profile_fetched_at = excluded.profile_fetched_at, updated_at = excluded.updated_at`;
 }

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
@@ -81,28 +80,4 @@ export const chats = sqliteTable("chats", {
   updatedAt: integer("updated_at").notNull(),
 });
 
-/** Per-plugin key-value state; values are JSON. */
-export const pluginKv = sqliteTable(
-  "plugin_kv",
-  {
-    plugin: text("plugin").notNull(),
-    key: text("key").notNull(),
-    value: text("value").notNull(),
-    expiresAt: integer("expires_at"),
-    updatedAt: integer("updated_at").notNull().default(sql`(unixepoch() * 1000)`),
-  },
-  (table) => [primaryKey({ columns: [table.plugin, table.key] })],
-);
-
-/** Which of a plugin's declared migrations have run against this database. */
-export const pluginMigrations = sqliteTable(
-  "plugin_migrations",
-  {
-    plugin: text("plugin").notNull(),
-    id: text("id").notNull(),
-    appliedAt: integer("applied_at").notNull(),
-  },
-  (table) => [primaryKey({ columns: [table.plugin, table.id] })],
-);
-
-export const coreSchema = { inboxEvents, deliveries, users, chats, pluginKv, pluginMigrations };
+export const coreSchema = { inboxEvents, deliveries, users, chats };

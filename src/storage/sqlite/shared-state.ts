@@ -1,7 +1,8 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ParsedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
+import type { SharedUser, UserProfile } from "../store.ts";
 import { chats, users } from "./schema.ts";
 
 const param = sql.placeholder;
@@ -59,6 +60,11 @@ function prepareStatements(db: SqlDatabase) {
       .prepare(),
     join: upsertChat(true),
     leave: upsertChat(false),
+    user: db
+      .select()
+      .from(users)
+      .where(eq(users.userId, param("userId")))
+      .prepare(),
   };
 }
 
@@ -91,5 +97,21 @@ export class SharedState {
     if (type !== "join" && type !== "leave") return;
     if (!chat || chat.type === "user") return;
     statements[type].run({ chatKey: parsed.chatKey, type: chat.type, chatId: chat.id, at, now });
+  }
+
+  readUser(userId: string): SharedUser | undefined {
+    const row = this.#statements.user.get({ userId });
+    if (!row) return undefined;
+    const { updatedAt: _updatedAt, ...user } = row;
+    return user;
+  }
+
+  /** Call inside a transaction on the same database. */
+  saveProfile(db: SqlDatabase, userId: string, profile: UserProfile, now: number): void {
+    const fields = { ...profile, profileFetchedAt: now, updatedAt: now };
+    db.insert(users)
+      .values({ userId, ...fields })
+      .onConflictDoUpdate({ target: users.userId, set: fields })
+      .run();
   }
 }

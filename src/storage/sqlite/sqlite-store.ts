@@ -14,12 +14,12 @@ import type {
   SettledDelivery,
   Store,
   StoredEvent,
+  UserProfile,
 } from "../store.ts";
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
-import { deleteExpiredKv } from "./maintenance.ts";
 import { SharedState } from "./shared-state.ts";
 import { eventCounts, inboxDepth } from "./stats.ts";
 import { WriteQueue } from "./write-queue.ts";
@@ -267,10 +267,16 @@ export class SqliteStore implements Store {
     return eventId === undefined ? this.#deliveries.all() : this.#deliveries.forEvent(eventId);
   }
 
+  async readUser(userId: string) {
+    return this.#shared.readUser(userId);
+  }
+
+  saveProfile(userId: string, profile: UserProfile, now: number): Promise<void> {
+    return this.#writes.write(() => this.#shared.saveProfile(this.handle.db, userId, profile, now));
+  }
+
   async prune(retentionMs: number, now: number) {
-    const events = this.#inbox.prune(now - retentionMs);
-    const kv = deleteExpiredKv(this.handle.db, now);
-    return { events, kv };
+    return { events: this.#inbox.prune(now - retentionMs) };
   }
 
   async check(): Promise<void> {

@@ -1,0 +1,57 @@
+import type { Message } from "../core/message.ts";
+import type { DeliveryJob } from "../dispatch/types.ts";
+import type { HostToWorker, WorkerToHost } from "./protocol.ts";
+import { isStateCall, type StateSession } from "./state-rpc.ts";
+
+/** `ctx.push(to, …)` outside any event, by the plugin of this name. */
+interface PushOutside {
+  pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+}
+
+type RpcMessage = Extract<WorkerToHost, { type: "rpc" }>;
+
+/**
+ * Serves one call of the worker and posts its result. Plugin state is served from the first
+ * message on (setup uses it); replies need the event's delivery, pushes outside an event the
+ * plugin's name, known once its state is open.
+ */
+export async function answerRpc(
+  worker: Worker,
+  message: RpcMessage,
+  state: StateSession,
+  options: PushOutside,
+  delivery: (id: number) => DeliveryJob | undefined = () => undefined,
+): Promise<void> {
+  let result: Extract<HostToWorker, { type: "rpc-result" }>;
+  try {
+    const value = isStateCall(message)
+      ? await state.call(message)
+      : await sendMessages(message, state, options, delivery);
+    result = { type: "rpc-result", id: message.id, ...(value === undefined ? {} : { value }) };
+  } catch (caught) {
+    const error = caught instanceof Error ? caught : new Error(String(caught));
+    result = { type: "rpc-result", id: message.id, error: error.message, errorName: error.name };
+  }
+  try {
+    worker.postMessage(result satisfies HostToWorker);
+  } catch {
+    // Terminated meanwhile: nobody is waiting for the answer.
+  }
+}
+
+async function sendMessages(
+  message: Extract<RpcMessage, { method: "reply" | "push" }>,
+  state: StateSession,
+  options: PushOutside,
+  delivery: (id: number) => DeliveryJob | undefined,
+): Promise<void> {
+  if (message.deliveryId === undefined) {
+    if (!message.to) throw new Error("push outside an event needs a recipient");
+    if (state.plugin === undefined) throw new Error("the plugin has not opened its state yet");
+    return options.pushOutsideEvent(state.plugin, message.to, message.messages);
+  }
+  const job = delivery(message.deliveryId);
+  if (!job) throw new Error("the event's handler has already finished or timed out");
+  if (message.method === "reply") return job.reply(message.messages);
+  return job.push(message.messages, message.to);
+}

@@ -1,0 +1,2 @@
+DROP TABLE `plugin_kv`;--> statement-breakpoint
+DROP TABLE `plugin_migrations`;

@@ -1,0 +1,117 @@
+/**
+ * An installation from before `plugins.db`: plugin state lived in `hotline.db`, and plugin tables
+ * were named `<plugin>_…`. At the first start it moves to `plugins.db`, and the built-in plugins
+ * rename their tables to `<plugin>__…`, rows and all.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { visits } from "../../plugins/beacon-greeter.ts";
+import { startTestBot } from "../../src/dev/testing/mod.ts";
+import { platform, type SqliteHandle } from "../../src/platform/mod.ts";
+import { databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { pluginStatePath } from "../../src/storage/sqlite/plugin-state-db.ts";
+
+const PLUGIN = new URL("../../plugins/beacon-greeter.ts", import.meta.url);
+
+let dataDir: string;
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** hotline.db as the last version before plugins.db left it, with a plugin's state in it. */
+function legacyInstallation(): void {
+  openDatabase(dataDir).close();
+  const db = platform.openSqlite(databasePath(dataDir));
+  db.exec(`
+    DELETE FROM __drizzle_migrations
+      WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations);
+    CREATE TABLE plugin_kv (plugin text NOT NULL, key text NOT NULL, value text NOT NULL,
+      expires_at integer, updated_at integer DEFAULT (unixepoch() * 1000) NOT NULL,
+      PRIMARY KEY (plugin, key));
+    CREATE TABLE plugin_migrations (plugin text NOT NULL, id text NOT NULL,
+      applied_at integer NOT NULL, PRIMARY KEY (plugin, id));
+    INSERT INTO plugin_kv (plugin, key, value) VALUES ('beacon-greeter', 'greeted', '3');
+    INSERT INTO plugin_migrations VALUES ('journal', 'm0', 1);
+    CREATE TABLE IF NOT EXISTS "beacon_greeter_visits" ("event_id" text PRIMARY KEY,
+      "user_id" text NOT NULL, "hwid" text NOT NULL, "type" text NOT NULL, "dm" text,
+      "at" integer NOT NULL, "replied_at" integer);
+    CREATE INDEX "beacon_greeter_visits_at" ON "beacon_greeter_visits" ("at");
+    INSERT INTO beacon_greeter_visits VALUES ('e1', 'U1', 'h1', 'enter', NULL, 100, 100);
+    CREATE TABLE journal_entries (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+    CREATE TABLE journal_count (n INTEGER NOT NULL);
+    INSERT INTO journal_count VALUES (0);
+    CREATE TRIGGER journal_counting AFTER INSERT ON journal_entries BEGIN
+      UPDATE journal_count SET n = n + 1;
+    END;
+    INSERT INTO journal_entries (text) VALUES ('kept');
+  `);
+  db.close();
+}
+
+const names = (db: SqliteHandle, type: string) =>
+  (
+    db.query(
+      "SELECT name FROM sqlite_master WHERE type = ?1 ORDER BY name",
+      [type],
+      "arrays",
+    ) as string[][]
+  )
+    .map(([name]) => name)
+    .filter((name) => !name?.startsWith("sqlite_"));
+
+test("plugin state moves out of hotline.db, and the plugin's legacy table is renamed with its rows", async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "hotline-legacy-"));
+  legacyInstallation();
+
+  for (const start of ["first", "second"]) {
+    const bot = await startTestBot({ plugins: [PLUGIN], dataDir });
+    try {
+      expect(bot.hotline.plugins.statuses()).toMatchObject([{ state: "loaded" }]);
+      expect(await bot.pluginDb.select().from(visits)).toEqual([
+        {
+          eventId: "e1",
+          userId: "U1",
+          hwid: "h1",
+          type: "enter",
+          dm: null,
+          at: 100,
+          repliedAt: 100,
+        },
+      ]);
+      expect(await bot.kv("beacon-greeter").get("greeted")).toBe(3);
+      const journal = {
+        sql: "SELECT text FROM journal_entries",
+        params: [],
+        rows: "objects" as const,
+      };
+      expect(await bot.hotline.pluginState.query(journal)).toEqual([{ text: "kept" }]);
+    } finally {
+      await bot.stop();
+    }
+    const host = platform.openSqlite(databasePath(dataDir));
+    const state = platform.openSqlite(pluginStatePath(dataDir));
+    try {
+      expect({ start, tables: names(host, "table") }).toEqual({
+        start,
+        tables: ["__drizzle_migrations", "chats", "deliveries", "inbox_events", "users"],
+      });
+      expect(names(state, "table")).toEqual([
+        "beacon_greeter__visits",
+        "journal_count",
+        "journal_entries",
+        "plugin_kv",
+        "plugin_migrations",
+      ]);
+      // The old index went with the old name; the declared ones are there.
+      expect(names(state, "index")).toEqual([
+        "beacon_greeter__visits_at",
+        "beacon_greeter__visits_recent_replies",
+      ]);
+      expect(names(state, "trigger")).toEqual(["journal_counting"]);
+      expect(state.query("SELECT id FROM plugin_migrations", [], "arrays")).toEqual([["m0"]]);
+    } finally {
+      host.close();
+      state.close();
+    }
+  }
+});
