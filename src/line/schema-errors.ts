@@ -40,6 +40,9 @@ function sizeOf(value: unknown): number {
   return 0;
 }
 
+/** Properties LINE calls empty, rather than unspecified, when they are missing. */
+const NOT_EMPTY = new Set(["to", "replyToken", "messages", "chatId"]);
+
 const ONLY_USER_IDS =
   "Only user id is acceptable, please confirm if there are any group/room ids or illegal ids.";
 
@@ -58,12 +61,11 @@ function violationOf(error: SchemaError, prefix: string): Violation | undefined 
   const property = propertyOf(error.instancePath, prefix);
   const { params, data } = error;
   switch (error.keyword) {
-    case "required":
-      return {
-        property: join(property, String(params.missingProperty)),
-        message: "must be specified",
-        rule: "missing",
-      };
+    case "required": {
+      const missing = join(property, String(params.missingProperty));
+      const message = NOT_EMPTY.has(missing) ? "May not be empty" : "must be specified";
+      return { property: missing, message, rule: "missing" };
+    }
     case "maxItems":
     case "minItems": {
       const [min, max] = bounds(error, "minItems", "maxItems");
@@ -112,6 +114,8 @@ function violationOf(error: SchemaError, prefix: string): Violation | undefined 
     case "format":
       return { property, message: "invalid uri", rule: "not a URI" };
     case "pattern": {
+      // An empty string is reported as empty (minLength), not as malformed.
+      if (data === "") return undefined;
       // The loading animation names the only id it takes (LINE's reference, its error example).
       if (property === "chatId") return { property, message: ONLY_USER_IDS, rule: "not a user id" };
       const known = PATTERNS[String(params.pattern)];
