@@ -18,7 +18,8 @@ const encoder = new TextEncoder();
 const under = (at: string, property: string) => (at === "" ? property : `${at}.${property}`);
 const jsonBytes = (value: unknown) => encoder.encode(JSON.stringify(value)).byteLength;
 
-function flexSize(contents: Json, at: string): Violation[] {
+/** `property`: where the container is (`messages[0].contents`, or its type when built alone). */
+export function flexSize(contents: Json, property: string): Violation[] {
   const carousel = contents.type === "carousel";
   const max = carousel ? MAX_CAROUSEL_BYTES : MAX_BUBBLE_BYTES;
   const bytes = jsonBytes(contents);
@@ -26,7 +27,7 @@ function flexSize(contents: Json, at: string): Violation[] {
   const what = carousel ? "carousel" : "bubble";
   return [
     {
-      property: under(at, "contents"),
+      property,
       message: `The ${what} must be at most ${max / 1024} KB of JSON`,
       rule: `${bytes} bytes > ${max}`,
     },
@@ -52,7 +53,7 @@ function carouselColumns(template: Json, at: string): Violation[] {
 
 /** The rules of one message that passed the schema; `at` is its property (`messages[0]`). */
 export function messageChecks(message: Json, at: string): Violation[] {
-  if (message.type === "flex") return flexSize(message.contents as Json, at);
+  if (message.type === "flex") return flexSize(message.contents as Json, under(at, "contents"));
   const template = message.template as Json | undefined;
   if (message.type === "template" && template?.type === "carousel")
     return carouselColumns(template, at);

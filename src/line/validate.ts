@@ -5,7 +5,7 @@
  * it sends it, the SDK's builders when they build, the LINE stand-in every request it gets.
  */
 
-import { messageChecks, richMenuChecks } from "./checks.ts";
+import { flexSize, messageChecks, richMenuChecks } from "./checks.ts";
 import type { Validator } from "./schema/validator.ts";
 import * as validators from "./schema/validators.js";
 import { type Violation, violationsOf } from "./schema-errors.ts";
@@ -31,6 +31,8 @@ function checksOf(schema: LineSchema, value: Json, prefix: string): Violation[] 
       return messageChecks(value, prefix);
     case "RichMenuRequest":
       return richMenuChecks(value);
+    case "FlexContainer":
+      return flexSize(value, prefix || String(value.type));
     default:
       return messagesOf(value).flatMap(([message, at]) => messageChecks(message, at));
   }

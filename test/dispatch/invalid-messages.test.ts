@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createPluginsDir, event, startTestBot, type TestBot, user } from "hotline/testing";
 
-// The reply of issue 17: accepted by the old stand-in, refused by LINE.
+// The reply of issue 17, written by hand (the builders would refuse to build it): accepted by the
+// old stand-in, refused by LINE.
 const OVERSIZED = `
-import { definePlugin, message, quickReply, withQuickReply } from "hotline";
+import { definePlugin } from "hotline";
 
-const items = Array.from({ length: 14 }, (_, i) =>
-  quickReply.postback("a label of forty-five characters, far too long".slice(0, 45), "d".repeat(400)),
-);
+const items = Array.from({ length: 14 }, () => ({
+  type: "action",
+  action: { type: "postback", label: "l".repeat(45), data: "d".repeat(400) },
+}));
 
 export default definePlugin({
   name: "oversized",
@@ -21,7 +23,7 @@ export default definePlugin({
         }
         return;
       }
-      await ctx.reply(withQuickReply(message.text("pick one"), items));
+      await ctx.reply({ type: "text", text: "pick one", quickReply: { items } });
     },
   },
 });
