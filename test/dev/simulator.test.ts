@@ -186,6 +186,34 @@ describe("the simulator in local mode", () => {
     });
   });
 
+  test("a tapped postback is a postback event, with a datetime picker's choice in params", async () => {
+    const tap = await act({
+      type: "postback",
+      chat: "user",
+      user: alice.id,
+      data: "action=book",
+      label: "Book",
+      displayText: "Book a table",
+      params: { datetime: "2025-01-20T09:30" },
+    });
+    expect(await storedEvent(tap)).toMatchObject({
+      type: "postback",
+      source: { userId: alice.id },
+      postback: { data: "action=book", params: { datetime: "2025-01-20T09:30" } },
+    });
+    expect(tap).toMatchObject({
+      kind: "user",
+      message: { type: "postback", displayText: "Book a table" },
+    });
+    const { status } = await call("send", {
+      type: "postback",
+      chat: "user",
+      user: alice.id,
+      data: "d".repeat(301),
+    });
+    expect(status).toBe(400);
+  });
+
   test("an uploaded image is served by the stand-in and archived; unsending deletes it", async () => {
     const png = samplePng();
     const upload = await fetch(`${dev}/api/upload?chat=user&user=${alice.id}&name=sunset.png`, {
@@ -365,11 +393,12 @@ describe("the simulator refuses other sites", () => {
 
   test("a POST from another site's page is refused, and nothing reaches the bot", async () => {
     const before = (await hotline.store.eventCounts()).done;
-    for (const headers of [
+    const foreign: Array<Record<string, string>> = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
-    ]) {
+    ];
+    for (const headers of foreign) {
       const refused = await send(headers);
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: expect.stringContaining("simulator") });

@@ -39,6 +39,7 @@ export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
     const text = `${person.name} unsent a message`;
     return { chat, event: made, entry: { kind: "system", text, unsent: action.messageId } };
   }
+  if (action.type === "postback") return buildPostback(action, person.id, chat, source);
   if (action.type === "sticker") {
     const made = event.sticker(action.packageId, action.stickerId, { chat: source });
     const { id, packageId, stickerId } = made.message;
@@ -59,6 +60,24 @@ export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
       ? { quote: { token: made.message.quoteToken, text: action.text } }
       : {}),
   };
+}
+
+function buildPostback(
+  action: Extract<SendAction, { type: "postback" }>,
+  userId: string,
+  chat: ChatKey,
+  source: Source,
+): BuiltEvent {
+  const { data, label, displayText, params } = action;
+  const made = event.postback(data, { chat: source, ...(params ? { params } : {}) });
+  const message = {
+    type: "postback" as const,
+    id: made.webhookEventId,
+    data,
+    ...(label !== undefined ? { label } : {}),
+    ...(displayText !== undefined ? { displayText } : {}),
+  };
+  return { chat, event: made, entry: { kind: "user", user: userId, message } };
 }
 
 /** Follow, unfollow and beacons happen between a person and the bot, never in the group. */

@@ -24,7 +24,12 @@ export interface SimulatorApi {
 }
 
 export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: RequestGuard) {
-  const page = readFileSync(new URL("./page.html", import.meta.url), "utf8");
+  const read = (file: string) => readFileSync(new URL(file, import.meta.url), "utf8");
+  // One document, no other request: the renderers of rich messages go inline.
+  const page = read("./page.html").replace(
+    "<script>/* rich-messages.js */</script>",
+    () => `<script>\n${read("./rich-messages.js")}</script>`,
+  );
   const queryOf = (request: Request) => Object.fromEntries(new URL(request.url).searchParams);
   return new Elysia({ prefix })
     .onBeforeHandle(({ request }) => guard.refuse(request))
