@@ -186,6 +186,18 @@ describe("the simulator in local mode", () => {
     });
   });
 
+  test("the stand-in knows the group and its members, as the bot's LINE calls see them", async () => {
+    const get = async (path: string) => {
+      const headers = { authorization: `Bearer ${LOCAL_ACCESS_TOKEN}` };
+      const response = await local.standIn.fetch(
+        new Request(`http://line.test${path}`, { headers }),
+      );
+      return response.json();
+    };
+    expect(await get(`/v2/bot/group/${GROUP.id}/summary`)).toMatchObject({ groupName: GROUP.name });
+    expect((await get(`/v2/bot/group/${GROUP.id}/members/ids`)).memberIds).toContain(alice.id);
+  });
+
   test("a tapped postback is a postback event, with a datetime picker's choice in params", async () => {
     const tap = await act({
       type: "postback",
@@ -392,6 +404,8 @@ describe("the simulator refuses other sites", () => {
     });
 
   test("a POST from another site's page is refused, and nothing reaches the bot", async () => {
+    // Earlier tests' events are settled first, so the count moves only if a forged one got in.
+    await hotline.dispatcher.idle();
     const before = (await hotline.store.eventCounts()).done;
     const foreign: Array<Record<string, string>> = [
       { origin: "https://evil.example" },

@@ -10,7 +10,7 @@ import type { Logger } from "../../logging/logger.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { Actions } from "./actions.ts";
 import { BotMessages } from "./bot-messages.ts";
-import { PEOPLE } from "./cast.ts";
+import { GROUP, PEOPLE } from "./cast.ts";
 import { deliveriesOf } from "./deliveries-view.ts";
 import { EntryStreams } from "./entry-stream.ts";
 import { RequestGuard } from "./request-guard.ts";
@@ -76,6 +76,9 @@ export class Simulator {
     });
     for (const person of PEOPLE)
       standIn.setProfile({ userId: person.id, displayName: person.name });
+    // The group the bot is in, as LINE's group endpoints report it.
+    const members = PEOPLE.map((person) => person.id);
+    standIn.setGroup(GROUP.id, { name: GROUP.name, members });
   }
 
   /** Closes the open event streams and stops looking for bot messages. */
