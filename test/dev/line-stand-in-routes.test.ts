@@ -54,8 +54,15 @@ const menu = (size = { width: 2500, height: 843 }): messagingApi.RichMenuRequest
   chatBarText: "Menu",
   areas: [{ bounds: { x: 0, y: 0, ...size }, action: { type: "postback", data: "tap" } }],
 });
-const png = (width: number, height: number) =>
-  new Blob([samplePng(width, height)], { type: "image/png" });
+
+/** PNGs by size, made once: a 2500×843 one takes a while to compress. */
+const pngs = new Map<string, Uint8Array<ArrayBuffer>>();
+function png(width: number, height: number): Blob {
+  const key = `${width}x${height}`;
+  const bytes = pngs.get(key) ?? samplePng(width, height);
+  pngs.set(key, bytes);
+  return new Blob([bytes], { type: "image/png" });
+}
 
 /** A rich menu with its image, ready to link. */
 async function readyMenu(): Promise<string> {
