@@ -59,6 +59,13 @@ export class ReplySender {
   async flush(target: ReplyTarget, all: Contribution[]): Promise<FlushResult> {
     const result: FlushResult = new Map(all.map((c) => [c.plugin, undefined]));
     const log = this.log.child({ webhookEventId: target.eventId });
+    if (target.standby) {
+      log.warn(
+        { plugins: all.map((c) => c.plugin) },
+        "reply dropped: standby events must not be answered",
+      );
+      return result;
+    }
     // What LINE would refuse never reaches it; the others' messages still go.
     const contributions = all.filter(({ plugin, messages }) => {
       const refused = this.#refusal(plugin, messages, log);
@@ -66,13 +73,6 @@ export class ReplySender {
       return refused === undefined;
     });
     if (contributions.length === 0) return result;
-    if (target.standby) {
-      log.warn(
-        { plugins: contributions.map((c) => c.plugin) },
-        "reply dropped: standby events must not be answered",
-      );
-      return result;
-    }
     const earlier = target.fresh ? undefined : await this.store.replyAttempts(target.eventId);
     const tokenUsed = earlier !== undefined && earlier.attemptedAt !== null;
     const tokenFresh = this.clock.now() - target.receivedAt < REPLY_TOKEN_TTL_MS;
