@@ -11,8 +11,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { parseEnv } from "../../src/config/env.ts";
-import { type LocalHotline, startLocalHotline } from "../../src/dev/local-mode.ts";
+import {
+  LOCAL_ACCESS_TOKEN,
+  type LocalHotline,
+  startLocalHotline,
+} from "../../src/dev/local-mode.ts";
+import { PEOPLE } from "../../src/dev/simulator/simulator.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
+import { samplePng } from "./png.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -44,6 +50,35 @@ async function ask(kind: string, drawn: string): Promise<Locator> {
 /** The chat as it looks now, for the docs. */
 async function screenshot(kind: string): Promise<void> {
   await page.locator("#chat").screenshot({ path: join(ROOT, "docs", `simulator-${kind}.png`) });
+}
+
+/** A call to the LINE stand-in, as the bot would make it with `@line/bot-sdk`. */
+async function line(method: string, path: string, body?: unknown): Promise<unknown> {
+  const binary = body instanceof Uint8Array;
+  const payload = binary ? new Blob([body as Uint8Array<ArrayBuffer>]) : JSON.stringify(body);
+  const response = await local.standIn.fetch(
+    new Request(`http://line.test${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${LOCAL_ACCESS_TOKEN}`,
+        "content-type": binary ? "image/png" : "application/json",
+      },
+      body: body === undefined ? undefined : payload,
+    }),
+  );
+  const answer = await response.json();
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** A 2500×843 rich menu with its image; its id. */
+async function richMenu(chatBarText: string, areas: unknown[]): Promise<string> {
+  const size = { width: 2500, height: 843 };
+  const menu = { size, selected: true, name: chatBarText, chatBarText, areas };
+  const { richMenuId } = (await line("POST", "/v2/bot/richmenu", menu)) as { richMenuId: string };
+  await line("POST", `/v2/bot/richmenu/${richMenuId}/content`, samplePng(size.width, size.height));
+  return richMenuId;
 }
 
 beforeAll(async () => {
@@ -212,6 +247,34 @@ describe("rich messages in the simulator", () => {
     await areas.nth(0).click();
     await shows(own("Left side"));
     await shows(bot("said: Left side"));
+  });
+
+  test("rich menu: the one linked to you, its areas tappable; a switch shows the other menu", async () => {
+    const size = { width: 2500, height: 843 };
+    const half = { y: 0, width: 1250, height: 843 };
+    const a = await richMenu("Menu A", [
+      {
+        bounds: { x: 0, ...half },
+        action: { type: "postback", label: "Left", data: "menu=a-left" },
+      },
+      {
+        bounds: { x: 1250, ...half },
+        action: { type: "richmenuswitch", label: "To B", richMenuAliasId: "menu-b", data: "to-b" },
+      },
+    ]);
+    const b = await richMenu("Menu B", [
+      { bounds: { x: 0, y: 0, ...size }, action: { type: "postback", label: "B", data: "menu=b" } },
+    ]);
+    await line("POST", "/v2/bot/richmenu/alias", { richMenuAliasId: "menu-b", richMenuId: b });
+    await line("POST", `/v2/bot/user/${PEOPLE[0]?.id}/richmenu/${a}`);
+
+    await shows(page.locator("#rich-menu .rm-bar", { hasText: "Menu A" }));
+    await screenshot("rich-menu");
+    await page.locator(".rm-area[title='Left']").click();
+    await shows(bot("postback menu=a-left"));
+    await page.locator(".rm-area[title='To B']").click();
+    await shows(bot('postback to-b {"newRichMenuAliasId":"menu-b","status":"SUCCESS"}'));
+    await shows(page.locator("#rich-menu .rm-bar", { hasText: "Menu B" }));
   });
 
   test("nothing on the page threw", () => {

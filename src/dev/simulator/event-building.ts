@@ -29,7 +29,9 @@ function chatOf(kind: "user" | "group", userId: string): { chat: ChatKey; source
     : { chat: `user:${userId}`, source: user(userId) };
 }
 
-export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
+type Switch = Extract<SendAction, { type: "richmenuswitch" }>;
+
+export function buildSend(action: Exclude<SendAction, Switch>, botUserId: string): BuiltEvent {
   const person = personOf(action.user);
   if (action.type === "follow" || action.type === "unfollow" || action.type === "beacon")
     return buildOneToOne(action, person);
@@ -59,6 +61,29 @@ export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
     ...(made.message.quoteToken
       ? { quote: { token: made.message.quoteToken, text: action.text } }
       : {}),
+  };
+}
+
+/**
+ * The postback LINE sends after a rich menu switch: the alias switched to and SUCCESS, or only the
+ * status when the alias named no menu.
+ */
+export function buildRichMenuSwitch(action: Switch, switched: boolean): BuiltEvent {
+  const { aliasId, data, label } = action;
+  const params = switched
+    ? { newRichMenuAliasId: aliasId, status: "SUCCESS" as const }
+    : { status: "RICHMENU_ALIAS_ID_NOTFOUND" as const };
+  const made = event.postback(data, { chat: user(action.user), params });
+  const message = {
+    type: "postback" as const,
+    id: made.webhookEventId,
+    data,
+    ...(label !== undefined ? { label } : {}),
+  };
+  return {
+    chat: `user:${action.user}`,
+    event: made,
+    entry: { kind: "user", user: action.user, message },
   };
 }
 

@@ -6,6 +6,7 @@ import type { RequestGuard } from "./request-guard.ts";
 import {
   type AccountLinkInput,
   accountLinkSchema,
+  richMenuQuery,
   type SendAction,
   sendSchema,
   type UploadQuery,
@@ -21,6 +22,8 @@ export interface SimulatorApi {
   send(action: SendAction): Promise<unknown>;
   upload(query: UploadQuery, request: Request): Promise<unknown>;
   accountLink(input: AccountLinkInput): Promise<unknown>;
+  richMenu(userId: string): unknown;
+  richMenuImage(userId: string, richMenuId: string): Response;
 }
 
 export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: RequestGuard) {
@@ -44,6 +47,16 @@ export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: Reques
     .get("/api/stream", ({ request }) => api.stream(request))
     .get("/api/state", async () => json(200, await api.state()))
     .get("/api/content/:id", ({ params }) => api.content(params.id))
+    .get("/api/rich-menu", ({ request }) =>
+      answer(async () => ({
+        richMenu: api.richMenu(parseInput(richMenuQuery, queryOf(request)).user),
+      })),
+    )
+    .get("/api/rich-menu/:id/image", ({ params, request }) => {
+      const query = richMenuQuery.safeParse(queryOf(request));
+      if (!query.success) return json(400, { error: "user: unknown" });
+      return api.richMenuImage(query.data.user, params.id);
+    })
     .post(
       "/api/send",
       ({ request }) =>

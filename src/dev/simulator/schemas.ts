@@ -54,10 +54,21 @@ export const sendSchema = z.discriminatedUnion("type", [
       .partial()
       .optional(),
   }),
+  /** A tap on a rich menu switch action: the menu changes, and a postback event says so. */
+  z.strictObject({
+    type: z.literal("richmenuswitch"),
+    user: personId,
+    aliasId: z.string().min(1).max(32),
+    data: z.string().max(300),
+    label: z.string().max(40).optional(),
+  }),
   z.strictObject({ type: z.literal("follow"), user: personId }),
   z.strictObject({ type: z.literal("unfollow"), user: personId }),
 ]);
 export type SendAction = z.output<typeof sendSchema>;
+
+/** Whose rich menu to show. */
+export const richMenuQuery = z.strictObject({ user: personId });
 
 /** An upload's query string; the body is the file. */
 export const uploadQuery = z.strictObject({
