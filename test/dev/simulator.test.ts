@@ -226,6 +226,21 @@ describe("the simulator in local mode", () => {
     expect(status).toBe(400);
   });
 
+  test("a rich menu switch to an unknown alias is a postback saying so", async () => {
+    const tap = await act({
+      type: "richmenuswitch",
+      user: alice.id,
+      aliasId: "nowhere",
+      data: "go",
+    });
+    expect(await storedEvent(tap)).toMatchObject({
+      type: "postback",
+      postback: { data: "go", params: { status: "RICHMENU_ALIAS_ID_NOTFOUND" } },
+    });
+    const shown = await fetch(`${dev}/api/rich-menu?user=${alice.id}`);
+    expect(await shown.json()).toEqual({ richMenu: null });
+  });
+
   test("an uploaded image is served by the stand-in and archived; unsending deletes it", async () => {
     const png = samplePng();
     const upload = await fetch(`${dev}/api/upload?chat=user&user=${alice.id}&name=sunset.png`, {
