@@ -3,7 +3,7 @@ import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
 import type { LineClient } from "../line/client.ts";
 import { retryKey } from "../line/retry-key.ts";
-import { InvalidMessageError, messageViolations } from "../line/validate.ts";
+import { InvalidMessageError, messageViolations, recipientViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Store } from "../storage/store.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
@@ -177,9 +177,17 @@ export class ReplySender {
     return failures;
   }
 
-  /** The messages break LINE's rules: logged, and the error to fail their delivery with. */
-  #refusal(plugin: string, messages: Message[], log: Logger): InvalidMessageError | undefined {
-    const violations = messageViolations(messages);
+  /** The messages (or the push's recipient) break LINE's rules: logged, and the error to fail with. */
+  #refusal(
+    plugin: string,
+    messages: Message[],
+    log: Logger,
+    to?: string,
+  ): InvalidMessageError | undefined {
+    const violations = [
+      ...(to === undefined ? [] : recipientViolations(to)),
+      ...messageViolations(messages),
+    ];
     if (violations.length === 0) return undefined;
     const error = new InvalidMessageError(violations, plugin);
     log.error({ plugin, violations }, `not sent: ${error.message}`);
@@ -198,13 +206,13 @@ export class ReplySender {
     const log = this.log.child(
       eventId === undefined ? { plugin } : { webhookEventId: eventId, plugin },
     );
-    const refused = this.#refusal(plugin, messages, log);
-    if (refused !== undefined) throw refused;
     if (!to) {
       const error = "cannot push: the event has no chat to push to";
       log.warn(error);
       throw new PushError(error);
     }
+    const refused = this.#refusal(plugin, messages, log, to);
+    if (refused !== undefined) throw refused;
     const keyBase = eventId ?? crypto.randomUUID();
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);

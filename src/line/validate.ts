@@ -6,6 +6,7 @@
  */
 
 import { flexSize, messageChecks, richMenuChecks } from "./checks.ts";
+import { CHAT_ID_PATTERN } from "./limits.ts";
 import type { Validator } from "./schema/validator.ts";
 import * as validators from "./schema/validators.js";
 import { type Violation, violationsOf } from "./schema-errors.ts";
@@ -54,6 +55,16 @@ export function violations(schema: LineSchema, value: unknown, prefix = ""): Vio
  */
 export function messageViolations(messages: readonly unknown[]): Violation[] {
   return messages.flatMap((message, index) => violations("Message", message, `messages[${index}]`));
+}
+
+const CHAT_ID = new RegExp(CHAT_ID_PATTERN);
+
+/** A push's recipient: a user, group or room id (`U`, `C` or `R`, then 32 hex digits). */
+export function recipientViolations(to: string): Violation[] {
+  if (CHAT_ID.test(to)) return [];
+  return [
+    { property: "to", message: "invalid", rule: "not a user, group or room id", unreadable: true },
+  ];
 }
 
 /** `messages[0].quickReply.items: 14 > 13` */

@@ -15,6 +15,10 @@ export default definePlugin({
   name: "oversized",
   on: {
     "message:text": async (event, ctx) => {
+      if (event.message.text === "push to bob") {
+        await ctx.push("hi", { to: "bob" });
+        return;
+      }
       if (event.message.text === "push") {
         try {
           await ctx.push({ type: "text", text: "" });
@@ -81,6 +85,16 @@ describe("a plugin sending what LINE would refuse", () => {
     expect(
       (await bot.deliveries(sent.webhookEventId)).find((d) => d.plugin === "oversized")?.attempts,
     ).toBe(1);
+  });
+
+  test("a push to something that is no user, group or room id is refused the same way", async () => {
+    const sent = event.text("push to bob", { chat: freshUser() });
+    await bot.deliver(sent);
+    expect(bot.line.requests.filter((r) => r.path === "/v2/bot/message/push")).toEqual([]);
+    const deliveries = await bot.deliveries(sent.webhookEventId);
+    const oversized = deliveries.find((delivery) => delivery.plugin === "oversized");
+    expect(oversized).toMatchObject({ status: "dead", attempts: 1 });
+    expect(oversized?.lastError).toContain("to: not a user, group or room id");
   });
 
   test("a refused push fails its delivery for good, even when the handler catches it", async () => {
