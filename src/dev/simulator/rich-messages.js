@@ -107,7 +107,11 @@ function template(message, onAction) {
         "div",
         { class: "tpl-card tpl-confirm", dataset: { template: "confirm" } },
         h("div", { class: "tpl-body" }, h("div", { class: "tpl-text" }, t.text)),
-        h("div", { class: "tpl-actions side-by-side" }, ...t.actions.map((a) => actionButton(a, onAction))),
+        h(
+          "div",
+          { class: "tpl-actions side-by-side" },
+          ...t.actions.map((a) => actionButton(a, onAction)),
+        ),
       );
     case "carousel":
       return h(
