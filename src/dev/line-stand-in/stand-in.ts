@@ -145,7 +145,10 @@ export class LineStandIn {
     this.faults.add(spec);
   }
 
-  /** Clears recorded requests, replies, pushes, link tokens and faults; platform state stays. */
+  /**
+   * Clears what was recorded (requests, replies, pushes, casts, link tokens, reads) and faults;
+   * the platform's state (tokens, profiles, chats, rich menus, content) stays.
+   */
   reset(): void {
     this.records = [];
     this.state.clearRecords();

@@ -59,7 +59,7 @@ export interface ContentSpec {
   chunked?: boolean;
 }
 
-/** A message object as sent: validated to have a string `type`, otherwise passed through. */
+/** A message object as sent, once it passed LINE's rules (src/line/validate.ts). */
 export interface SentMessageObject {
   type: string;
   [property: string]: unknown;
