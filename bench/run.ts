@@ -161,6 +161,13 @@ await step("reload", async () => {
   rows.push(...(await isolationOverhead(reload.isolation)));
 });
 
+// ---------------------------------------------------------------- LINE's rules on the send path
+
+await step("line-rules", async () => {
+  const { lineRules } = await import("./line-rules.ts");
+  rows.push(...(await lineRules(quick)));
+});
+
 // ---------------------------------------------------------------- goals (ratios of the same run)
 
 const find = <T extends { label: string }>(list: T[] | undefined, label: string) =>

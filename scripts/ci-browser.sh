@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI for the chat simulator in a real browser: installs Debian's chromium when it is missing, then
-# runs test/e2e/simulator.browser.ts (headless Chromium driven by playwright-core against a bot in
-# local mode), which also refreshes docs/simulator.png. `bun test` alone never runs that file.
+# runs test/e2e/*.browser.ts (headless Chromium driven by playwright-core against a bot in local
+# mode), which also refresh docs/simulator.png and docs/simulator-<kind>.png. `bun test` alone never
+# runs those files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
@@ -15,6 +16,8 @@ if [[ ! -x $chromium ]]; then
 fi
 "$chromium" --version
 
-echo "== browser test (bun test ./test/e2e/simulator.browser.ts)"
 # A named file path (./…) makes bun run it although its name has no ".test".
-CHROMIUM_PATH=$chromium timeout 120 node_modules/.bin/bun test ./test/e2e/simulator.browser.ts
+for file in ./test/e2e/simulator.browser.ts ./test/e2e/rich-messages.browser.ts; do
+  echo "== browser test (bun test $file)"
+  CHROMIUM_PATH=$chromium timeout 120 node_modules/.bin/bun test "$file"
+done

@@ -13,9 +13,9 @@ import type {
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ReplyBatch } from "./reply-batch.ts";
-import type { ReplySender } from "./reply-sender.ts";
+import type { PushRequest, ReplySender } from "./reply-sender.ts";
 import { SettleQueue } from "./settle-queue.ts";
-import type { DeliveryOutcome, PluginGateway } from "./types.ts";
+import { type DeliveryOutcome, isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   config: Config;
@@ -297,9 +297,13 @@ export class Dispatcher {
     run.batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && sends.contributed()) {
-      const error = (await run.batch.done).get(plugin);
-      if (error) final = { status: "failed", error };
+      const failure = (await run.batch.done).get(plugin);
+      if (failure) final = { status: "failed", ...failure };
     }
+    // A push LINE would refuse fails the run for good, whether or not the handler caught it.
+    const refused = sends.refused();
+    if (refused !== undefined && (final.status === "ok" || final.status === "failed"))
+      final = { status: "failed", error: refused, permanent: true };
     const log = () => this.#o.log.child({ webhookEventId: eventId, plugin });
     if (final.status === "deferred") {
       log().info({ until: final.until, reason: final.reason }, "delivery deferred");
@@ -321,11 +325,22 @@ export class Dispatcher {
   #sends(parsed: ParsedEvent, plugin: string, batch: ReplyBatch) {
     const { replies } = this.#o;
     let contributed = false;
+    let refused: string | undefined;
     let pushes = 0;
+    const pushing = async (request: PushRequest) => {
+      try {
+        await replies.push(request);
+      } catch (error) {
+        if (isPermanent(error)) refused ??= (error as Error).message;
+        throw error;
+      }
+    };
     /** Messages this run has replied so far: the position of the next ones in its reply stream. */
     let replied = 0;
     return {
       contributed: () => contributed,
+      /** Why a push of this run was refused for good (a message LINE would refuse). */
+      refused: () => refused,
       reply: async (messages: Message[]) => {
         const offset = replied;
         replied += messages.length;
@@ -336,12 +351,12 @@ export class Dispatcher {
         // Keyed like the batch would key them: a retry whose reply makes the batch and is pushed
         // (the token went to others) then gets 409 instead of sending these a second time.
         const to = parsed.chat?.id;
-        await replies.push({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset });
+        await pushing({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset });
       },
       push: async (messages: Message[], to?: string) => {
         const slot = `push:${pushes++}`;
         const recipient = to ?? parsed.chat?.id;
-        await replies.push({ eventId: parsed.id, plugin, slot, to: recipient, messages });
+        await pushing({ eventId: parsed.id, plugin, slot, to: recipient, messages });
       },
     };
   }
@@ -349,7 +364,8 @@ export class Dispatcher {
   #settlementOf(final: RunOutcome, attempt: number): Settlement {
     if (final.status === "ok") return { status: "done" };
     if (final.status === "gone") return { status: "dropped", reason: final.reason };
-    if (attempt >= this.#o.config.env.MAX_ATTEMPTS) return { status: "dead", error: final.error };
+    if (final.permanent || attempt >= this.#o.config.env.MAX_ATTEMPTS)
+      return { status: "dead", error: final.error };
     const { backoff } = this.#o.config.tuning;
     const nextAttemptAt = this.#o.clock.now() + backoffDelay(backoff, attempt);
     return { status: "retry", error: final.error, nextAttemptAt };

@@ -5,8 +5,14 @@ export interface Contribution {
   messages: Message[];
 }
 
+/** Why a plugin's messages did not go out; `permanent` when sending them again cannot help. */
+export interface SendFailure {
+  error: string;
+  permanent?: boolean;
+}
+
 /** Per plugin: undefined when its messages went out (or it had none), else why they did not. */
-export type FlushResult = Map<string, string | undefined>;
+export type FlushResult = Map<string, SendFailure | undefined>;
 
 /**
  * Collects the replies of all plugins to one event, so the event gets one reply call. It flushes
@@ -69,7 +75,8 @@ export class ReplyBatch {
     this.#result =
       contributions.length === 0 ? Promise.resolve(new Map()) : this.#flush(contributions);
     this.#result.then(this.#resolve, (error) => {
-      this.#resolve(new Map(contributions.map((c) => [c.plugin, String(error)])));
+      const failure = { error: String(error) };
+      this.#resolve(new Map(contributions.map((c) => [c.plugin, failure])));
     });
   }
 }

@@ -3,6 +3,7 @@ import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
 import type { LineClient } from "../line/client.ts";
 import { retryKey } from "../line/retry-key.ts";
+import { InvalidMessageError, messageViolations, recipientViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Store } from "../storage/store.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
@@ -55,16 +56,23 @@ export class ReplySender {
     private readonly log: Logger,
   ) {}
 
-  async flush(target: ReplyTarget, contributions: Contribution[]): Promise<FlushResult> {
-    const result: FlushResult = new Map(contributions.map((c) => [c.plugin, undefined]));
+  async flush(target: ReplyTarget, all: Contribution[]): Promise<FlushResult> {
+    const result: FlushResult = new Map(all.map((c) => [c.plugin, undefined]));
     const log = this.log.child({ webhookEventId: target.eventId });
     if (target.standby) {
       log.warn(
-        { plugins: contributions.map((c) => c.plugin) },
+        { plugins: all.map((c) => c.plugin) },
         "reply dropped: standby events must not be answered",
       );
       return result;
     }
+    // What LINE would refuse never reaches it; the others' messages still go.
+    const contributions = all.filter(({ plugin, messages }) => {
+      const refused = this.#refusal(plugin, messages, log);
+      if (refused !== undefined) result.set(plugin, { error: refused.message, permanent: true });
+      return refused === undefined;
+    });
+    if (contributions.length === 0) return result;
     const earlier = target.fresh ? undefined : await this.store.replyAttempts(target.eventId);
     const tokenUsed = earlier !== undefined && earlier.attemptedAt !== null;
     const tokenFresh = this.clock.now() - target.receivedAt < REPLY_TOKEN_TTL_MS;
@@ -92,7 +100,7 @@ export class ReplySender {
     }
     if (replyable.length > 0 && target.replyToken) {
       const failures = await this.#reply(target, replyable, toPush, tokenUsed, log);
-      for (const [plugin, error] of failures) result.set(plugin, error);
+      for (const [plugin, error] of failures) result.set(plugin, { error });
     }
 
     for (const [plugin, { messages, offset }] of toPush) {
@@ -106,7 +114,7 @@ export class ReplySender {
           offset,
         });
       } catch (error) {
-        result.set(plugin, (error as Error).message);
+        result.set(plugin, { error: (error as Error).message });
       }
     }
     return result;
@@ -169,6 +177,23 @@ export class ReplySender {
     return failures;
   }
 
+  /** The messages (or the push's recipient) break LINE's rules: logged, and the error to fail with. */
+  #refusal(
+    plugin: string,
+    messages: Message[],
+    log: Logger,
+    to?: string,
+  ): InvalidMessageError | undefined {
+    const violations = [
+      ...(to === undefined ? [] : recipientViolations(to)),
+      ...messageViolations(messages),
+    ];
+    if (violations.length === 0) return undefined;
+    const error = new InvalidMessageError(violations, plugin);
+    log.error({ plugin, violations }, `not sent: ${error.message}`);
+    return error;
+  }
+
   /**
    * Pushes in chunks of five; each chunk's retry key is stable for (event, plugin, slot, position
    * of its first message). A push outside any event has nothing stable to key it by: its key is
@@ -186,6 +211,8 @@ export class ReplySender {
       log.warn(error);
       throw new PushError(error);
     }
+    const refused = this.#refusal(plugin, messages, log, to);
+    if (refused !== undefined) throw refused;
     const keyBase = eventId ?? crypto.randomUUID();
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);

@@ -17,11 +17,20 @@ export interface DeliveryJob {
 
 export type DeliveryOutcome =
   | { status: "ok" }
-  | { status: "failed"; error: string; timedOut?: boolean }
+  /** `permanent`: no retry can succeed (a message LINE would refuse); dead-lettered at once. */
+  | { status: "failed"; error: string; timedOut?: boolean; permanent?: boolean }
   /** Not run now (plugin paused or reloading); try again at `until` without counting an attempt. */
   | { status: "deferred"; until: number; reason: string }
   /** The plugin is gone or no longer subscribed: the delivery is dropped, with the reason recorded. */
   | { status: "gone"; reason: string };
+
+/**
+ * An error no retry can fix, such as the line layer's InvalidMessageError: it says so with
+ * `permanent: true`, and the delivery it fails is dead-lettered at once.
+ */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof Error && (error as { permanent?: unknown }).permanent === true;
+}
 
 /** What changed about a plugin that concerns its waiting deliveries. */
 export type PluginChange =

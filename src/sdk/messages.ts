@@ -1,41 +1,45 @@
 import type { messagingApi } from "@line/bot-sdk";
+import { built } from "./builders/built.ts";
 import type { Message, MessageInput } from "./context.ts";
 
 type QuickReplyItem = messagingApi.QuickReplyItem;
 type Action = messagingApi.Action;
 
-/** Builders for the message objects of the Messaging API; the types are the official SDK's. */
+/**
+ * Builders for the message objects of the Messaging API; the types are the official SDK's. Each
+ * checks LINE's rules as it builds (see `flex`, `template` and `imagemap` for those messages).
+ */
 export const message = {
   text(text: string, options: { quoteToken?: string } = {}): messagingApi.TextMessage {
-    return { type: "text", text, ...options };
+    return built("Message", { type: "text", text, ...options });
   },
   sticker(
     packageId: string,
     stickerId: string,
     options: { quoteToken?: string } = {},
   ): messagingApi.StickerMessage {
-    return { type: "sticker", packageId, stickerId, ...options };
+    return built("Message", { type: "sticker", packageId, stickerId, ...options });
   },
   image(
     originalContentUrl: string,
     previewImageUrl = originalContentUrl,
   ): messagingApi.ImageMessage {
-    return { type: "image", originalContentUrl, previewImageUrl };
+    return built("Message", { type: "image", originalContentUrl, previewImageUrl });
   },
   video(
     originalContentUrl: string,
     previewImageUrl: string,
     trackingId?: string,
   ): messagingApi.VideoMessage {
-    return {
+    return built("Message", {
       type: "video",
       originalContentUrl,
       previewImageUrl,
       ...(trackingId ? { trackingId } : {}),
-    };
+    });
   },
   audio(originalContentUrl: string, durationMs: number): messagingApi.AudioMessage {
-    return { type: "audio", originalContentUrl, duration: durationMs };
+    return built("Message", { type: "audio", originalContentUrl, duration: durationMs });
   },
   location(
     title: string,
@@ -43,34 +47,35 @@ export const message = {
     latitude: number,
     longitude: number,
   ): messagingApi.LocationMessage {
-    return { type: "location", title, address, latitude, longitude };
+    return built("Message", { type: "location", title, address, latitude, longitude });
   },
   flex(altText: string, contents: messagingApi.FlexContainer): messagingApi.FlexMessage {
-    return { type: "flex", altText, contents };
+    return built("Message", { type: "flex", altText, contents });
   },
   template(altText: string, template: messagingApi.Template): messagingApi.TemplateMessage {
-    return { type: "template", altText, template };
+    return built("Message", { type: "template", altText, template });
   },
 };
 
-/** Quick reply buttons; attach with `withQuickReply`. */
+/**
+ * Quick reply buttons; attach with `withQuickReply`, which checks what depends on the message
+ * (at most 13 buttons, labels of at most 20 characters).
+ */
 export const quickReply = {
   message(label: string, text = label): QuickReplyItem {
-    return { type: "action", action: { type: "message", label, text } };
+    return { type: "action", action: built("Action", { type: "message", label, text }) };
   },
   postback(label: string, data: string, displayText?: string): QuickReplyItem {
-    return {
-      type: "action",
-      action: { type: "postback", label, data, ...(displayText ? { displayText } : {}) },
-    };
+    const action = { type: "postback", label, data, ...(displayText ? { displayText } : {}) };
+    return { type: "action", action: built("Action", action as messagingApi.PostbackAction) };
   },
   action(action: Action, imageUrl?: string): QuickReplyItem {
-    return { type: "action", action, ...(imageUrl ? { imageUrl } : {}) };
+    return { type: "action", action: built("Action", action), ...(imageUrl ? { imageUrl } : {}) };
   },
 };
 
 export function withQuickReply<M extends Message>(msg: M, items: QuickReplyItem[]): M {
-  return { ...msg, quickReply: { items } };
+  return built("Message", { ...msg, quickReply: { items } });
 }
 
 /** Turns string shorthands into text messages. */

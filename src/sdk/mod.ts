@@ -7,6 +7,11 @@
 /** The zod the host validates settings with: a settings schema made with it is checked the same. */
 export { z } from "zod";
 export type * from "../core/events.ts";
+export { InvalidMessageError, type Violation } from "../line/validate.ts";
+export { action } from "./builders/actions.ts";
+export { flex } from "./builders/flex.ts";
+export { IMAGEMAP_WIDTH, imagemap } from "./builders/imagemap.ts";
+export { template } from "./builders/templates.ts";
 export type {
   BaseContext,
   ChatRef,

@@ -392,11 +392,13 @@ describe("users and the bot", () => {
       displayName: "Taro",
       pictureUrl: "https://example.com/taro.png",
     };
-    expect(await client.getGroupMemberProfile("Cgroup", USER)).toEqual(expected);
-    expect(await client.getRoomMemberProfile("Rroom", USER)).toEqual(expected);
+    const group = `C${"1".repeat(32)}`;
+    const room = `R${"2".repeat(32)}`;
+    expect(await client.getGroupMemberProfile(group, USER)).toEqual(expected);
+    expect(await client.getRoomMemberProfile(room, USER)).toEqual(expected);
     expect(standIn.requests.map((r) => r.path)).toEqual([
-      `/v2/bot/group/Cgroup/member/${USER}`,
-      `/v2/bot/room/Rroom/member/${USER}`,
+      `/v2/bot/group/${group}/member/${USER}`,
+      `/v2/bot/room/${room}/member/${USER}`,
     ]);
   });
 

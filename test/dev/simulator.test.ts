@@ -185,6 +185,61 @@ describe("the simulator in local mode", () => {
     });
   });
 
+  test("the stand-in knows the group and its members, as the bot's LINE calls see them", async () => {
+    const get = async (path: string) => {
+      const headers = { authorization: `Bearer ${LOCAL_ACCESS_TOKEN}` };
+      const response = await local.standIn.fetch(
+        new Request(`http://line.test${path}`, { headers }),
+      );
+      return response.json();
+    };
+    expect(await get(`/v2/bot/group/${GROUP.id}/summary`)).toMatchObject({ groupName: GROUP.name });
+    expect((await get(`/v2/bot/group/${GROUP.id}/members/ids`)).memberIds).toContain(alice.id);
+  });
+
+  test("a tapped postback is a postback event, with a datetime picker's choice in params", async () => {
+    const tap = await act({
+      type: "postback",
+      chat: "user",
+      user: alice.id,
+      data: "action=book",
+      label: "Book",
+      displayText: "Book a table",
+      params: { datetime: "2025-01-20T09:30" },
+    });
+    expect(await storedEvent(tap)).toMatchObject({
+      type: "postback",
+      source: { userId: alice.id },
+      postback: { data: "action=book", params: { datetime: "2025-01-20T09:30" } },
+    });
+    expect(tap).toMatchObject({
+      kind: "user",
+      message: { type: "postback", displayText: "Book a table" },
+    });
+    const { status } = await call("send", {
+      type: "postback",
+      chat: "user",
+      user: alice.id,
+      data: "d".repeat(301),
+    });
+    expect(status).toBe(400);
+  });
+
+  test("a rich menu switch to an unknown alias is a postback saying so", async () => {
+    const tap = await act({
+      type: "richmenuswitch",
+      user: alice.id,
+      aliasId: "nowhere",
+      data: "go",
+    });
+    expect(await storedEvent(tap)).toMatchObject({
+      type: "postback",
+      postback: { data: "go", params: { status: "RICHMENU_ALIAS_ID_NOTFOUND" } },
+    });
+    const shown = await fetch(`${dev}/api/rich-menu?user=${alice.id}`);
+    expect(await shown.json()).toEqual({ richMenu: null });
+  });
+
   test("an uploaded image is served by the stand-in and archived; unsending deletes it", async () => {
     const png = samplePng();
     const upload = await fetch(`${dev}/api/upload?chat=user&user=${alice.id}&name=sunset.png`, {
@@ -360,6 +415,8 @@ describe("the simulator refuses other sites", () => {
     });
 
   test("a POST from another site's page is refused, and nothing reaches the bot", async () => {
+    // Earlier tests' events are settled first, so the count moves only if a forged one got in.
+    await hotline.dispatcher.idle();
     const before = (await hotline.store.eventCounts()).done;
     const foreign: Array<Record<string, string>> = [
       { origin: "https://evil.example" },

@@ -189,8 +189,8 @@ describe("a reply whose answer was lost", () => {
     standIn.fault({ path: "/v2/bot/message/reply", status: 500, times: 3 });
     const result = await process.sender.flush(target, contributions());
     expect(standIn.requests.filter(isPush)).toEqual([]);
-    expect(result.get("a")).toContain("500");
-    expect(result.get("b")).toContain("500");
+    expect(result.get("a")?.error).toContain("500");
+    expect(result.get("b")?.error).toContain("500");
     expect([...(await process.store.replyAttempts(target.eventId)).plugins].sort()).toEqual([
       "a",
       "b",

@@ -114,7 +114,7 @@ describe("the chat simulator in Chromium", () => {
 
   test("account link: 'link', the sign-in button, the sign-in form, then the confirmation", async () => {
     await say("link");
-    const signIn = page.locator(".card-actions button", { hasText: "Sign in" }).last();
+    const signIn = page.locator(".tpl-actions button", { hasText: "Sign in" }).last();
     await signIn.click();
     await shows(page.locator("#signin"));
     await page.fill("#provider-user", "alice@example.com");

@@ -7,8 +7,8 @@ const PLUGIN = "plugins/beacon-greeter.ts";
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-const ALICE = user("U00000000000000000000000000a11ce");
-const BOB = user("U0000000000000000000000000000b0b");
+const ALICE = user("U000000000000000000000000000a11ce");
+const BOB = user("U00000000000000000000000000000b0b");
 const ENTRANCE = "0000e0e0e0";
 const CAFE = "00000cafe0";
 

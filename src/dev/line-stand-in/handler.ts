@@ -6,10 +6,14 @@ import type { Outcome } from "./wire.ts";
 export interface RouteRequest {
   requestId: string;
   params: Record<string, string>;
-  /** Parsed JSON body; null when there was none. */
+  query: URLSearchParams;
+  /** Parsed JSON body; null when there was none, or it was not JSON. */
   body: unknown;
-  /** The body was present but not JSON. */
+  /** The body was present, declared as JSON (or undeclared) and not JSON. */
   malformedJson: boolean;
+  /** The body's bytes, as sent (images uploaded to rich menus). */
+  bytes: Uint8Array;
+  contentType: string | null;
   retryKey: string | null;
 }
 

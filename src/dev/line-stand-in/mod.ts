@@ -4,6 +4,8 @@
  */
 
 export { BoundedContents, type ContentBudget } from "./bounded-contents.ts";
+export type { ChatSpec } from "./chat-state.ts";
+export type { StoredRichMenu } from "./rich-menu-state.ts";
 export { LineStandIn, type WaitOptions } from "./stand-in.ts";
 export type {
   BotInfo,
@@ -11,6 +13,7 @@ export type {
   FaultSpec,
   LineStandInOptions,
   Profile,
+  RecordedCast,
   RecordedLinkToken,
   RecordedPush,
   RecordedReply,

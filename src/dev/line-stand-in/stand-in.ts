@@ -1,7 +1,9 @@
 /** The stand-in itself: a web-standard fetch handler plus the controls tests and local mode use. */
 
+import type { ChatSpec } from "./chat-state.ts";
 import { Faults } from "./faults.ts";
 import type { RouteRequest } from "./handler.ts";
+import type { StoredRichMenu } from "./rich-menu-state.ts";
 import { route } from "./routes.ts";
 import { PlatformState } from "./state.ts";
 import type {
@@ -9,6 +11,7 @@ import type {
   FaultSpec,
   LineStandInOptions,
   Profile,
+  RecordedCast,
   RecordedLinkToken,
   RecordedPush,
   RecordedReply,
@@ -64,6 +67,51 @@ export class LineStandIn {
   get linkTokens(): readonly RecordedLinkToken[] {
     return this.state.linkTokens;
   }
+  /** Multicasts, narrowcasts and broadcasts LINE accepted. */
+  get casts(): readonly RecordedCast[] {
+    return this.state.casts;
+  }
+  /** Users whose chats the bot marked as read. */
+  get markedAsRead(): readonly string[] {
+    return this.state.markedAsRead;
+  }
+
+  /**
+   * Tells the platform about webhook events it "sent": their reply tokens become valid (as with
+   * `issueReplyToken`), follows make followers, and joins, leaves and speakers keep the member
+   * lists of groups and rooms current.
+   */
+  observe(...events: object[]): void {
+    for (const event of events) this.state.observe(event);
+  }
+
+  /** A group the bot is in, with its name, icon and members. */
+  setGroup(groupId: string, spec: ChatSpec = {}): void {
+    this.state.chats.set("group", groupId, spec);
+  }
+
+  setRoom(roomId: string, spec: Omit<ChatSpec, "name" | "pictureUrl"> = {}): void {
+    this.state.chats.set("room", roomId, spec);
+  }
+
+  /** The rich menu a user sees (linked to them, else the default), with its image. */
+  richMenuOf(userId: string): Readonly<StoredRichMenu> | undefined {
+    return this.state.richMenus.shownTo(userId);
+  }
+
+  /** The rich menu an alias names (a rich menu switch action's target). */
+  richMenuByAlias(aliasId: string): Readonly<StoredRichMenu> | undefined {
+    const id = this.state.richMenus.aliases.get(aliasId);
+    return id === undefined ? undefined : this.state.richMenus.menus.get(id);
+  }
+
+  /** What a rich menu switch action does on the user's phone: shows the alias's menu to them. */
+  switchRichMenu(userId: string, aliasId: string): boolean {
+    const menu = this.richMenuByAlias(aliasId);
+    if (menu === undefined) return false;
+    this.state.richMenus.links.set(userId, menu.richMenuId);
+    return true;
+  }
 
   /**
    * Registers a reply token as if a webhook event carrying it was just delivered. Passing a token
@@ -97,7 +145,10 @@ export class LineStandIn {
     this.faults.add(spec);
   }
 
-  /** Clears recorded requests, replies, pushes, link tokens and faults; platform state stays. */
+  /**
+   * Clears what was recorded (requests, replies, pushes, casts, link tokens, reads) and faults;
+   * the platform's state (tokens, profiles, chats, rich menus, content) stays.
+   */
   reset(): void {
     this.records = [];
     this.state.clearRecords();
@@ -150,8 +201,11 @@ export class LineStandIn {
     const at = this.state.now();
     const requestId = randomRequestId();
     const method = request.method.toUpperCase();
-    const path = new URL(request.url).pathname;
-    const { body, malformedJson } = parseJson(await request.text());
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    const contentType = request.headers.get("content-type");
+    const { body, malformedJson } = parseBody(bytes, contentType);
     const retryKey = request.headers.get("x-line-retry-key");
     const plan = this.faults.take(method, path);
     if (plan !== undefined && plan.delayMs > 0) await sleep(plan.delayMs);
@@ -160,8 +214,11 @@ export class LineStandIn {
       this.answer(request.headers.get("authorization"), method, path, {
         requestId,
         params: {},
+        query: url.searchParams,
         body,
         malformedJson,
+        bytes,
+        contentType,
         retryKey,
       });
     this.record({
@@ -216,10 +273,17 @@ export class LineStandIn {
   }
 }
 
-function parseJson(text: string): { body: unknown; malformedJson: boolean } {
-  if (text === "") return { body: null, malformedJson: false };
+const decoder = new TextDecoder();
+
+/** JSON bodies parsed; others (a rich menu's image) are left to their handler as bytes. */
+function parseBody(
+  bytes: Uint8Array,
+  contentType: string | null,
+): { body: unknown; malformedJson: boolean } {
+  const binary = contentType !== null && !/json|text/i.test(contentType);
+  if (bytes.byteLength === 0 || binary) return { body: null, malformedJson: false };
   try {
-    return { body: JSON.parse(text), malformedJson: false };
+    return { body: JSON.parse(decoder.decode(bytes)), malformedJson: false };
   } catch {
     return { body: null, malformedJson: true };
   }

@@ -1,19 +1,43 @@
-/** What the stand-in platform knows: tokens, retry keys, profiles, content, and what was sent. */
+/**
+ * What the stand-in platform knows: tokens, retry keys, profiles, chats, rich menus, content, and
+ * what was sent.
+ */
 
 import { BoundedContents } from "./bounded-contents.ts";
-import { isQuotable } from "./messages.ts";
+import { ChatState } from "./chat-state.ts";
+import { RichMenuState } from "./rich-menu-state.ts";
 import type {
   BotInfo,
   ContentSpec,
   LineStandInOptions,
   Profile,
+  RecordedCast,
   RecordedLinkToken,
   RecordedPush,
   RecordedReply,
   SentMessage,
   SentMessageObject,
 } from "./types.ts";
-import { randomToken } from "./wire.ts";
+import { lineError, type Outcome, randomToken } from "./wire.ts";
+
+/** Types a user can quote, so LINE returns a quoteToken for them. */
+const QUOTABLE_TYPES = new Set(["text", "textV2", "sticker"]);
+
+export function isQuotable(message: SentMessageObject): boolean {
+  return QUOTABLE_TYPES.has(message.type);
+}
+
+export interface WebhookInfo {
+  endpoint: string;
+  active: boolean;
+}
+
+/** The parts of a webhook event the platform learns from. */
+export interface ObservedEvent {
+  type?: unknown;
+  replyToken?: unknown;
+  source?: { type?: unknown; userId?: unknown; groupId?: unknown; roomId?: unknown };
+}
 
 /** LINE: "Reply tokens must be used within one minute" of receiving the webhook. */
 export const REPLY_TOKEN_TTL_MS = 60_000;
@@ -52,10 +76,19 @@ export class PlatformState {
   readonly retryKeys = new Map<string, AcceptedRetryKey>();
   readonly profiles = new Map<string, Profile>();
   readonly contents = new BoundedContents<StoredContent>();
+  readonly chats = new ChatState();
+  readonly richMenus = new RichMenuState();
+  /** Users who follow the bot: broadcasts and narrowcasts go to them. */
+  readonly followers = new Set<string>();
+  readonly monthlyQuota: number | undefined;
+  quotaUsed = 0;
+  webhook: WebhookInfo;
 
   replies: RecordedReply[] = [];
   pushes: RecordedPush[] = [];
   linkTokens: RecordedLinkToken[] = [];
+  casts: RecordedCast[] = [];
+  markedAsRead: string[] = [];
 
   // LINE message ids are 18-digit numbers sent as strings.
   private nextMessageId = 500_000_000_000_000_000n;
@@ -64,6 +97,11 @@ export class PlatformState {
     this.now = options.now ?? Date.now;
     this.strictReplyTokens = options.strictReplyTokens ?? true;
     this.unknownUsers = options.unknownUsers ?? "generate";
+    this.monthlyQuota = options.monthlyQuota;
+    this.webhook = {
+      endpoint: options.webhookEndpoint ?? "https://example.com/webhook",
+      active: true,
+    };
     this.botInfo = {
       basicId: "@hotline",
       displayName: "hotline (local)",
@@ -116,6 +154,29 @@ export class PlatformState {
     });
   }
 
+  /**
+   * Counts messages against the monthly quota (one per recipient, as LINE counts); LINE's 429
+   * when they would exceed it, and nothing is counted then.
+   */
+  consumeQuota(recipients: number): Outcome | undefined {
+    const quota = this.monthlyQuota;
+    if (quota !== undefined && this.quotaUsed + recipients > quota)
+      return lineError(429, "You have reached your monthly limit.");
+    this.quotaUsed += recipients;
+    return undefined;
+  }
+
+  /** What LINE knows because it sent the event: its reply token, followers, chat members. */
+  observe(event: ObservedEvent): void {
+    if (typeof event.replyToken === "string") this.issueReplyToken(event.replyToken);
+    const userId = event.source?.userId;
+    if (event.source?.type === "user" && typeof userId === "string") {
+      if (event.type === "unfollow") this.followers.delete(userId);
+      else this.followers.add(userId);
+    }
+    this.chats.observe(event);
+  }
+
   profile(userId: string): Profile | undefined {
     const known = this.profiles.get(userId);
     if (known !== undefined || this.unknownUsers === "notFound") return known;
@@ -130,5 +191,7 @@ export class PlatformState {
     this.replies = [];
     this.pushes = [];
     this.linkTokens = [];
+    this.casts = [];
+    this.markedAsRead = [];
   }
 }

@@ -14,8 +14,15 @@ export interface LineStandInOptions {
    * false: an unknown token is accepted once, for hand-written events in local mode.
    */
   strictReplyTokens?: boolean;
-  /** Profile lookups of users never given to `setProfile`: a generated profile (default) or 404. */
+  /**
+   * Look-ups of users never given to `setProfile`, and of groups and rooms never seen: answered
+   * as if known (a generated profile, an empty chat; the default) or 404.
+   */
   unknownUsers?: "generate" | "notFound";
+  /** The monthly message quota `GET /v2/bot/message/quota` reports; none (unlimited) by default. */
+  monthlyQuota?: number;
+  /** What `GET /v2/bot/channel/webhook/endpoint` reports. */
+  webhookEndpoint?: string;
 }
 
 export interface BotInfo {
@@ -52,7 +59,7 @@ export interface ContentSpec {
   chunked?: boolean;
 }
 
-/** A message object as sent: validated to have a string `type`, otherwise passed through. */
+/** A message object as sent, once it passed LINE's rules (src/line/validate.ts). */
 export interface SentMessageObject {
   type: string;
   [property: string]: unknown;
@@ -95,6 +102,15 @@ export interface RecordedPush {
   notificationDisabled: boolean;
   retryKey: string | null;
   sentMessages: SentMessage[];
+}
+
+/** A multicast, narrowcast or broadcast LINE accepted, with the users it went to. */
+export interface RecordedCast {
+  kind: "multicast" | "narrowcast" | "broadcast";
+  requestId: string;
+  to: string[];
+  messages: SentMessageObject[];
+  at?: number;
 }
 
 export interface RecordedLinkToken {

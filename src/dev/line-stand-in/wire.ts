@@ -45,6 +45,11 @@ export function bodyErrors(details: ErrorDetail[]): Outcome {
   return lineError(400, `The request body has ${details.length} error(s)`, details);
 }
 
+/** LINE's 400 for a path parameter it cannot read (`userId`, `groupId`…). */
+export function invalidParameter(name: string): Outcome {
+  return lineError(400, `The value for the '${name}' parameter is invalid`);
+}
+
 export function invalidProperty(property: string): Outcome {
   return lineError(
     400,
@@ -68,6 +73,9 @@ export function defaultErrorBody(status: number): { message: string } {
   return { message: DEFAULT_ERROR_MESSAGES[status] ?? `Error ${status}` };
 }
 
+/** An empty JSON object: what most of LINE's endpoints answer on success. */
+export const OK: Outcome = { status: 200, body: {} };
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(value: string): boolean {
@@ -83,6 +91,28 @@ export function isChatId(value: string): boolean {
 
 export function isUserId(value: string): boolean {
   return value.startsWith("U") && CHAT_ID.test(value);
+}
+
+export function isGroupId(value: string): boolean {
+  return value.startsWith("C") && CHAT_ID.test(value);
+}
+
+export function isRoomId(value: string): boolean {
+  return value.startsWith("R") && CHAT_ID.test(value);
+}
+
+/** LINE's rich menu ids: `richmenu-` and 32 hex digits. */
+const RICH_MENU_ID = /^richmenu-[0-9a-f]{32}$/;
+
+export function isRichMenuId(value: string): boolean {
+  return RICH_MENU_ID.test(value);
+}
+
+export function randomHex(digits: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(digits / 2)));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, digits);
 }
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -5,7 +5,13 @@
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { type BotFetch, signIn } from "./account-link.ts";
 import { personOf } from "./cast.ts";
-import { type BuiltEvent, buildAccountLink, buildSend, buildUpload } from "./event-building.ts";
+import {
+  type BuiltEvent,
+  buildAccountLink,
+  buildRichMenuSwitch,
+  buildSend,
+  buildUpload,
+} from "./event-building.ts";
 import type { AccountLinkInput, SendAction, UploadQuery } from "./schemas.ts";
 import type { SentEvents } from "./sent-events.ts";
 import type { Entry, Transcript } from "./transcript.ts";
@@ -29,6 +35,11 @@ export class Actions {
   }
 
   async send(action: SendAction): Promise<{ entry: Entry }> {
+    if (action.type === "richmenuswitch") {
+      // The LINE app switches the menu itself, then tells the bot with a postback.
+      const switched = this.#o.standIn.switchRichMenu(action.user, action.aliasId);
+      return { entry: await this.#post(buildRichMenuSwitch(action, switched)) };
+    }
     if (action.type === "unsend") this.#o.uploads.unsent(action.messageId);
     return { entry: await this.#post(buildSend(action, this.#o.standIn.botUserId)) };
   }

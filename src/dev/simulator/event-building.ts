@@ -29,7 +29,9 @@ function chatOf(kind: "user" | "group", userId: string): { chat: ChatKey; source
     : { chat: `user:${userId}`, source: user(userId) };
 }
 
-export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
+type Switch = Extract<SendAction, { type: "richmenuswitch" }>;
+
+export function buildSend(action: Exclude<SendAction, Switch>, botUserId: string): BuiltEvent {
   const person = personOf(action.user);
   if (action.type === "follow" || action.type === "unfollow" || action.type === "beacon")
     return buildOneToOne(action, person);
@@ -39,6 +41,7 @@ export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
     const text = `${person.name} unsent a message`;
     return { chat, event: made, entry: { kind: "system", text, unsent: action.messageId } };
   }
+  if (action.type === "postback") return buildPostback(action, person.id, chat, source);
   if (action.type === "sticker") {
     const made = event.sticker(action.packageId, action.stickerId, { chat: source });
     const { id, packageId, stickerId } = made.message;
@@ -59,6 +62,47 @@ export function buildSend(action: SendAction, botUserId: string): BuiltEvent {
       ? { quote: { token: made.message.quoteToken, text: action.text } }
       : {}),
   };
+}
+
+/**
+ * The postback LINE sends after a rich menu switch: the alias switched to and SUCCESS, or only the
+ * status when the alias named no menu.
+ */
+export function buildRichMenuSwitch(action: Switch, switched: boolean): BuiltEvent {
+  const { aliasId, data, label } = action;
+  const params = switched
+    ? { newRichMenuAliasId: aliasId, status: "SUCCESS" as const }
+    : { status: "RICHMENU_ALIAS_ID_NOTFOUND" as const };
+  const made = event.postback(data, { chat: user(action.user), params });
+  const message = {
+    type: "postback" as const,
+    id: made.webhookEventId,
+    data,
+    ...(label !== undefined ? { label } : {}),
+  };
+  return {
+    chat: `user:${action.user}`,
+    event: made,
+    entry: { kind: "user", user: action.user, message },
+  };
+}
+
+function buildPostback(
+  action: Extract<SendAction, { type: "postback" }>,
+  userId: string,
+  chat: ChatKey,
+  source: Source,
+): BuiltEvent {
+  const { data, label, displayText, params } = action;
+  const made = event.postback(data, { chat: source, ...(params ? { params } : {}) });
+  const message = {
+    type: "postback" as const,
+    id: made.webhookEventId,
+    data,
+    ...(label !== undefined ? { label } : {}),
+    ...(displayText !== undefined ? { displayText } : {}),
+  };
+  return { chat, event: made, entry: { kind: "user", user: userId, message } };
 }
 
 /** Follow, unfollow and beacons happen between a person and the bot, never in the group. */

@@ -6,6 +6,7 @@ import type { RequestGuard } from "./request-guard.ts";
 import {
   type AccountLinkInput,
   accountLinkSchema,
+  richMenuQuery,
   type SendAction,
   sendSchema,
   type UploadQuery,
@@ -21,10 +22,17 @@ export interface SimulatorApi {
   send(action: SendAction): Promise<unknown>;
   upload(query: UploadQuery, request: Request): Promise<unknown>;
   accountLink(input: AccountLinkInput): Promise<unknown>;
+  richMenu(userId: string): unknown;
+  richMenuImage(userId: string, richMenuId: string): Response;
 }
 
 export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: RequestGuard) {
-  const page = readFileSync(new URL("./page.html", import.meta.url), "utf8");
+  const read = (file: string) => readFileSync(new URL(file, import.meta.url), "utf8");
+  // One document, no other request: the renderers of rich messages go inline.
+  const page = read("./page.html").replace(
+    "<script>/* rich-messages.js */</script>",
+    () => `<script>\n${read("./rich-messages.js")}</script>`,
+  );
   const queryOf = (request: Request) => Object.fromEntries(new URL(request.url).searchParams);
   return new Elysia({ prefix })
     .onBeforeHandle(({ request }) => guard.refuse(request))
@@ -39,6 +47,16 @@ export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: Reques
     .get("/api/stream", ({ request }) => api.stream(request))
     .get("/api/state", async () => json(200, await api.state()))
     .get("/api/content/:id", ({ params }) => api.content(params.id))
+    .get("/api/rich-menu", ({ request }) =>
+      answer(async () => ({
+        richMenu: api.richMenu(parseInput(richMenuQuery, queryOf(request)).user),
+      })),
+    )
+    .get("/api/rich-menu/:id/image", ({ params, request }) => {
+      const query = richMenuQuery.safeParse(queryOf(request));
+      if (!query.success) return json(400, { error: "user: unknown" });
+      return api.richMenuImage(query.data.user, params.id);
+    })
     .post(
       "/api/send",
       ({ request }) =>

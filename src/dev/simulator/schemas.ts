@@ -35,10 +35,40 @@ export const sendSchema = z.discriminatedUnion("type", [
       .default("d41d8cd98f"),
     beacon: z.enum(["enter", "banner", "stay"]).default("enter"),
   }),
+  /** A tap on a postback or datetime picker action in something the bot sent. */
+  z.strictObject({
+    type: z.literal("postback"),
+    chat: chatKind,
+    user: personId,
+    data: z.string().max(300),
+    label: z.string().max(40).optional(),
+    /** Shown in the chat as the user's message, as LINE shows it. */
+    displayText: z.string().min(1).max(300).optional(),
+    /** A datetime picker's choice, by its mode. */
+    params: z
+      .strictObject({
+        date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        time: z.string().regex(/^\d{2}:\d{2}$/),
+        datetime: z.string().regex(/^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}$/),
+      })
+      .partial()
+      .optional(),
+  }),
+  /** A tap on a rich menu switch action: the menu changes, and a postback event says so. */
+  z.strictObject({
+    type: z.literal("richmenuswitch"),
+    user: personId,
+    aliasId: z.string().min(1).max(32),
+    data: z.string().max(300),
+    label: z.string().max(40).optional(),
+  }),
   z.strictObject({ type: z.literal("follow"), user: personId }),
   z.strictObject({ type: z.literal("unfollow"), user: personId }),
 ]);
 export type SendAction = z.output<typeof sendSchema>;
+
+/** Whose rich menu to show. */
+export const richMenuQuery = z.strictObject({ user: personId });
 
 /** An upload's query string; the body is the file. */
 export const uploadQuery = z.strictObject({

@@ -10,10 +10,11 @@ import type { Logger } from "../../logging/logger.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { Actions } from "./actions.ts";
 import { BotMessages } from "./bot-messages.ts";
-import { PEOPLE } from "./cast.ts";
+import { GROUP, PEOPLE } from "./cast.ts";
 import { deliveriesOf } from "./deliveries-view.ts";
 import { EntryStreams } from "./entry-stream.ts";
 import { RequestGuard } from "./request-guard.ts";
+import { RichMenus } from "./rich-menus.ts";
 import { simulatorRoutes } from "./routes.ts";
 import { SentEvents } from "./sent-events.ts";
 import { Transcript } from "./transcript.ts";
@@ -45,6 +46,7 @@ export class Simulator {
   readonly #streams: EntryStreams;
   readonly #actions: Actions;
   readonly #guard = new RequestGuard();
+  readonly #richMenus: RichMenus;
 
   constructor(options: SimulatorOptions) {
     const { standIn, channelSecret, log } = options;
@@ -65,6 +67,7 @@ export class Simulator {
     this.#sent = sent;
     this.#uploads = uploads;
     this.#botMessages = botMessages;
+    this.#richMenus = new RichMenus(standIn);
     this.#streams = new EntryStreams({ transcript, sync: () => botMessages.sync() });
     this.#actions = new Actions({
       standIn,
@@ -76,6 +79,9 @@ export class Simulator {
     });
     for (const person of PEOPLE)
       standIn.setProfile({ userId: person.id, displayName: person.name });
+    // The group the bot is in, as LINE's group endpoints report it.
+    const members = PEOPLE.map((person) => person.id);
+    standIn.setGroup(GROUP.id, { name: GROUP.name, members });
   }
 
   /** Closes the open event streams and stops looking for bot messages. */
@@ -104,6 +110,8 @@ export class Simulator {
         send: (action) => actions.send(action),
         upload: (query, request) => actions.upload(query, request),
         accountLink: (input) => actions.accountLink(input),
+        richMenu: (userId) => this.#richMenus.shownTo(userId),
+        richMenuImage: (userId, richMenuId) => this.#richMenus.image(userId, richMenuId),
       },
       this.#guard,
     );

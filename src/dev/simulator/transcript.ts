@@ -5,6 +5,8 @@ export type ChatKey = string;
 
 export type UserMessage =
   | { type: "text"; id: string; text: string }
+  /** A tap on an action that sends a postback event; `id` is the event's. */
+  | { type: "postback"; id: string; data: string; label?: string; displayText?: string }
   | { type: "sticker"; id: string; packageId: string; stickerId: string }
   | {
       type: "image" | "video" | "audio" | "file";

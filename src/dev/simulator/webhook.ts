@@ -33,11 +33,10 @@ export class WebhookSender {
   /** Signs and posts one event that happened in `chat`; resolves with the webhook's status. */
   async post(chat: ChatKey, event: OutgoingEvent): Promise<number> {
     const { standIn, sent, log } = this.#o;
-    if (event.replyToken) {
-      // The stand-in must know the token LINE would have issued, or the bot's reply is refused.
-      standIn.issueReplyToken(event.replyToken);
-      sent.expectReply(event.replyToken, chat);
-    }
+    // LINE knows what it sent: the token it issued (or the bot's reply is refused), followers,
+    // who joined or left which group.
+    standIn.observe(event);
+    if (event.replyToken) sent.expectReply(event.replyToken, chat);
     const body = JSON.stringify(envelope([event], standIn.botUserId));
     const response = await this.#o.fetchBot(
       new Request(`http://bot.invalid${this.#o.webhookPath}`, {

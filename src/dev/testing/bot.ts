@@ -215,10 +215,8 @@ export class TestBot {
    * at the stand-in. Resolves with the webhook's response (use `settle()` to await processing).
    */
   send(...events: object[]): Promise<Response> {
-    for (const event of events) {
-      const token = (event as { replyToken?: unknown }).replyToken;
-      if (typeof token === "string") this.line.issueReplyToken(token);
-    }
+    // LINE knows what it sent: reply tokens, followers, who is in which group.
+    this.line.observe(...events);
     return this.post(JSON.stringify(envelope(events)));
   }
 
