@@ -101,6 +101,30 @@ export interface SettledDelivery extends DeliveryKey {
   settlement: Settlement;
 }
 
+/** A stored event's row. */
+export interface InboxRecord {
+  seq: number;
+  id: string;
+  chatKey: string;
+  type: string;
+  timestamp: number;
+  receivedAt: number;
+  destination: string | null;
+  /** The event as received, re-serialised. */
+  body: string;
+  status: EventStatus;
+}
+
+/** A row of the shared `chats` table. */
+export interface SharedChat {
+  chatKey: string;
+  type: string;
+  chatId: string;
+  member: boolean;
+  joinedAt: number | null;
+  leftAt: number | null;
+}
+
 /** Whether an earlier flush (maybe in a process that died) used the event's reply token. */
 export interface ReplyAttempts {
   attemptedAt: number | null;
@@ -202,6 +226,10 @@ export interface Store {
   unsettledByPlugin(): Promise<Map<string, { open: number; dead: number }>>;
   depth(): Promise<InboxDepth>;
   deliveriesOf(eventId?: string): Promise<DeliveryRecord[]>;
+  /** Stored events as recorded (all, or these ids), oldest first: for operators and tests. */
+  inboxRecords(ids?: readonly string[]): Promise<InboxRecord[]>;
+  /** A group or room the bot is or was in (the shared `chats` table). */
+  readChat(chatKey: string): Promise<SharedChat | undefined>;
 
   /** The shared `users` row of a user, if the bot has seen them. */
   readUser(userId: string): Promise<SharedUser | undefined>;

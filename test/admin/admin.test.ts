@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { and, eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -7,8 +6,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { deliveries, inboxEvents } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const TOKEN = "s3cret-admin-token-for-tests-0123456789";
 
@@ -56,20 +53,12 @@ const post = (path: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-function delivery(eventId: string, plugin: string) {
-  return sqliteOf(bot.hotline)
-    .db.select()
-    .from(deliveries)
-    .where(and(eq(deliveries.eventId, eventId), eq(deliveries.plugin, plugin)))
-    .get();
+async function delivery(eventId: string, plugin: string) {
+  return (await bot.deliveries(eventId)).find((d) => d.plugin === plugin);
 }
 
-function eventStatus(eventId: string) {
-  return sqliteOf(bot.hotline)
-    .db.select({ status: inboxEvents.status })
-    .from(inboxEvents)
-    .where(eq(inboxEvents.id, eventId))
-    .get()?.status;
+async function eventStatus(eventId: string) {
+  return (await bot.storedEvents([eventId]))[0]?.status;
 }
 
 // Four dead letters: one at t0, one at t0+1s, two (one webhook) at t0+2s.
@@ -174,7 +163,7 @@ describe("plugins", () => {
     const waiting = event.text("are you there?", { chat: user() });
     await bot.deliver(waiting);
     expect(bot.repliesTo(waiting)).toEqual([]);
-    expect(delivery(waiting.webhookEventId, "replier")?.status).toBe("pending");
+    expect((await delivery(waiting.webhookEventId, "replier"))?.status).toBe("pending");
     const one = await adminJson("/plugins/replier");
     expect(one.body.plugin).toMatchObject({ state: "paused", deliveries: { open: 1, dead: 0 } });
 
@@ -281,14 +270,14 @@ describe("dead letters", () => {
     });
     await bot.settle();
     // A fresh set of attempts, and the event is open again (so it is not pruned meanwhile).
-    expect(delivery(ids.a, "fragile")).toMatchObject({ status: "pending", attempts: 0 });
-    expect(eventStatus(ids.a)).toBe("active");
+    expect(await delivery(ids.a, "fragile")).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await eventStatus(ids.a)).toBe("active");
     expect((await adminJson("/inbox")).body).toMatchObject({ open: 1, dispatcherQueued: 1 });
 
     await post("/plugins/fragile/resume");
     await bot.settle();
-    expect(delivery(ids.a, "fragile")).toMatchObject({ status: "done", attempts: 1 });
-    expect(eventStatus(ids.a)).toBe("done");
+    expect(await delivery(ids.a, "fragile")).toMatchObject({ status: "done", attempts: 1 });
+    expect(await eventStatus(ids.a)).toBe("done");
 
     // Only dead ones are retried: the same key again does nothing.
     const again = await post("/deliveries/dead/retry", {
@@ -303,7 +292,7 @@ describe("dead letters", () => {
       reason: "spam",
     });
     expect(body).toEqual({ discarded: 1, deliveries: [{ eventId: ids.b, plugin: "fragile" }] });
-    expect(delivery(ids.b, "fragile")).toMatchObject({
+    expect(await delivery(ids.b, "fragile")).toMatchObject({
       status: "dropped",
       lastError: "discarded: spam (last error: broken until fixed: b)",
     });
@@ -325,11 +314,7 @@ describe("dead letters", () => {
       events: { pending: 0, active: 0, done: 5 },
       deliveries: { pending: 0, retry: 0, dead: 0, dropped: 1, done: 8 },
     });
-    const open = sqliteOf(bot.hotline)
-      .db.select()
-      .from(inboxEvents)
-      .where(eq(inboxEvents.status, "active"))
-      .all();
+    const open = (await bot.storedEvents()).filter((row) => row.status === "active");
     expect(open).toEqual([]);
   });
 });

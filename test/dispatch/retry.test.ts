@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import {
   createPluginsDir,
   event,
@@ -7,8 +6,6 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 // Both count their runs per event in KV; what "flaky" does depends on the text.
 const FLAKY = `
@@ -77,12 +74,8 @@ async function delivery(eventId: string, plugin: string) {
   return row;
 }
 
-function eventStatus(eventId: string): string | undefined {
-  return sqliteOf(bot.hotline)
-    .db.select({ status: inboxEvents.status })
-    .from(inboxEvents)
-    .where(eq(inboxEvents.id, eventId))
-    .get()?.status;
+async function eventStatus(eventId: string): Promise<string | undefined> {
+  return (await bot.storedEvents([eventId]))[0]?.status;
 }
 
 describe("retries", () => {
@@ -103,7 +96,7 @@ describe("retries", () => {
       status: "done",
       attempts: 1,
     });
-    expect(eventStatus(e.webhookEventId)).toBe("active");
+    expect(await eventStatus(e.webhookEventId)).toBe("active");
 
     // Not due yet: nothing reruns.
     await bot.advance(700);
@@ -118,7 +111,7 @@ describe("retries", () => {
     expect(await runs("flaky", e.webhookEventId)).toBe(2);
     expect(await runs("steady", e.webhookEventId)).toBe(1);
     expect((await delivery(e.webhookEventId, "steady")).attempts).toBe(1);
-    expect(eventStatus(e.webhookEventId)).toBe("done");
+    expect(await eventStatus(e.webhookEventId)).toBe("done");
   });
 
   test("a plugin that always fails is dead-lettered after MAX_ATTEMPTS, with its error", async () => {
@@ -133,7 +126,7 @@ describe("retries", () => {
     });
     expect(await runs("flaky", e.webhookEventId)).toBe(MAX_ATTEMPTS);
     expect(await runs("steady", e.webhookEventId)).toBe(1);
-    expect(eventStatus(e.webhookEventId)).toBe("done");
+    expect(await eventStatus(e.webhookEventId)).toBe("done");
   });
 
   test("a failing plugin holds back only its own next event in the chat, not other plugins'", async () => {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import {
   createPluginsDir,
   envelope,
@@ -11,8 +10,6 @@ import {
   ulid,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 // Each plugin notes every event it gets in its KV store, keyed by webhookEventId.
 const recorder = (name: string, declaration: string) => `
@@ -129,11 +126,7 @@ describe("routing without a catch-all", () => {
     const sticker = event.sticker();
     await lone.deliver(sticker);
     expect(await lone.deliveries(sticker.webhookEventId)).toEqual([]);
-    const row = sqliteOf(lone.hotline)
-      .db.select()
-      .from(inboxEvents)
-      .where(eq(inboxEvents.id, sticker.webhookEventId))
-      .get();
+    const [row] = await lone.storedEvents([sticker.webhookEventId]);
     expect(row?.status).toBe("done");
   });
 });

@@ -7,7 +7,6 @@ import { readLocalModeFile, startLocalHotline } from "../../src/dev/local-mode.t
 import { createPluginsDir, startTestBot } from "../../src/dev/testing/mod.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 import { sample, scrape } from "./prom.ts";
 
 async function readyz(baseUrl: string): Promise<{ status: number; body: unknown }> {
@@ -81,7 +80,8 @@ export default definePlugin({ name: "slow-starter", on: { follow: () => {} } });
     const bot = await startTestBot();
     try {
       expect(await readyz(bot.url)).toEqual({ status: 200, body: { status: "ready" } });
-      sqliteOf(bot.hotline).close();
+      // The database goes away under the running bot (the store's connections are closed).
+      await bot.hotline.store.close();
       const { status, body } = await readyz(bot.url);
       expect(status).toBe(503);
       const { status: state, reason } = body as { status: string; reason: string };

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import { event, group, room, startTestBot, type TestBot, user } from "../../src/dev/testing/mod.ts";
-import { chats, users } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 let bot: TestBot;
 beforeAll(async () => {
@@ -15,10 +12,8 @@ let serial = 0;
 const freshId = (prefix: "U" | "C" | "R") =>
   `${prefix}${(++serial).toString(16).padStart(32, "0")}`;
 
-const userRow = (userId: string) =>
-  sqliteOf(bot.hotline).db.select().from(users).where(eq(users.userId, userId)).get();
-const chatRow = (chatKey: string) =>
-  sqliteOf(bot.hotline).db.select().from(chats).where(eq(chats.chatKey, chatKey)).get();
+const userRow = (userId: string) => bot.hotline.store.readUser(userId);
+const chatRow = (chatKey: string) => bot.hotline.store.readChat(chatKey);
 
 async function deliver(...events: object[]): Promise<void> {
   const response = await bot.send(...events);
@@ -31,24 +26,28 @@ describe("users.following", () => {
     const id = freshId("U");
     const t = bot.clock.now();
     await deliver(event.follow({ chat: user(id), timestamp: t }));
-    expect(userRow(id)).toMatchObject({ following: true, followedAt: t, unfollowedAt: null });
+    expect(await userRow(id)).toMatchObject({ following: true, followedAt: t, unfollowedAt: null });
 
     await deliver(event.unfollow({ chat: user(id), timestamp: t + 1000 }));
-    expect(userRow(id)).toMatchObject({ following: false, followedAt: t, unfollowedAt: t + 1000 });
+    expect(await userRow(id)).toMatchObject({
+      following: false,
+      followedAt: t,
+      unfollowedAt: t + 1000,
+    });
 
     await deliver(event.follow({ chat: user(id), timestamp: t + 2000, isUnblocked: true }));
-    expect(userRow(id)).toMatchObject({ following: true, followedAt: t + 2000 });
+    expect(await userRow(id)).toMatchObject({ following: true, followedAt: t + 2000 });
   });
 
   test("a user first seen in a message is known, with following still unknown", async () => {
     const id = freshId("U");
     await deliver(event.text("hi", { chat: user(id) }));
-    expect(userRow(id)).toMatchObject({ userId: id, following: null });
+    expect(await userRow(id)).toMatchObject({ userId: id, following: null });
     await deliver(event.follow({ chat: user(id) }));
-    expect(userRow(id)?.following).toBe(true);
+    expect((await userRow(id))?.following).toBe(true);
     // A later message does not reset it.
     await deliver(event.text("again", { chat: user(id) }));
-    expect(userRow(id)?.following).toBe(true);
+    expect((await userRow(id))?.following).toBe(true);
   });
 
   test("follow and unfollow in one request apply in order", async () => {
@@ -58,7 +57,7 @@ describe("users.following", () => {
       event.follow({ chat: user(id), timestamp: t }),
       event.unfollow({ chat: user(id), timestamp: t + 1 }),
     );
-    expect(userRow(id)?.following).toBe(false);
+    expect((await userRow(id))?.following).toBe(false);
   });
 
   test("a redelivered, older follow arriving after the unfollow does not resurrect it", async () => {
@@ -69,23 +68,23 @@ describe("users.following", () => {
     // The follow's first delivery failed at our end; LINE redelivers it after the unfollow.
     await deliver(unfollow);
     await deliver({ ...follow, deliveryContext: { isRedelivery: true } });
-    expect(userRow(id)).toMatchObject({ following: false, unfollowedAt: t + 60_000 });
+    expect(await userRow(id)).toMatchObject({ following: false, unfollowedAt: t + 60_000 });
   });
 
   test("a duplicate follow changes nothing", async () => {
     const id = freshId("U");
     const follow = event.follow({ chat: user(id) });
     await deliver(follow);
-    const first = userRow(id);
+    const first = await userRow(id);
     bot.clock.advance(5000);
     await deliver(follow);
-    expect(userRow(id)).toEqual(first);
+    expect(await userRow(id)).toEqual(first);
   });
 
   test("a follow from a group source is not a user's follow", async () => {
     const id = freshId("U");
     await deliver({ ...event.follow(), source: group(freshId("C"), id) });
-    expect(userRow(id)?.following ?? null).toBeNull();
+    expect((await userRow(id))?.following ?? null).toBeNull();
   });
 });
 
@@ -94,7 +93,7 @@ describe("chats.member", () => {
     const id = freshId("C");
     const t = bot.clock.now();
     await deliver(event.join(group(id, null), { timestamp: t }));
-    expect(chatRow(`group:${id}`)).toMatchObject({
+    expect(await chatRow(`group:${id}`)).toMatchObject({
       type: "group",
       chatId: id,
       member: true,
@@ -102,17 +101,21 @@ describe("chats.member", () => {
       leftAt: null,
     });
     await deliver(event.leave(group(id, null), { timestamp: t + 1000 }));
-    expect(chatRow(`group:${id}`)).toMatchObject({ member: false, joinedAt: t, leftAt: t + 1000 });
+    expect(await chatRow(`group:${id}`)).toMatchObject({
+      member: false,
+      joinedAt: t,
+      leftAt: t + 1000,
+    });
     await deliver(event.join(group(id, null), { timestamp: t + 2000 }));
-    expect(chatRow(`group:${id}`)).toMatchObject({ member: true, joinedAt: t + 2000 });
+    expect(await chatRow(`group:${id}`)).toMatchObject({ member: true, joinedAt: t + 2000 });
   });
 
   test("join and leave a room", async () => {
     const id = freshId("R");
     await deliver(event.join(room(id, null)));
-    expect(chatRow(`room:${id}`)).toMatchObject({ type: "room", chatId: id, member: true });
+    expect(await chatRow(`room:${id}`)).toMatchObject({ type: "room", chatId: id, member: true });
     await deliver(event.leave(room(id, null)));
-    expect(chatRow(`room:${id}`)?.member).toBe(false);
+    expect((await chatRow(`room:${id}`))?.member).toBe(false);
   });
 
   test("a redelivered, older join arriving after the leave does not rejoin", async () => {
@@ -121,21 +124,21 @@ describe("chats.member", () => {
     const join = event.join(group(id, null), { timestamp: t });
     await deliver(event.leave(group(id, null), { timestamp: t + 60_000 }));
     await deliver({ ...join, deliveryContext: { isRedelivery: true } });
-    expect(chatRow(`group:${id}`)).toMatchObject({ member: false, leftAt: t + 60_000 });
+    expect(await chatRow(`group:${id}`)).toMatchObject({ member: false, leftAt: t + 60_000 });
   });
 
   test("members joining or leaving do not change the bot's own membership", async () => {
     const id = freshId("C");
     await deliver(event.join(group(id, null)));
     await deliver(event.memberLeft([freshId("U")], { chat: group(id, null) }));
-    expect(chatRow(`group:${id}`)?.member).toBe(true);
+    expect((await chatRow(`group:${id}`))?.member).toBe(true);
     await deliver(event.memberJoined([freshId("U")], { chat: group(id, null) }));
-    expect(chatRow(`group:${id}`)?.member).toBe(true);
+    expect((await chatRow(`group:${id}`))?.member).toBe(true);
   });
 
   test("a message in a group the bot never saw join does not invent a membership", async () => {
     const id = freshId("C");
     await deliver(event.text("hello", { chat: group(id) }));
-    expect(chatRow(`group:${id}`)).toBeUndefined();
+    expect(await chatRow(`group:${id}`)).toBeUndefined();
   });
 });

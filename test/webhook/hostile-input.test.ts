@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
-import { count, eq } from "drizzle-orm";
 import pino from "pino";
 import {
   envelope,
@@ -14,8 +13,6 @@ import {
   startTestBot,
   type TestBot,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 import { sample, scrape } from "../metrics/prom.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
@@ -36,10 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => bot?.stop());
 
-const storedCount = () =>
-  sqliteOf(bot.hotline).db.select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
-const stored = (id: string) =>
-  sqliteOf(bot.hotline).db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
+const storedCount = () => bot.storedCount();
+const stored = (id: string) => bot.storedEvents([id]);
 
 async function answered(status: number): Promise<number> {
   return (
@@ -52,7 +47,11 @@ async function answered(status: number): Promise<number> {
  * more in the counter, nothing stored. Returns the response's error.
  */
 async function expectRefused(status: number, send: () => Promise<Response>): Promise<string> {
-  const before = { counted: await answered(status), stored: storedCount(), logged: lines.length };
+  const before = {
+    counted: await answered(status),
+    stored: await storedCount(),
+    logged: lines.length,
+  };
   const response = await send();
   expect(response.status).toBe(status);
   const { error } = (await response.json()) as { error: string };
@@ -61,7 +60,7 @@ async function expectRefused(status: number, send: () => Promise<Response>): Pro
     expect.objectContaining({ msg: "webhook", status }),
   );
   await bot.settle();
-  expect(storedCount()).toBe(before.stored);
+  expect(await storedCount()).toBe(before.stored);
   return error;
 }
 
@@ -103,12 +102,12 @@ describe("nesting depth", () => {
   test("64 levels are accepted and stored as sent; 65 are not", async () => {
     const ok = eventNested(64);
     expect((await bot.post(ok.json)).status).toBe(200);
-    const [row] = stored(ok.text.webhookEventId);
+    const [row] = await stored(ok.text.webhookEventId);
     expect(JSON.parse(row?.body ?? "null")).toEqual(JSON.parse(ok.json).events[0]);
 
     const over = eventNested(65);
     await expectRefused(400, () => bot.post(over.json));
-    expect(stored(over.text.webhookEventId)).toEqual([]);
+    expect(await stored(over.text.webhookEventId)).toEqual([]);
   });
 
   test("brackets and quotes inside strings are text, not nesting", async () => {
@@ -137,9 +136,9 @@ describe("events per request (WEBHOOK_MAX_EVENTS, default 500)", () => {
 
   test("500 events are accepted and all stored", async () => {
     const events = follows(500);
-    const before = storedCount();
+    const before = await storedCount();
     expect((await bot.post(JSON.stringify(envelope(events)))).status).toBe(200);
-    expect(storedCount()).toBe(before + 500);
+    expect(await storedCount()).toBe(before + 500);
   });
 });
 

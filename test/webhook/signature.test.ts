@@ -2,11 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
-import { count, eq } from "drizzle-orm";
 import { envelope, event, startTestBot, type TestBot } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { signBody, verifySignature } from "../../src/webhook/signature.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 
 const SIGNATURE_DIR = resolve(import.meta.dirname, "../../../shared/line-examples/signature");
 
@@ -113,10 +110,8 @@ describe("x-line-signature on the real route", () => {
   });
   afterAll(() => bot?.stop());
 
-  const storedCount = () =>
-    sqliteOf(bot.hotline).db.select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
-  const stored = (id: string) =>
-    sqliteOf(bot.hotline).db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
+  const storedCount = () => bot.storedCount();
+  const stored = (id: string) => bot.storedEvents([id]);
 
   /** Posts, expects a 401, then checks nothing was stored, run or sent. */
   async function expectRejected(
@@ -125,13 +120,13 @@ describe("x-line-signature on the real route", () => {
     eventId: string,
   ): Promise<string> {
     const requests = bot.line.requests.length;
-    const before = storedCount();
+    const before = await storedCount();
     const response = await bot.post(body, { signature });
     expect(response.status).toBe(401);
     const { error } = (await response.json()) as { error: string };
     await bot.settle();
-    expect(storedCount()).toBe(before);
-    expect(stored(eventId)).toEqual([]);
+    expect(await storedCount()).toBe(before);
+    expect(await stored(eventId)).toEqual([]);
     expect(bot.line.requests.length).toBe(requests);
     return error;
   }

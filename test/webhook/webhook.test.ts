@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { count, eq } from "drizzle-orm";
 import { KNOWN_EVENT_TYPES, KNOWN_MESSAGE_TYPES } from "../../src/core/events.ts";
 import {
   createPluginsDir,
@@ -15,9 +14,7 @@ import {
   type TestBot,
   user,
 } from "../../src/dev/testing/mod.ts";
-import { inboxEvents } from "../../src/storage/sqlite/schema.ts";
 import { BodyTooLargeError, readBody } from "../../src/webhook/read-body.ts";
-import { sqliteOf } from "../helpers/sqlite.ts";
 import { DOCUMENTED_EVENT_TYPES, DOCUMENTED_MESSAGE_TYPES } from "./documented-types.ts";
 
 const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
@@ -83,15 +80,8 @@ afterAll(async () => {
   scratch?.remove();
 });
 
-const db = () => sqliteOf(bot.hotline).db;
-
-function storedRows(id: string) {
-  return db().select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
-}
-
-function storedCount(): number {
-  return db().select({ n: count() }).from(inboxEvents).get()?.n ?? 0;
-}
+const storedRows = (id: string) => bot.storedEvents([id]);
+const storedCount = () => bot.storedCount();
 
 async function handled(plugin: string, eventId: string): Promise<Handled[]> {
   const entries = await bot.kv(plugin).list<object>(`${eventId}|`);
@@ -136,7 +126,7 @@ describe("POST /webhook", () => {
         headers: { "content-type": contentType },
       });
       expect(response.status).toBe(200);
-      expect(storedRows(text.webhookEventId)).toHaveLength(1);
+      expect(await storedRows(text.webhookEventId)).toHaveLength(1);
       await bot.settle();
     }
   });
@@ -164,13 +154,13 @@ describe("400: not a webhook body", () => {
   ];
 
   test.each(cases)("%s → 400 with a one-line reason, nothing stored", async (_, body, reason) => {
-    const before = storedCount();
+    const before = await storedCount();
     const response = await bot.post(body);
     expect(response.status).toBe(400);
     const error = await errorOf(response);
     expect(error).toMatch(reason);
     expect(error).not.toContain("\n");
-    expect(storedCount()).toBe(before);
+    expect(await storedCount()).toBe(before);
   });
 
   test("{events: []} is the console's verify ping: 200, with or without destination", async () => {
@@ -186,7 +176,7 @@ describe("400: not a webhook body", () => {
     const response = await bot.post(JSON.stringify({ events: [text] }));
     expect(response.status).toBe(200);
     expect(await bot.waitForReply(text)).toEqual([{ type: "text", text: "no destination" }]);
-    expect(storedRows(text.webhookEventId)[0]?.destination).toBeNull();
+    expect((await storedRows(text.webhookEventId))[0]?.destination).toBeNull();
   });
 });
 
@@ -253,7 +243,7 @@ describe("every documented event and message type", () => {
       expect(response.status).toBe(200);
       await bot.settle();
 
-      const rows = storedRows(eventId(sent));
+      const rows = await storedRows(eventId(sent));
       expect(rows).toHaveLength(1);
       expect(rows[0]?.type).toBe(sent.type);
       expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
@@ -308,7 +298,7 @@ describe("unknown events are stored as sent and reach only '*'", () => {
     expect(response.status).toBe(200);
     await bot.settle();
 
-    const rows = storedRows(eventId(sent));
+    const rows = await storedRows(eventId(sent));
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null")).toEqual(sent);
     expect(rows[0]?.type).toBe(type);
@@ -335,11 +325,7 @@ describe("unknown events are stored as sent and reach only '*'", () => {
     await bot.settle();
 
     for (const value of odd) {
-      const rows = db()
-        .select()
-        .from(inboxEvents)
-        .where(eq(inboxEvents.body, JSON.stringify(value)))
-        .all();
+      const rows = (await bot.storedEvents()).filter((row) => row.body === JSON.stringify(value));
       expect(rows).toHaveLength(1);
       const row = rows[0];
       if (!row) continue;
@@ -361,7 +347,7 @@ describe("dedup", () => {
     expect((await bot.send(text)).status).toBe(200);
     await bot.settle();
 
-    expect(storedRows(text.webhookEventId)).toHaveLength(1);
+    expect(await storedRows(text.webhookEventId)).toHaveLength(1);
     expect(await handled("record-all", text.webhookEventId)).toHaveLength(1);
     expect(bot.line.replies.filter((r) => r.replyToken === text.replyToken)).toHaveLength(1);
   });
@@ -374,7 +360,7 @@ describe("dedup", () => {
     expect((await bot.send(redelivery)).status).toBe(200);
     await bot.settle();
 
-    const rows = storedRows(original.webhookEventId);
+    const rows = await storedRows(original.webhookEventId);
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]?.body ?? "null").deliveryContext).toEqual({ isRedelivery: false });
     expect(await handled("record-all", original.webhookEventId)).toHaveLength(1);
@@ -385,7 +371,7 @@ describe("dedup", () => {
     const follow = event.follow();
     expect((await bot.send(follow, follow)).status).toBe(200);
     await bot.settle();
-    expect(storedRows(follow.webhookEventId)).toHaveLength(1);
+    expect(await storedRows(follow.webhookEventId)).toHaveLength(1);
     expect(await handled("record-all", follow.webhookEventId)).toHaveLength(1);
   });
 
@@ -396,7 +382,7 @@ describe("dedup", () => {
     };
     const first = withoutId(event.postback(`first ${crypto.randomUUID()}`));
     const second = withoutId(event.postback(`second ${crypto.randomUUID()}`));
-    const before = storedCount();
+    const before = await storedCount();
 
     expect((await bot.post(JSON.stringify(envelope([first])))).status).toBe(200);
     await bot.settle();
@@ -409,12 +395,8 @@ describe("dedup", () => {
     expect((await bot.post(JSON.stringify(envelope([second])))).status).toBe(200);
     await bot.settle();
 
-    expect(storedCount()).toBe(before + 2);
-    const rows = db()
-      .select()
-      .from(inboxEvents)
-      .all()
-      .filter((row) => row.body.includes(first.postback.data));
+    expect(await storedCount()).toBe(before + 2);
+    const rows = (await bot.storedEvents()).filter((row) => row.body.includes(first.postback.data));
     expect(rows).toHaveLength(1);
     const id = rows[0]?.id ?? "";
     expect(id).toMatch(/^derived-[0-9a-f]{32}$/);
@@ -436,7 +418,7 @@ describe("batches and concurrency", () => {
     }
     await bot.settle();
     for (const sent of all) {
-      expect(storedRows(eventId(sent))).toHaveLength(1);
+      expect(await storedRows(eventId(sent))).toHaveLength(1);
       expect(await handled("record-all", eventId(sent))).toHaveLength(1);
     }
     // echo answers 1:1 chats only.
@@ -447,15 +429,15 @@ describe("batches and concurrency", () => {
     const events = Array.from({ length: 50 }, (_, i) =>
       event.postback(`concurrent ${i}`, { chat: user(`U${i.toString(16).padStart(32, "c")}`) }),
     );
-    const before = storedCount();
+    const before = await storedCount();
     // Each request carries its own event and its neighbour's: every event arrives twice at once.
     const responses = await Promise.all(
       events.map((sent, i) => bot.send(sent, events[(i + 1) % events.length] as Sent)),
     );
     expect(responses.map((r) => r.status)).toEqual(events.map(() => 200));
     // Acked means committed: nothing to wait for before looking.
-    expect(storedCount()).toBe(before + events.length);
-    for (const sent of events) expect(storedRows(sent.webhookEventId)).toHaveLength(1);
+    expect(await storedCount()).toBe(before + events.length);
+    for (const sent of events) expect(await storedRows(sent.webhookEventId)).toHaveLength(1);
     await bot.settle();
     for (const sent of events)
       expect(await handled("record-all", sent.webhookEventId)).toHaveLength(1);
@@ -499,14 +481,14 @@ describe("401 does no work", () => {
     const text = event.text("forged");
     bot.line.issueReplyToken(text.replyToken);
     const requests = bot.line.requests.length;
-    const before = storedCount();
+    const before = await storedCount();
     const response = await bot.post(JSON.stringify(envelope([text])), {
       signature: "t7Hn4ZDHqs6e+wdvI5TyQIvzie0DmMUmuXEBqyyE/tM=",
     });
     expect(response.status).toBe(401);
     await bot.settle();
-    expect(storedCount()).toBe(before);
-    expect(storedRows(text.webhookEventId)).toEqual([]);
+    expect(await storedCount()).toBe(before);
+    expect(await storedRows(text.webhookEventId)).toEqual([]);
     expect(await handled("record-all", text.webhookEventId)).toEqual([]);
     expect(bot.line.requests.length).toBe(requests);
   });
@@ -582,21 +564,20 @@ describe("413 over WEBHOOK_MAX_BODY_BYTES", () => {
     const json = JSON.stringify(envelope([sent]));
     return json + " ".repeat(size - new TextEncoder().encode(json).byteLength);
   }
-  const stored = (id: string) =>
-    sqliteOf(small.hotline).db.select().from(inboxEvents).where(eq(inboxEvents.id, id)).all();
+  const stored = (id: string) => small.storedEvents([id]);
 
   test("exactly at the cap is accepted", async () => {
     const follow = event.follow();
     const response = await small.post(bodyOfSize(follow, LIMIT));
     expect(response.status).toBe(200);
-    expect(stored(follow.webhookEventId)).toHaveLength(1);
+    expect(await stored(follow.webhookEventId)).toHaveLength(1);
   });
 
   test("one byte over, with an honest Content-Length: 413, nothing stored", async () => {
     const follow = event.follow();
     const response = await small.post(bodyOfSize(follow, LIMIT + 1));
     expect(response.status).toBe(413);
-    expect(stored(follow.webhookEventId)).toEqual([]);
+    expect(await stored(follow.webhookEventId)).toEqual([]);
   });
 
   test("over the cap as a chunked body without Content-Length: 413, nothing stored", async () => {
@@ -615,7 +596,7 @@ describe("413 over WEBHOOK_MAX_BODY_BYTES", () => {
       duplex: "half",
     } as RequestInit);
     expect(response.status).toBe(413);
-    expect(stored(follow.webhookEventId)).toEqual([]);
+    expect(await stored(follow.webhookEventId)).toEqual([]);
   });
 });
 
@@ -650,11 +631,7 @@ describe("LINE's example webhook bodies", () => {
     for (const sent of events) {
       const id = (sent as { webhookEventId?: unknown }).webhookEventId;
       if (typeof id !== "string" || id === "") continue;
-      const rows = sqliteOf(plain.hotline)
-        .db.select()
-        .from(inboxEvents)
-        .where(eq(inboxEvents.id, id))
-        .all();
+      const rows = await plain.storedEvents([id]);
       expect(rows).toHaveLength(1);
     }
   });

@@ -12,7 +12,7 @@ import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
 import type { PluginDatabase } from "../../sdk/database.ts";
 import type { KeyValueStore } from "../../storage/plugin-state.ts";
-import type { DeliveryRecord } from "../../storage/store.ts";
+import type { DeliveryRecord, InboxRecord } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
@@ -295,6 +295,17 @@ export class TestBot {
   /** The delivery records of an event (or of all events). */
   deliveries(eventId?: string): Promise<DeliveryRecord[]> {
     return this.hotline.store.deliveriesOf(eventId);
+  }
+
+  /** The stored events (all, or these ids) as recorded: id, type, chat key, body, status… */
+  storedEvents(ids?: readonly string[]): Promise<InboxRecord[]> {
+    return this.hotline.store.inboxRecords(ids);
+  }
+
+  /** How many events are stored. */
+  async storedCount(): Promise<number> {
+    const counts = await this.hotline.store.eventCounts();
+    return counts.pending + counts.active + counts.done;
   }
 
   /**

@@ -122,7 +122,7 @@ export async function settleClaimed(
     await lockEvents(tx, [...new Set(settled.map((delivery) => delivery.eventId))]);
     const written = await tx<Array<{ eventId: string; plugin: string }>>`
       update deliveries d set
-        status = v.status,
+        status = case when v.deferred and d.attempts > 0 then 'retry' else v.status end,
         attempts = d.attempts + v.counted,
         next_attempt_at = coalesce(v.next, d.next_attempt_at),
         last_error = case when v.status = 'pending' then d.last_error else v.error end,

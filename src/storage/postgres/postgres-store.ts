@@ -7,10 +7,12 @@ import type {
   DeadCursor,
   DeadSelector,
   DeliveryKey,
+  InboxRecord,
   ReplyAttempts,
   RoutedEvent,
   Router,
   SettledDelivery,
+  SharedChat,
   Store,
   StoredEvent,
   UserProfile,
@@ -310,6 +312,23 @@ export class PostgresStore implements Store {
 
   depth() {
     return this.#dead.depth();
+  }
+
+  async inboxRecords(ids?: readonly string[]): Promise<InboxRecord[]> {
+    const sql = this.#sql;
+    const where = ids === undefined ? sql`` : sql`where id = any(${[...ids]})`;
+    return sql<InboxRecord[]>`
+      select seq, id, chat_key as "chatKey", type, timestamp, received_at as "receivedAt",
+        destination, body, status
+      from inbox_events ${where} order by seq`;
+  }
+
+  async readChat(chatKey: string): Promise<SharedChat | undefined> {
+    const [row] = await this.#sql<SharedChat[]>`
+      select chat_key as "chatKey", type, chat_id as "chatId", member,
+        joined_at as "joinedAt", left_at as "leftAt"
+      from chats where channel = ${DEFAULT_CHANNEL} and chat_key = ${chatKey}`;
+    return row ? { ...row } : undefined;
   }
 
   deliveriesOf(eventId?: string) {

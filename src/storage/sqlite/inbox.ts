@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type { ReceivedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
+import type { InboxRecord } from "../store.ts";
 import { deliveries, inboxEvents } from "./schema.ts";
 
 /** A row of `inbox_events` as the store reads it back. */
@@ -98,6 +99,26 @@ export class InboxTable {
         .where(inArray(inboxEvents.id, eventIds.slice(i, i + 500)))
         .run();
     }
+  }
+
+  /** Stored events (all, or these ids), in arrival order. */
+  records(ids?: readonly string[]): InboxRecord[] {
+    const query = this.#db
+      .select({
+        seq: inboxEvents.seq,
+        id: inboxEvents.id,
+        chatKey: inboxEvents.chatKey,
+        type: inboxEvents.type,
+        timestamp: inboxEvents.timestamp,
+        receivedAt: inboxEvents.receivedAt,
+        destination: inboxEvents.destination,
+        body: inboxEvents.body,
+        status: inboxEvents.status,
+      })
+      .from(inboxEvents);
+    const rows =
+      ids === undefined ? query.all() : query.where(inArray(inboxEvents.id, [...ids])).all();
+    return rows.sort((a, b) => a.seq - b.seq);
   }
 
   /** Stored, never routed: oldest first. */

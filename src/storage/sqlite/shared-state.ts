@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ParsedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
-import type { SharedUser, UserProfile } from "../store.ts";
+import type { SharedChat, SharedUser, UserProfile } from "../store.ts";
 import { chats, users } from "./schema.ts";
 
 const param = sql.placeholder;
@@ -75,9 +75,11 @@ function prepareStatements(db: SqlDatabase) {
  * last recorded change is ignored: a follow LINE redelivers after the unfollow must not undo it.
  */
 export class SharedState {
+  readonly #db: SqlDatabase;
   readonly #statements: ReturnType<typeof prepareStatements>;
 
   constructor(db: SqlDatabase) {
+    this.#db = db;
     this.#statements = prepareStatements(db);
   }
 
@@ -97,6 +99,13 @@ export class SharedState {
     if (type !== "join" && type !== "leave") return;
     if (!chat || chat.type === "user") return;
     statements[type].run({ chatKey: parsed.chatKey, type: chat.type, chatId: chat.id, at, now });
+  }
+
+  readChat(chatKey: string): SharedChat | undefined {
+    const row = this.#db.select().from(chats).where(eq(chats.chatKey, chatKey)).get();
+    if (!row) return undefined;
+    const { updatedAt: _updatedAt, ...chat } = row;
+    return chat;
   }
 
   readUser(userId: string): SharedUser | undefined {

@@ -263,6 +263,14 @@ export class SqliteStore implements Store {
     return inboxDepth(this.handle.db);
   }
 
+  async inboxRecords(ids?: readonly string[]) {
+    return this.#inbox.records(ids);
+  }
+
+  async readChat(chatKey: string) {
+    return this.#shared.readChat(chatKey);
+  }
+
   async deliveriesOf(eventId?: string) {
     return eventId === undefined ? this.#deliveries.all() : this.#deliveries.forEvent(eventId);
   }
