@@ -68,6 +68,7 @@ export class Dispatcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #routeRetry: ReturnType<typeof setTimeout> | undefined;
   #idleWaiters: Array<() => void> = [];
+  readonly #backgroundWork = new Set<Promise<unknown>>();
   #started = false;
   #stopped = false;
 
@@ -76,12 +77,13 @@ export class Dispatcher {
     this.#settles = new SettleQueue(options.store, options.clock);
     options.store.onWork(() => this.#schedulePump());
     options.plugins.onChange((change) => {
-      if (change.type === "available") {
-        this.#background(options.store.undefer(change.plugin), "waking deferred deliveries");
-      } else {
-        this.#background(this.dropPlugin(change.plugin, change.reason), "dropping deliveries");
-      }
-      if (this.#started) this.#background(this.#dropOrphans(), "dropping deliveries");
+      const reaction = async () => {
+        if (change.type === "available") await options.store.undefer(change.plugin);
+        else await this.dropPlugin(change.plugin, change.reason);
+        // After the plugin's own drop, so its deliveries carry its reason rather than the orphans'.
+        if (this.#started) await this.#dropOrphans();
+      };
+      this.#background(reaction(), "reacting to a plugin change");
     });
   }
 
@@ -399,12 +401,25 @@ export class Dispatcher {
     this.#o.onDelivery?.(plugin, metric, settlement.status === "dropped" ? undefined : handlerMs);
   }
 
+  /** Store work started by a plugin change; idle() waits for it so tests see its effect. */
   #background(work: Promise<unknown>, what: string): void {
-    work.catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`));
+    const tracked = work
+      .catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`))
+      .finally(() => {
+        this.#backgroundWork.delete(tracked);
+        this.#schedulePump();
+        this.#notifyIfIdle();
+      });
+    this.#backgroundWork.add(tracked);
   }
 
   #isIdle(): boolean {
-    return this.#running === 0 && !this.#pumping && !this.#pumpScheduled;
+    return (
+      this.#running === 0 &&
+      !this.#pumping &&
+      !this.#pumpScheduled &&
+      this.#backgroundWork.size === 0
+    );
   }
 
   #notifyIfIdle(): void {

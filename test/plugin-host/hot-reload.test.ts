@@ -211,6 +211,7 @@ describe("removing and renaming plugin files", () => {
     const unloaded = bot.waitForPlugin((e) => e.type === "unloaded" && e.name === "doomed");
     rmSync(path("doomed.ts"));
     expect(await unloaded).toMatchObject({ reason: "plugin file removed" });
+    await bot.settle(); // the dispatcher drops the plugin's deliveries after the unload
 
     const dropped = (await bot.deliveries(pending.webhookEventId)).find(
       (d) => d.plugin === "doomed",

@@ -26,7 +26,8 @@ interface Store {
   /** The bot's environment: a fresh schema on PostgreSQL, dropped after the test. */
   env(): Record<string, string>;
 }
-const SQLITE: Store = { name: "SQLite", env: () => ({}) };
+// An empty DATABASE_URL means SQLite even when the test process runs against PostgreSQL.
+const SQLITE: Store = { name: "SQLite", env: () => ({ DATABASE_URL: "" }) };
 const POSTGRES: Store = {
   name: "PostgreSQL",
   env() {

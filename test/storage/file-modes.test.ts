@@ -14,6 +14,9 @@ import { localModeFile, startLocalHotline } from "../../src/dev/local-mode.ts";
 import { createPluginsDir, event, startTestBot } from "../../src/dev/testing/mod.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 
+/** These files are SQLite's: an empty DATABASE_URL keeps the bot on it in the PostgreSQL run too. */
+const ON_SQLITE = { DATABASE_URL: "" };
+
 const FILER = `import { definePlugin } from "hotline";
 export default definePlugin({
   name: "filer",
@@ -44,7 +47,7 @@ afterAll(() => {
 
 describe("what a bot creates in DATA_DIR is the owner's alone", () => {
   test("the database, its WAL and shared memory, a plugin's stored files and their folders", async () => {
-    const bot = await startTestBot({ pluginsDir: plugins.dir });
+    const bot = await startTestBot({ pluginsDir: plugins.dir, env: ON_SQLITE });
     try {
       await bot.deliver(event.text("a user's photo, as far as anyone knows"));
       const db = database(bot.dataDir);
@@ -93,7 +96,7 @@ describe("what a bot creates in DATA_DIR is the owner's alone", () => {
 
 test("an installation from before (0755, 0644) is tightened at start, and the log says so", async () => {
   const dataDir = mkdtempSync(join(scratch, "old-"));
-  const first = await startTestBot({ dataDir, pluginsDir: plugins.dir });
+  const first = await startTestBot({ dataDir, pluginsDir: plugins.dir, env: ON_SQLITE });
   await first.deliver(event.text("stored before the upgrade"));
   await first.stop();
 
@@ -108,7 +111,7 @@ test("an installation from before (0755, 0644) is tightened at start, and the lo
     { level: "info" },
     { write: (line: string) => logged.push(JSON.parse(line)) },
   );
-  const second = await startTestBot({ dataDir, pluginsDir: plugins.dir, logger });
+  const second = await startTestBot({ dataDir, pluginsDir: plugins.dir, logger, env: ON_SQLITE });
   try {
     expect(modeOf(dataDir)).toBe(0o700);
     for (const path of [db, `${db}-wal`, `${db}-shm`]) expect(modeOf(path)).toBe(0o600);

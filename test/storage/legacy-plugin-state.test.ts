@@ -7,7 +7,6 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { visits } from "../../plugins/beacon-greeter.ts";
 import { startTestBot } from "../../src/dev/testing/mod.ts";
 import { platform, type SqliteHandle } from "../../src/platform/mod.ts";
 import { databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
@@ -64,18 +63,25 @@ test("plugin state moves out of hotline.db, and the plugin's legacy table is ren
   legacyInstallation();
 
   for (const start of ["first", "second"]) {
-    const bot = await startTestBot({ plugins: [PLUGIN], dataDir });
+    // Moving hotline.db's plugin tables is a SQLite upgrade: an empty DATABASE_URL keeps it there.
+    const bot = await startTestBot({ plugins: [PLUGIN], dataDir, env: { DATABASE_URL: "" } });
     try {
       expect(bot.hotline.plugins.statuses()).toMatchObject([{ state: "loaded" }]);
-      expect(await bot.pluginDb.select().from(visits)).toEqual([
+      // Read with SQL: the plugin's drizzle tables in this process follow the run's DATABASE_URL.
+      const visitRows = {
+        sql: "SELECT event_id, user_id, hwid, type, dm, at, replied_at FROM beacon_greeter__visits",
+        params: [],
+        rows: "objects" as const,
+      };
+      expect(await bot.hotline.pluginState.query(visitRows)).toEqual([
         {
-          eventId: "e1",
-          userId: "U1",
+          event_id: "e1",
+          user_id: "U1",
           hwid: "h1",
           type: "enter",
           dm: null,
           at: 100,
-          repliedAt: 100,
+          replied_at: 100,
         },
       ]);
       expect(await bot.kv("beacon-greeter").get("greeted")).toBe(3);
