@@ -4,7 +4,7 @@
  * must give the same results, so `bun test` alone notices when the two drift apart.
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -146,7 +146,8 @@ test("transactions: a throw rolls back, savepoints nest, foreign keys hold (same
 
 test("migrating through node:sqlite finds a Bun-migrated database up to date", () => {
   const before = bun.db.all(sql`SELECT hash, created_at FROM __drizzle_migrations`);
-  expect(before).toHaveLength(2);
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta/_journal.json"), "utf8"));
+  expect(before).toHaveLength(journal.entries.length);
   node.migrate(MIGRATIONS_FOLDER);
   expect(node.db.all(sql`SELECT hash, created_at FROM __drizzle_migrations`)).toEqual(before);
   expect(node.db.select().from(inboxEvents).all()).toEqual([]);

@@ -58,4 +58,4 @@ test("a scaffolded plugin passes its test, edited to ping/pong passes again, and
   const ping = event.text("ping");
   await bot.deliver(ping);
   expect(bot.repliesTo(ping)).toEqual([{ type: "text", text: "pong" }]);
-});
+}, 60_000); // three `bun test` child processes and a bot: seconds each on a loaded machine

@@ -4,14 +4,16 @@
  * rename their tables to `<plugin>__…`, rows and all.
  */
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestBot } from "../../src/dev/testing/mod.ts";
 import { platform, type SqliteHandle } from "../../src/platform/mod.ts";
-import { databasePath, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { databasePath } from "../../src/storage/sqlite/database.ts";
 import { pluginStatePath } from "../../src/storage/sqlite/plugin-state-db.ts";
 
+const MIGRATIONS = new URL("../../src/storage/sqlite/migrations/", import.meta.url).pathname;
+const BREAKPOINT = "--> statement-breakpoint";
 const PLUGIN = new URL("../../plugins/beacon-greeter.ts", import.meta.url);
 
 let dataDir: string;
@@ -19,16 +21,14 @@ afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** hotline.db as the last version before plugins.db left it, with a plugin's state in it. */
 function legacyInstallation(): void {
-  openDatabase(dataDir).close();
   const db = platform.openSqlite(databasePath(dataDir));
+  // The host's schema as that version had it: the first migration only, recorded as drizzle does.
+  db.exec(readFileSync(join(MIGRATIONS, "0000_core.sql"), "utf8").replaceAll(BREAKPOINT, ""));
+  const { entries } = JSON.parse(readFileSync(join(MIGRATIONS, "meta/_journal.json"), "utf8"));
   db.exec(`
-    DELETE FROM __drizzle_migrations
-      WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations);
-    CREATE TABLE plugin_kv (plugin text NOT NULL, key text NOT NULL, value text NOT NULL,
-      expires_at integer, updated_at integer DEFAULT (unixepoch() * 1000) NOT NULL,
-      PRIMARY KEY (plugin, key));
-    CREATE TABLE plugin_migrations (plugin text NOT NULL, id text NOT NULL,
-      applied_at integer NOT NULL, PRIMARY KEY (plugin, id));
+    CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL,
+      created_at numeric);
+    INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('0000', ${entries[0].when});
     INSERT INTO plugin_kv (plugin, key, value) VALUES ('beacon-greeter', 'greeted', '3');
     INSERT INTO plugin_migrations VALUES ('journal', 'm0', 1);
     CREATE TABLE IF NOT EXISTS "beacon_greeter_visits" ("event_id" text PRIMARY KEY,
@@ -99,7 +99,15 @@ test("plugin state moves out of hotline.db, and the plugin's legacy table is ren
     try {
       expect({ start, tables: names(host, "table") }).toEqual({
         start,
-        tables: ["__drizzle_migrations", "chats", "deliveries", "inbox_events", "users"],
+        tables: [
+          "__drizzle_migrations",
+          "chats",
+          "deliveries",
+          "inbox_events",
+          "schedules",
+          "sessions",
+          "users",
+        ],
       });
       expect(names(state, "table")).toEqual([
         "beacon_greeter__visits",

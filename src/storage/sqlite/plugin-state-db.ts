@@ -3,9 +3,12 @@
  * of its own beside `hotline.db`, so that no plugin transaction ever holds a lock the host's
  * writes need. Installations from before kept it in `hotline.db`: it is moved here once.
  */
+
 import { closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { getTableName } from "drizzle-orm";
 import { platform, type SqliteHandle } from "../../platform/mod.ts";
+import { coreSchema } from "./schema.ts";
 
 export function pluginStatePath(dataDir: string): string {
   return join(dataDir, "plugins.db");
@@ -78,12 +81,9 @@ export function openStateReader(dataDir: string, hostDatabase: string): SqliteHa
   }
 }
 
-/** The host's own tables in hotline.db; everything else there was made by plugins. */
+/** The host's own tables in hotline.db (from its schema); everything else was made by plugins. */
 const HOST_TABLES = new Set([
-  "inbox_events",
-  "deliveries",
-  "users",
-  "chats",
+  ...Object.values(coreSchema).map((table) => getTableName(table)),
   "__drizzle_migrations",
 ]);
 const STATE_TABLES = ["plugin_kv", "plugin_migrations"];

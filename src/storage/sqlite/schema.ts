@@ -9,6 +9,8 @@ export const inboxEvents = sqliteTable(
   {
     seq: integer("seq").primaryKey({ autoIncrement: true }),
     id: text("id").notNull().unique(),
+    /** The LINE channel it came to: every event, lane, session and schedule carries it. */
+    channel: text("channel").notNull().default("default"),
     /** Events of one chat are processed one at a time, in timestamp order. */
     chatKey: text("chat_key").notNull(),
     type: text("type").notNull(),
@@ -39,6 +41,7 @@ export const deliveries = sqliteTable(
       .notNull()
       .references(() => inboxEvents.id, { onDelete: "cascade" }),
     plugin: text("plugin").notNull(),
+    channel: text("channel").notNull().default("default"),
     status: text("status", { enum: ["pending", "done", "retry", "dead", "dropped"] })
       .notNull()
       .default("pending"),
@@ -47,6 +50,8 @@ export const deliveries = sqliteTable(
     lastError: text("last_error"),
     /** This plugin's replies were part of a reply call that may have reached LINE. */
     replyAttempted: integer("reply_attempted", { mode: "boolean" }).notNull().default(false),
+    /** What this delivery sent (replies as merged, pushes), JSON, for the record and replays. */
+    sent: text("sent"),
     updatedAt: integer("updated_at").notNull(),
   },
   (table) => [
@@ -55,29 +60,86 @@ export const deliveries = sqliteTable(
   ],
 );
 
-/** Users the bot has seen, kept current from follow/unfollow events and profile look-ups. */
-export const users = sqliteTable("users", {
-  userId: text("user_id").primaryKey(),
-  displayName: text("display_name"),
-  pictureUrl: text("picture_url"),
-  statusMessage: text("status_message"),
-  language: text("language"),
-  following: integer("following", { mode: "boolean" }),
-  followedAt: integer("followed_at"),
-  unfollowedAt: integer("unfollowed_at"),
-  profileFetchedAt: integer("profile_fetched_at"),
-  updatedAt: integer("updated_at").notNull(),
-});
+/** Users the bot has seen, per channel, kept current from follow/unfollow events and profiles. */
+export const users = sqliteTable(
+  "users",
+  {
+    channel: text("channel").notNull().default("default"),
+    userId: text("user_id").notNull(),
+    displayName: text("display_name"),
+    pictureUrl: text("picture_url"),
+    statusMessage: text("status_message"),
+    language: text("language"),
+    following: integer("following", { mode: "boolean" }),
+    followedAt: integer("followed_at"),
+    unfollowedAt: integer("unfollowed_at"),
+    profileFetchedAt: integer("profile_fetched_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.userId] })],
+);
 
-/** Groups and rooms the bot is or was in, from join/leave events. */
-export const chats = sqliteTable("chats", {
-  chatKey: text("chat_key").primaryKey(),
-  type: text("type", { enum: ["group", "room"] }).notNull(),
-  chatId: text("chat_id").notNull(),
-  member: integer("member", { mode: "boolean" }).notNull(),
-  joinedAt: integer("joined_at"),
-  leftAt: integer("left_at"),
-  updatedAt: integer("updated_at").notNull(),
-});
+/** Groups and rooms the bot is or was in, per channel, from join/leave events. */
+export const chats = sqliteTable(
+  "chats",
+  {
+    channel: text("channel").notNull().default("default"),
+    chatKey: text("chat_key").notNull(),
+    type: text("type", { enum: ["group", "room"] }).notNull(),
+    chatId: text("chat_id").notNull(),
+    member: integer("member", { mode: "boolean" }).notNull(),
+    joinedAt: integer("joined_at"),
+    leftAt: integer("left_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.chatKey] })],
+);
 
-export const coreSchema = { inboxEvents, deliveries, users, chats };
+/** Per-chat and per-user state of a plugin, saved with the settlement that changed it. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    channel: text("channel").notNull().default("default"),
+    plugin: text("plugin").notNull(),
+    /** "chat", "user" or "dialog" */
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    /** JSON */
+    value: text("value").notNull(),
+    version: integer("version").notNull().default(0),
+    expiresAt: integer("expires_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.plugin, table.scope, table.key] })],
+);
+
+/** Jobs plugins scheduled: one-shot or recurring, each run exactly once. */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    channel: text("channel").notNull().default("default"),
+    plugin: text("plugin").notNull(),
+    name: text("name").notNull(),
+    /** A cron expression for recurring jobs; null for one-shot jobs. */
+    cron: text("cron"),
+    timeZone: text("time_zone"),
+    /** JSON */
+    payload: text("payload"),
+    nextRunAt: integer("next_run_at").notNull(),
+    /** scheduled · running · done · dead · cancelled */
+    status: text("status").notNull().default("scheduled"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    owner: text("owner"),
+    leaseUntil: integer("lease_until"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    index("schedules_due").on(table.status, table.nextRunAt),
+    index("schedules_plugin").on(table.plugin, table.name),
+  ],
+);
+
+export const coreSchema = { inboxEvents, deliveries, users, chats, sessions, schedules };

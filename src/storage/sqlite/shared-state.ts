@@ -24,7 +24,7 @@ function prepareStatements(db: SqlDatabase) {
         ...(following ? { followedAt: param("at") } : { unfollowedAt: param("at") }),
       })
       .onConflictDoUpdate({
-        target: users.userId,
+        target: [users.channel, users.userId],
         set: following
           ? { following: true, followedAt: bound("at"), updatedAt: bound("now") }
           : { following: false, unfollowedAt: bound("at"), updatedAt: bound("now") },
@@ -43,7 +43,7 @@ function prepareStatements(db: SqlDatabase) {
         ...(member ? { joinedAt: param("at") } : { leftAt: param("at") }),
       })
       .onConflictDoUpdate({
-        target: chats.chatKey,
+        target: [chats.channel, chats.chatKey],
         set: member
           ? { member: true, joinedAt: bound("at"), updatedAt: bound("now") }
           : { member: false, leftAt: bound("at"), updatedAt: bound("now") },
@@ -120,7 +120,7 @@ export class SharedState {
     const fields = { ...profile, profileFetchedAt: now, updatedAt: now };
     db.insert(users)
       .values({ userId, ...fields })
-      .onConflictDoUpdate({ target: users.userId, set: fields })
+      .onConflictDoUpdate({ target: [users.channel, users.userId], set: fields })
       .run();
   }
 }
