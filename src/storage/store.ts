@@ -99,6 +99,37 @@ export type Settlement =
 /** How one claimed delivery ended. */
 export interface SettledDelivery extends DeliveryKey {
   settlement: Settlement;
+  /** What the run changed besides; saved in the same commit, and only when it is done. */
+  effects?: DeliveryEffects;
+}
+
+/**
+ * Whose state a session is: a chat's (key: the chat key), a user's (key: the user id), or a
+ * dialog's in progress (key: chat key and user id). Scoped to one plugin. Keys are text
+ * without NUL: PostgreSQL text cannot hold it.
+ */
+export interface SessionKey {
+  plugin: string;
+  scope: "chat" | "user" | "dialog";
+  key: string;
+}
+
+/** A session as stored: its value is JSON. */
+export interface SessionRecord extends SessionKey {
+  value: string;
+  /** After this it reads as absent (dialogs time out); null: never. */
+  expiresAt: number | null;
+}
+
+/** A session a run changed: the new record, or `value: null` to delete it. */
+export interface SessionWrite extends SessionKey {
+  value: string | null;
+  expiresAt: number | null;
+}
+
+/** Writes a delivery's run made, kept back until its settlement: a failed run changes nothing. */
+export interface DeliveryEffects {
+  sessions?: SessionWrite[];
 }
 
 /** A stored event's row. */
@@ -231,6 +262,9 @@ export interface Store {
   /** A group or room the bot is or was in (the shared `chats` table). */
   readChat(chatKey: string): Promise<SharedChat | undefined>;
 
+  /** The sessions among these that exist and have not expired at `now`. */
+  readSessions(keys: readonly SessionKey[], now: number): Promise<SessionRecord[]>;
+
   /** The shared `users` row of a user, if the bot has seen them. */
   readUser(userId: string): Promise<SharedUser | undefined>;
   /** Caches a profile in the shared `users` table (`profileFetchedAt` = now). */
@@ -238,9 +272,9 @@ export interface Store {
 
   /**
    * Deletes settled events older than the retention (never one with a dead-lettered delivery:
-   * that waits for an operator). Expired plugin state is the plugin state store's to prune.
+   * that waits for an operator) and expired sessions. Expired plugin state is the plugin state store's to prune.
    */
-  prune(retentionMs: number, now: number): Promise<{ events: number }>;
+  prune(retentionMs: number, now: number): Promise<{ events: number; sessions: number }>;
   /** Rejects when the database cannot answer (readiness). */
   check(): Promise<void>;
   /** Finishes what is queued, then closes. */

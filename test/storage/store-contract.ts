@@ -175,7 +175,8 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       const stop = store.onWork(() => woken++);
       await store.undefer("p");
       stop();
-      expect(woken).toBe(1);
+      // At least once: on PostgreSQL, its own NOTIFY or the fallback poll may wake it again.
+      expect(woken).toBeGreaterThanOrEqual(1);
       const claim = await store.claim({ limit: 10, plugins: ALL, now: T0 });
       expect(claim.events[0]?.deliveries).toEqual([
         { eventId: a.parsed.id, plugin: "p", attempts: 0 },
@@ -263,6 +264,47 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       expect(await store.readEvent(dead.parsed.id)).toBeDefined();
       // While retained, a redelivery still dedups; once pruned, it would be new.
       expect(await store.ingest([open], toNone)).toEqual([]);
+    });
+
+    test("sessions are saved with a done settlement only, survive a restart, expire and prune", async () => {
+      const source = { type: "user", userId: "U1" };
+      const [first, second] = [received({ source }), received({ source })];
+      await store.ingest([first, second], () => ["p"]);
+      const chat = { plugin: "p", scope: "chat" as const, key: "user:U1" };
+      const dialog = { plugin: "p", scope: "dialog" as const, key: "user:U1|U1" };
+      const value = JSON.stringify({ todo: ["milk"], emoji: "🥛" });
+      await claimAll(store, T0);
+      // A failed run's writes are not kept: the retry sees the state as it was.
+      const retry = { status: "retry" as const, error: "x", nextAttemptAt: T0 };
+      const lost = { sessions: [{ ...chat, value: '{"todo":["lost"]}', expiresAt: null }] };
+      await store.settle(
+        [{ eventId: first.parsed.id, plugin: "p", settlement: retry, effects: lost }],
+        T0,
+      );
+      expect(await store.readSessions([chat], T0)).toEqual([]);
+      await claimAll(store, T0);
+      const effects = {
+        sessions: [
+          { ...chat, value, expiresAt: null },
+          { ...dialog, value: '{"step":1}', expiresAt: T0 + HOUR },
+        ],
+      };
+      await store.settle([{ ...done(first.parsed.id, "p"), effects }], T0);
+      store = await current.reopen(clock);
+      const read = await store.readSessions([chat, dialog, { ...chat, plugin: "q" }], T0);
+      // Values are JSON, compared parsed: PostgreSQL's jsonb keeps no formatting.
+      const parsed = read.map((record) => ({ ...record, value: JSON.parse(record.value) }));
+      expect(parsed.sort((a, b) => a.scope.localeCompare(b.scope))).toEqual([
+        { ...chat, value: { todo: ["milk"], emoji: "🥛" }, expiresAt: null },
+        { ...dialog, value: { step: 1 }, expiresAt: T0 + HOUR },
+      ]);
+      expect(await store.readSessions([dialog], T0 + HOUR)).toEqual([]);
+      // A write with value null deletes.
+      await claimAll(store, T0);
+      const removal = { sessions: [{ ...chat, value: null, expiresAt: null }] };
+      await store.settle([{ ...done(second.parsed.id, "p"), effects: removal }], T0);
+      expect(await store.readSessions([chat], T0)).toEqual([]);
+      expect(await store.prune(HOUR, T0 + HOUR)).toMatchObject({ sessions: 1 });
     });
 
     test("counts and depth", async () => {

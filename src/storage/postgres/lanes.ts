@@ -4,6 +4,7 @@
  */
 import type { ClaimedDelivery, ClaimRequest, DeliveryKey, SettledDelivery } from "../store.ts";
 import type { Sql, Tx } from "./connection.ts";
+import { writeSessions } from "./sessions.ts";
 
 /**
  * Every transaction that writes deliveries locks their events first, in id order, as claims do
@@ -140,9 +141,15 @@ export async function settleClaimed(
         and d.status = 'running' and d.owner = ${owner}
       returning d.event_id as "eventId", d.plugin`;
     const recorded = new Set(written.map((row) => `${row.eventId}\u0000${row.plugin}`));
+    const isRecorded = (key: DeliveryKey) => recorded.has(`${key.eventId}\u0000${key.plugin}`);
     const fenced = settled
-      .filter((key) => !recorded.has(`${key.eventId}\u0000${key.plugin}`))
+      .filter((key) => !isRecorded(key))
       .map(({ eventId, plugin }) => ({ eventId, plugin }));
+    // A fenced run's effects are dropped with its settlement: the instance now running it decides.
+    const sessions = settled
+      .filter((d) => d.settlement.status === "done" && isRecorded(d))
+      .flatMap((d) => d.effects?.sessions ?? []);
+    await writeSessions(tx, sessions, now);
     const eventIds = [...new Set(written.map((row) => row.eventId))];
     if (eventIds.length === 0) return { closed: [], fenced };
     const closed = await tx<Array<{ id: string }>>`

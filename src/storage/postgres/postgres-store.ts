@@ -11,6 +11,7 @@ import type {
   ReplyAttempts,
   RoutedEvent,
   Router,
+  SessionKey,
   SettledDelivery,
   SharedChat,
   Store,
@@ -28,6 +29,7 @@ import {
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, lockEvents, settleClaimed } from "./lanes.ts";
+import { pruneSessions, readSessions } from "./sessions.ts";
 import { applySharedState, DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
@@ -335,6 +337,10 @@ export class PostgresStore implements Store {
     return this.#dead.deliveriesOf(eventId);
   }
 
+  readSessions(keys: readonly SessionKey[], now: number) {
+    return readSessions(this.#sql, keys, now);
+  }
+
   readUser(userId: string) {
     return readUser(this.#sql, userId);
   }
@@ -344,18 +350,18 @@ export class PostgresStore implements Store {
   }
 
   /** Idempotent, and gated by a transaction lock so that instances do not all do it at once. */
-  async prune(retentionMs: number, now: number): Promise<{ events: number }> {
+  async prune(retentionMs: number, now: number): Promise<{ events: number; sessions: number }> {
     return this.#sql.begin(async (tx) => {
       const [lock] = await tx<Array<{ got: boolean }>>`
         select pg_try_advisory_xact_lock(${PRUNE_LOCK}::bigint) as got`;
-      if (!lock?.got) return { events: 0 };
+      if (!lock?.got) return { events: 0, sessions: 0 };
       const events = await tx`
         delete from inbox_events e
         where e.status = 'done' and e.done_at < ${now - retentionMs}
           and not exists (
             select 1 from deliveries d where d.event_id = e.id and d.status = 'dead')
         returning e.seq`;
-      return { events: events.length };
+      return { events: events.length, sessions: await pruneSessions(tx, now) };
     });
   }
 

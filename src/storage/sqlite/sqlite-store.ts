@@ -11,6 +11,7 @@ import type {
   ReplyAttempts,
   RoutedEvent,
   Router,
+  SessionKey,
   SettledDelivery,
   Store,
   StoredEvent,
@@ -20,6 +21,7 @@ import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
+import { SessionTable } from "./sessions.ts";
 import { SharedState } from "./shared-state.ts";
 import { eventCounts, inboxDepth } from "./stats.ts";
 import { WriteQueue } from "./write-queue.ts";
@@ -53,6 +55,7 @@ export class SqliteStore implements Store {
   readonly #inbox: InboxTable;
   readonly #deliveries: DeliveryTable;
   readonly #shared: SharedState;
+  readonly #sessions: SessionTable;
   readonly #lanes = new LaneIndex();
   readonly #events = new Map<string, CachedEvent>();
   readonly #eventsInMemory: number;
@@ -66,6 +69,7 @@ export class SqliteStore implements Store {
     this.#inbox = new InboxTable(handle.db);
     this.#deliveries = new DeliveryTable(handle.db);
     this.#shared = new SharedState(handle.db);
+    this.#sessions = new SessionTable(handle.db);
     for (const delivery of this.#deliveries.open()) this.#index(delivery);
   }
 
@@ -142,8 +146,10 @@ export class SqliteStore implements Store {
       written.length === 0
         ? []
         : await this.#writes.write(() =>
-            written.flatMap(({ settlement, ...key }) => {
+            written.flatMap(({ settlement, effects, ...key }) => {
               this.#deliveries.settle(key, settlement, now);
+              if (settlement.status === "done" && effects?.sessions)
+                this.#sessions.write(effects.sessions, now);
               return this.#closeIfSettled(key.eventId, now) ? [key.eventId] : [];
             }),
           );
@@ -275,6 +281,10 @@ export class SqliteStore implements Store {
     return eventId === undefined ? this.#deliveries.all() : this.#deliveries.forEvent(eventId);
   }
 
+  async readSessions(keys: readonly SessionKey[], now: number) {
+    return this.#sessions.read(keys, now);
+  }
+
   async readUser(userId: string) {
     return this.#shared.readUser(userId);
   }
@@ -284,7 +294,10 @@ export class SqliteStore implements Store {
   }
 
   async prune(retentionMs: number, now: number) {
-    return { events: this.#inbox.prune(now - retentionMs) };
+    return this.#writes.transaction(() => ({
+      events: this.#inbox.prune(now - retentionMs),
+      sessions: this.#sessions.prune(now),
+    }));
   }
 
   async check(): Promise<void> {
