@@ -49,6 +49,12 @@ export function postgresTarget(databaseUrl: string): PostgresTarget {
   return { url: url.toString(), schema, shown: shown.toString() };
 }
 
+/** A unique violation or a serialization failure: two instances raced for the same row. */
+export function isRace(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || code === "40P01" || code === "40001";
+}
+
 /** bigint columns hold epoch milliseconds and counts: numbers, not the client's strings. */
 const types = {
   bigint: {

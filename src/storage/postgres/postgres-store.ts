@@ -19,6 +19,7 @@ import type {
   UserProfile,
 } from "../store.ts";
 import {
+  isRace,
   migrateSchema,
   openSql,
   postgresTarget,
@@ -445,12 +446,6 @@ export class PostgresStore implements Store {
   #notifyWork(): void {
     for (const listener of this.#workListeners) listener();
   }
-}
-
-/** A unique violation or a serialization failure: two instances raced for the same row. */
-function isRace(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "23505" || code === "40P01" || code === "40001";
 }
 
 /** Arbitrary, fixed: the transaction lock that keeps pruning to one instance at a time. */
