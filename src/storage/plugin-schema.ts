@@ -22,7 +22,13 @@ export interface SchemaSession {
 }
 
 /** Tables the drivers keep for plugins in the same place as plugin tables; never renamed. */
-const STATE_TABLES = new Set(["plugin_kv", "plugin_migrations"]);
+const STATE_TABLES = new Set([
+  "plugin_kv",
+  "plugin_migrations",
+  "plugin_files",
+  "plugin_file_uploads",
+  "plugin_file_chunks",
+]);
 
 const DIALECT_NAMES: Record<Dialect, string> = { sqlite: "SQLite", postgres: "PostgreSQL" };
 

@@ -4,6 +4,7 @@
  * schema of its own). Plugins reach it only through the host, which bounds every query and every
  * transaction in time; this is the contract between the plugin host and the drivers.
  */
+import type { PluginFileStore } from "./plugin-files.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -60,6 +61,11 @@ export interface StateTransaction {
 
 export interface PluginStateStore {
   readonly dialect: Dialect;
+  /**
+   * Plugins' files, when the store keeps them (PostgreSQL: every instance reads them); undefined
+   * when each worker keeps its plugin's files in `DATA_DIR` itself (SQLite).
+   */
+  readonly files: PluginFileStore | undefined;
   /**
    * Brings a plugin's tables up to date when it loads (renames, migrations, new tables and
    * columns, indexes), in one transaction. Rejects with a `PluginStateError` saying why not.

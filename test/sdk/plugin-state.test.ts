@@ -211,6 +211,26 @@ for (const store of STORES) {
       expect(await bot.hotline.store.eventCounts()).toMatchObject({ done: 1 });
     });
 
+    test('a plugin named "plugin" cannot rename the store\'s own tables into its namespace', async () => {
+      const renamer = (from: string) => `
+import { definePlugin } from "hotline";
+import { table, text } from "hotline/db";
+export const t = table("plugin__taken", { id: text("id").primaryKey() });
+export default definePlugin({
+  name: "plugin",
+  tables: { t },
+  tableRenames: { ${from}: "plugin__taken" },
+  on: { follow: () => {} },
+});
+`;
+      for (const from of ["plugin_kv", "plugin_files", "plugin_file_chunks"]) {
+        const { bot } = await botWith(store, { "plugin.ts": renamer(from) });
+        expect(statusOf(bot, "plugin")?.error).toContain(
+          `tableRenames: "${from}" is not a name this plugin's tables ever had`,
+        );
+      }
+    });
+
     test("the shared users table reads the host's rows, and refuses writes", async () => {
       const reader = `
 import { definePlugin } from "hotline";

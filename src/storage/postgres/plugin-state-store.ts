@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import type { Clock } from "../../core/clock.ts";
 import { BoundedTransaction, type TransactionConnection } from "../bounded-transaction.ts";
+import { ABANDONED_AFTER_MS } from "../plugin-files.ts";
 import { createKeyValueStore, type KvStatements } from "../plugin-kv.ts";
 import { applyPluginSchema, type SchemaSession } from "../plugin-schema.ts";
 import {
@@ -18,6 +19,7 @@ import {
   type Sql,
   StoreUnavailableError,
 } from "./connection.ts";
+import { PostgresPluginFiles, pluginFileTables } from "./plugin-files-store.ts";
 import { sharedTablesForPlugins } from "./plugin-schema-setup.ts";
 
 /** Connections of the plugin state's own pool; one is always left for statements outside transactions. */
@@ -50,14 +52,15 @@ async function run(connection: Connection, query: StateQuery): Promise<unknown[]
 }
 
 /**
- * Plugin state on PostgreSQL: plugin tables in a schema of their own (`<schema>_plugins`, where
- * the host's shared tables are read-only views), the key-value store and migrations record in
- * the host's schema, all on a pool of connections apart from the store's, so a plugin holding
+ * Plugin state on PostgreSQL: plugin tables and plugins' files in a schema of their own
+ * (`<schema>_plugins`, where the host's shared tables are read-only views), the key-value store
+ * and migrations record in the host's schema, all on a pool of connections apart from the store's, so a plugin holding
  * rows locked never holds up the host. Every connection has a statement timeout, and one left
  * idle in a transaction is ended by the server; the host bounds each transaction too.
  */
 export class PostgresPluginState implements PluginStateStore {
   readonly dialect = "postgres" as const;
+  readonly files: PostgresPluginFiles;
   readonly #sql: Sql;
   readonly #target: PostgresTarget;
   readonly #clock: Clock;
@@ -72,9 +75,13 @@ export class PostgresPluginState implements PluginStateStore {
     this.#clock = clock;
     this.#bounds = bounds;
     this.#kv = kvStatements(target.schema);
+    this.files = new PostgresPluginFiles(sql, pluginSchemaOf(target));
   }
 
-  /** Connects (after the store has migrated the host's schema) and makes the plugins' schema. */
+  /**
+   * Connects (after the store has migrated the host's schema) and makes the plugins' schema;
+   * drops put()s a crashed instance left.
+   */
   static async open(
     databaseUrl: string,
     clock: Clock,
@@ -98,18 +105,22 @@ export class PostgresPluginState implements PluginStateStore {
       },
     }) as unknown as Sql;
     passDriverValuesThrough(sql);
+    const state = new PostgresPluginState(sql, target, clock, bounds);
     try {
       await sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(${SETUP_LOCK}::bigint)`;
         await tx.unsafe(sharedTablesForPlugins(target.schema, schema));
+        await tx.unsafe(pluginFileTables(schema));
       });
+      // put()s a crashed instance left are dropped by the next one to start (and hourly).
+      await state.files.pruneUploads(clock.now() - ABANDONED_AFTER_MS);
     } catch (error) {
       await sql.end({ timeout: 1 }).catch(() => undefined);
       throw new StoreUnavailableError(
         `cannot prepare the plugins' schema "${schema}" at DATABASE_URL (${target.shown}): ${(error as Error).message}`,
       );
     }
-    return new PostgresPluginState(sql, target, clock, bounds);
+    return state;
   }
 
   query(query: StateQuery): Promise<unknown[]> {

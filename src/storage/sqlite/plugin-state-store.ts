@@ -43,6 +43,8 @@ const run = (handle: SqliteHandle, query: StateQuery) =>
  */
 export class SqlitePluginState implements PluginStateStore {
   readonly dialect = "sqlite" as const;
+  /** One machine: each worker keeps its plugin's files in DATA_DIR, no copy through the host. */
+  readonly files = undefined;
   readonly #writer: SqliteHandle;
   readonly #reader: SqliteHandle;
   readonly #wal: WalSync;
