@@ -208,6 +208,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       workerState: {
         dialect: bot.hotline.pluginState.dialect,
         transactionTimeoutMs: DEFAULT_TUNING.pluginState.transactionTimeoutMs,
+        files: bot.hotline.pluginState.files ? "store" : "local",
       },
       clock: bot.clock,
       log: silentLogger,

@@ -315,6 +315,7 @@ export class PluginHost implements PluginGateway {
       workerState: {
         dialect: this.#o.state.plugins.dialect,
         transactionTimeoutMs: config.tuning.pluginState.transactionTimeoutMs,
+        files: this.#o.state.plugins.files ? "store" : "local",
       },
       clock,
       log: log.child({ file: relative(this.#dir, file) }),

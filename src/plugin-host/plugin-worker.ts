@@ -11,7 +11,7 @@ import type {
   WorkerToHost,
 } from "./protocol.ts";
 import { answerRpc } from "./rpc-server.ts";
-import { type StateServices, StateSession } from "./state-rpc.ts";
+import type { StateServices } from "./state-rpc.ts";
 import { within } from "./within.ts";
 import {
   errorText,
@@ -22,6 +22,7 @@ import {
   WorkerMessages,
 } from "./worker-messages.ts";
 import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
+import { closeSessions, openSessions, type WorkerSessions } from "./worker-sessions.ts";
 
 /** Besides these, what the host counts for the plugin: see PluginReportsOptions. */
 export interface PluginWorkerOptions extends PluginReportsOptions {
@@ -29,7 +30,7 @@ export interface PluginWorkerOptions extends PluginReportsOptions {
   /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
   settings: Record<string, unknown>;
   env: WorkerEnv;
-  /** Plugin state, which the worker reaches only through the host. */
+  /** Plugin state and, when the store keeps them, files: a worker reaches them through the host. */
   state: StateServices;
   workerState: WorkerState;
   clock: Clock;
@@ -75,7 +76,7 @@ export class PluginWorker {
   readonly #o: PluginWorkerOptions;
   readonly #messages: WorkerMessages;
   readonly #reports: PluginReports;
-  readonly #state: StateSession;
+  readonly #sessions: WorkerSessions;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #http = new Map<number, (response: Response) => void>();
   /** Hang checks awaiting their pong, each with its grace timer. */
@@ -93,14 +94,14 @@ export class PluginWorker {
     worker: Worker,
     manifest: PluginManifest,
     options: PluginWorkerOptions,
-    from: { messages: WorkerMessages; reports: PluginReports; state: StateSession },
+    from: { messages: WorkerMessages; reports: PluginReports; sessions: WorkerSessions },
   ) {
     this.#worker = worker;
     this.manifest = manifest;
     this.#o = options;
     this.#messages = from.messages;
     this.#reports = from.reports;
-    this.#state = from.state;
+    this.#sessions = from.sessions;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
@@ -119,13 +120,14 @@ export class PluginWorker {
       logBudget: options.logBudget,
       onLogDropped: (first) => reports.logDropped(first),
     });
-    const state = new StateSession(options.state);
+    const sessions = openSessions(options.state);
+    const { state } = sessions;
     return new Promise((resolve, reject) => {
       const fail = (message: string) => {
         clearTimeout(timer);
         worker.terminate();
         reports.named(basename(fileURLToPath(options.moduleUrl)));
-        void state.close();
+        void closeSessions(sessions);
         reject(new LoadError(message));
       };
       const timer = setTimeout(
@@ -146,7 +148,7 @@ export class PluginWorker {
         }
         if (message?.type === "log") return forwardLog(options.log, message);
         if (message?.type === "api-call") return reports.apiCall(message.endpoint, message.status);
-        if (message?.type === "rpc") return void answerRpc(worker, message, state, options);
+        if (message?.type === "rpc") return void answerRpc(worker, message, sessions, options);
         if (message?.type === "load-failed") return fail(message.error);
         if (message?.type === "loaded") {
           if (message.manifest.name !== state.plugin)
@@ -155,7 +157,7 @@ export class PluginWorker {
             );
           clearTimeout(timer);
           reports.named(message.manifest.name);
-          const from = { messages, reports, state };
+          const from = { messages, reports, sessions };
           resolve(new PluginWorker(worker, message.manifest, options, from));
         }
       };
@@ -290,8 +292,9 @@ export class PluginWorker {
     this.#dead = true;
     this.#worker.terminate();
     this.#o.onGone?.();
-    // What it left open is rolled back: a dead plugin holds nothing the others wait for.
-    void this.#state.close();
+    // What it left open is rolled back or dropped: a dead plugin holds nothing the others wait
+    // for, and no half-stored file.
+    void closeSessions(this.#sessions);
     for (const grace of this.#pongs.values()) clearTimeout(grace);
     this.#pongs.clear();
     for (const resolve of this.#verdictWaiters.splice(0)) resolve(false);
@@ -402,7 +405,7 @@ export class PluginWorker {
           void answerRpc(
             this.#worker,
             message,
-            this.#state,
+            this.#sessions,
             this.#o,
             (id) => this.#inFlight.get(id)?.job,
           );

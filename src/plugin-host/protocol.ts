@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../sdk/context.ts";
+import { CHUNK_BYTES, isDigest } from "../storage/plugin-files.ts";
 import type { Dialect } from "../storage/plugin-state.ts";
 import { pluginManifestSchema } from "./manifest.ts";
 
@@ -31,6 +32,11 @@ export interface WorkerState {
   dialect: Dialect;
   /** A transaction's bound: the worker rejects `ctx.transaction` when it passes. */
   transactionTimeoutMs: number;
+  /**
+   * Where `ctx.files` keeps files: `local`, the worker itself in `DATA_DIR` (SQLite); `store`,
+   * through the host in the store, chunk by chunk (PostgreSQL, see `file-rpc.ts`).
+   */
+  files: "local" | "store";
 }
 
 export interface SerializedRequest {
@@ -180,6 +186,12 @@ const tableSpec = z.strictObject({
   columns: z.array(z.strictObject({ name: z.string().max(256), add: sqlText.optional() })),
   indexes: z.array(z.strictObject({ name: z.string().max(256), create: sqlText })),
 });
+const digest = z.string().refine(isDigest, "must be a lower-case hex SHA-256 digest");
+/** A chunk of a put(): at most one row's worth, so neither side ever holds more of a file. */
+const chunk = z.custom<Uint8Array>(
+  (value) => value instanceof Uint8Array && value.byteLength > 0 && value.byteLength <= CHUNK_BYTES,
+  `must be 1 to ${CHUNK_BYTES} bytes`,
+);
 const userProfile = z.strictObject({
   displayName: z.string().max(1000),
   pictureUrl: z.string().max(2000).nullable(),
@@ -268,6 +280,42 @@ const rpcSchema = z.discriminatedUnion("method", [
     userId: z.string().max(256),
     profile: userProfile,
   }),
+  /**
+   * `ctx.files` in the store, always the worker's own plugin's: a put() is `files.begin` (→ the
+   * upload's id), `files.write` for each chunk in order (all but the last exactly `CHUNK_BYTES`),
+   * then `files.commit` (→ `{ sha256, size }`) or `files.abort`.
+   */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("files.begin"),
+    maxBytes: z.number().nonnegative().optional(),
+  }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("files.write"),
+    upload: id,
+    bytes: chunk,
+  }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.enum(["files.commit", "files.abort"]),
+    upload: id,
+  }),
+  /** → the size, or nothing when there is no such file */
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("files.size"), sha256: digest }),
+  /** → chunk `index` of the file, or nothing (no such file: deleted while it was read) */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("files.read"),
+    sha256: digest,
+    index: id,
+  }),
+  /** → whether there was such a file */
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("files.delete"), sha256: digest }),
 ]);
 
 type RpcMessage = z.infer<typeof rpcSchema>;

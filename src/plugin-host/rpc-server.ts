@@ -1,7 +1,9 @@
 import type { Message } from "../core/message.ts";
 import type { DeliveryJob } from "../dispatch/types.ts";
+import { isFileCall } from "./file-rpc.ts";
 import type { HostToWorker, WorkerToHost } from "./protocol.ts";
 import { isStateCall, type StateSession } from "./state-rpc.ts";
+import type { WorkerSessions } from "./worker-sessions.ts";
 
 /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
 interface PushOutside {
@@ -12,21 +14,23 @@ type RpcMessage = Extract<WorkerToHost, { type: "rpc" }>;
 
 /**
  * Serves one call of the worker and posts its result. Plugin state is served from the first
- * message on (setup uses it); replies need the event's delivery, pushes outside an event the
- * plugin's name, known once its state is open.
+ * message on (setup uses it); files, replies and pushes outside an event need the plugin's name,
+ * known once its state is open; replies need the event's delivery.
  */
 export async function answerRpc(
   worker: Worker,
   message: RpcMessage,
-  state: StateSession,
+  sessions: WorkerSessions,
   options: PushOutside,
   delivery: (id: number) => DeliveryJob | undefined = () => undefined,
 ): Promise<void> {
   let result: Extract<HostToWorker, { type: "rpc-result" }>;
   try {
-    const value = isStateCall(message)
-      ? await state.call(message)
-      : await sendMessages(message, state, options, delivery);
+    const value = isFileCall(message)
+      ? await sessions.files.call(message)
+      : isStateCall(message)
+        ? await sessions.state.call(message)
+        : await sendMessages(message, sessions.state, options, delivery);
     result = { type: "rpc-result", id: message.id, ...(value === undefined ? {} : { value }) };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));

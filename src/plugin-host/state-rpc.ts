@@ -10,10 +10,10 @@ export interface StateServices {
   now(): number;
 }
 
-export type StateCall = Exclude<RpcCall, { method: "reply" | "push" }>;
+export type StateCall = Exclude<RpcCall, { method: "reply" | "push" | `files.${string}` }>;
 
 export function isStateCall(call: RpcCall): call is StateCall {
-  return call.method !== "reply" && call.method !== "push";
+  return call.method !== "reply" && call.method !== "push" && !call.method.startsWith("files.");
 }
 
 /**

@@ -36,6 +36,10 @@ const FORGERIES = {
       response: { status: 200, headers: [["x\\r\\ninjected", "1"]], body: new Uint8Array() },
     }),
   "a manifest that is not one": () => post({ type: "loaded", manifest: { name: "Not Kebab" } }),
+  "a file chunk over a row's size": () =>
+    post({ type: "rpc", id: 1, method: "files.write", upload: 1, bytes: new Uint8Array((256 << 10) + 1) }),
+  "a file name that is not a digest": () =>
+    post({ type: "rpc", id: 1, method: "files.read", sha256: "../../etc/passwd", index: 0 }),
   "a huge message": () => post({ type: "log", level: "info", message: "x".repeat(5 << 20) }),
 };
 export default definePlugin({
@@ -155,6 +159,8 @@ describe("a plugin's worker posting what the protocol does not allow", () => {
     ["an impossible status", 'a message of type "http-response": response.status'],
     ["a header that is not one", 'a message of type "http-response": response.headers.0.0'],
     ["a manifest that is not one", 'a message of type "loaded": manifest'],
+    ["a file chunk over a row's size", 'a message of type "rpc": bytes'],
+    ["a file name that is not a digest", 'a message of type "rpc": sha256'],
     ["a huge message", 'a message of type "log" carries over 4194304 characters'],
   ] as const;
 

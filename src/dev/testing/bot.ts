@@ -18,6 +18,7 @@ import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
+import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -319,6 +320,11 @@ export class TestBot {
   /** A plugin's key-value store, as its `ctx.kv`. */
   kv(plugin: string): KeyValueStore {
     return this.hotline.pluginState.kv(plugin);
+  }
+
+  /** A plugin's `ctx.files`, to look into: in the store on PostgreSQL, else in `dataDir`. */
+  files(plugin: string): PluginFilesView {
+    return pluginFiles(this.hotline.pluginState, this.dataDir, plugin);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

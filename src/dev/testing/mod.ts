@@ -14,3 +14,4 @@ export {
   type TestBotOptions,
 } from "./bot.ts";
 export { pluginDatabase } from "./plugin-db.ts";
+export type { PluginFilesView } from "./plugin-files.ts";

@@ -26,6 +26,7 @@ import {
 } from "./context.ts";
 import { createFileStore } from "./file-store.ts";
 import { createWorkerLogger } from "./logger.ts";
+import { createRemoteFileStore } from "./remote-file-store.ts";
 import { HostRpc } from "./rpc.ts";
 import { createPluginState } from "./state-client.ts";
 import { pluginSchema } from "./state-schema.ts";
@@ -173,7 +174,10 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     log: pluginLog,
     line,
     state: createPluginState(rpc, message.state),
-    files: createFileStore(message.env.dataDir, definition.name),
+    files:
+      message.state.files === "store"
+        ? createRemoteFileStore(rpc)
+        : createFileStore(message.env.dataDir, definition.name),
     rpc,
     lifetime: new AbortController(),
     now,

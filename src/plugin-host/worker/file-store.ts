@@ -12,24 +12,11 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { FileStore, StoredFile } from "../../sdk/context.ts";
+import { ABANDONED_AFTER_MS, checkDigest, FileTooLargeError } from "../../storage/plugin-files.ts";
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/**
- * A temp file untouched this long was left by a crash: a running put() touches its file with every
- * chunk, and handlers have deadlines (15 minutes at most). The margin spares a put() in the version
- * a reload is draining, or in a worker being replaced: they share the folder.
- */
-const ABANDONED_AFTER_MS = 60 * 60_000;
-
-export class FileTooLargeError extends Error {
-  override name = "FileTooLargeError";
-}
-
-function check(sha256: string): string {
-  if (!SHA256.test(sha256))
-    throw new TypeError(`not a SHA-256 hex digest: "${sha256.slice(0, 80)}"`);
-  return sha256;
+/** Where a plugin's files are: `<root>/<first two hex digits>/<digest>`, and `<root>/tmp/`. */
+export function localFilesRoot(dataDir: string, plugin: string): string {
+  return join(dataDir, "files", plugin);
 }
 
 /**
@@ -37,8 +24,8 @@ function check(sha256: string): string {
  * digests, so nothing a user sends (message ids, file names) can reach the file system.
  */
 export function createFileStore(dataDir: string, plugin: string): FileStore {
-  const root = join(dataDir, "files", plugin);
-  const pathOf = (sha256: string) => join(root, check(sha256).slice(0, 2), sha256);
+  const root = localFilesRoot(dataDir, plugin);
+  const pathOf = (sha256: string) => join(root, checkDigest(sha256).slice(0, 2), sha256);
   removeAbandonedTempFiles(join(root, "tmp"));
 
   return {
