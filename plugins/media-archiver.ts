@@ -186,7 +186,7 @@ function sameSender(ctx: Ctx, event: MediaEvent): Condition | undefined {
   return undefined;
 }
 
-/** Bytes on disk for the archived rows matching `where`: identical content counted once. */
+/** Bytes stored for the archived rows matching `where`: identical content counted once. */
 async function storedBytes(ctx: Ctx, where?: Condition): Promise<number> {
   const files = ctx.db
     .selectDistinct({ sha256: archivedMedia.sha256, size: archivedMedia.size })
@@ -359,7 +359,7 @@ function forget(
 
 export default definePlugin({
   name: "media-archiver",
-  description: "Archives images, videos, audio and files users send, content-addressed on disk",
+  description: "Archives images, videos, audio and files users send, content-addressed",
   settings,
   // A large video over a slow link takes longer than the default 30 s deadline.
   timeoutMs: 5 * 60_000,

@@ -40,8 +40,12 @@ export interface StoredFile {
 }
 
 /**
- * Content-addressed file storage in the data directory, private to the plugin. Identical bytes are
- * stored once. Streams in and out: a file is never held in memory whole.
+ * Content-addressed file storage, private to the plugin: a file is named by its SHA-256, and
+ * identical bytes are stored once. Where it lives follows the store: on SQLite, in the data
+ * directory (`DATA_DIR/files/<plugin>/`); on PostgreSQL, in the database, in chunks of 256 KiB
+ * passed through the host, so that every instance of the bot reads what any of them stored.
+ * Streams in and out on both: a file is never held in memory whole, and a put() that fails or is
+ * abandoned leaves nothing visible.
  */
 export interface FileStore {
   /** Stores the stream; rejects (and keeps nothing) when it exceeds `maxBytes`. */
