@@ -30,6 +30,12 @@ import {
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, lockEvents, settleClaimed } from "./lanes.ts";
+import {
+  claimReplyToken,
+  clearReplyAttempted,
+  markReplyAttempted,
+  replyAttempts,
+} from "./reply-attempts.ts";
 import { pruneSessions, readSessions } from "./sessions.ts";
 import { applySharedState, DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
 
@@ -223,46 +229,20 @@ export class PostgresStore implements Store {
     return () => this.#workListeners.delete(listener);
   }
 
-  async replyAttempts(eventId: string): Promise<ReplyAttempts> {
-    const [row] = await this.#sql<Array<{ at: number | null }>>`
-      select reply_attempted_at as at from inbox_events where id = ${eventId}`;
-    const attemptedAt = row?.at ?? null;
-    if (attemptedAt === null) return { attemptedAt, plugins: new Set() };
-    const rows = await this.#sql<Array<{ plugin: string }>>`
-      select plugin from deliveries where event_id = ${eventId} and reply_attempted`;
-    return { attemptedAt, plugins: new Set(rows.map((r) => r.plugin)) };
+  replyAttempts(eventId: string): Promise<ReplyAttempts> {
+    return replyAttempts(this.#sql, eventId);
   }
 
-  async markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
-    await this.#sql.begin(async (tx) => {
-      await tx`
-        update inbox_events set reply_attempted_at = coalesce(reply_attempted_at, ${now})
-        where id = ${eventId}`;
-      await tx`
-        update deliveries set reply_attempted = true, updated_at = ${now}
-        where event_id = ${eventId} and plugin = any(${plugins})`;
-    });
+  markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    return markReplyAttempted(this.#sql, eventId, plugins, now);
   }
 
-  async claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean> {
-    return this.#sql.begin(async (tx) => {
-      const won = await tx`
-        update inbox_events set reply_attempted_at = ${now}
-        where id = ${eventId} and reply_attempted_at is null
-        returning id`;
-      if (won.length === 0) return false;
-      await tx`
-        update deliveries set reply_attempted = true, updated_at = ${now}
-        where event_id = ${eventId} and plugin = any(${plugins})`;
-      return true;
-    });
+  claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean> {
+    return claimReplyToken(this.#sql, eventId, plugins, now);
   }
 
-  async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
-    if (plugins.length === 0) return;
-    await this.#sql`
-      update deliveries set reply_attempted = false, updated_at = ${now}
-      where event_id = ${eventId} and plugin = any(${plugins})`;
+  clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
+    return clearReplyAttempted(this.#sql, eventId, plugins, now);
   }
 
   async dropPlugin(plugin: string, reason: string, now: number): Promise<string[]> {
