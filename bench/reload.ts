@@ -215,6 +215,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       loadTimeoutMs: 10_000,
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
+      postbackKey: () => new Uint8Array(32),
       logBudget: DEFAULT_TUNING.pluginLogBudget,
     });
     const job = {
@@ -231,7 +232,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
     let next = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
-        while (next++ < events) await worker.deliver(job, 30_000);
+        while (next++ < events) await worker.deliver(job, { as: "handlers" }, 30_000);
       }),
     );
     const isolated = events / ((performance.now() - t) / 1000);

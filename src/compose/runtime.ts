@@ -8,6 +8,7 @@ import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
+import { postbackKey } from "../sdk/postback-data.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 
@@ -48,6 +49,7 @@ export function createRuntime(parts: {
     state: { plugins: pluginState, users: store },
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
+    postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });

@@ -59,7 +59,8 @@ export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #runs = new Map<string, EventRun>();
   readonly #settles: SettleQueue;
-  readonly #route = (parsed: ParsedEvent) => this.#o.plugins.route(parsed);
+  readonly #route = (parsed: ParsedEvent, destination: string | undefined) =>
+    this.#o.plugins.route(parsed, destination);
   readonly #inFlight = new Set<Promise<void>>();
   #running = 0;
   #pumping = false;
@@ -265,7 +266,8 @@ export class Dispatcher {
     const { event } = claimed;
     const { parsed } = event;
     let fresh = claimed.fresh;
-    return new ReplyBatch(plugins, this.#o.config.env.REPLY_DEADLINE_MS, (contributions) => {
+    const order = (plugin: string) => -(this.#o.plugins.priorityOf?.(plugin) ?? 0);
+    return new ReplyBatch(plugins, this.#o.config.env.REPLY_DEADLINE_MS, order, (contributions) => {
       const target = {
         eventId: parsed.id,
         replyToken: parsed.replyToken,

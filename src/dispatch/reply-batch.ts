@@ -24,16 +24,20 @@ export class ReplyBatch {
   readonly #contributions = new Map<string, Message[]>();
   readonly #timer: ReturnType<typeof setTimeout>;
   readonly #flush: (contributions: Contribution[]) => Promise<FlushResult>;
+  readonly #order: (plugin: string) => number;
   #result: Promise<FlushResult> | undefined;
   #resolve!: (result: FlushResult) => void;
   readonly done: Promise<FlushResult>;
 
+  /** `order` ranks plugins in the merged reply, lowest first; equal ranks keep their order. */
   constructor(
     expected: Iterable<string>,
     deadlineMs: number,
+    order: (plugin: string) => number,
     flush: (contributions: Contribution[]) => Promise<FlushResult>,
   ) {
     this.#expected = new Set(expected);
+    this.#order = order;
     this.#flush = flush;
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -68,10 +72,9 @@ export class ReplyBatch {
   #start(): void {
     if (this.#result) return;
     clearTimeout(this.#timer);
-    const contributions = [...this.#contributions].map(([plugin, messages]) => ({
-      plugin,
-      messages,
-    }));
+    const contributions = [...this.#contributions]
+      .map(([plugin, messages]) => ({ plugin, messages }))
+      .sort((a, b) => this.#order(a.plugin) - this.#order(b.plugin));
     this.#result =
       contributions.length === 0 ? Promise.resolve(new Map()) : this.#flush(contributions);
     this.#result.then(this.#resolve, (error) => {

@@ -50,8 +50,13 @@ export interface PluginGateway {
    * load (which might be it, broken). Its waiting deliveries can be dropped.
    */
   isGone(plugin: string): boolean;
-  /** Names of the loaded plugins subscribed to this event. */
-  route(parsed: ParsedEvent): string[];
+  /**
+   * Names of the plugins that get this event (their subscriptions, commands, postback routes and
+   * fallbacks); `destination` is the bot's user id, which tells its mentions.
+   */
+  route(parsed: ParsedEvent, destination?: string): string[];
+  /** Orders an event's merged reply: higher first (default: all equal, first come first). */
+  priorityOf?(plugin: string): number;
   /** Runs one plugin's handlers for one event. Never rejects. */
   deliver(plugin: string, job: DeliveryJob): Promise<DeliveryOutcome>;
 }

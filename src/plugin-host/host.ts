@@ -12,12 +12,17 @@ import type {
 } from "../dispatch/types.ts";
 import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { MatchableEvent } from "../sdk/filter.ts";
 import {
-  type PluginSettings,
-  type PluginVersion,
-  servesRoute,
-  subscribes,
-} from "./plugin-version.ts";
+  byPriority,
+  type Decision,
+  decide,
+  HOST_RESPONDER,
+  type RoutingPlugin,
+} from "../sdk/routing.ts";
+import { commandConflicts } from "./command-conflicts.ts";
+import { answerAsHost } from "./host-responder.ts";
+import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { type ReloadEvent, Reloader } from "./reloader.ts";
@@ -56,6 +61,11 @@ export interface PluginHostOptions {
   /** Plugin state, served to the workers (they never open a database themselves). */
   state: Omit<StateServices, "now">;
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  /**
+   * The key that signs a plugin's postback data, derived from the channel secret: a worker gets
+   * its own plugin's key, never the secret (see `postbackKey` in sdk/postback-data.ts).
+   */
+  postbackKey(plugin: string): Uint8Array;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -76,8 +86,13 @@ export class PluginHost implements PluginGateway {
   readonly #o: PluginHostOptions;
   readonly #dir: string;
   readonly #plugins = new Map<string, PluginSupervisor>();
-  /** The names in #plugins, kept as a set: the dispatcher asks for it at every claim. */
-  readonly #loaded = new Set<string>();
+  /**
+   * The names in #plugins, and the host's own responder, kept as a set: the dispatcher asks for
+   * it at every claim.
+   */
+  readonly #loaded = new Set<string>([HOST_RESPONDER]);
+  /** The running versions' routing, highest priority first; rebuilt when a version comes or goes. */
+  #routing: RoutingPlugin[] = [];
   readonly #counts = new Map<string, DeliveryCounts>();
   readonly #listeners = new Set<(event: HostEvent) => void>();
   readonly #changeListeners = new Set<(change: PluginChange) => void>();
@@ -186,32 +201,52 @@ export class PluginHost implements PluginGateway {
   }
 
   isGone(plugin: string): boolean {
-    if (this.#plugins.has(plugin)) return false;
+    if (this.#plugins.has(plugin) || plugin === HOST_RESPONDER) return false;
     return this.#reloader.files().every((file) => file.error === undefined);
   }
 
-  route(parsed: ParsedEvent): string[] {
-    return [...this.#plugins.values()]
-      .filter((plugin) => subscribes(plugin.version, parsed))
-      .map((plugin) => plugin.version.name);
+  /** Who gets the event (see sdk/routing.ts): the plugins, and maybe the host's responder. */
+  route(parsed: ParsedEvent, destination?: string): string[] {
+    return [...this.#decide(parsed, destination).keys()];
+  }
+
+  /** Replies of higher priority plugins come first in an event's merged reply. */
+  priorityOf(plugin: string): number {
+    if (plugin === HOST_RESPONDER) return Number.MAX_SAFE_INTEGER;
+    return this.#plugins.get(plugin)?.version.routing.priority ?? 0;
+  }
+
+  /** The loaded plugins' routing, highest priority first (the simulator lists their commands). */
+  routing(): readonly RoutingPlugin[] {
+    return this.#routing;
   }
 
   async deliver(name: string, job: DeliveryJob): Promise<DeliveryOutcome> {
+    if (name === HOST_RESPONDER) {
+      const role = this.#decide(job.parsed, job.destination).get(name);
+      if (!role) return { status: "gone", reason: "the event is no longer the host's to answer" };
+      return answerAsHost(job, role, this.#routing);
+    }
     const plugin = this.#plugins.get(name);
     if (!plugin) return this.#notLoaded();
+    // Decided again now, for the version that will run it: routing at ingest kept only the names.
+    const roleOf = (version: PluginVersion) =>
+      this.#decide(job.parsed, job.destination).get(version.name);
     const acquired = await plugin.acquire({
       heedsPause: true,
       refuses: (version) =>
-        subscribes(version, job.parsed)
+        roleOf(version)
           ? undefined
-          : `plugin version ${version.version} no longer subscribes to this event`,
+          : `plugin version ${version.version} is no longer routed this event`,
     });
     if ("unloaded" in acquired) return this.#notLoaded();
     if ("refused" in acquired) return { status: "gone", reason: acquired.refused };
     if ("until" in acquired) return { status: "deferred", ...acquired };
 
     const { worker, supervisor } = acquired;
-    const outcome = await worker.deliver(job, this.#timeoutOf(supervisor.version));
+    const role = roleOf(supervisor.version);
+    if (!role) return { status: "gone", reason: "the plugin is no longer routed this event" };
+    const outcome = await worker.deliver(job, role, this.#timeoutOf(supervisor.version));
     if (outcome.status === "deferred") return outcome;
     const ok = outcome.status === "ok";
     supervisor.settled(ok);
@@ -254,6 +289,25 @@ export class PluginHost implements PluginGateway {
     };
   }
 
+  #decide(parsed: ParsedEvent, destination: string | undefined): Decision {
+    const event = parsed.event as MatchableEvent;
+    const known = parsed.kind === "known";
+    return decide({ event, known, botUserId: destination, plugins: this.#routing });
+  }
+
+  #rebuildRouting(): void {
+    this.#routing = [...this.#plugins.values()].map((p) => p.version.routing).sort(byPriority);
+  }
+
+  /** Two plugins naming a command by one word: the higher priority gets it; say so once, at load. */
+  #warnConflicts(version: PluginVersion): void {
+    for (const conflict of commandConflicts(version.routing, this.#routing, byPriority))
+      this.#o.log.warn(
+        conflict,
+        `command "${conflict.word}" is declared by ${conflict.winner} and ${conflict.loser}: ${conflict.winner} gets it (higher priority, or first by name)`,
+      );
+  }
+
   #timeoutOf(version: PluginVersion): number {
     return version.manifest.timeoutMs ?? this.#o.config.env.HANDLER_TIMEOUT_MS;
   }
@@ -287,6 +341,8 @@ export class PluginHost implements PluginGateway {
     });
     this.#plugins.set(name, plugin);
     this.#loaded.add(name);
+    this.#rebuildRouting();
+    this.#warnConflicts(version);
     if (!this.#counts.has(name)) this.#counts.set(name, { delivered: 0, failed: 0 });
     before?.handOver(plugin);
   }
@@ -295,6 +351,7 @@ export class PluginHost implements PluginGateway {
     const plugin = this.#plugins.get(name);
     this.#plugins.delete(name);
     this.#loaded.delete(name);
+    this.#rebuildRouting();
     this.#counts.delete(name);
     this.#changed({ type: "removed", plugin: name, reason });
     plugin?.unload();
@@ -322,6 +379,7 @@ export class PluginHost implements PluginGateway {
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
       pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
+      postbackKey: (plugin) => this.#o.postbackKey(plugin),
       logBudget: config.tuning.pluginLogBudget,
       onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
       onLogDropped: (plugin) => this.#o.onLogDropped?.(plugin),

@@ -2,16 +2,18 @@ import type { Table } from "drizzle-orm";
 import { z } from "zod";
 import { CHAT_TYPES } from "../core/events.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
+import { HOST_RESPONDER } from "../sdk/routing.ts";
 import { isTable } from "../storage/plugin-ddl.ts";
-
-const fn = z.custom<(...args: never[]) => unknown>(
-  (value) => typeof value === "function",
-  "must be a function",
-);
-const schemaLike = z.custom<z.ZodType>(
-  (value) => typeof (value as { safeParse?: unknown } | null)?.safeParse === "function",
-  "must be a zod schema",
-);
+import {
+  commandIssues,
+  commandSpecSchema,
+  commandWord,
+  fn,
+  MAX_COMMANDS,
+  postbackRouteName,
+  postbackSpecSchema,
+  schemaLike,
+} from "./manifest-parts.ts";
 
 const table = z.custom<Table>(isTable, 'must be a table made with table() from "hotline/db"');
 const migrationSql = z.union([
@@ -21,7 +23,13 @@ const migrationSql = z.union([
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
-const pluginName = z.string().max(64).regex(PLUGIN_NAME, "must be kebab-case, like my-plugin");
+const pluginName = z
+  .string()
+  .max(64)
+  .regex(PLUGIN_NAME, "must be kebab-case, like my-plugin")
+  .refine((name) => name !== HOST_RESPONDER, `"${HOST_RESPONDER}" is the host's own name`);
+/** Who answers first (see `PluginDefinition.priority`). */
+const priority = z.number().int().min(-1000).max(1000);
 const timeoutMs = z
   .number()
   .int()
@@ -48,6 +56,10 @@ export const pluginDefinitionSchema = z
   .object({
     name: pluginName,
     description: z.string().optional(),
+    priority: priority.optional(),
+    mention: z.boolean().optional(),
+    commands: z.record(commandWord, commandSpecSchema).optional(),
+    postbacks: z.record(postbackRouteName, postbackSpecSchema).optional(),
     chats: z.array(z.enum(CHAT_TYPES)).optional(),
     standby: z.boolean().optional(),
     timeoutMs: timeoutMs.optional(),
@@ -55,13 +67,25 @@ export const pluginDefinitionSchema = z
     tables: z.record(z.string(), table).optional(),
     migrations: z.array(z.object({ id: z.string().min(1), sql: migrationSql })).optional(),
     tableRenames: z.record(z.string(), z.string()).optional(),
-    on: z.record(z.string(), fn),
+    on: z.record(z.string(), fn).default({}),
     setup: fn.optional(),
     teardown: fn.optional(),
   })
-  .superRefine((definition, ctx) =>
-    subscriptionIssues(Object.keys(definition.on), definition.chats, ctx, ["on"]),
-  );
+  .superRefine((definition, ctx) => {
+    subscriptionIssues(Object.keys(definition.on), definition.chats, ctx, ["on"]);
+    const commands = Object.entries(definition.commands ?? {}).map(([name, spec]) => ({
+      name,
+      aliases: spec.aliases ?? [],
+    }));
+    commandIssues(commands, ctx, ["commands"]);
+    const takes = [definition.on, definition.commands ?? {}, definition.postbacks ?? {}];
+    // A setup may still add commands (`ctx.command`); the manifest checks what it ends with.
+    if (takes.every((part) => Object.keys(part).length === 0) && !definition.setup)
+      ctx.addIssue({ code: "custom", path: ["on"], message: NOTHING_TAKEN });
+  });
+
+const NOTHING_TAKEN =
+  "a plugin must subscribe to at least one event (or declare a command or a postback route)";
 
 export type ValidDefinition = z.infer<typeof pluginDefinitionSchema>;
 
@@ -78,8 +102,36 @@ export const pluginManifestSchema = z
     standby: z.boolean(),
     timeoutMs: timeoutMs.optional(),
     routes: z.array(z.strictObject({ method: z.string(), path: z.string().startsWith("/") })),
+    priority,
+    commands: z
+      .array(
+        z.strictObject({
+          name: commandWord,
+          aliases: z.array(commandWord).max(10),
+          description: z.string().max(200).optional(),
+          usage: z.string().max(200).optional(),
+          mention: z.boolean(),
+          args: z.boolean(),
+        }),
+      )
+      .max(MAX_COMMANDS),
+    postbacks: z.array(postbackRouteName).max(MAX_COMMANDS),
+    /** The queries whose handler is a fallback. */
+    fallbacks: z.array(z.string()),
   })
-  .superRefine((manifest, ctx) => subscriptionIssues(manifest.queries, manifest.chats, ctx));
+  .superRefine((manifest, ctx) => {
+    subscriptionIssues(manifest.queries, manifest.chats, ctx);
+    commandIssues(manifest.commands, ctx, ["commands"]);
+    for (const query of manifest.fallbacks)
+      if (!manifest.queries.includes(query))
+        ctx.addIssue({
+          code: "custom",
+          path: ["fallbacks"],
+          message: `"${query}" is not in queries`,
+        });
+    const takes = manifest.queries.length + manifest.commands.length + manifest.postbacks.length;
+    if (takes === 0) ctx.addIssue({ code: "custom", path: ["queries"], message: NOTHING_TAKEN });
+  });
 
 export type PluginManifest = z.infer<typeof pluginManifestSchema>;
 

@@ -1,9 +1,5 @@
-import type { ParsedEvent } from "../core/events.ts";
-import {
-  type CompiledSubscription,
-  compileSubscription,
-  type MatchableEvent,
-} from "../sdk/filter.ts";
+import { type CompiledSubscription, compileSubscription } from "../sdk/filter.ts";
+import type { RoutingPlugin } from "../sdk/routing.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type { PluginWorker } from "./plugin-worker.ts";
 
@@ -21,18 +17,32 @@ export interface PluginVersion {
   readonly version: string;
   readonly manifest: PluginManifest;
   readonly subscription: CompiledSubscription;
+  /** What routing needs of it: its priority, commands, postback routes and fallbacks. */
+  readonly routing: RoutingPlugin;
   /** The settings it was loaded with: a restart of this version gets the same. */
   readonly settings: PluginSettings;
   readonly loadedAt: number;
 }
 
-export function pluginVersion(parts: Omit<PluginVersion, "subscription">): PluginVersion {
-  const { queries, chats, standby } = parts.manifest;
-  return { ...parts, subscription: compileSubscription({ queries, chats, standby }) };
-}
-
-export function subscribes(version: PluginVersion, parsed: ParsedEvent): boolean {
-  return version.subscription.matches(parsed.event as MatchableEvent, parsed.kind === "known");
+export function pluginVersion(
+  parts: Omit<PluginVersion, "subscription" | "routing">,
+): PluginVersion {
+  const { name, manifest } = parts;
+  const { queries, chats, standby } = manifest;
+  const subscription = compileSubscription({ queries, chats, standby });
+  const routing: RoutingPlugin = {
+    name,
+    priority: manifest.priority,
+    subscription,
+    fallbacks: new Set(manifest.fallbacks),
+    commands: manifest.commands.map((command) => ({
+      ...command,
+      description: command.description,
+      usage: command.usage,
+    })),
+    postbacks: new Set(manifest.postbacks),
+  };
+  return { ...parts, subscription, routing };
 }
 
 /** Whether this version has the route a request to `/plugins/<name>/…` asks for. */

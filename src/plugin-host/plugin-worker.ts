@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
+import type { Role } from "../sdk/routing.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type {
   HostToWorker,
@@ -45,6 +46,7 @@ export interface PluginWorkerOptions extends PluginReportsOptions {
     to: string,
     messages: Parameters<DeliveryJob["push"]>[0],
   ): Promise<void>;
+  postbackKey(plugin: string): Uint8Array;
   /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
   onGone?(): void;
 }
@@ -187,7 +189,7 @@ export class PluginWorker {
     return new Promise((resolve) => this.#verdictWaiters.push(resolve));
   }
 
-  deliver(job: DeliveryJob, timeoutMs: number): Promise<DeliveryOutcome> {
+  deliver(job: DeliveryJob, role: Role, timeoutMs: number): Promise<DeliveryOutcome> {
     if (this.#dead)
       return Promise.resolve({ status: "failed", error: "plugin worker is not running" });
     // Never run after its teardown began: it would run against a version being released. Its
@@ -211,6 +213,7 @@ export class PluginWorker {
         destination: job.destination,
         chat: job.chat,
         attempt: job.attempt,
+        role,
         now: this.#o.clock.now(),
       });
     });

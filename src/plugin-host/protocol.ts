@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../sdk/context.ts";
+import type { Role } from "../sdk/routing.ts";
 import { CHUNK_BYTES, isDigest } from "../storage/plugin-files.ts";
 import type { Dialect } from "../storage/plugin-state.ts";
 import { pluginManifestSchema } from "./manifest.ts";
@@ -66,6 +67,8 @@ export type HostToWorker =
       destination: string | undefined;
       chat: ChatRef | undefined;
       attempt: number;
+      /** Why the plugin gets it: which of its handlers run (the host's routing decision). */
+      role: Role;
       now: number;
     }
   | { type: "abort"; id: number; reason: string }
@@ -214,6 +217,11 @@ const rpcSchema = z.discriminatedUnion("method", [
     messages: z.array(message),
     to: z.string().max(256).optional(),
   }),
+  /**
+   * The key that signs the plugin's postback data, derived by the host for the plugin the worker
+   * opened its state as. → bytes
+   */
+  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("postback.key") }),
   /** First, while loading: binds the worker to its plugin and brings its tables up to date. */
   z.strictObject({
     type: z.literal("rpc"),

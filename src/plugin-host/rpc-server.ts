@@ -5,9 +5,12 @@ import type { HostToWorker, WorkerToHost } from "./protocol.ts";
 import { isStateCall, type StateSession } from "./state-rpc.ts";
 import type { WorkerSessions } from "./worker-sessions.ts";
 
-/** `ctx.push(to, …)` outside any event, by the plugin of this name. */
-interface PushOutside {
+/** What the host serves a worker besides its state. */
+interface HostServices {
+  /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  /** The key that signs the named plugin's postback data. */
+  postbackKey(plugin: string): Uint8Array;
 }
 
 type RpcMessage = Extract<WorkerToHost, { type: "rpc" }>;
@@ -21,7 +24,7 @@ export async function answerRpc(
   worker: Worker,
   message: RpcMessage,
   sessions: WorkerSessions,
-  options: PushOutside,
+  options: HostServices,
   delivery: (id: number) => DeliveryJob | undefined = () => undefined,
 ): Promise<void> {
   let result: Extract<HostToWorker, { type: "rpc-result" }>;
@@ -30,7 +33,9 @@ export async function answerRpc(
       ? await sessions.files.call(message)
       : isStateCall(message)
         ? await sessions.state.call(message)
-        : await sendMessages(message, sessions.state, options, delivery);
+        : message.method === "postback.key"
+          ? postbackKeyOf(sessions.state, options)
+          : await sendMessages(message, sessions.state, options, delivery);
     result = { type: "rpc-result", id: message.id, ...(value === undefined ? {} : { value }) };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -43,10 +48,19 @@ export async function answerRpc(
   }
 }
 
+/**
+ * Only for the plugin the worker opened its state as, which the host then holds it to: its
+ * manifest must name the same plugin. The key signs that plugin's postbacks and nothing else.
+ */
+function postbackKeyOf(state: StateSession, options: HostServices): Uint8Array {
+  if (state.plugin === undefined) throw new Error("the plugin has not opened its state yet");
+  return options.postbackKey(state.plugin);
+}
+
 async function sendMessages(
   message: Extract<RpcMessage, { method: "reply" | "push" }>,
   state: StateSession,
-  options: PushOutside,
+  options: HostServices,
   delivery: (id: number) => DeliveryJob | undefined,
 ): Promise<void> {
   if (message.deliveryId === undefined) {

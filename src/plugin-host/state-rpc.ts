@@ -10,10 +10,14 @@ export interface StateServices {
   now(): number;
 }
 
-export type StateCall = Exclude<RpcCall, { method: "reply" | "push" | `files.${string}` }>;
+export type StateCall = Exclude<
+  RpcCall,
+  { method: "reply" | "push" | "postback.key" | `files.${string}` }
+>;
 
 export function isStateCall(call: RpcCall): call is StateCall {
-  return call.method !== "reply" && call.method !== "push" && !call.method.startsWith("files.");
+  const { method } = call;
+  return !["reply", "push", "postback.key"].includes(method) && !method.startsWith("files.");
 }
 
 /**

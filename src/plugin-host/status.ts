@@ -1,3 +1,4 @@
+import type { PluginManifest } from "./manifest.ts";
 import type { PluginFile } from "./reloader.ts";
 import type { PluginSupervisor } from "./supervisor.ts";
 
@@ -11,7 +12,15 @@ export interface PluginStatus {
   state: PluginState;
   version: string | undefined;
   subscriptions: string[];
+  /** The subscriptions whose handler is a fallback (runs only when nothing else took the event). */
+  fallbacks: string[];
   chats: string[] | undefined;
+  /** Higher answers first (see `PluginDefinition.priority`); 0 when no version runs. */
+  priority: number;
+  /** Its commands, declared and registered in setup. */
+  commands: PluginManifest["commands"];
+  /** Its postback routes. */
+  postbacks: string[];
   /** The last load or reload error; with state "loaded" the previous version is still running. */
   error: string | undefined;
   loadedAt: number | undefined;
@@ -45,7 +54,11 @@ export function pluginStatus(parts: {
     state,
     version: version?.version,
     subscriptions: version?.manifest.queries ?? [],
+    fallbacks: version?.manifest.fallbacks ?? [],
     chats: version?.manifest.chats,
+    priority: version?.manifest.priority ?? 0,
+    commands: version?.manifest.commands ?? [],
+    postbacks: version?.manifest.postbacks ?? [],
     error: (down ? running.error : undefined) ?? record.error ?? running?.error,
     loadedAt: version?.loadedAt,
     delivered: counts?.delivered ?? 0,

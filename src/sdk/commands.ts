@@ -14,14 +14,18 @@ export interface CommandInfo {
   usage: string | undefined;
 }
 
-/** The words of a message addressed to the bot. */
+/** The words of a text message, read as a command. */
 export interface CommandText {
   /** The first word, lower-cased, without a leading "/". */
   word: string;
   /** Everything after it, trimmed. */
   rest: string;
-  /** The bot was mentioned (always true in a 1:1 chat, where every message is to the bot). */
+  /** To the bot: always in a 1:1 chat; in a group or room, when the bot is mentioned. */
   addressed: boolean;
+  /** The first word began with "/": written as a command, not as chat. */
+  slash: boolean;
+  /** Sent in a group or room (where only a mention addresses the bot). */
+  inGroup: boolean;
 }
 
 interface Mentionee {
@@ -81,7 +85,17 @@ export function readCommand(
   const text = withoutMentions(message.text, addressing);
   const first = text.split(/\s+/, 1)[0] ?? "";
   const word = first.replace(/^\//, "").toLowerCase();
-  return { word, rest: text.slice(first.length).trim(), addressed };
+  const slash = first.startsWith("/");
+  return { word, rest: text.slice(first.length).trim(), addressed, slash, inGroup };
+}
+
+/**
+ * Whether the text was plainly meant for the bot as a command: written with "/", or mentioning
+ * the bot in a group or room. Ordinary chat in a 1:1 chat is addressed but not explicit, so it
+ * is never taken for a mistyped command.
+ */
+export function isExplicit(text: CommandText): boolean {
+  return text.slash || (text.inGroup && text.addressed);
 }
 
 /** The command a word names, by name or alias (case is ignored). */

@@ -1,9 +1,17 @@
 import type { messagingApi } from "@line/bot-sdk";
+import type { z } from "zod";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
 import type { KeyValueStore } from "../storage/plugin-state.ts";
 import type { SharedUser } from "../storage/store.ts";
+import type {
+  CommandSpec,
+  DatetimePickerOptions,
+  PostbackOptions,
+  PostbackSchemas,
+} from "./command-types.ts";
 import type { PluginDatabase, PluginTransaction } from "./database.ts";
+import type { EventFor } from "./filter.ts";
 
 export type { ChatRef, KeyValueStore, Message, PluginDatabase, PluginTransaction, SharedUser };
 /** A string is shorthand for a text message. */
@@ -62,7 +70,7 @@ export type RouteHandler = (request: Request) => Response | Promise<Response>;
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** What setup, tasks, routes and event handlers all have. Released when the version unloads. */
-export interface BaseContext<Settings> {
+export interface BaseContext<Settings, P extends PostbackSchemas = PostbackSchemas> {
   readonly name: string;
   readonly settings: Settings;
   readonly log: Logger;
@@ -101,10 +109,27 @@ export interface BaseContext<Settings> {
   profile(userId: string, chat?: ChatRef): Promise<SharedUser>;
   /** Where this bot is reachable from outside (PUBLIC_URL), for links to the plugin's routes. */
   readonly publicUrl: string;
+  /**
+   * A postback action for one of the plugin's `postbacks` routes: tapped, it sends `data` back
+   * to that route's handler, and to no other plugin. The data is checked against the route's
+   * schema and signed; it must fit LINE's 300 characters (carry an id, not the record).
+   */
+  postback<R extends keyof P & string>(
+    route: R,
+    data: z.input<P[R]>,
+    options: PostbackOptions,
+  ): messagingApi.PostbackAction;
+  /** Like `postback`, as a date/time picker: the route's handler finds the choice in `event.postback.params`. */
+  datetimePicker<R extends keyof P & string>(
+    route: R,
+    data: z.input<P[R]>,
+    options: DatetimePickerOptions,
+  ): messagingApi.DatetimePickerAction;
 }
 
 /** What `setup`, `teardown`, routes and tasks get: the plugin version's lifetime. */
-export interface PluginContext<Settings> extends BaseContext<Settings> {
+export interface PluginContext<Settings, P extends PostbackSchemas = PostbackSchemas>
+  extends BaseContext<Settings, P> {
   /** Aborted when this plugin version is unloaded. */
   readonly signal: AbortSignal;
   /** Pushes to a chat (there is no event to answer here), retried safely with a retry key. */
@@ -113,10 +138,19 @@ export interface PluginContext<Settings> extends BaseContext<Settings> {
   route(method: HttpMethod, path: string, handler: RouteHandler): void;
   /** Runs `task` every `intervalMs`; released on unload. Register in `setup`. */
   every(intervalMs: number, task: () => unknown): void;
+  /**
+   * Adds a command, as one in `commands` (for commands that come from the settings); released on
+   * unload. Register in `setup`.
+   */
+  command<A = undefined>(
+    name: string,
+    spec: CommandSpec<A, EventContext<Settings, P>, EventFor<"message:text">>,
+  ): void;
 }
 
 /** Per event: the base context, plus the event's chat, reply and deadline. */
-export interface EventContext<Settings> extends BaseContext<Settings> {
+export interface EventContext<Settings, P extends PostbackSchemas = PostbackSchemas>
+  extends BaseContext<Settings, P> {
   readonly eventId: string;
   /** The bot's own user id (the webhook's `destination`). */
   readonly destination: string | undefined;

@@ -52,12 +52,17 @@ type SourceOf<C extends ChatType> = C extends "user"
     ? GroupSource
     : RoomSource;
 
-/** Narrows an event's source to the declared chat types. */
-export type InChat<E, C extends ChatType> = ChatType extends C
+/**
+ * Narrows an event's source to the declared chat types. `never` (no chat type known yet, as while
+ * TypeScript infers a handler wrapped in `fallback()`) leaves the event as it is.
+ */
+export type InChat<E, C extends ChatType> = [C] extends [never]
   ? E
-  : E extends unknown
-    ? E & { source: SourceOf<C> }
-    : never;
+  : ChatType extends C
+    ? E
+    : E extends unknown
+      ? E & { source: SourceOf<C> }
+      : never;
 
 /** The minimum the matcher reads; works for known and unknown events alike. */
 export interface MatchableEvent {
@@ -148,11 +153,15 @@ export interface CompiledSubscription {
   match(event: MatchableEvent, known: boolean): ParsedQuery[];
   /** Whether the event is for this plugin at all (routing needs no list). */
   matches(event: MatchableEvent, known: boolean): boolean;
+  /** Whether the plugin takes events of this chat type and mode at all (its `chats`, `standby`). */
+  admits(event: MatchableEvent): boolean;
 }
 
+/**
+ * Compiles a plugin's subscription. No queries is allowed here: a plugin may take only its
+ * commands and postbacks (the manifest checks that it takes something).
+ */
 export function compileSubscription(spec: SubscriptionSpec): CompiledSubscription {
-  if (spec.queries.length === 0)
-    throw new FilterError("a plugin must subscribe to at least one event");
   const queries = spec.queries.map(parseQuery);
   for (const chat of spec.chats ?? []) {
     if (!(CHAT_TYPES as readonly string[]).includes(chat)) {
@@ -174,6 +183,7 @@ export function compileSubscription(spec: SubscriptionSpec): CompiledSubscriptio
     queries,
     chats,
     standby,
+    admits,
     match(event, known) {
       if (!admits(event)) return [];
       return queries.filter((query) => matchesQuery(query, event, known));

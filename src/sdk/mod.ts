@@ -13,6 +13,14 @@ export { flex } from "./builders/flex.ts";
 export { IMAGEMAP_WIDTH, imagemap } from "./builders/imagemap.ts";
 export { template } from "./builders/templates.ts";
 export type {
+  ArgsOf,
+  CommandSpec,
+  DatetimePickerOptions,
+  PostbackOptions,
+  PostbackSchemas,
+  PostbackSpec,
+} from "./command-types.ts";
+export type {
   BaseContext,
   ChatRef,
   ContentResult,
@@ -33,13 +41,16 @@ export type {
   StoredFile,
   TranscodingStatus,
 } from "./context.ts";
+export { fallback } from "./fallback.ts";
 export type { BeaconType, EventFor, FilterQuery, InChat } from "./filter.ts";
 export { message, quickReply, toMessages, withQuickReply } from "./messages.ts";
 export type {
+  Commands,
   Handler,
   Handlers,
   MigrationSql,
   PluginDefinition,
+  Postbacks,
   SettingsOf,
   SettingsSchema,
 } from "./plugin.ts";

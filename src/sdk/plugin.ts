@@ -1,6 +1,7 @@
 import type { Table } from "drizzle-orm";
 import type { z } from "zod";
 import type { ChatType } from "../core/events.ts";
+import type { CommandSpec, PostbackSchemas, PostbackSpec } from "./command-types.ts";
 import type { EventContext, PluginContext } from "./context.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
 
@@ -11,24 +12,66 @@ export interface MigrationSql {
 }
 
 export type SettingsSchema = z.ZodType | undefined;
-export type SettingsOf<S extends SettingsSchema> = S extends z.ZodType
-  ? z.output<S>
-  : Record<string, never>;
+/**
+ * The settings' type. `never` stands for "not inferred yet": TypeScript gives it to a handler
+ * wrapped in `fallback()` while it infers `definePlugin`'s types, and a type made of it would keep
+ * the handler's context from being inferred at all.
+ */
+export type SettingsOf<S extends SettingsSchema> = [S] extends [never]
+  ? Record<string, never>
+  : S extends z.ZodType
+    ? z.output<S>
+    : Record<string, never>;
 
-export type Handler<E, Settings> = (event: E, ctx: EventContext<Settings>) => unknown;
+/** The postback routes' schemas; `never` (not inferred yet, see `SettingsOf`) is any route. */
+type RoutesOf<P extends PostbackSchemas> = [P] extends [never] ? PostbackSchemas : P;
 
-/** One optional handler per subscription query; each gets the event its query selects. */
-export type Handlers<C extends ChatType, Settings> = {
-  [Q in FilterQuery]?: Handler<InChat<EventFor<Q>, C>, Settings>;
+export type Handler<E, Settings, P extends PostbackSchemas = PostbackSchemas> = (
+  event: E,
+  ctx: EventContext<Settings, RoutesOf<P>>,
+) => unknown;
+
+/**
+ * One optional handler per subscription query; each gets the event its query selects. A handler
+ * wrapped in `fallback()` runs only when nothing else took the event.
+ */
+export type Handlers<C extends ChatType, Settings, P extends PostbackSchemas = PostbackSchemas> = {
+  [Q in FilterQuery]?: Handler<InChat<EventFor<Q>, C>, Settings, P>;
+};
+
+/** Command word → command; each command's `args` types its handler's first parameter. */
+export type Commands<A, Settings, C extends ChatType, P extends PostbackSchemas> = {
+  [K in keyof A]: CommandSpec<A[K], EventContext<Settings, P>, InChat<EventFor<"message:text">, C>>;
+};
+
+/** Route name → route; each route's `data` schema types its handler's first parameter. */
+export type Postbacks<P extends PostbackSchemas, Settings, C extends ChatType> = {
+  [K in keyof P]: PostbackSpec<P[K], EventContext<Settings, P>, InChat<EventFor<"postback">, C>>;
 };
 
 export interface PluginDefinition<
   S extends SettingsSchema = undefined,
   C extends ChatType = ChatType,
+  A = Record<string, unknown>,
+  P extends PostbackSchemas = PostbackSchemas,
 > {
   /** Unique, kebab-case; also the namespace of the plugin's state, routes and logs. */
   name: string;
   description?: string;
+  /**
+   * Who answers first: wins a command word two plugins declare, and of the fallbacks that could
+   * take an event only the highest priority's run. Default 0; higher first.
+   */
+  priority?: number;
+  /**
+   * In a group or room, the plugin's commands count only when the bot is mentioned (default
+   * true); a command's own `mention` overrides this.
+   */
+  mention?: boolean;
+  /** Text commands (a word, then arguments); declaring any subscribes to text messages for them. */
+  commands?: Commands<A, SettingsOf<S>, C, P>;
+  /** Postback routes: actions built with `ctx.postback(route, data, …)` come back to them. */
+  postbacks?: Postbacks<P, SettingsOf<S>, C>;
   /**
    * Only events from these chat types are delivered (default: all). Events without a chat (a
    * failed accountLink, botSuspended…) are then not delivered either.
@@ -58,9 +101,10 @@ export interface PluginDefinition<
    * renamed at load, rows and all, unless the declared table exists already.
    */
   tableRenames?: Record<string, string>;
-  on: Handlers<C, SettingsOf<S>>;
-  setup?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
-  teardown?(ctx: PluginContext<SettingsOf<S>>): void | Promise<void>;
+  /** Handlers by subscription (at least one of `on`, `commands` and `postbacks`). */
+  on?: Handlers<C, SettingsOf<S>, P>;
+  setup?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;
+  teardown?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;
 }
 
 /**
@@ -70,6 +114,8 @@ export interface PluginDefinition<
 export function definePlugin<
   S extends SettingsSchema = undefined,
   const C extends ChatType = ChatType,
->(definition: PluginDefinition<S, C>): PluginDefinition<S, C> {
+  A = Record<string, unknown>,
+  P extends PostbackSchemas = PostbackSchemas,
+>(definition: PluginDefinition<S, C, A, P>): PluginDefinition<S, C, A, P> {
   return definition;
 }

@@ -7,8 +7,8 @@ import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
 export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
 export type EventStatus = "pending" | "active" | "done";
 
-/** Which plugins an event goes to (the plugin host's subscriptions). */
-export type Router = (event: ParsedEvent) => string[];
+/** Which plugins an event goes to (the plugin host's routing); `destination` is the bot's id. */
+export type Router = (event: ParsedEvent, destination: string | undefined) => string[];
 
 /** A stored event and the plugins it was routed to (their deliveries are open). */
 export interface RoutedEvent {

@@ -74,6 +74,7 @@ async function hostWith(tuning: Partial<Tuning>) {
     worker: { dataDir },
     state,
     pushOutsideEvent: async () => {},
+    postbackKey: () => new Uint8Array(32),
   });
   await host.start("");
   cleanups.push(() => host.stop());

@@ -88,6 +88,7 @@ export default definePlugin({
     worker: { dataDir },
     state: { plugins: pluginState, users: store },
     pushOutsideEvent: async () => {},
+    postbackKey: () => new Uint8Array(32),
   });
   cleanups.push(() => host.stop());
   const loaded = new Promise<HostEvent>((resolve) => {

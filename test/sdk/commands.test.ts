@@ -5,6 +5,7 @@ import {
   CommandArgumentsError,
   findCommand,
   helpText,
+  isExplicit,
   parseArguments,
   readCommand,
 } from "../../src/sdk/commands.ts";
@@ -26,8 +27,14 @@ describe("readCommand", () => {
       word: "remind",
       rest: "me in 5 minutes",
       addressed: true,
+      slash: false,
+      inGroup: false,
     });
-    expect(readCommand(text("/help"), BOT)).toEqual({ word: "help", rest: "", addressed: true });
+    const help = readCommand(text("/help"), BOT);
+    expect(help).toEqual({ word: "help", rest: "", addressed: true, slash: true, inGroup: false });
+    expect(help && isExplicit(help)).toBe(true);
+    const chat = readCommand(text("help me"), BOT);
+    expect(chat && isExplicit(chat)).toBe(false);
   });
 
   test("in a group only a mention of the bot addresses it, and the mention is cut out", () => {
@@ -39,6 +46,8 @@ describe("readCommand", () => {
       word: "add",
       rest: "team snacks 😀",
       addressed: true,
+      slash: false,
+      inGroup: true,
     });
     const plain = readCommand(text("add team snacks", {}, group), BOT);
     expect(plain?.addressed).toBe(false);
@@ -77,6 +86,8 @@ describe("commands", () => {
     expect(findCommand(commands, "r")?.name).toBe("remind");
     expect(findCommand(commands, "nope")).toBeUndefined();
     expect(closest("remnd", ["remind", "list"])).toBe("remind");
+    // A swap of two neighbours is one edit.
+    expect(closest("lsit", ["remind", "list"], 1)).toBe("list");
     expect(closest("xyz", ["remind", "list"])).toBeUndefined();
   });
 

@@ -16,6 +16,8 @@ import type {
 } from "../../sdk/context.ts";
 import { toMessages } from "../../sdk/messages.ts";
 import type { HostToWorker } from "../protocol.ts";
+import { addCommand, type PluginCommand, pluginCommand } from "./commands.ts";
+import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
 import type { HostRpc } from "./rpc.ts";
 import type { PluginState } from "./state-client.ts";
 
@@ -31,7 +33,9 @@ export interface Registrations {
   intervals: Array<ReturnType<typeof setInterval>>;
   /** The interval tasks themselves, so the host (and tests) can run them on demand. */
   tasks: Array<() => Promise<void>>;
-  /** Routes and timers may only be registered while `setup` runs. */
+  /** The plugin's commands: declared ones first, then those `setup` added. */
+  commands: PluginCommand[];
+  /** Routes, timers and commands may only be registered while `setup` runs. */
   open: boolean;
 }
 
@@ -53,6 +57,9 @@ export interface WorkerServices {
   /** The worker's bearer at the host's LINE proxy. */
   lineCapability: string;
   registrations: Registrations;
+  postbacks: PluginPostbacks;
+  /** Whether the plugin's commands need a mention in groups, unless a command says otherwise. */
+  mention: boolean;
 }
 
 /**
@@ -231,6 +238,13 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
         throw new Error(`${name}: route path must start with "/" (got "${path}")`);
       registrations.routes.push({ method, path, handler });
     },
+    command(word, spec) {
+      whileSetup("commands");
+      addCommand(registrations.commands, pluginCommand(word, spec, services.mention));
+    },
+    postback: (route, data, options) => postbackAction(services.postbacks, route, data, options),
+    datetimePicker: (route, data, options) =>
+      datetimePickerAction(services.postbacks, route, data, options),
     every(intervalMs, task) {
       whileSetup("timers");
       const run = async () => {

@@ -5,6 +5,7 @@
 import { LineClient } from "../../line/client.ts";
 import type { EventContext, PluginContext } from "../../sdk/context.ts";
 import { setDialect } from "../../sdk/dialect.ts";
+import { isFallback } from "../../sdk/fallback.ts";
 import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
 import {
   describeIssues,
@@ -18,6 +19,7 @@ import type {
   SerializedResponse,
   WorkerToHost,
 } from "../protocol.ts";
+import { addCommand, type PluginCommand, pluginCommand, routedCommand } from "./commands.ts";
 import {
   createEventContext,
   createPluginContext,
@@ -26,8 +28,10 @@ import {
 } from "./context.ts";
 import { createFileStore } from "./file-store.ts";
 import { createWorkerLogger } from "./logger.ts";
+import type { PluginPostbacks, PostbackHandle } from "./postbacks.ts";
 import { createRemoteFileStore } from "./remote-file-store.ts";
 import { HostRpc } from "./rpc.ts";
+import { runRole } from "./run-role.ts";
 import { createPluginState } from "./state-client.ts";
 import { pluginSchema } from "./state-schema.ts";
 
@@ -158,6 +162,26 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   } catch (error) {
     return { type: "load-failed", error: `plugin tables: ${describe(error)}` };
   }
+  const mention = definition.mention ?? true;
+  const commands: PluginCommand[] = [];
+  const postbacks: PluginPostbacks = {
+    plugin: definition.name,
+    routes: new Map(
+      Object.entries(definition.postbacks ?? {}).map(([route, { data, handle }]) => [
+        route,
+        { data, handle: handle as PostbackHandle },
+      ]),
+    ),
+    key: undefined,
+  };
+  try {
+    for (const [word, spec] of Object.entries(definition.commands ?? {}))
+      addCommand(commands, pluginCommand(word, spec, mention));
+    if (postbacks.routes.size > 0)
+      postbacks.key = (await rpc.call({ method: "postback.key" })) as Uint8Array;
+  } catch (error) {
+    return { type: "load-failed", error: `commands and postbacks: ${describe(error)}` };
+  }
   const line = new LineClient({
     // The host's proxy takes the worker's capability where LINE would take the channel's token.
     channelAccessToken: message.env.lineCapability,
@@ -167,7 +191,13 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
     onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
   });
-  const registrations: Registrations = { routes: [], intervals: [], tasks: [], open: true };
+  const registrations: Registrations = {
+    routes: [],
+    intervals: [],
+    tasks: [],
+    commands,
+    open: true,
+  };
   const services: WorkerServices = {
     name: definition.name,
     settings,
@@ -185,6 +215,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     dataApiBaseUrl: message.env.dataApiBaseUrl,
     lineCapability: message.env.lineCapability,
     registrations,
+    postbacks,
+    mention,
   };
   const context = createPluginContext(services);
   try {
@@ -208,6 +240,12 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     standby: definition.standby ?? false,
     ...(definition.timeoutMs ? { timeoutMs: definition.timeoutMs } : {}),
     routes: registrations.routes.map(({ method, path }) => ({ method, path })),
+    priority: definition.priority ?? 0,
+    commands: commands.map(routedCommand),
+    postbacks: [...postbacks.routes.keys()],
+    fallbacks: Object.entries(definition.on)
+      .filter(([, handler]) => isFallback(handler))
+      .map(([query]) => query),
   };
   return { type: "loaded", manifest };
 }
@@ -225,13 +263,8 @@ async function deliver(message: Extract<HostToWorker, { type: "deliver" }>): Pro
     signal,
   );
   try {
-    for (const query of loaded.subscription.match(message.event, message.known)) {
-      const handler = loaded.definition.on[query.query] as (
-        event: unknown,
-        ctx: unknown,
-      ) => unknown;
-      await handler(message.event, ctx);
-    }
+    const plugin = { ...loaded, on: loaded.definition.on };
+    await runRole(plugin, message.role, message.event, message.known, ctx);
     return { type: "delivered", id: message.id };
   } catch (error) {
     return { type: "delivered", id: message.id, error: describe(error) };

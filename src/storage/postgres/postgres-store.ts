@@ -360,10 +360,7 @@ export class PostgresStore implements Store {
     return this.#instance.sweep();
   }
 
-  /**
-   * Stops the way a crash does: the connections close without a word, the instance row and its
-   * claims stay behind for the others to take over.
-   */
+  /** Stops as a crash does: the connections just close; its row and claims stay for the others. */
   async abandon(): Promise<void> {
     this.#instance.stopTimers();
     await this.#sql.end({ timeout: 0 });
@@ -374,7 +371,7 @@ export class PostgresStore implements Store {
     const rows: Array<[string, string, string, number, number]> = [];
     for (const event of events) {
       const { parsed } = event;
-      event.plugins = route(parsed);
+      event.plugins = route(parsed, event.destination);
       for (const plugin of event.plugins)
         rows.push([parsed.id, plugin, parsed.chatKey, parsed.timestamp, event.seq]);
       await applySharedState(tx, parsed, now);

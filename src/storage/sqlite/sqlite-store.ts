@@ -351,7 +351,7 @@ export class SqliteStore implements Store {
   /** Inside a write: the delivery rows, the event's status, the shared tables. */
   #route(event: RoutedEvent, route: Router, now: number): void {
     const { parsed } = event;
-    event.plugins = route(parsed);
+    event.plugins = route(parsed, event.destination);
     this.#deliveries.create(parsed.id, event.plugins, now);
     if (event.plugins.length > 0) this.#inbox.markActive(parsed.id);
     else this.#inbox.markDone(parsed.id, now);
