@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type Env, parseEnv } from "../../config/env.ts";
 import type { Tuning } from "../../config/options.ts";
 import { ManualClock } from "../../core/clock.ts";
+import type { Source } from "../../core/events.ts";
 import { type Hotline, startHotline } from "../../hotline.ts";
 import { createLogger, type Logger, silentLogger } from "../../logging/logger.ts";
 import { platform, type RunningServer } from "../../platform/mod.ts";
@@ -19,6 +20,7 @@ import { LineStandIn } from "../line-stand-in/mod.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
+import { findAction, type TapOptions, tapEvent } from "./tap.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -264,6 +266,31 @@ export class TestBot {
       .flatMap((r) => r.messages as Array<{ type: string; text?: string }>)
       .filter((m) => m.type === "text")
       .map((m) => m.text ?? "");
+  }
+
+  /**
+   * Taps the button labelled `label` in what the bot sent in answer to `answered` (its replies,
+   * then its pushes to that chat, newest first): sends what LINE would (a postback with the
+   * button's data, and `options.params` for a datetime picker; or the text of a message action)
+   * from the same user and chat, through the signed webhook, and waits until it is handled.
+   * Resolves with the event it sent.
+   */
+  async tap(
+    answered: { replyToken?: string | null; source?: unknown },
+    label: string,
+    options: TapOptions = {},
+  ) {
+    const source = answered.source as Source | undefined;
+    const chat =
+      source &&
+      ("groupId" in source ? source.groupId : "roomId" in source ? source.roomId : source.userId);
+    const sent =
+      options.message !== undefined
+        ? [options.message]
+        : [...this.repliesTo(answered), ...(chat ? this.pushesTo(chat).reverse() : [])];
+    const tap = tapEvent(findAction(sent, label), source, options);
+    await this.deliver(tap);
+    return tap;
   }
 
   /** Waits for the bot to reply to the event, and returns the messages. */

@@ -15,3 +15,4 @@ export {
 } from "./bot.ts";
 export { pluginDatabase } from "./plugin-db.ts";
 export type { PluginFilesView } from "./plugin-files.ts";
+export type { PickerChoice, TapOptions } from "./tap.ts";
