@@ -3,10 +3,12 @@
  * when it is one that bots are allowed to send.
  *
  * The smallest useful plugin, and a good one to copy: a settings schema with defaults, one
- * handler per message type, and the platform limits a real bot runs into.
+ * handler per message type, and the platform limits a real bot runs into. Its handlers are
+ * fallbacks: a command, a postback route or another plugin's handler takes a message first, and
+ * echo repeats only what nobody else answered.
  */
 import type { ChatRef } from "hotline";
-import { definePlugin, message, z } from "hotline";
+import { definePlugin, fallback, message, z } from "hotline";
 
 /**
  * The sticker packages a bot may send: LINE's basic stickers. Users also send store and creator
@@ -85,12 +87,12 @@ export default definePlugin({
   on: {
     // The text is echoed as received: mentions stay "@name", LINE emojis stay "(love)". Re-sending
     // them as mentions or emojis would need substitution objects and sendable emoji ids.
-    "message:text": async (event, ctx) => {
+    "message:text": fallback(async (event, ctx) => {
       if (!answersIn(ctx.chat, ctx.settings)) return;
       await ctx.reply(...splitText(event.message.text));
-    },
+    }),
 
-    "message:sticker": async (event, ctx) => {
+    "message:sticker": fallback(async (event, ctx) => {
       if (!answersIn(ctx.chat, ctx.settings)) return;
       const { packageId, stickerId } = event.message;
       if (SENDABLE_STICKER_PACKAGES.has(packageId)) {
@@ -98,6 +100,6 @@ export default definePlugin({
       } else if (ctx.settings.unsendableStickerReply !== null) {
         await ctx.reply(ctx.settings.unsendableStickerReply);
       }
-    },
+    }),
   },
 });

@@ -1,16 +1,16 @@
 /**
  * mention-responder: answers commands addressed to the bot in group and room chats.
  *
- * "@Hotline ping" gets "pong", quoting the message so everyone sees whom the bot answers. The
- * command is the first word of the text once the bot's mention is cut out, so the mention can
- * stand anywhere: "ping @Hotline" works too. Messages that do not mention the bot are left alone,
- * including "@All" ones: a group would not want the bot to answer every announcement.
+ * "@Hotline ping" gets "pong", quoting the message so everyone sees whom the bot answers. Each
+ * configured word is a command, registered in `setup` from the settings; the host cuts the bot's
+ * mention out wherever it stands ("ping @Hotline" works too), reads the first word, lists the
+ * commands on `help` and suggests the nearest one for a typo. A mention that no plugin answered
+ * gets `unknownCommandReply`, from a fallback: a mention another plugin's command handled is not
+ * answered twice. Messages that do not mention the bot are left alone, including "@All" ones: a
+ * group would not want the bot to answer every announcement.
  */
-import type { Mentionee } from "hotline";
-import { definePlugin, message, z } from "hotline";
-
-/** Always understood: lists the commands (unless `commands` defines its own "help"). */
-const HELP = "help";
+import type { EventFor, Mentionee } from "hotline";
+import { definePlugin, fallback, message, z } from "hotline";
 
 /** LINE's limit for one text message, in UTF-16 code units. */
 const replyText = z.string().min(1).max(5000);
@@ -23,8 +23,12 @@ const settings = z.object({
       const seen = new Set<string>();
       for (const name of Object.keys(commands)) {
         // Only a request's first word is matched: a name with a space could never match.
-        if (!/^\S+$/.test(name)) {
-          ctx.addIssue({ code: "custom", path: [name], message: "must be one word" });
+        if (!/^[^\s/]\S{0,31}$/u.test(name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [name],
+            message: 'must be one word of at most 32 characters, without a leading "/"',
+          });
         }
         const folded = name.toLowerCase();
         if (seen.has(folded)) {
@@ -38,13 +42,11 @@ const settings = z.object({
       }
     })
     .default({ ping: "pong" }),
-  /** The reply to a command that is not in `commands`. */
+  /** The reply to a mention that names no command (of this plugin or any other). */
   unknownCommandReply: replyText.default(
     'Sorry, I don\'t know that one. Mention me with "help" to see what I can do.',
   ),
 });
-
-type Settings = z.output<typeof settings>;
 
 /**
  * Whether a mentionee is this bot. LINE marks it with `isSelf`; where that is missing, the bot's
@@ -56,32 +58,15 @@ function isBot(mentionee: Mentionee, botUserId: string | undefined): boolean {
   return botUserId !== undefined && mentionee.userId === botUserId;
 }
 
-/**
- * Cuts mentions out of a text. Their `index` and `length` count UTF-16 code units, the same units
- * as JavaScript string positions, so `slice` is right even with emoji before or inside a mention
- * (iterating code points, with `[...text]` or `Array.from`, would not be).
- */
-function withoutMentions(text: string, mentions: readonly Mentionee[]): string {
-  let rest = text;
-  // From the last to the first: cutting one leaves the positions of those before it unchanged.
-  for (const { index, length } of [...mentions].sort((a, b) => b.index - a.index)) {
-    rest = rest.slice(0, index) + rest.slice(index + length);
-  }
-  return rest.trim();
+/** A reply quoting the message, so the group sees whom the bot answers. */
+function quoting(text: string, event: EventFor<"message:text">) {
+  return message.text(text, { quoteToken: event.message.quoteToken });
 }
 
-/** The built-in help: every configured command, then "help" itself. */
-function helpText(commands: Settings["commands"]): string {
-  return `Mention me with a command: ${[...Object.keys(commands), HELP].join(", ")}`;
-}
-
-/** The reply to a request: its first word picks the command; a bare mention asks for help. */
-function replyFor(request: string, settings: Settings): string {
-  const word = (request.split(/\s+/, 1)[0] || HELP).toLowerCase();
-  const command = Object.entries(settings.commands).find(([name]) => name.toLowerCase() === word);
-  if (command) return command[1];
-  if (word === HELP) return helpText(settings.commands);
-  return settings.unknownCommandReply;
+/** How `help` describes a command: what it answers, cut short. */
+function describeReply(text: string): string {
+  const line = text.replace(/\s+/g, " ");
+  return `answers "${line.length > 40 ? `${line.slice(0, 39)}…` : line}"`;
 }
 
 export default definePlugin({
@@ -91,20 +76,23 @@ export default definePlugin({
   chats: ["group", "room"],
   // No `standby: true`: in standby mode another channel has the chat and the bot must stay silent.
   settings,
+  setup(ctx) {
+    for (const [word, text] of Object.entries(ctx.settings.commands)) {
+      ctx.command(word, {
+        description: describeReply(text),
+        // The first word picks the command; what follows it does not change the answer.
+        args: z.string(),
+        handle: (_rest, event, c) => c.reply(quoting(text, event)),
+      });
+    }
+  },
   on: {
-    "message:text": async (event, ctx) => {
+    // Runs only when nothing took the message: no command (this plugin's or another's), no
+    // `help`, no "did you mean", no other plugin's handler.
+    "message:text": fallback(async (event, ctx) => {
       const mentionees = event.message.mention?.mentionees ?? [];
       if (!mentionees.some((mentionee) => isBot(mentionee, ctx.destination))) return;
-
-      // The bot's mentions and "@All" only say who is addressed. Mentions of other users stay in
-      // the request: in "@Hotline hug @Alice" they are what the command is about.
-      const addressing = mentionees.filter(
-        (mentionee) => mentionee.type === "all" || isBot(mentionee, ctx.destination),
-      );
-      const request = withoutMentions(event.message.text, addressing);
-      await ctx.reply(
-        message.text(replyFor(request, ctx.settings), { quoteToken: event.message.quoteToken }),
-      );
-    },
+      await ctx.reply(quoting(ctx.settings.unknownCommandReply, event));
+    }),
   },
 });

@@ -2,17 +2,19 @@
  * account-link: links a user's LINE account to their account at your service (the "provider"),
  * with LINE's account-link flow (docs: messaging-api/linking-accounts):
  *
- *   1. the user sends "link" in a 1:1 chat → the plugin gets a link token from LINE and replies
- *      with a sign-in button (the provider's login page, or with `demo` the demo page served here);
+ *   1. the user sends "link" (a command) in a 1:1 chat → the plugin gets a link token from LINE and
+ *      replies with a sign-in button (the provider's login page, or with `demo` the demo page
+ *      served here);
  *   2. the user signs in → the plugin trades the link token for a nonce tied to the provider's
  *      user id, and the browser goes on to LINE with both;
  *   3. LINE checks that the person signing in is the LINE user the token was issued for and sends
  *      an accountLink event with the nonce → the plugin stores the link and confirms.
  *
  * "unlink" removes the link. Blocking the bot does not: LINE user ids survive a block, and the
- * user can still unlink later (or the provider can, through /provider/unlink).
+ * user can still unlink later (or the provider can, through /provider/unlink). The two commands'
+ * words are settings, so they are registered in `setup` rather than declared in `commands`.
  */
-import type { AccountLinkEvent, BaseContext, EventContext } from "hotline";
+import type { AccountLinkEvent, BaseContext, EventContext, Source } from "hotline";
 import { definePlugin, message, z } from "hotline";
 import { and, eq, gt, isNull, lt, lte, or } from "hotline/db";
 import { demoSignInPage, problemPage } from "./pages.ts";
@@ -26,14 +28,20 @@ const PRUNE_INTERVAL_MS = 60 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 /** What a provider user id may be: anything printable that fits a message comfortably. */
 const providerUserId = z.string().trim().min(1).max(255);
+/** A command is the first word of a message. */
+const commandWord = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[^\s/]\S{0,31}$/u, 'must be one word of at most 32 characters, without a leading "/"');
 
 // Strict: a misspelt key (`loginURL`, `Demo`) must stop the load, not be quietly ignored.
 const settings = z
   .strictObject({
-    /** Sent alone in a 1:1 chat (any case) to start linking. */
-    linkCommand: z.string().trim().toLowerCase().min(1).default("link"),
-    /** Sent alone in a 1:1 chat (any case) to remove the link. */
-    unlinkCommand: z.string().trim().toLowerCase().min(1).default("unlink"),
+    /** The command (sent alone in a 1:1 chat, any case) that starts linking. */
+    linkCommand: commandWord.default("link"),
+    /** The command that removes the link. */
+    unlinkCommand: commandWord.default("unlink"),
     /** Your service's sign-in page; the plugin adds `linkToken` to its query. */
     loginUrl: z.url({ protocol: /^https?$/ }).optional(),
     /**
@@ -84,15 +92,16 @@ export default definePlugin({
       ctx.route("POST", "/provider/unlink", (request) => providerUnlink(ctx, request, secret));
     }
     ctx.every(PRUNE_INTERVAL_MS, () => prune(ctx));
+    ctx.command(ctx.settings.linkCommand, {
+      description: "link your LINE account to your account with us",
+      handle: (_args, event, c) => inOneToOne(c, event.source, offerLink),
+    });
+    ctx.command(ctx.settings.unlinkCommand, {
+      description: "remove that link",
+      handle: (_args, event, c) => inOneToOne(c, event.source, unlink),
+    });
   },
   on: {
-    "message:text": async (event, ctx) => {
-      // A sign-in link is for one person: in a group anyone could tap it, so commands are 1:1 only.
-      if (event.source?.type !== "user") return;
-      const command = event.message.text.trim().toLowerCase();
-      if (command === ctx.settings.linkCommand) await offerLink(ctx, event.source.userId);
-      else if (command === ctx.settings.unlinkCommand) await unlink(ctx, event.source.userId);
-    },
     // Not restricted with `chats: ["user"]`: a failed link comes without a source at all.
     accountLink: async (event, ctx) => {
       const { result, nonce } = event.link;
@@ -104,6 +113,21 @@ export default definePlugin({
 });
 
 // ---------------------------------------------------------------- chat commands
+
+/**
+ * A sign-in link is for one person: in a group or room anyone could tap it, so the commands work
+ * in 1:1 chats only, and elsewhere say where to send them.
+ */
+async function inOneToOne(
+  ctx: EventContext<Settings>,
+  source: Source | undefined,
+  command: (ctx: EventContext<Settings>, lineUserId: string) => Promise<void>,
+): Promise<void> {
+  if (source?.type === "user") return command(ctx, source.userId);
+  await ctx.reply(
+    `For your account's safety, send "${ctx.settings.linkCommand}" or "${ctx.settings.unlinkCommand}" to me in a 1:1 chat.`,
+  );
+}
 
 async function offerLink(ctx: EventContext<Settings>, lineUserId: string): Promise<void> {
   const current = await findLink(ctx, lineUserId);

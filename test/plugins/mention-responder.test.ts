@@ -80,13 +80,27 @@ describe("mention-responder", () => {
     await bot.expectNoReply(anonymous);
   });
 
-  test("help, or a bare mention, lists the commands", async () => {
+  test("help, or a bare mention, lists the commands (the host answers it)", async () => {
     const help = event.text("@Hotline Help", { chat: freshGroup(), mention: [BOT] });
     const bare = event.text(" @Hotline ", { chat: freshGroup(), mention: [BOT] });
     await bot.deliver(help, bare);
-    const list = "Mention me with a command: ping, Weather, help";
+    const list = [
+      "Commands:",
+      'ping — answers "pong"',
+      'Weather — answers "Sunny all day ☀️"',
+      "help — this list",
+    ].join("\n");
     expect(bot.repliesTo(help)).toEqual(quoted(help, list));
     expect(bot.repliesTo(bare)).toEqual(quoted(bare, list));
+    expect((await bot.deliveries(help.webhookEventId)).map((d) => d.plugin)).toEqual(["hotline"]);
+  });
+
+  test("a typo gets the host's suggestion, and no unknown-command reply", async () => {
+    const typo = event.text("@Hotline pnig", { chat: freshGroup(), mention: [BOT] });
+    await bot.deliver(typo);
+    expect(bot.repliesTo(typo)).toEqual(
+      quoted(typo, '"pnig" is not a command. Did you mean "ping"? Send "help" for the list.'),
+    );
   });
 
   test("an unknown command gets the default reply", async () => {
