@@ -114,7 +114,7 @@ describe("admin API authentication", () => {
 });
 
 describe("plugins", () => {
-  test("lists each plugin with state, version, subscriptions, last error and counts", async () => {
+  test("lists each plugin with state, version, subscriptions, routing, last error and counts", async () => {
     const { status, body } = await adminJson("/plugins");
     expect(status).toBe(200);
     const versions = Object.fromEntries(
@@ -146,6 +146,10 @@ describe("plugins", () => {
         state: "loaded",
         version: versions.replier,
         chats: null,
+        priority: 0,
+        commands: [],
+        postbacks: [],
+        fallbacks: [],
         error: null,
         delivered: 4,
         failed: 0,

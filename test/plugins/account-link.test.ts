@@ -349,19 +349,48 @@ describe("accountLink events", () => {
 describe("chat commands", () => {
   const bot = sharedBot(DEMO);
 
-  test("work in 1:1 chats only, matched whole and in any case", async () => {
+  test("are commands: alone in a 1:1 chat, in any case; chat that starts with the word is not", async () => {
     const alice = newUser();
-    const inGroup = event.text("link", { chat: group(undefined, alice) });
     const chatter = event.text("send me the link", { chat: user(alice) });
-    await bot().deliver(inGroup, chatter);
-    await bot().expectNoReply(inGroup);
-    await bot().expectNoReply(chatter);
+    const more = event.text("link to the article", { chat: user(alice) });
+    const unmentioned = event.text("link", { chat: group(undefined, alice) });
+    await bot().deliver(chatter, more, unmentioned);
+    for (const sent of [chatter, more, unmentioned]) await bot().expectNoReply(sent);
     expect(tokensOf(bot(), alice)).toEqual([]);
 
     const shouted = event.text("  LINK ", { chat: user(alice) });
+    const slashed = event.text("/link", { chat: user(alice) });
     await bot().deliver(shouted);
-    expect(tokensOf(bot(), alice)).toHaveLength(1);
-    expect(bot().repliesTo(shouted)).toHaveLength(1);
+    await bot().deliver(slashed);
+    expect(tokensOf(bot(), alice)).toHaveLength(2);
+    for (const sent of [shouted, slashed])
+      expect(bot().repliesTo(sent)).toEqual([expect.objectContaining({ type: "template" })]);
+  });
+
+  test("in a group, a mention of the bot with the command says to send it 1:1, and issues nothing", async () => {
+    const alice = newUser();
+    const inGroup = event.text("@Hotline link", {
+      chat: group(undefined, alice),
+      mention: [{ at: "@Hotline", isSelf: true }],
+    });
+    await bot().deliver(inGroup);
+    expect(texts(bot().repliesTo(inGroup))).toEqual([
+      'For your account\'s safety, send "link" or "unlink" to me in a 1:1 chat.',
+    ]);
+    expect(tokensOf(bot(), alice)).toEqual([]);
+  });
+
+  test("help lists them", async () => {
+    const help = event.text("help", { chat: user(newUser()) });
+    await bot().deliver(help);
+    expect(texts(bot().repliesTo(help))).toEqual([
+      [
+        "Commands:",
+        "link — link your LINE account to your account with us",
+        "unlink — remove that link",
+        "help — this list",
+      ].join("\n"),
+    ]);
   });
 
   test("say so when already linked (issuing no token) or not linked", async () => {
