@@ -11,7 +11,7 @@ import type {
   WorkerState,
   WorkerToHost,
 } from "./protocol.ts";
-import { answerRpc } from "./rpc-server.ts";
+import { answerRpc, type HostServices } from "./rpc-server.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { within } from "./within.ts";
 import {
@@ -25,8 +25,8 @@ import {
 import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
 import { closeSessions, openSessions, type WorkerSessions } from "./worker-sessions.ts";
 
-/** Besides these, what the host counts for the plugin: see PluginReportsOptions. */
-export interface PluginWorkerOptions extends PluginReportsOptions {
+/** Besides these: what the host counts for the plugin, and serves it (see the two). */
+export interface PluginWorkerOptions extends PluginReportsOptions, HostServices {
   moduleUrl: string;
   /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
   settings: Record<string, unknown>;
@@ -40,13 +40,6 @@ export interface PluginWorkerOptions extends PluginReportsOptions {
   loadTimeoutMs: number;
   /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
   hangGraceMs: number;
-  /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
-  pushOutsideEvent(
-    plugin: string,
-    to: string,
-    messages: Parameters<DeliveryJob["push"]>[0],
-  ): Promise<void>;
-  postbackKey(plugin: string): Uint8Array;
   /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
   onGone?(): void;
 }

@@ -6,7 +6,7 @@ import { isStateCall, type StateSession } from "./state-rpc.ts";
 import type { WorkerSessions } from "./worker-sessions.ts";
 
 /** What the host serves a worker besides its state. */
-interface HostServices {
+export interface HostServices {
   /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** The key that signs the named plugin's postback data. */

@@ -88,7 +88,7 @@ const PLANTED: Record<string, string> = {
   METRICS_TOKEN: `planted-metrics-${randomBytes(8).toString("hex")}`,
   // On PostgreSQL (the suites CI runs there) the real one is a secret already: it stays.
   DATABASE_URL:
-    process.env.DATABASE_URL ??
+    process.env.DATABASE_URL ||
     `planted://hotline:planted-${randomBytes(8).toString("hex")}@host/db`,
   SOME_OTHER_API_KEY: `planted-other-${randomBytes(8).toString("hex")}`,
 };

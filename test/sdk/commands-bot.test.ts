@@ -84,7 +84,10 @@ describe("in groups and rooms", () => {
   test("a mention makes a command, wherever it stands; it is cut out before parsing", async () => {
     const first = event.text("@Hotline add snacks", { chat: freshGroup(), mention: [BOT] });
     const last = event.text("add snacks @Hotline", { chat: freshGroup(), mention: [BOT] });
-    const middle = event.text("add @Hotline snacks", { chat: room(`R${nextId()}`), mention: [BOT] });
+    const middle = event.text("add @Hotline snacks", {
+      chat: room(`R${nextId()}`),
+      mention: [BOT],
+    });
     await bot.deliver(first, last, middle);
     for (const sent of [first, last, middle]) {
       expect(texts(sent)).toEqual(["Added snacks"]);
@@ -133,7 +136,9 @@ describe("help and did you mean", () => {
     await bot.deliver(inGroup);
     // Equal priorities: by plugin name, mention-responder before todo.
     const ping = 'ping — answers "pong"';
-    expect(texts(inGroup)).toEqual([["Commands:", ping, ...TODO_HELP, "help — this list"].join("\n")]);
+    expect(texts(inGroup)).toEqual([
+      ["Commands:", ping, ...TODO_HELP, "help — this list"].join("\n"),
+    ]);
   });
 
   test("a near miss written as a command gets one suggestion, from the host", async () => {
