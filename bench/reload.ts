@@ -224,6 +224,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       destination: undefined,
       chat: undefined,
       attempt: 1,
+      sessions: {},
       reply: async () => {},
       push: async () => {},
     };

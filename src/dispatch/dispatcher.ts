@@ -8,14 +8,17 @@ import type {
   ClaimedEvent,
   DeadSelector,
   DeliveryKey,
+  Router,
   Settlement,
   Store,
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender } from "./reply-sender.ts";
+import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
+import { openDialogs, readSessions, sessionWrites } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
-import { type DeliveryOutcome, isPermanent, type PluginGateway } from "./types.ts";
+import { isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   config: Config;
@@ -33,14 +36,7 @@ export interface DispatcherOptions {
   onEvent?(parsed: ParsedEvent): void;
 }
 
-/**
- * One per run: `retried` failed and will run again, `timed_out` missed its deadline and will run
- * again, `dead` failed for the last time (whatever the failure), `dropped` was removed (plugin
- * gone or no longer subscribed), `deferred` did not run (plugin paused).
- */
-export type DeliveryMetric = "ok" | "retried" | "timed_out" | "dead" | "dropped" | "deferred";
-
-type RunOutcome = Exclude<DeliveryOutcome, { status: "deferred" }>;
+export type { DeliveryMetric };
 
 /** An event whose claimed deliveries are running here: they share its reply batch. */
 interface EventRun {
@@ -109,7 +105,14 @@ export class Dispatcher {
    * stores nothing: the caller answers 500 and LINE redelivers.
    */
   async ingest(events: ReceivedEvent[]): Promise<number> {
-    const stored = await this.#o.store.ingest(events, this.#started ? this.#route : undefined);
+    const { store, plugins, clock } = this.#o;
+    let route: Router | undefined;
+    if (this.#started) {
+      const parsed = events.map((event) => event.parsed);
+      const dialogs = await openDialogs(store, plugins, parsed, clock.now());
+      route = (event, destination) => plugins.route(event, destination, dialogs.get(event.id));
+    }
+    const stored = await store.ingest(events, route);
     if (this.#started) this.#report(stored.map((event) => event.parsed));
     return stored.length;
   }
@@ -287,13 +290,17 @@ export class Dispatcher {
     const started = performance.now();
     const attempt = delivery.attempts + 1;
     const sends = this.#sends(event.parsed, plugin, run.batch);
+    const { parsed } = event;
+    const { store, plugins, clock } = this.#o;
+    const sessions = await readSessions(store, plugins, plugin, parsed, clock.now());
     const handlerStarted = performance.now();
-    const outcome = await this.#o.plugins.deliver(plugin, {
+    const outcome = await plugins.deliver(plugin, {
       eventId,
-      parsed: event.parsed,
+      parsed,
       destination: event.destination,
-      chat: event.parsed.chat,
+      chat: parsed.chat,
       attempt,
+      sessions,
       reply: sends.reply,
       push: sends.push,
     });
@@ -320,9 +327,12 @@ export class Dispatcher {
       return;
     }
     const settlement = this.#settlementOf(final, attempt);
-    await this.#settles.add({ eventId, plugin, settlement });
+    const writes = final.status === "ok" ? sessionWrites(plugin, parsed, final.sessions) : [];
+    const effects = writes.length > 0 ? { effects: { sessions: writes } } : {};
+    await this.#settles.add({ eventId, plugin, settlement, ...effects });
     const durationMs = Math.round(performance.now() - started);
-    this.#log({ plugin, settlement, final, attempt, durationMs, handlerMs, log });
+    const report = { plugin, settlement, final, attempt, durationMs, handlerMs, log };
+    logRun(this.#o.log, report, this.#o.onDelivery);
   }
 
   /** The host side of one run's `ctx.reply` and `ctx.push`. */
@@ -375,34 +385,6 @@ export class Dispatcher {
     return { status: "retry", error: final.error, nextAttemptAt };
   }
 
-  /** One log line and one metric per run. */
-  #log(run: {
-    plugin: string;
-    settlement: Settlement;
-    final: RunOutcome;
-    attempt: number;
-    durationMs: number;
-    handlerMs: number;
-    log: () => Logger;
-  }): void {
-    const { plugin, settlement, final, attempt, durationMs, handlerMs, log } = run;
-    const outcome = settlement.status === "done" ? "ok" : settlement.status;
-    const fields = {
-      outcome,
-      attempt,
-      durationMs,
-      ...("error" in settlement ? { error: settlement.error } : {}),
-    };
-    // Made only when a line is written: a child logger costs more than the rest of a quiet run.
-    if (settlement.status === "done") {
-      if (this.#o.log.isLevelEnabled("info")) log().info(fields, "delivery");
-    } else if (settlement.status === "dead") log().error(fields, "delivery dead-lettered");
-    else log().warn(fields, "delivery");
-    const timedOut = final.status === "failed" && final.timedOut === true;
-    const metric = metricOf(settlement, timedOut);
-    this.#o.onDelivery?.(plugin, metric, settlement.status === "dropped" ? undefined : handlerMs);
-  }
-
   /** Store work started by a plugin change; idle() waits for it so tests see its effect. */
   #background(work: Promise<unknown>, what: string): void {
     const tracked = work
@@ -429,16 +411,5 @@ export class Dispatcher {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
-  }
-}
-
-function metricOf(settlement: Settlement, timedOut: boolean): DeliveryMetric {
-  switch (settlement.status) {
-    case "done":
-      return "ok";
-    case "retry":
-      return timedOut ? "timed_out" : "retried";
-    default:
-      return settlement.status;
   }
 }

@@ -1,5 +1,6 @@
 import type { ParsedEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
+import type { SessionChanges, SessionScope, StoredSessions } from "../core/sessions.ts";
 import type { ChatRef } from "../core/sources.ts";
 
 /** One plugin's share of one event, as the dispatcher hands it to the plugin host. */
@@ -9,6 +10,8 @@ export interface DeliveryJob {
   destination: string | undefined;
   chat: ChatRef | undefined;
   attempt: number;
+  /** The plugin's sessions, read before the run (empty when it keeps none). */
+  sessions: StoredSessions;
   /** The host side of `ctx.reply`: joins the event's reply batch, or pushes when it has left. */
   reply(messages: Message[]): Promise<void>;
   /** The host side of `ctx.push`. */
@@ -16,7 +19,8 @@ export interface DeliveryJob {
 }
 
 export type DeliveryOutcome =
-  | { status: "ok" }
+  /** `sessions`: what the run changed, saved with its settlement. */
+  | { status: "ok"; sessions?: SessionChanges }
   /** `permanent`: no retry can succeed (a message LINE would refuse); dead-lettered at once. */
   | { status: "failed"; error: string; timedOut?: boolean; permanent?: boolean }
   /** Not run now (plugin paused or reloading); try again at `until` without counting an attempt. */
@@ -52,9 +56,14 @@ export interface PluginGateway {
   isGone(plugin: string): boolean;
   /**
    * Names of the plugins that get this event (their subscriptions, commands, postback routes and
-   * fallbacks); `destination` is the bot's user id, which tells its mentions.
+   * fallbacks); `destination` is the bot's user id, which tells its mentions; `dialogs`, the
+   * plugins the sender has a dialog open with in the chat.
    */
-  route(parsed: ParsedEvent, destination?: string): string[];
+  route(parsed: ParsedEvent, destination?: string, dialogs?: ReadonlySet<string>): string[];
+  /** The session scopes the plugin keeps: read before each of its deliveries. */
+  sessionScopes?(plugin: string): readonly SessionScope[];
+  /** The plugins that declare dialogs: at ingest, an open one takes its sender's next text. */
+  dialogPlugins?(): readonly string[];
   /** Orders an event's merged reply: higher first (default: all equal, first come first). */
   priorityOf?(plugin: string): number;
   /** Runs one plugin's handlers for one event. Never rejects. */

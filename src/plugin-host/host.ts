@@ -4,6 +4,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
+import type { SessionScope } from "../core/sessions.ts";
 import type {
   DeliveryJob,
   DeliveryOutcome,
@@ -206,8 +207,20 @@ export class PluginHost implements PluginGateway {
   }
 
   /** Who gets the event (see sdk/routing.ts): the plugins, and maybe the host's responder. */
-  route(parsed: ParsedEvent, destination?: string): string[] {
-    return [...this.#decide(parsed, destination).keys()];
+  route(parsed: ParsedEvent, destination?: string, dialogs?: ReadonlySet<string>): string[] {
+    return [...this.#decide(parsed, destination, dialogs).keys()];
+  }
+
+  /** The session scopes the plugin keeps (see `PluginGateway.sessionScopes`). */
+  sessionScopes(plugin: string): readonly SessionScope[] {
+    const manifest = this.#plugins.get(plugin)?.version.manifest;
+    if (!manifest) return [];
+    return manifest.dialogs.length > 0 ? [...manifest.sessions, "dialog"] : manifest.sessions;
+  }
+
+  /** The loaded plugins that declare dialogs. */
+  dialogPlugins(): string[] {
+    return this.#routing.filter((plugin) => plugin.dialogs).map((plugin) => plugin.name);
   }
 
   /** Replies of higher priority plugins come first in an event's merged reply. */
@@ -230,8 +243,10 @@ export class PluginHost implements PluginGateway {
     const plugin = this.#plugins.get(name);
     if (!plugin) return this.#notLoaded();
     // Decided again now, for the version that will run it: routing at ingest kept only the names.
+    // The plugin's own open dialog is in its sessions; routing at ingest saw every plugin's.
+    const dialogs = job.sessions.dialog ? new Set([name]) : undefined;
     const roleOf = (version: PluginVersion) =>
-      this.#decide(job.parsed, job.destination).get(version.name);
+      this.#decide(job.parsed, job.destination, dialogs).get(version.name);
     const acquired = await plugin.acquire({
       heedsPause: true,
       refuses: (version) =>
@@ -289,10 +304,10 @@ export class PluginHost implements PluginGateway {
     };
   }
 
-  #decide(parsed: ParsedEvent, destination: string | undefined): Decision {
+  #decide(parsed: ParsedEvent, destination?: string, dialogs?: ReadonlySet<string>): Decision {
     const event = parsed.event as MatchableEvent;
     const known = parsed.kind === "known";
-    return decide({ event, known, botUserId: destination, plugins: this.#routing });
+    return decide({ event, known, botUserId: destination, plugins: this.#routing, dialogs });
   }
 
   #rebuildRouting(): void {

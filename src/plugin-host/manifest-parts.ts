@@ -55,3 +55,40 @@ export function commandIssues(
     }
   }
 }
+
+/** A session schema: `undefined` must read as the state of a chat or user without one. */
+const sessionSchema = schemaLike.refine(
+  (schema) => schema.safeParse(undefined).success,
+  "must accept undefined: give it a .default(…), the state of a chat or user without one",
+);
+
+export const sessionSchemasSchema = z.strictObject({
+  chat: sessionSchema.optional(),
+  user: sessionSchema.optional(),
+});
+
+/** A dialog's name and its steps' keys are stored with a dialog in progress: keep them short. */
+const dialogWord = z
+  .string()
+  .max(32)
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a word, like when or due-date");
+
+export const dialogSpecSchema = z.object({
+  steps: z
+    .record(
+      dialogWord,
+      z.object({ ask: z.string().min(1).max(5000), answer: schemaLike.optional() }),
+    )
+    .refine((steps) => Object.keys(steps).length > 0, "must ask at least one question"),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3_600_000)
+    .optional(),
+  cancelWords: z.array(z.string().min(1).max(100)).max(20).optional(),
+  cancelled: z.string().min(1).max(5000).optional(),
+  done: fn,
+});
+
+export const dialogName = dialogWord;

@@ -8,11 +8,14 @@ import {
   commandIssues,
   commandSpecSchema,
   commandWord,
+  dialogName,
+  dialogSpecSchema,
   fn,
   MAX_COMMANDS,
   postbackRouteName,
   postbackSpecSchema,
   schemaLike,
+  sessionSchemasSchema,
 } from "./manifest-parts.ts";
 
 const table = z.custom<Table>(isTable, 'must be a table made with table() from "hotline/db"');
@@ -60,6 +63,8 @@ export const pluginDefinitionSchema = z
     mention: z.boolean().optional(),
     commands: z.record(commandWord, commandSpecSchema).optional(),
     postbacks: z.record(postbackRouteName, postbackSpecSchema).optional(),
+    session: sessionSchemasSchema.optional(),
+    dialogs: z.record(dialogName, dialogSpecSchema).optional(),
     chats: z.array(z.enum(CHAT_TYPES)).optional(),
     standby: z.boolean().optional(),
     timeoutMs: timeoutMs.optional(),
@@ -116,6 +121,10 @@ export const pluginManifestSchema = z
       )
       .max(MAX_COMMANDS),
     postbacks: z.array(postbackRouteName).max(MAX_COMMANDS),
+    /** The session scopes the plugin keeps: the host reads them before each delivery. */
+    sessions: z.array(z.enum(["chat", "user"])),
+    /** Its dialogs: while one is open, the sender's texts in the chat go to it. */
+    dialogs: z.array(dialogName).max(MAX_COMMANDS),
     /** The queries whose handler is a fallback. */
     fallbacks: z.array(z.string()),
   })

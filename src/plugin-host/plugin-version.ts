@@ -41,6 +41,7 @@ export function pluginVersion(
       usage: command.usage,
     })),
     postbacks: new Set(manifest.postbacks),
+    dialogs: manifest.dialogs.length > 0,
   };
   return { ...parts, subscription, routing };
 }

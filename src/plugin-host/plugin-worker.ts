@@ -207,6 +207,7 @@ export class PluginWorker {
         chat: job.chat,
         attempt: job.attempt,
         role,
+        sessions: job.sessions,
         now: this.#o.clock.now(),
       });
     });
@@ -388,11 +389,10 @@ export class PluginWorker {
     switch (message.type) {
       case "delivered": {
         // Unknown ids were already settled by their deadline: a late answer changes nothing.
+        const { id, error, sessions } = message;
         this.#finish(
-          message.id,
-          message.error === undefined
-            ? { status: "ok" }
-            : { status: "failed", error: message.error },
+          id,
+          error === undefined ? { status: "ok", sessions } : { status: "failed", error },
         );
         return;
       }

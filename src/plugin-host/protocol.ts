@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
+import { MAX_SESSION_TEXT, type StoredSessions } from "../core/sessions.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { Role } from "../sdk/routing.ts";
 import { CHUNK_BYTES, isDigest } from "../storage/plugin-files.ts";
@@ -69,6 +70,8 @@ export type HostToWorker =
       attempt: number;
       /** Why the plugin gets it: which of its handlers run (the host's routing decision). */
       role: Role;
+      /** Per session scope the event has a key for: the stored JSON, or null for none. */
+      sessions: StoredSessions;
       now: number;
     }
   | { type: "abort"; id: number; reason: string }
@@ -195,6 +198,10 @@ const chunk = z.custom<Uint8Array>(
   (value) => value instanceof Uint8Array && value.byteLength > 0 && value.byteLength <= CHUNK_BYTES,
   `must be 1 to ${CHUNK_BYTES} bytes`,
 );
+const sessionChange = z.strictObject({
+  value: z.string().max(MAX_SESSION_TEXT).nullable(),
+  expiresAt: z.number().int().nonnegative().nullable(),
+});
 const userProfile = z.strictObject({
   displayName: z.string().max(1000),
   pictureUrl: z.string().max(2000).nullable(),
@@ -340,7 +347,13 @@ export const workerToHostSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("booted") }),
   z.strictObject({ type: z.literal("loaded"), manifest: pluginManifestSchema }),
   z.strictObject({ type: z.literal("load-failed"), error: text }),
-  z.strictObject({ type: z.literal("delivered"), id, error: text.optional() }),
+  z.strictObject({
+    type: z.literal("delivered"),
+    id,
+    error: text.optional(),
+    /** What the run changed of its sessions: saved with the settlement. */
+    sessions: z.partialRecord(z.enum(["chat", "user", "dialog"]), sessionChange).optional(),
+  }),
   rpcSchema,
   z.strictObject({
     type: z.literal("log"),

@@ -12,6 +12,7 @@ import type {
 } from "./command-types.ts";
 import type { PluginDatabase, PluginTransaction } from "./database.ts";
 import type { EventFor } from "./filter.ts";
+import type { SessionSchemas, Sessions } from "./session.ts";
 
 export type { ChatRef, KeyValueStore, Message, PluginDatabase, PluginTransaction, SharedUser };
 /** A string is shorthand for a text message. */
@@ -148,9 +149,12 @@ export interface PluginContext<Settings, P extends PostbackSchemas = PostbackSch
   ): void;
 }
 
-/** Per event: the base context, plus the event's chat, reply and deadline. */
-export interface EventContext<Settings, P extends PostbackSchemas = PostbackSchemas>
-  extends BaseContext<Settings, P> {
+/** Per event: the base context, plus the event's chat, reply, deadline and sessions. */
+export interface EventContext<
+  Settings,
+  P extends PostbackSchemas = PostbackSchemas,
+  X extends SessionSchemas = SessionSchemas,
+> extends BaseContext<Settings, P> {
   readonly eventId: string;
   /** The bot's own user id (the webhook's `destination`). */
   readonly destination: string | undefined;
@@ -170,4 +174,15 @@ export interface EventContext<Settings, P extends PostbackSchemas = PostbackSche
    * a retried delivery never sends the same push twice.
    */
   push(messages: MessageInput | MessageInput[], options?: { to?: Recipient }): Promise<void>;
+  /**
+   * The chat's and the sender's state (see the plugin's `session`). Reading a scope the event has
+   * no key for (no sender, no chat) throws.
+   */
+  readonly session: Sessions<X>;
+  /**
+   * Starts one of the plugin's `dialogs` with the sender in this chat: replies with its first
+   * question (the answers given skip theirs); the chat's next texts from the sender are its
+   * answers. One the sender had open with this plugin is replaced.
+   */
+  dialog(name: string, answers?: Record<string, unknown>): Promise<void>;
 }

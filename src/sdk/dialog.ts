@@ -29,6 +29,14 @@ export interface DialogOptions {
   cancelled?: string;
 }
 
+/** A declared dialog: its steps, and what to do with the answers. `Ctx`, `E`: as a command's. */
+export interface DialogSpec<S extends DialogSteps, Ctx, E> extends DialogOptions {
+  /** The questions, asked in this order; `ctx.dialog(name, answers)` skips those answered. */
+  steps: S;
+  /** Runs on the message that answers the last question. */
+  done(answers: DialogAnswers<S>, event: E, ctx: Ctx): unknown;
+}
+
 export const DIALOG_DEFAULTS = {
   timeoutMs: 10 * 60_000,
   cancelWords: ["cancel"],
@@ -50,11 +58,6 @@ export type DialogState = z.infer<typeof dialogStateSchema>;
 /** What identifies a dialog's questions: its name and its step keys, in order. */
 export function dialogShape(name: string, steps: DialogSteps): string {
   return JSON.stringify([name, Object.keys(steps)]);
-}
-
-/** The session key of a user's dialogs in a chat: both, since a group has many users. */
-export function dialogKey(chatKey: string, userId: string): string {
-  return `${chatKey}|${userId}`;
 }
 
 /** What one answer does to a dialog. */

@@ -3,7 +3,9 @@ import type { z } from "zod";
 import type { ChatType } from "../core/events.ts";
 import type { CommandSpec, PostbackSchemas, PostbackSpec } from "./command-types.ts";
 import type { EventContext, PluginContext } from "./context.ts";
+import type { DialogSpec, DialogSteps } from "./dialog.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
+import type { SessionSchemas } from "./session.ts";
 
 /** A migration's SQL per store. */
 export interface MigrationSql {
@@ -26,27 +28,71 @@ export type SettingsOf<S extends SettingsSchema> = [S] extends [never]
 /** The postback routes' schemas; `never` (not inferred yet, see `SettingsOf`) is any route. */
 type RoutesOf<P extends PostbackSchemas> = [P] extends [never] ? PostbackSchemas : P;
 
-export type Handler<E, Settings, P extends PostbackSchemas = PostbackSchemas> = (
-  event: E,
-  ctx: EventContext<Settings, RoutesOf<P>>,
-) => unknown;
+/** The sessions' schemas; `never` (not inferred yet, see `SettingsOf`) is any. */
+type SessionsOf<X extends SessionSchemas> = [X] extends [never] ? SessionSchemas : X;
+
+export type Handler<
+  E,
+  Settings,
+  P extends PostbackSchemas = PostbackSchemas,
+  X extends SessionSchemas = SessionSchemas,
+> = (event: E, ctx: EventContext<Settings, RoutesOf<P>, SessionsOf<X>>) => unknown;
 
 /**
  * One optional handler per subscription query; each gets the event its query selects. A handler
  * wrapped in `fallback()` runs only when nothing else took the event.
  */
-export type Handlers<C extends ChatType, Settings, P extends PostbackSchemas = PostbackSchemas> = {
-  [Q in FilterQuery]?: Handler<InChat<EventFor<Q>, C>, Settings, P>;
+export type Handlers<
+  C extends ChatType,
+  Settings,
+  P extends PostbackSchemas = PostbackSchemas,
+  X extends SessionSchemas = SessionSchemas,
+> = {
+  [Q in FilterQuery]?: Handler<InChat<EventFor<Q>, C>, Settings, P, X>;
 };
 
 /** Command word → command; each command's `args` types its handler's first parameter. */
-export type Commands<A, Settings, C extends ChatType, P extends PostbackSchemas> = {
-  [K in keyof A]: CommandSpec<A[K], EventContext<Settings, P>, InChat<EventFor<"message:text">, C>>;
+export type Commands<
+  A,
+  Settings,
+  C extends ChatType,
+  P extends PostbackSchemas,
+  X extends SessionSchemas = SessionSchemas,
+> = {
+  [K in keyof A]: CommandSpec<
+    A[K],
+    EventContext<Settings, P, SessionsOf<X>>,
+    InChat<EventFor<"message:text">, C>
+  >;
 };
 
 /** Route name → route; each route's `data` schema types its handler's first parameter. */
-export type Postbacks<P extends PostbackSchemas, Settings, C extends ChatType> = {
-  [K in keyof P]: PostbackSpec<P[K], EventContext<Settings, P>, InChat<EventFor<"postback">, C>>;
+export type Postbacks<
+  P extends PostbackSchemas,
+  Settings,
+  C extends ChatType,
+  X extends SessionSchemas = SessionSchemas,
+> = {
+  [K in keyof P]: PostbackSpec<
+    P[K],
+    EventContext<Settings, P, SessionsOf<X>>,
+    InChat<EventFor<"postback">, C>
+  >;
+};
+
+/** Dialog name → dialog; each one's `steps` type the answers its `done` gets. */
+export type Dialogs<
+  D extends Record<string, DialogSteps>,
+  Settings,
+  C extends ChatType,
+  P extends PostbackSchemas,
+  X extends SessionSchemas = SessionSchemas,
+> = {
+  [K in keyof D]: DialogSpec<
+    D[K],
+    EventContext<Settings, P, SessionsOf<X>>,
+    InChat<EventFor<"message:text">, C>
+  >;
 };
 
 export interface PluginDefinition<
@@ -54,6 +100,8 @@ export interface PluginDefinition<
   C extends ChatType = ChatType,
   A = Record<string, unknown>,
   P extends PostbackSchemas = PostbackSchemas,
+  X extends SessionSchemas = Record<never, never>,
+  D extends Record<string, DialogSteps> = Record<string, DialogSteps>,
 > {
   /** Unique, kebab-case; also the namespace of the plugin's state, routes and logs. */
   name: string;
@@ -69,9 +117,19 @@ export interface PluginDefinition<
    */
   mention?: boolean;
   /** Text commands (a word, then arguments); declaring any subscribes to text messages for them. */
-  commands?: Commands<A, SettingsOf<S>, C, P>;
+  commands?: Commands<A, SettingsOf<S>, C, P, X>;
   /** Postback routes: actions built with `ctx.postback(route, data, …)` come back to them. */
-  postbacks?: Postbacks<P, SettingsOf<S>, C>;
+  postbacks?: Postbacks<P, SettingsOf<S>, C, X>;
+  /**
+   * State kept per chat and per user (`ctx.session.chat`, `ctx.session.user`), typed by these
+   * schemas; each must accept undefined (a `.default(…)`), the state of a chat or user without one.
+   */
+  session?: X;
+  /**
+   * Multi-step conversations, started with `ctx.dialog(name)`: while one is open, the sender's
+   * texts in that chat go to it before any command or fallback.
+   */
+  dialogs?: Dialogs<D, SettingsOf<S>, C, P, X>;
   /**
    * Only events from these chat types are delivered (default: all). Events without a chat (a
    * failed accountLink, botSuspended…) are then not delivered either.
@@ -102,7 +160,7 @@ export interface PluginDefinition<
    */
   tableRenames?: Record<string, string>;
   /** Handlers by subscription (at least one of `on`, `commands` and `postbacks`). */
-  on?: Handlers<C, SettingsOf<S>, P>;
+  on?: Handlers<C, SettingsOf<S>, P, X>;
   setup?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;
   teardown?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;
 }
@@ -116,6 +174,8 @@ export function definePlugin<
   const C extends ChatType = ChatType,
   A = Record<string, unknown>,
   P extends PostbackSchemas = PostbackSchemas,
->(definition: PluginDefinition<S, C, A, P>): PluginDefinition<S, C, A, P> {
+  X extends SessionSchemas = Record<never, never>,
+  D extends Record<string, DialogSteps> = Record<string, DialogSteps>,
+>(definition: PluginDefinition<S, C, A, P, X, D>): PluginDefinition<S, C, A, P, X, D> {
   return definition;
 }

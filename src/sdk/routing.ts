@@ -2,8 +2,8 @@
  * Who answers an event: the rules the plugin host applies when it stores the event (which plugins
  * get a delivery) and again when it delivers it (why this plugin got it, which the worker uses to
  * pick the handler). Pure: plugins' declarations and an event in, a decision out. Each rule is a
- * function in `ROUTING_RULES`, applied in order, so a later kind of routing (a chat's active
- * dialog) is one more rule, not a new branch in a long function.
+ * function in `ROUTING_RULES`, applied in order, so each kind of routing (a chat's open dialog,
+ * a command) is one rule, not a branch in a long function.
  */
 import { closest } from "./closest.ts";
 import {
@@ -42,6 +42,8 @@ export interface RoutingPlugin {
   readonly commands: readonly RoutedCommand[];
   /** Its postback routes' names. */
   readonly postbacks: ReadonlySet<string>;
+  /** Whether it declares dialogs (whose answers come as texts). */
+  readonly dialogs: boolean;
 }
 
 /** Why a plugin gets the event: its worker runs the handlers this names, and no others. */
@@ -50,6 +52,8 @@ export type Role =
   | { as: "command"; command: string; rest: string }
   /** Postback data this plugin built for its route: the route's handler runs. */
   | { as: "postback"; route: string }
+  /** The sender's text answers the dialog they have open with this plugin in the chat. */
+  | { as: "dialog" }
   /** Its claiming (non-fallback) handlers subscribed to the event run. */
   | { as: "handlers" }
   /** Nothing claimed the event: its fallback handlers subscribed to it run. */
@@ -67,6 +71,8 @@ export interface RoutingInput {
   readonly botUserId: string | undefined;
   /** The loaded plugins, in `byPriority` order. */
   readonly plugins: readonly RoutingPlugin[];
+  /** The plugins with which the sender has a dialog open in this chat (read from the store). */
+  readonly dialogs?: ReadonlySet<string>;
 }
 
 /** Plugin name → role, in the order the plugins were chosen. */
@@ -91,6 +97,21 @@ export const taggedPostback: RoutingRule = ({ event, known, plugins }, decision)
   if (owner?.postbacks.has(address.route) && owner.subscription.admits(event))
     decision.set(owner.name, { as: "postback", route: address.route });
   return "stop";
+};
+
+/**
+ * (b) A text from a sender with a dialog open in the chat answers it: the dialog's plugin gets it
+ * (the highest priority's, were several open), and no command, host answer or fallback does.
+ * Other plugins' claiming handlers still see the text, as they see every text.
+ */
+export const openDialog: RoutingRule = ({ event, known, plugins, dialogs }, decision) => {
+  if (!known || !dialogs?.size || event.type !== "message") return undefined;
+  if ((event as { message?: { type?: unknown } }).message?.type !== "text") return undefined;
+  const owner = plugins.find(
+    (plugin) => plugin.dialogs && dialogs.has(plugin.name) && plugin.subscription.admits(event),
+  );
+  if (owner) decision.set(owner.name, { as: "dialog" });
+  return undefined;
 };
 
 /** Whether `command` counts for this text in this chat. */
@@ -141,10 +162,11 @@ function hostAnswer(
 }
 
 /**
- * (b) A text addressed to the bot whose first word names a command goes to the command's plugin;
+ * (c) A text addressed to the bot whose first word names a command goes to the command's plugin;
  * `help` and near misses to the host's responder. A bare mention of the bot asks for help.
  */
 export const command: RoutingRule = ({ event, known, botUserId, plugins }, decision) => {
+  if (decision.size > 0) return undefined;
   const read = known ? readCommand(event, botUserId) : undefined;
   if (!read) return undefined;
   const text =
@@ -167,7 +189,7 @@ function subscribed(plugin: RoutingPlugin, input: RoutingInput, fallback: boolea
     .some((query) => plugin.fallbacks.has(query.query) === fallback);
 }
 
-/** (c) Plugins with a claiming handler for the event get it, as they always have. */
+/** (d) Plugins with a claiming handler for the event get it, as they always have. */
 export const handlers: RoutingRule = (input, decision) => {
   for (const plugin of input.plugins)
     if (!decision.has(plugin.name) && subscribed(plugin, input, false))
@@ -175,7 +197,7 @@ export const handlers: RoutingRule = (input, decision) => {
   return undefined;
 };
 
-/** (d) Unclaimed, the event goes to the fallbacks subscribed to it, of the highest priority only. */
+/** (e) Unclaimed, the event goes to the fallbacks subscribed to it, of the highest priority only. */
 export const fallbacks: RoutingRule = (input, decision) => {
   if (decision.size > 0) return undefined;
   const candidates = input.plugins.filter((plugin) => subscribed(plugin, input, true));
@@ -185,7 +207,13 @@ export const fallbacks: RoutingRule = (input, decision) => {
   return undefined;
 };
 
-export const ROUTING_RULES: readonly RoutingRule[] = [taggedPostback, command, handlers, fallbacks];
+export const ROUTING_RULES: readonly RoutingRule[] = [
+  taggedPostback,
+  openDialog,
+  command,
+  handlers,
+  fallbacks,
+];
 
 /** Applies the rules in order; the plugins must be in `byPriority` order. */
 export function decide(input: RoutingInput, rules = ROUTING_RULES): Decision {

@@ -86,6 +86,7 @@ async function hostWith(tuning: Partial<Tuning>) {
     destination: undefined,
     chat: undefined,
     attempt: 1,
+    sessions: {},
     reply: async (messages) => {
       for (const message of messages) if (message.type === "text") replies.push(message.text);
     },

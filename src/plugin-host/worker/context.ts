@@ -15,10 +15,13 @@ import type {
   TranscodingStatus,
 } from "../../sdk/context.ts";
 import { toMessages } from "../../sdk/messages.ts";
+import type { SessionSchemas } from "../../sdk/session.ts";
 import type { HostToWorker } from "../protocol.ts";
 import { addCommand, type PluginCommand, pluginCommand } from "./commands.ts";
+import { type DialogRun, openDialog, type PluginDialog } from "./dialogs.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
 import type { HostRpc } from "./rpc.ts";
+import { RunSessions } from "./sessions.ts";
 import type { PluginState } from "./state-client.ts";
 
 export interface Route {
@@ -60,6 +63,8 @@ export interface WorkerServices {
   postbacks: PluginPostbacks;
   /** Whether the plugin's commands need a mention in groups, unless a command says otherwise. */
   mention: boolean;
+  sessions: SessionSchemas;
+  dialogs: ReadonlyMap<string, PluginDialog>;
 }
 
 /**
@@ -262,14 +267,37 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
 
 type Delivery = Extract<HostToWorker, { type: "deliver" }>;
 
+/** The event's context, and the sessions its run reads and changes. */
 export function createEventContext(
   base: PluginContext<unknown>,
   services: WorkerServices,
   delivery: Delivery,
   signal: AbortSignal,
-): EventContext<unknown> {
+): { ctx: EventContext<unknown>; sessions: RunSessions } {
   const log = services.log.child({ webhookEventId: delivery.eventId });
-  const scope: CallScope = { log, signal };
+  const sessions = new RunSessions(services.sessions, delivery.sessions, log);
+  const ctx: EventContext<unknown> = {
+    ...eventContext(base, services, delivery, { log, signal }),
+    session: sessions.view(),
+    dialog: (name, answers) => openDialog(dialogRun, name, answers),
+  };
+  const dialogRun: DialogRun = {
+    dialogs: services.dialogs,
+    sessions,
+    event: delivery.event,
+    ctx,
+    now: services.now,
+  };
+  return { ctx, sessions };
+}
+
+function eventContext(
+  base: PluginContext<unknown>,
+  services: WorkerServices,
+  delivery: Delivery,
+  scope: CallScope & { log: Logger },
+): Omit<EventContext<unknown>, "session" | "dialog"> {
+  const { log, signal } = scope;
   const standby = (delivery.event as { mode?: unknown }).mode === "standby";
   return {
     ...base,

@@ -3,7 +3,7 @@
  * releases the whole module graph, its timers and its memory.
  */
 import { LineClient } from "../../line/client.ts";
-import type { EventContext, PluginContext } from "../../sdk/context.ts";
+import type { PluginContext } from "../../sdk/context.ts";
 import { setDialect } from "../../sdk/dialect.ts";
 import { isFallback } from "../../sdk/fallback.ts";
 import { type CompiledSubscription, compileSubscription } from "../../sdk/filter.ts";
@@ -26,6 +26,7 @@ import {
   type Registrations,
   type WorkerServices,
 } from "./context.ts";
+import type { PluginDialog } from "./dialogs.ts";
 import { createFileStore } from "./file-store.ts";
 import { createWorkerLogger } from "./logger.ts";
 import type { PluginPostbacks, PostbackHandle } from "./postbacks.ts";
@@ -217,6 +218,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     registrations,
     postbacks,
     mention,
+    sessions: definition.session ?? {},
+    dialogs: new Map(Object.entries(definition.dialogs ?? {}) as Array<[string, PluginDialog]>),
   };
   const context = createPluginContext(services);
   try {
@@ -243,6 +246,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     priority: definition.priority ?? 0,
     commands: commands.map(routedCommand),
     postbacks: [...postbacks.routes.keys()],
+    sessions: (["chat", "user"] as const).filter((scope) => definition.session?.[scope]),
+    dialogs: Object.keys(definition.dialogs ?? {}),
     fallbacks: Object.entries(definition.on)
       .filter(([, handler]) => isFallback(handler))
       .map(([query]) => query),
@@ -256,16 +261,16 @@ async function deliver(message: Extract<HostToWorker, { type: "deliver" }>): Pro
   const controller = new AbortController();
   inFlight.set(message.id, controller);
   const signal = AbortSignal.any([controller.signal, loaded.services.lifetime.signal]);
-  const ctx: EventContext<unknown> = createEventContext(
-    loaded.context,
-    loaded.services,
-    message,
-    signal,
-  );
+  const { ctx, sessions } = createEventContext(loaded.context, loaded.services, message, signal);
   try {
     const plugin = { ...loaded, on: loaded.definition.on };
-    await runRole(plugin, message.role, message.event, message.known, ctx);
-    return { type: "delivered", id: message.id };
+    await runRole(plugin, message.role, message.event, message.known, ctx, sessions);
+    const changes = sessions.changes();
+    return {
+      type: "delivered",
+      id: message.id,
+      ...(Object.keys(changes).length > 0 ? { sessions: changes } : {}),
+    };
   } catch (error) {
     return { type: "delivered", id: message.id, error: describe(error) };
   } finally {

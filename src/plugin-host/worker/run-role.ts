@@ -8,7 +8,9 @@ import type { CompiledSubscription, MatchableEvent } from "../../sdk/filter.ts";
 import type { Role } from "../../sdk/routing.ts";
 import { runCommand } from "./commands.ts";
 import type { WorkerServices } from "./context.ts";
+import { continueDialog, type DialogRun } from "./dialogs.ts";
 import { runPostback } from "./postbacks.ts";
+import type { RunSessions } from "./sessions.ts";
 
 export interface RunnablePlugin {
   on: Record<string, unknown>;
@@ -38,7 +40,14 @@ export async function runRole(
   event: MatchableEvent,
   known: boolean,
   ctx: EventContext<unknown>,
+  sessions: RunSessions,
 ): Promise<void> {
+  if (role.as === "dialog") {
+    const text = (event as { message?: { text?: unknown } }).message?.text;
+    const { dialogs, now } = plugin.services;
+    const run: DialogRun = { dialogs, now, sessions, event, ctx };
+    return continueDialog(run, typeof text === "string" ? text : "");
+  }
   switch (role.as) {
     case "command": {
       const { commands } = plugin.services.registrations;
