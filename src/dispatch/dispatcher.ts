@@ -14,7 +14,7 @@ import type {
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ReplyBatch } from "./reply-batch.ts";
-import type { PushRequest, ReplySender } from "./reply-sender.ts";
+import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
 import { openDialogs, readSessions, sessionWrites } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
@@ -266,19 +266,10 @@ export class Dispatcher {
   }
 
   #newBatch(claimed: ClaimedEvent, plugins: string[]): ReplyBatch {
-    const { event } = claimed;
-    const { parsed } = event;
     let fresh = claimed.fresh;
     const order = (plugin: string) => -(this.#o.plugins.priorityOf?.(plugin) ?? 0);
     return new ReplyBatch(plugins, this.#o.config.env.REPLY_DEADLINE_MS, order, (contributions) => {
-      const target = {
-        eventId: parsed.id,
-        replyToken: parsed.replyToken,
-        standby: parsed.standby,
-        receivedAt: event.receivedAt,
-        chat: parsed.chat,
-        fresh,
-      };
+      const target = replyTarget(claimed, fresh);
       fresh = false;
       return this.#o.replies.flush(target, contributions);
     });
@@ -289,7 +280,7 @@ export class Dispatcher {
     const { event } = run.claimed;
     const started = performance.now();
     const attempt = delivery.attempts + 1;
-    const sends = this.#sends(event.parsed, plugin, run.batch);
+    const sends = this.#sends(run, plugin);
     const { parsed } = event;
     const { store, plugins, clock } = this.#o;
     const sessions = await readSessions(store, plugins, plugin, parsed, clock.now());
@@ -336,14 +327,17 @@ export class Dispatcher {
   }
 
   /** The host side of one run's `ctx.reply` and `ctx.push`. */
-  #sends(parsed: ParsedEvent, plugin: string, batch: ReplyBatch) {
+  #sends(run: EventRun, plugin: string) {
     const { replies } = this.#o;
+    const { batch } = run;
+    const { parsed } = run.claimed.event;
     let contributed = false;
     let refused: string | undefined;
     let pushes = 0;
-    const pushing = async (request: PushRequest) => {
+    const pushing = async (request: PushRequest, late = false) => {
       try {
-        await replies.push(request);
+        if (late) await replies.late(replyTarget(run.claimed, false), request);
+        else await replies.push(request);
       } catch (error) {
         if (isPermanent(error)) refused ??= (error as Error).message;
         throw error;
@@ -363,9 +357,10 @@ export class Dispatcher {
           return;
         }
         // Keyed like the batch would key them: a retry whose reply makes the batch and is pushed
-        // (the token went to others) then gets 409 instead of sending these a second time.
+        // (the token went to others) then gets 409 instead of sending these a second time. What
+        // an earlier run replied on the token goes as that reply again instead (see `late`).
         const to = parsed.chat?.id;
-        await pushing({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset });
+        await pushing({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset }, true);
       },
       push: async (messages: Message[], to?: string) => {
         const slot = `push:${pushes++}`;
@@ -412,4 +407,11 @@ export class Dispatcher {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Where the event's replies go; `fresh` as in ReplyTarget. */
+function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
+  const { parsed, receivedAt } = claimed.event;
+  const { replyToken, standby, chat } = parsed;
+  return { eventId: parsed.id, replyToken, standby, receivedAt, chat, fresh };
 }

@@ -177,6 +177,28 @@ export class ReplySender {
     return failures;
   }
 
+  /**
+   * A reply too late for its event's batch: pushed (keyed by its position, see `flush`), except
+   * the first reply of a rerun whose earlier run had this plugin's messages in a reply attempt on
+   * the token (before a crash, a takeover, or a failure after the batch went). Pushed, those would
+   * reach LINE twice: a reply leaves no retry key for LINE to refuse the push by. They go as that
+   * reply again instead, as the rerun's batch would have sent them, where a token found used means
+   * "sent" (the exactly-once rule). Throws as `push` does.
+   */
+  async late(target: ReplyTarget, request: PushRequest): Promise<void> {
+    const { eventId, plugin, messages, offset = 0 } = request;
+    if (offset === 0 && !target.fresh && target.replyToken && eventId === target.eventId) {
+      const earlier = await this.store.replyAttempts(eventId);
+      if (earlier.plugins.has(plugin)) {
+        const failure = (await this.flush(target, [{ plugin, messages }])).get(plugin);
+        const permanent = failure?.permanent === true;
+        if (failure) throw Object.assign(new PushError(failure.error), { permanent });
+        return;
+      }
+    }
+    await this.push(request);
+  }
+
   /** The messages (or the push's recipient) break LINE's rules: logged, and the error to fail with. */
   #refusal(
     plugin: string,

@@ -19,7 +19,7 @@ export interface BotProcessOptions {
   dataDir: string;
   pluginsDir: string;
   configFile: string;
-  /** More environment (REPLY_DEADLINE_MS…). */
+  /** More environment (REPLY_DEADLINE_MS, DATABASE_URL…). */
   env?: Record<string, string>;
   /** Wait for `/healthz` (the server is up, plugins may still load) or `/readyz` (all loaded). */
   until: "alive" | "ready";
@@ -174,6 +174,16 @@ export class BotProcess {
   async kill(): Promise<void> {
     if (this.#exitCode === undefined) this.#child.kill("SIGKILL");
     await this.#exited;
+  }
+
+  /** SIGSTOP: the process is frozen as it is (its connections stay open) until `resume()`. */
+  pause(): void {
+    if (this.#exitCode === undefined) this.#child.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: a paused process runs on from where it was frozen. */
+  resume(): void {
+    if (this.#exitCode === undefined) this.#child.kill("SIGCONT");
   }
 
   /** SIGTERM: the bot finishes in-flight deliveries and closes the database; it must exit 0. */

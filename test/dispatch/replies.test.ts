@@ -17,8 +17,9 @@ function userOf(e: { source?: { userId?: string } }): string {
 /**
  * A plugin driven by the event's text: "alpha=3" makes alpha reply "alpha 1".."alpha 3";
  * "alpha-gate=7" makes it wait, before replying, until an event "open 7" (in any chat) has reached
- * it ("alpha-first-gate=7": on its first attempt only); "alpha-fail=1" makes its first attempt
- * throw after replying.
+ * it ("alpha-first-gate=7": on its first attempt only, "alpha-retry-gate=7": on later ones);
+ * "alpha-first-after-gate=7" makes its first attempt wait there after replying; "alpha-fail=1"
+ * makes its first attempt throw after replying.
  */
 const replier = (name: string) => `
 import { definePlugin } from "hotline";
@@ -41,10 +42,13 @@ export default definePlugin({
       if (text.startsWith("open ")) return gate(Number(text.slice(5))).open();
       const count = option(text, NAME);
       if (count === 0) return;
-      const gateId = option(text, NAME + "-gate") || (ctx.attempt === 1 ? option(text, NAME + "-first-gate") : 0);
+      const gateId = option(text, NAME + "-gate") || option(text, NAME + (ctx.attempt === 1 ? "-first-gate" : "-retry-gate"));
       // Bounded, so a test that fails to open the gate fails instead of hanging.
-      if (gateId) await Promise.race([gate(gateId).opened, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      const pass = (id) => Promise.race([gate(id).opened, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (gateId) await pass(gateId);
       await ctx.reply(...Array.from({ length: count }, (_, i) => NAME + " " + (i + 1)));
+      const afterId = ctx.attempt === 1 ? option(text, NAME + "-first-after-gate") : 0;
+      if (afterId) await pass(afterId);
       if (option(text, NAME + "-fail") && ctx.attempt === 1) throw new Error("failed after replying");
     },
   },
@@ -290,6 +294,41 @@ describe("reply deadline", () => {
     expect((await bot.deliveries(e.webhookEventId)).every((d) => d.status === "done")).toBe(true);
     expect(requestsFor(bot, e).pushes.map((p) => p.status)).toEqual([200, 409]);
     expect(texts(bot.pushesTo(userOf(e)))).toEqual(["beta 1"]);
+  });
+
+  test("a retry too late for its batch does not push what the failed attempt replied on the token", async () => {
+    const [first, second] = [++gates, ++gates];
+    // Both reply, wait at the first gate (the batch goes at the deadline, on the token), then fail.
+    // On the retry, alpha replies at once; beta waits at the second gate, past the deadline.
+    const e = event.text(
+      `alpha=1 beta=1 alpha-first-after-gate=${first} beta-first-after-gate=${first} alpha-fail=1 beta-fail=1 beta-retry-gate=${second}`,
+      { chat: freshChat() },
+    );
+    expect((await bot.send(e)).status).toBe(200);
+    expect(texts(await bot.waitForReply(e, 5000)).sort()).toEqual(["alpha 1", "beta 1"]);
+    await open(first);
+    await bot.settle();
+    const deliveries = await bot.deliveries(e.webhookEventId);
+    expect(deliveries.map((d) => [d.plugin, d.status])).toEqual([
+      ["alpha", "retry"],
+      ["beta", "retry"],
+      ["watcher", "done"],
+    ]);
+
+    // The retry's batch goes at the deadline with alpha's reply, refused: the token was used.
+    bot.clock.advance(1_200);
+    bot.hotline.dispatcher.wake();
+    await bot.line.waitFor(() => requestsFor(bot, e).replies.length === 2);
+    // beta's reply, too late for it, was also in the first attempt's reply: it is not pushed.
+    await open(second);
+    await bot.settle();
+    // Pushed, "beta 1" would reach the user a second time: nothing tells LINE it was replied.
+    expect(texts(bot.pushesTo(userOf(e)))).toEqual([]);
+    expect(texts(bot.repliesTo(e)).sort()).toEqual(["alpha 1", "beta 1"]);
+    const { replies, pushes } = requestsFor(bot, e);
+    expect(replies.map((r) => r.status)).toEqual([200, 400, 400]);
+    expect(pushes).toEqual([]);
+    expect((await bot.deliveries(e.webhookEventId)).every((d) => d.status === "done")).toBe(true);
   });
 });
 

@@ -53,6 +53,8 @@ export class Instance {
     // The poll behind LISTEN: a notification lost with a connection costs at most this long.
     this.#timers.push(setInterval(() => this.#o.onWork(), Math.max(this.#o.sweepMs, 1000)));
     for (const timer of this.#timers) (timer as { unref?: () => void }).unref?.();
+    // The id other instances name when they take this one's deliveries over.
+    this.#o.log.info({ instance: this.id }, "joined the instances sharing the database");
   }
 
   /** The plugins loaded here: a plugin removed here may still be loaded elsewhere. */
