@@ -17,7 +17,8 @@ import type { Runtime } from "./runtime.ts";
 export interface BotView {
   /** The bot's own HTTP surface, in process: a request goes the same way a network one would. */
   fetch(request: Request): Promise<Response>;
-  plugins: Pick<PluginHost, "statuses">;
+  /** Their status, and their routing (priority, commands) as `help` reads it. */
+  plugins: Pick<PluginHost, "statuses" | "routing">;
   store: Store;
   log: Logger;
 }

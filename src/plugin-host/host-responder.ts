@@ -7,13 +7,19 @@ import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import { helpText } from "../sdk/commands.ts";
 import type { MatchableEvent } from "../sdk/filter.ts";
 import { message } from "../sdk/messages.ts";
-import type { Role, RoutingPlugin } from "../sdk/routing.ts";
+import type { Role, RoutedCommand, RoutingPlugin } from "../sdk/routing.ts";
 
-/** The commands usable in the event's chat, highest priority first. */
-function commandsFor(plugins: readonly RoutingPlugin[], event: MatchableEvent) {
+/**
+ * The commands usable in the event's chat, highest priority first, each with its plugin: what
+ * `help` lists (and the simulator's header shows, so that the two never disagree).
+ */
+export function commandsFor(
+  plugins: readonly RoutingPlugin[],
+  event: MatchableEvent,
+): Array<RoutedCommand & { plugin: string }> {
   return plugins
     .filter((plugin) => plugin.subscription.admits(event))
-    .flatMap((plugin) => plugin.commands);
+    .flatMap((plugin) => plugin.commands.map((command) => ({ ...command, plugin: plugin.name })));
 }
 
 function answerText(role: Role, plugins: readonly RoutingPlugin[], event: MatchableEvent) {

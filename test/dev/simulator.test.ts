@@ -166,6 +166,48 @@ describe("the simulator in local mode", () => {
     expect(pong).toMatchObject({ chat: `group:${GROUP.id}`, quoted: "@hotline ping" });
   });
 
+  test("the header's commands are what help answers in each chat; plugins show their priority", async () => {
+    const state = await (await fetch(`${dev}/api/state`)).json();
+    const commands = state.commands as Record<
+      "user" | "group",
+      Array<{ word: string; usage: string; description?: string; plugin: string }>
+    >;
+    const asHelp = (rows: typeof commands.user) =>
+      [
+        "Commands:",
+        ...rows.map((c) => (c.description ? `${c.usage} — ${c.description}` : c.usage)),
+      ].join("\n");
+    const helpIn = async (chat: "user" | "group", text: string) => {
+      const sent = await act({ type: "text", chat, user: alice.id, text });
+      const reply = await stream.next(
+        (e) =>
+          after(sent)(e) &&
+          e.kind === "bot" &&
+          e.chat === sent.chat &&
+          /^Commands:/.test(botText(e) ?? ""),
+      );
+      return botText(reply);
+    };
+    expect(await helpIn("user", "help")).toBe(asHelp(commands.user));
+    expect(await helpIn("group", "@hotline help")).toBe(asHelp(commands.group));
+    // Each listed with its plugin: mention-responder's ping only where it answers (groups).
+    expect(commands.group).toContainEqual(
+      expect.objectContaining({ word: "ping", plugin: "mention-responder" }),
+    );
+    expect(commands.user.map((c) => c.word)).not.toContain("ping");
+    expect(commands.user).toContainEqual(
+      expect.objectContaining({ word: "link", plugin: "account-link" }),
+    );
+    expect(commands.user.at(-1)).toMatchObject({ word: "help", plugin: "hotline" });
+    // The plugins in the order they answer in, each with its priority.
+    const listed = state.plugins as Array<{ name: string; priority: number }>;
+    const order = [...listed].sort(
+      (a, b) => b.priority - a.priority || a.name.localeCompare(b.name),
+    );
+    expect(listed.map((p) => p.name)).toEqual(order.map((p) => p.name));
+    expect(listed.find((p) => p.name === "echo")).toMatchObject({ priority: 0 });
+  });
+
   test("a beacon enter is greeted by name", async () => {
     const sent = await act({ type: "beacon", user: alice.id });
     expect(await storedEvent(sent)).toMatchObject({
