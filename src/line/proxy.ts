@@ -12,7 +12,7 @@ export interface LineUpstream {
 export interface LineAccess {
   /** The Messaging API (api.line.me) behind the proxy. */
   apiBaseUrl: string;
-  /** The data API (api-data.line.me: message content) behind the proxy. */
+  /** The data API (api-data.line.me: message content, rich menu images, audience files). */
   dataApiBaseUrl: string;
   /** Random, one per worker: good only at this proxy, and only until it is revoked. */
   capability: string;
@@ -30,6 +30,11 @@ export interface LineGrant {
  * streams through.
  */
 const MAX_REQUEST_BYTES = 4 << 20;
+/**
+ * The data API takes files: a rich menu image (1 MB at most), and the user ids of an audience,
+ * up to 1,500,000 of them in one text file (about 50 MB).
+ */
+const MAX_DATA_REQUEST_BYTES = 64 << 20;
 
 /** Headers about one connection rather than the request, and the two the proxy sets itself. */
 const NOT_FORWARDED = new Set([
@@ -63,8 +68,8 @@ export class LineProxy {
   /** Starts listening, on free loopback ports. */
   constructor(upstream: LineUpstream) {
     this.#token = upstream.channelAccessToken;
-    this.#api = this.#serve(upstream.apiBaseUrl);
-    this.#data = this.#serve(upstream.dataApiBaseUrl);
+    this.#api = this.#serve(upstream.apiBaseUrl, MAX_REQUEST_BYTES);
+    this.#data = this.#serve(upstream.dataApiBaseUrl, MAX_DATA_REQUEST_BYTES);
   }
 
   /** A capability for one worker, and the URLs it is good at. */
@@ -83,13 +88,13 @@ export class LineProxy {
     await Promise.all([this.#api.stop(), this.#data.stop()]);
   }
 
-  #serve(base: string): RunningServer {
+  #serve(base: string, maxRequestBodySize: number): RunningServer {
     // Appended to the base as text: whatever the path, the request stays on LINE's host.
     const root = base.replace(/\/+$/, "");
     return platform.serve({
       hostname: "127.0.0.1",
       port: 0,
-      maxRequestBodySize: MAX_REQUEST_BYTES,
+      maxRequestBodySize,
       fetch: (request) => {
         const { pathname, search } = new URL(request.url);
         return this.#forward(request, `${root}${pathname}${search}`);
@@ -108,7 +113,7 @@ export class LineProxy {
     let upstream: Response;
     try {
       // Buffered, so that LINE gets a Content-Length on every runtime (Deno's fetch sends a
-      // stream chunked, whatever the header says); these bodies are small (MAX_REQUEST_BYTES).
+      // stream chunked, whatever the header says); these bodies are bounded (see the caps above).
       const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
       upstream = await fetch(target, {
         method: request.method,

@@ -24,7 +24,7 @@ function upstream(): RunningServer {
   return platform.serve({
     hostname: "127.0.0.1",
     port: 0,
-    maxRequestBodySize: 1 << 20,
+    maxRequestBodySize: 8 << 20,
     fetch: async (request) => {
       const url = new URL(request.url);
       seen.push({
@@ -100,6 +100,25 @@ describe("the LINE proxy for plugin workers", () => {
     expect(response.headers.get("content-type")).toBe("image/jpeg");
     expect(response.headers.get("content-length")).toBe("5");
     expect(seen.map((s) => s.path)).toEqual(["data /v2/bot/message/1/content"]);
+  });
+
+  test("the data API takes files beyond the Messaging API's cap: an audience's user ids", async () => {
+    const { access } = proxy.grant();
+    // 5 MiB of user ids (about 150,000 of LINE's 1,500,000 a file may hold): over the 4 MiB a
+    // Messaging API request may have at the proxy.
+    const ids = "U0123456789abcdef0123456789abcdef\n".repeat(160_000);
+    const upload = (base: string) =>
+      fetch(`${base}/v2/bot/audienceGroup/upload/byFile`, {
+        method: "POST",
+        headers: { ...bearer(access.capability), "content-type": "text/plain" },
+        body: ids,
+      });
+    expect((await upload(access.dataApiBaseUrl)).status).toBe(200);
+    expect(seen.map((s) => [s.path, s.body.length])).toEqual([
+      ["data /v2/bot/audienceGroup/upload/byFile", ids.length],
+    ]);
+    expect((await upload(access.apiBaseUrl)).status).toBe(413);
+    expect(seen).toHaveLength(1);
   });
 
   test("LINE's errors reach the worker as they are, Retry-After included", async () => {
