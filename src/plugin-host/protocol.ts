@@ -3,12 +3,12 @@
  * what comes back is checked against `workerToHostSchema` before the host acts on it, since plugin
  * code shares the worker and can post anything (see worker-messages.ts).
  */
-import { messagingApi } from "@line/bot-sdk";
 import { z } from "zod";
 import type { RetryPolicy } from "../config/options.ts";
 import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import { MAX_SESSION_TEXT, type StoredSessions } from "../core/sessions.ts";
+import { PLUGIN_API_METHODS } from "../line/plugin-api.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { Role } from "../sdk/routing.ts";
 import { CHUNK_BYTES, isDigest } from "../storage/plugin-files.ts";
@@ -147,11 +147,12 @@ export function boundLogFields(fields: Record<string, unknown>): Record<string, 
 }
 
 /**
- * What a plugin's LINE calls are counted under: its client's methods, `content` and `profile`.
- * Anything else a worker reports is `other`, so metric labels stay few whatever it posts.
+ * What a plugin's LINE calls are counted under: the methods of its clients (`ctx.api` and its
+ * members), `content` and `profile`. Anything else a worker reports is `other`, so metric labels
+ * stay few whatever it posts.
  */
 const PLUGIN_ENDPOINTS: ReadonlySet<string> = new Set([
-  ...Object.getOwnPropertyNames(messagingApi.MessagingApiClient.prototype),
+  ...PLUGIN_API_METHODS,
   "content",
   "profile",
 ]);

@@ -2,6 +2,7 @@ import type { messagingApi } from "@line/bot-sdk";
 import type { z } from "zod";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
+import type { LineApi, LineSubClients } from "../line/plugin-api.ts";
 import type { KeyValueStore } from "../storage/plugin-state.ts";
 import type { SharedUser } from "../storage/store.ts";
 import type {
@@ -14,7 +15,16 @@ import type { PluginDatabase, PluginTransaction } from "./database.ts";
 import type { EventFor } from "./filter.ts";
 import type { SessionSchemas, Sessions } from "./session.ts";
 
-export type { ChatRef, KeyValueStore, Message, PluginDatabase, PluginTransaction, SharedUser };
+export type {
+  ChatRef,
+  KeyValueStore,
+  LineApi,
+  LineSubClients,
+  Message,
+  PluginDatabase,
+  PluginTransaction,
+  SharedUser,
+};
 /** A string is shorthand for a text message. */
 export type MessageInput = Message | string;
 
@@ -75,8 +85,13 @@ export interface BaseContext<Settings, P extends PostbackSchemas = PostbackSchem
   readonly name: string;
   readonly settings: Settings;
   readonly log: Logger;
-  /** The Messaging API client (the official SDK's), already authenticated. */
-  readonly api: messagingApi.MessagingApiClient;
+  /**
+   * The official SDK's Messaging API client, with its other clients as members (`api.blob`,
+   * `api.liff`, `api.insight`, `api.audience`, `api.audienceBlob`, `api.module`, `api.shop`),
+   * through the host (the channel's token never reaches the plugin). Calls are retried on 429
+   * and 5xx.
+   */
+  readonly api: LineApi;
   readonly kv: KeyValueStore;
   /**
    * The plugin's tables (declared in `tables` with `table()` from "hotline/db", created and

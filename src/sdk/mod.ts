@@ -28,6 +28,8 @@ export type {
   FileStore,
   HttpMethod,
   KeyValueStore,
+  LineApi,
+  LineSubClients,
   Logger,
   LogMethod,
   Message,

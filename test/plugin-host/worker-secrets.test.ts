@@ -6,16 +6,21 @@ import { createPluginsDir, startTestBot, type TestBot } from "../../src/dev/test
  * A plugin looking for the host's secrets the ways plugin code can: the environment (process.env,
  * Bun.env, Deno.env) and everything reachable from its context and its global scope.
  */
+const CONTENT_ID = "100000000000000001";
+const CONTENT = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
+
 const snoop = (names: string[]) => `import { definePlugin } from "hotline";
 const NAMES = ${JSON.stringify(names)};
 const runtime = globalThis;
 
-// The first request the plugin's LINE client makes, as the plugin sees it leave.
+// The first request the plugin's LINE clients make, and the latest, as the plugin sees them leave.
 let seen;
+let latest;
 const realFetch = globalThis.fetch;
 globalThis.fetch = (input, init) => {
   const request = new Request(input, init);
-  seen ??= { url: request.url, authorization: request.headers.get("authorization") };
+  latest = { url: request.url, authorization: request.headers.get("authorization") };
+  seen ??= latest;
   return realFetch(input, init);
 };
 
@@ -74,6 +79,13 @@ export default definePlugin({
     );
     ctx.route("GET", "/strings", () => Response.json(strings([ctx, globalThis])));
     ctx.route("GET", "/line", async () => Response.json({ botInfo: await ctx.api.getBotInfo(), seen }));
+    // The data API's client, reading a message's content.
+    ctx.route("GET", "/data", async () => {
+      const { httpResponse, body } = await ctx.api.blob.getMessageContentWithHttpInfo("${CONTENT_ID}");
+      let size = 0;
+      for await (const chunk of body) size += chunk.length;
+      return Response.json({ status: httpResponse.status, size, seen: latest });
+    });
   },
   on: { "message:text": (event, ctx) => ctx.reply("snoop") },
 });
@@ -103,6 +115,7 @@ beforeAll(async () => {
   plugins = createPluginsDir();
   plugins.write("snoop.ts", snoop(NAMES));
   bot = await startTestBot({ pluginsDir: plugins.dir });
+  bot.line.addContent(CONTENT_ID, { bytes: CONTENT, contentType: "image/jpeg" });
 });
 
 afterAll(async () => {
@@ -122,6 +135,12 @@ async function get<T>(path: string): Promise<T> {
 
 interface LineReport {
   botInfo: { userId: string };
+  seen: { url: string; authorization: string };
+}
+
+interface DataReport {
+  status: number;
+  size: number;
   seen: { url: string; authorization: string };
 }
 
@@ -162,9 +181,12 @@ describe("what a plugin's worker can see of the host", () => {
   });
 
   test("no string reachable from its context or its globals holds the channel's secret or token", async () => {
+    const { seen } = await get<DataReport>("/data");
     const found = await get<string[]>("/strings");
-    // The walk does reach into the context: the plugin's own name is in it.
+    // The walk does reach into the context: the plugin's own name is in it, and so is the address
+    // its data API client calls (ctx.api.blob, a member of ctx.api).
     expect(found).toContain("snoop");
+    expect(found).toContain(new URL(seen.url).origin);
     const { LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN } = bot.hotline.config.env;
     for (const secret of [
       LINE_CHANNEL_SECRET,
@@ -181,6 +203,20 @@ describe("what a plugin's worker can see of the host", () => {
     expect(new URL(seen.url).hostname).toBe("127.0.0.1");
     expect(seen.authorization).toStartWith("Bearer ");
     expect(seen.authorization).not.toContain(channelToken());
+  });
+
+  test("its data API client (ctx.api.blob) goes through the proxy the same way", async () => {
+    const line = await get<LineReport>("/line");
+    const data = await get<DataReport>("/data");
+    // LINE answered with the content: the stand-in answers only the channel's token.
+    expect(data).toMatchObject({ status: 200, size: CONTENT.length });
+    const url = new URL(data.seen.url);
+    expect(url.hostname).toBe("127.0.0.1");
+    expect(url.pathname).toBe(`/v2/bot/message/${CONTENT_ID}/content`);
+    // The proxy's data server, not its Messaging API one; the same capability on both.
+    expect(url.origin).not.toBe(new URL(line.seen.url).origin);
+    expect(data.seen.authorization).toBe(line.seen.authorization);
+    expect(data.seen.authorization).not.toContain(channelToken());
   });
 
   test("a capability opens LINE only while its worker lives", async () => {

@@ -57,3 +57,25 @@ definePlugin({
     },
   },
 });
+
+definePlugin({
+  name: "typing-check-api",
+  chats: ["user"],
+  on: {
+    "message:text": async (event, ctx) => {
+      // ctx.api is the Messaging API client, its other clients typed as its members.
+      const { sentMessages } = await ctx.api.pushMessage({ to: event.source.userId, messages: [] });
+      const id: string | undefined = sentMessages[0]?.id;
+      await ctx.api.blob.setRichMenuImage("richmenu-1", new Blob([]));
+      const { followers } = await ctx.api.insight.getNumberOfFollowers();
+      const { apps } = await ctx.api.liff.getAllLIFFApps();
+      await ctx.api.audience.getAudienceGroups(1);
+      await ctx.api.module.releaseChatControl(event.source.userId);
+      // @ts-expect-error the channel access token client is not offered
+      ctx.api.channelAccessToken;
+      // @ts-expect-error the blob client takes a Blob, not a string
+      await ctx.api.blob.setRichMenuImage("richmenu-1", "image bytes");
+      return [id, followers, apps];
+    },
+  },
+});

@@ -19,6 +19,7 @@ import type { SessionSchemas } from "../../sdk/session.ts";
 import type { HostToWorker } from "../protocol.ts";
 import { addCommand, type PluginCommand, pluginCommand } from "./commands.ts";
 import { type DialogRun, openDialog, type PluginDialog } from "./dialogs.ts";
+import { type ApiScope, type PluginClients, pluginApi } from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
 import type { HostRpc } from "./rpc.ts";
 import { RunSessions } from "./sessions.ts";
@@ -49,6 +50,8 @@ export interface WorkerServices {
   settings: unknown;
   log: Logger & { child(fields: Record<string, unknown>): Logger };
   line: LineClient;
+  /** The SDK's clients behind `ctx.api`, on the host's proxy. */
+  clients: PluginClients;
   /** `ctx.db`, `ctx.kv`, `ctx.transaction` and the shared users table, through the host. */
   state: PluginState;
   files: FileStore;
@@ -72,29 +75,10 @@ export interface WorkerServices {
  * the handler's signal (aborted at its deadline, or when the version unloads) cancels the request
  * and any retry still waiting; outside an event, the version's lifetime signal does.
  */
-interface CallScope {
-  log: Pick<Logger, "warn">;
-  signal: AbortSignal;
-}
+type CallScope = ApiScope;
 
 function callOptions(scope: CallScope): CallOptions {
   return { log: scope.log, signal: scope.signal };
-}
-
-/**
- * The official SDK client, with every call retried like the host's own (429/5xx, Retry-After).
- * Made per event too, so that its retry warnings carry the event's id.
- */
-function retryingApi(line: LineClient, scope: CallScope): LineClient["api"] {
-  const options = callOptions(scope);
-  return new Proxy(line.api, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) =>
-        line.call(String(property), () => value.apply(target, args), options);
-    },
-  });
 }
 
 /**
@@ -209,7 +193,7 @@ function recipientId(to: Recipient): string {
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, state, files, rpc, lifetime, registrations } = services;
   const scope: CallScope = { log, signal: lifetime.signal };
-  const api = retryingApi(line, scope);
+  const api = pluginApi(line, services.clients, scope);
   const whileSetup = (what: string) => {
     if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
   };
@@ -304,7 +288,7 @@ function eventContext(
     log,
     // The LINE calls again, so that their retry warnings name the event and the handler's
     // deadline cancels them.
-    api: retryingApi(services.line, scope),
+    api: pluginApi(services.line, services.clients, scope),
     content: (messageId: string) => content(services, scope, messageId),
     transcoding: (messageId: string) => transcoding(services, scope, messageId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),

@@ -28,6 +28,7 @@ import {
 } from "./context.ts";
 import type { PluginDialog } from "./dialogs.ts";
 import { createFileStore } from "./file-store.ts";
+import { pluginClients } from "./line-api.ts";
 import { createWorkerLogger } from "./logger.ts";
 import type { PluginPostbacks, PostbackHandle } from "./postbacks.ts";
 import { createRemoteFileStore } from "./remote-file-store.ts";
@@ -204,6 +205,11 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     settings,
     log: pluginLog,
     line,
+    clients: pluginClients(line.api, {
+      apiBaseUrl: message.env.apiBaseUrl,
+      dataApiBaseUrl: message.env.dataApiBaseUrl,
+      capability: message.env.lineCapability,
+    }),
     state: createPluginState(rpc, message.state),
     files:
       message.state.files === "store"
