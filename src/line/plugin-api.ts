@@ -24,7 +24,7 @@ export interface LineSubClients {
 
 /**
  * `ctx.api`: the Messaging API client, with the other clients as its members (`ctx.api.blob`…).
- * Every call is retried on 429 and 5xx.
+ * Every call is retried on 429 and 5xx; see `KEYED_METHODS` for the sending calls.
  */
 export type LineApi = messagingApi.MessagingApiClient & LineSubClients;
 
@@ -52,3 +52,18 @@ export const PLUGIN_API_METHODS: readonly string[] = [
   messagingApi.MessagingApiClient,
   ...Object.values(SUB_CLIENTS).map((sub) => sub.Client),
 ].flatMap((Client) => Object.getOwnPropertyNames(Client.prototype));
+
+/**
+ * The calls that take `X-Line-Retry-Key` (LINE accepts it on these four endpoints only), by the
+ * endpoint they send to: the key's index counts per endpoint.
+ */
+export const KEYED_METHODS: ReadonlyMap<string, string> = new Map([
+  ["pushMessage", "push"],
+  ["pushMessageWithHttpInfo", "push"],
+  ["multicast", "multicast"],
+  ["multicastWithHttpInfo", "multicast"],
+  ["narrowcast", "narrowcast"],
+  ["narrowcastWithHttpInfo", "narrowcast"],
+  ["broadcast", "broadcast"],
+  ["broadcastWithHttpInfo", "broadcast"],
+]);

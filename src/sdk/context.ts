@@ -89,7 +89,9 @@ export interface BaseContext<Settings, P extends PostbackSchemas = PostbackSchem
    * The official SDK's Messaging API client, with its other clients as members (`api.blob`,
    * `api.liff`, `api.insight`, `api.audience`, `api.audienceBlob`, `api.module`, `api.shop`),
    * through the host (the channel's token never reaches the plugin). Calls are retried on 429
-   * and 5xx.
+   * and 5xx. A push, multicast, narrowcast or broadcast without a retry key gets one: in a
+   * handler the n-th such call of the delivery has the same key on every retry, elsewhere each
+   * call has its own; a 409 (LINE accepted the key before) resolves as sent.
    */
   readonly api: LineApi;
   readonly kv: KeyValueStore;

@@ -22,7 +22,11 @@ const PUSH_PATH = "/v2/bot/message/push";
 // Set per test: bunfig.toml's `[test] timeout` is not read by bun test, whose default is 5 s.
 const TEST_TIMEOUT_MS = 20_000;
 
-type ProbeSettings = { gate?: "open" | "closed"; answer?: "reply" | "push"; block?: boolean };
+type ProbeSettings = {
+  gate?: "open" | "closed";
+  answer?: "reply" | "push" | "api";
+  block?: boolean;
+};
 
 interface DeliveryRow {
   event_id: string;
@@ -272,49 +276,52 @@ describe("crash recovery (SIGKILL of a real bot process)", () => {
     TEST_TIMEOUT_MS,
   );
 
-  test(
-    "pushes sent before a kill are refused as duplicates when the rerun sends them again",
-    async () => {
-      const s = scene(["probe-a"]);
-      s.configure({ answer: "push", block: true });
-      const first = await s.start("ready");
-      const chat = `U${"b".repeat(32)}`;
-      const item = event.text("ping", { chat: user(chat) });
-      expect(await send(s, first, [item])).toBe(200);
-      await s.standIn.waitFor((standIn) => standIn.pushes.length > 0);
-      await first.kill();
+  // ctx.push goes through the host; ctx.api.pushMessage is the SDK's call in the plugin's
+  // worker, keyed there: the key must be the same in the restarted process's new worker.
+  for (const answer of ["push", "api"] as const)
+    test(
+      `pushes sent before a kill (${answer === "push" ? "ctx.push" : "ctx.api.pushMessage"}) are refused as duplicates when the rerun sends them again`,
+      async () => {
+        const s = scene(["probe-a"]);
+        s.configure({ answer, block: true });
+        const first = await s.start("ready");
+        const chat = `U${"b".repeat(32)}`;
+        const item = event.text("ping", { chat: user(chat) });
+        expect(await send(s, first, [item])).toBe(200);
+        await s.standIn.waitFor((standIn) => standIn.pushes.length > 0);
+        await first.kill();
 
-      expect(deliveryRows(s.dataDir).map((row) => [row.status, row.attempts])).toEqual([
-        ["pending", 0],
-      ]);
-      const pushCalls = () => s.standIn.requests.filter((r) => r.path === PUSH_PATH);
+        expect(deliveryRows(s.dataDir).map((row) => [row.status, row.attempts])).toEqual([
+          ["pending", 0],
+        ]);
+        const pushCalls = () => s.standIn.requests.filter((r) => r.path === PUSH_PATH);
 
-      s.configure({ answer: "push", block: false });
-      // A push the dead process had in flight may be recorded late, but it arrived before this.
-      const restartedAt = Date.now();
-      const rerunCalls = () => pushCalls().filter((r) => r.at >= restartedAt);
-      const second = await s.start("ready");
-      await s.standIn.waitFor(() => rerunCalls().length >= 2);
-      await second.stop();
+        s.configure({ answer, block: false });
+        // A push the dead process had in flight may be recorded late, but it arrived before this.
+        const restartedAt = Date.now();
+        const rerunCalls = () => pushCalls().filter((r) => r.at >= restartedAt);
+        const second = await s.start("ready");
+        await s.standIn.waitFor(() => rerunCalls().length >= 2);
+        await second.stop();
 
-      // Each push accepted once, to the event's chat, whatever the kill interrupted.
-      expect(s.standIn.pushes.map((p) => [p.to, texts(p.messages)])).toEqual([
-        [chat, ["probe-a push 1: ping"]],
-        [chat, ["probe-a push 2: ping"]],
-      ]);
-      const keys = s.standIn.pushes.map((p) => p.retryKey);
-      expect(new Set(keys).size).toBe(2);
-      // The rerun reused the first push's retry key, and LINE refused it as already accepted.
-      const rerun = rerunCalls();
-      expect(rerun.map((r) => r.retryKey)).toEqual(keys);
-      expect(rerun[0]?.status).toBe(409);
-      expect(pushCalls().every((r) => keys.includes(r.retryKey))).toBe(true);
+        // Each push accepted once, to the event's chat, whatever the kill interrupted.
+        expect(s.standIn.pushes.map((p) => [p.to, texts(p.messages)])).toEqual([
+          [chat, ["probe-a push 1: ping"]],
+          [chat, ["probe-a push 2: ping"]],
+        ]);
+        const keys = s.standIn.pushes.map((p) => p.retryKey);
+        expect(new Set(keys).size).toBe(2);
+        // The rerun reused the first push's retry key, and LINE refused it as already accepted.
+        const rerun = rerunCalls();
+        expect(rerun.map((r) => r.retryKey)).toEqual(keys);
+        expect(rerun[0]?.status).toBe(409);
+        expect(pushCalls().every((r) => keys.includes(r.retryKey))).toBe(true);
 
-      expect(deliveryRows(s.dataDir).map((row) => [row.status, row.attempts])).toEqual([
-        ["done", 1],
-      ]);
-      expect(handlerRuns(s.dataDir).get(`probe-a ${item.webhookEventId}`)).toBe(2);
-    },
-    TEST_TIMEOUT_MS,
-  );
+        expect(deliveryRows(s.dataDir).map((row) => [row.status, row.attempts])).toEqual([
+          ["done", 1],
+        ]);
+        expect(handlerRuns(s.dataDir).get(`probe-a ${item.webhookEventId}`)).toBe(2);
+      },
+      TEST_TIMEOUT_MS,
+    );
 });

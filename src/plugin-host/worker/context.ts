@@ -19,7 +19,13 @@ import type { SessionSchemas } from "../../sdk/session.ts";
 import type { HostToWorker } from "../protocol.ts";
 import { addCommand, type PluginCommand, pluginCommand } from "./commands.ts";
 import { type DialogRun, openDialog, type PluginDialog } from "./dialogs.ts";
-import { type ApiScope, type PluginClients, pluginApi } from "./line-api.ts";
+import {
+  type ApiScope,
+  eventRetryKeys,
+  freshRetryKeys,
+  type PluginClients,
+  pluginApi,
+} from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
 import type { HostRpc } from "./rpc.ts";
 import { RunSessions } from "./sessions.ts";
@@ -75,7 +81,7 @@ export interface WorkerServices {
  * the handler's signal (aborted at its deadline, or when the version unloads) cancels the request
  * and any retry still waiting; outside an event, the version's lifetime signal does.
  */
-type CallScope = ApiScope;
+type CallScope = Omit<ApiScope, "keys">;
 
 function callOptions(scope: CallScope): CallOptions {
   return { log: scope.log, signal: scope.signal };
@@ -193,7 +199,7 @@ function recipientId(to: Recipient): string {
 export function createPluginContext(services: WorkerServices): PluginContext<unknown> {
   const { name, settings, log, line, state, files, rpc, lifetime, registrations } = services;
   const scope: CallScope = { log, signal: lifetime.signal };
-  const api = pluginApi(line, services.clients, scope);
+  const api = pluginApi(line, services.clients, { ...scope, keys: freshRetryKeys });
   const whileSetup = (what: string) => {
     if (!registrations.open) throw new Error(`${name}: ${what} can only be registered in setup()`);
   };
@@ -286,9 +292,12 @@ function eventContext(
   return {
     ...base,
     log,
-    // The LINE calls again, so that their retry warnings name the event and the handler's
-    // deadline cancels them.
-    api: pluginApi(services.line, services.clients, scope),
+    // The LINE calls again, so that their retry warnings name the event, the handler's deadline
+    // cancels them, and the delivery's retries repeat its sends under the same retry keys.
+    api: pluginApi(services.line, services.clients, {
+      ...scope,
+      keys: eventRetryKeys(delivery.eventId, services.name),
+    }),
     content: (messageId: string) => content(services, scope, messageId),
     transcoding: (messageId: string) => transcoding(services, scope, messageId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
