@@ -93,7 +93,7 @@ describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL", () => {
     expect(await keeperOf(b).delete(sha256(content))).toEqual({ deleted: true });
     expect(await keeperOf(a).stat(sha256(content))).toEqual({ has: false, size: null });
     expect(await chunkRows(a)).toBe(0);
-  });
+  }, 20_000);
 
   test("a put() under way when its worker goes is dropped with the worker", async () => {
     const { bot, reload } = await botOn(freshDatabase());

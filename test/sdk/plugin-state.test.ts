@@ -229,7 +229,7 @@ export default definePlugin({
           `tableRenames: "${from}" is not a name this plugin's tables ever had`,
         );
       }
-    });
+    }, 20_000);
 
     test("the shared users table reads the host's rows, and refuses writes", async () => {
       const reader = `
