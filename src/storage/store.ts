@@ -3,6 +3,17 @@
  * admin API, metrics and the dev tools talk to it; only its drivers (`sqlite/`) know the tables.
  */
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+import type {
+  ScheduleClaim,
+  ScheduleClaimRequest,
+  ScheduleQuery,
+  ScheduleRecord,
+  ScheduleSpec,
+  ScheduleWrite,
+  SettledRun,
+} from "./schedules.ts";
+
+export type * from "./schedules.ts";
 
 export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
 export type EventStatus = "pending" | "active" | "done";
@@ -130,6 +141,8 @@ export interface SessionWrite extends SessionKey {
 /** Writes a delivery's run made, kept back until its settlement: a failed run changes nothing. */
 export interface DeliveryEffects {
   sessions?: SessionWrite[];
+  /** Schedules the run made or cancelled, applied in order. */
+  schedules?: ScheduleWrite[];
 }
 
 /** A stored event's row. */
@@ -270,11 +283,33 @@ export interface Store {
   /** Caches a profile in the shared `users` table (`profileFetchedAt` = now). */
   saveProfile(userId: string, profile: UserProfile, now: number): Promise<void>;
 
+  /** Applies schedule writes at once (setup, routes, operators); resolves with the ids changed. */
+  writeSchedules(writes: readonly ScheduleWrite[], now: number): Promise<string[]>;
+  /**
+   * Brings a plugin's declared recurring jobs in line with its loaded version: each is created, or
+   * replaced when its definition changed or it was cancelled or done; declared schedules of jobs
+   * it no longer declares are deleted. `specs` are all `declared`.
+   */
+  declareJobs(plugin: string, specs: readonly ScheduleSpec[], now: number): Promise<void>;
+  /** Hands out due runs of the jobs that can run here; each stays `running` until settled. */
+  claimSchedules(request: ScheduleClaimRequest): Promise<ScheduleClaim>;
+  /** Records how claimed runs ended, in one write, each fenced by its revision (and owner). */
+  settleSchedules(settled: readonly SettledRun[], now: number): Promise<void>;
+  /** A plugin can take work again: its deferred runs are due now. */
+  undeferSchedules(plugin: string, now: number): Promise<void>;
+  listSchedules(query: ScheduleQuery): Promise<ScheduleRecord[]>;
+  /** Dead schedules run again (due now, fresh attempts); resolves with the ids revived. */
+  retrySchedules(ids: readonly string[], now: number): Promise<string[]>;
+
   /**
    * Deletes settled events older than the retention (never one with a dead-lettered delivery:
-   * that waits for an operator) and expired sessions. Expired plugin state is the plugin state store's to prune.
+   * that waits for an operator), expired sessions, and schedules done or cancelled before the
+   * retention. Expired plugin state is the plugin state store's to prune.
    */
-  prune(retentionMs: number, now: number): Promise<{ events: number; sessions: number }>;
+  prune(
+    retentionMs: number,
+    now: number,
+  ): Promise<{ events: number; sessions: number; schedules: number }>;
   /** Rejects when the database cannot answer (readiness). */
   check(): Promise<void>;
   /** Finishes what is queued, then closes. */

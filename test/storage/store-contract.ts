@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/core/clock.ts";
 import { parseEvent, type ReceivedEvent } from "../../src/core/parsed-event.ts";
 import type { Router, Store } from "../../src/storage/store.ts";
+import { describeScheduleContract } from "./schedule-contract.ts";
 
 const HOUR = 3_600_000;
 export const T0 = Date.UTC(2026, 0, 1);
@@ -306,6 +307,51 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       expect(await store.readSessions([chat], T0)).toEqual([]);
       expect(await store.prune(HOUR, T0 + HOUR)).toMatchObject({ sessions: 1 });
     });
+
+    test("schedules a delivery made are saved with its done settlement only", async () => {
+      const [first, second] = [received(), received()];
+      await store.ingest([first, second], () => ["p"]);
+      await claimAll(store, T0);
+      const put = (id: string) => ({
+        put: {
+          id,
+          plugin: "p",
+          job: "remind",
+          payload: null,
+          cron: null,
+          timeZone: null,
+          everyMs: null,
+          nextRunAt: T0 + HOUR,
+          declared: false,
+        },
+      });
+      const retry = { status: "retry" as const, error: "x", nextAttemptAt: T0 };
+      await store.settle(
+        [
+          {
+            eventId: first.parsed.id,
+            plugin: "p",
+            settlement: retry,
+            effects: { schedules: [put("p:lost")] },
+          },
+          {
+            ...done(second.parsed.id, "p"),
+            effects: { schedules: [put("p:kept"), { cancel: "p:kept" }] },
+          },
+        ],
+        T0,
+      );
+      expect(await store.listSchedules({ plugin: "p", limit: 10 })).toMatchObject([
+        { id: "p:kept", status: "cancelled" },
+      ]);
+    });
+
+    describeScheduleContract(
+      () => ({ store, clock, reopen: () => current.reopen(clock) }),
+      (s) => {
+        store = s;
+      },
+    );
 
     test("counts and depth", async () => {
       await store.ingest([received(), received()], () => ["p"]);

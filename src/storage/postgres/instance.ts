@@ -1,6 +1,7 @@
 import type postgres from "postgres";
 import type { Logger } from "../../logging/logger.ts";
 import type { Sql } from "./connection.ts";
+import { renewScheduleLeases, requeueSchedules, scheduleOwners } from "./schedules.ts";
 
 export const WORK_CHANNEL = "hotline_work";
 
@@ -76,9 +77,11 @@ export class Instance {
     try {
       const { sql, now } = this.#o;
       const owners = await sql<Array<{ owner: string; lockKey: number | null }>>`
-        select distinct d.owner, i.lock_key as "lockKey"
-        from deliveries d left join instances i on i.id = d.owner
-        where d.status = 'running' and d.owner <> ${this.id}`;
+        select o.owner, i.lock_key as "lockKey"
+        from (
+          select distinct owner from deliveries where status = 'running' and owner <> ${this.id}
+          union select * from unnest(${await scheduleOwners(sql, this.id)}::text[])
+        ) o left join instances i on i.id = o.owner`;
       for (const { owner, lockKey } of owners) {
         if (lockKey !== null && !(await this.#isDead(lockKey))) continue;
         await this.#requeue(sql`owner = ${owner}`, `instance ${owner} stopped during the delivery`);
@@ -135,8 +138,12 @@ export class Instance {
         updated_at = ${now()}
       where status = 'running' and ${which}
       returning event_id`;
-    if (taken.length === 0) return;
-    this.#o.log.warn({ deliveries: taken.length, reason }, "took over interrupted deliveries");
+    const runs = await requeueSchedules(sql, which, { reason, now: now(), maxAttempts });
+    if (taken.length + runs === 0) return;
+    this.#o.log.warn(
+      { deliveries: taken.length, scheduleRuns: runs, reason },
+      "took over interrupted deliveries and schedule runs",
+    );
     await sql`select pg_notify(${WORK_CHANNEL}, '')`;
   }
 
@@ -149,6 +156,7 @@ export class Instance {
       await sql`
         update deliveries set lease_until = ${now() + leaseMs}
         where owner = ${this.id} and status = 'running'`;
+      await renewScheduleLeases(sql, this.id, now() + leaseMs);
     } catch (error) {
       log.error({ err: error }, "renewing this instance's leases failed; trying again");
     }

@@ -4,6 +4,7 @@
  */
 import type { ClaimedDelivery, ClaimRequest, DeliveryKey, SettledDelivery } from "../store.ts";
 import type { Sql, Tx } from "./connection.ts";
+import { writeSchedules } from "./schedules.ts";
 import { writeSessions } from "./sessions.ts";
 
 /**
@@ -150,6 +151,10 @@ export async function settleClaimed(
       .filter((d) => d.settlement.status === "done" && isRecorded(d))
       .flatMap((d) => d.effects?.sessions ?? []);
     await writeSessions(tx, sessions, now);
+    const schedules = settled
+      .filter((d) => d.settlement.status === "done" && isRecorded(d))
+      .flatMap((d) => d.effects?.schedules ?? []);
+    await writeSchedules(tx, schedules, now);
     const eventIds = [...new Set(written.map((row) => row.eventId))];
     if (eventIds.length === 0) return { closed: [], fenced };
     const closed = await tx<Array<{ id: string }>>`

@@ -11,8 +11,13 @@ import type {
   ReplyAttempts,
   RoutedEvent,
   Router,
+  ScheduleClaimRequest,
+  ScheduleQuery,
+  ScheduleSpec,
+  ScheduleWrite,
   SessionKey,
   SettledDelivery,
+  SettledRun,
   SharedChat,
   Store,
   StoredEvent,
@@ -25,19 +30,29 @@ import {
   postgresTarget,
   reachable,
   type Sql,
-  type Tx,
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
-import { claimHeads, lockEvents, settleClaimed } from "./lanes.ts";
+import { claimHeads, settleClaimed } from "./lanes.ts";
 import {
   claimReplyToken,
   clearReplyAttempted,
   markReplyAttempted,
   replyAttempts,
 } from "./reply-attempts.ts";
+import { dropPluginDeliveries, routeEvents } from "./routing.ts";
+import {
+  claimSchedules,
+  declareJobs,
+  listSchedules,
+  pruneSchedules,
+  retrySchedules,
+  settleSchedules,
+  undeferSchedules,
+  writeSchedules,
+} from "./schedules.ts";
 import { pruneSessions, readSessions } from "./sessions.ts";
-import { applySharedState, DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
+import { DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
   databaseUrl: string;
@@ -141,7 +156,7 @@ export class PostgresStore implements Store {
         const { parsed, destination } = event;
         return [{ seq, parsed, destination, receivedAt, plugins: [] }];
       });
-      if (route) await this.#route(tx, stored, route, receivedAt);
+      if (route) await routeEvents(tx, stored, route, receivedAt);
       return stored;
     });
     if (routed.some((event) => event.plugins.length > 0)) await this.#announceWork();
@@ -156,7 +171,7 @@ export class PostgresStore implements Store {
         order by timestamp, seq
         for update skip locked`;
       const events = rows.map((row) => ({ ...this.#fromRow(row), plugins: [] as string[] }));
-      await this.#route(tx, events, route, this.#clock.now());
+      await routeEvents(tx, events, route, this.#clock.now());
       return events;
     });
     if (routed.some((event) => event.plugins.length > 0)) await this.#announceWork();
@@ -245,26 +260,8 @@ export class PostgresStore implements Store {
     return clearReplyAttempted(this.#sql, eventId, plugins, now);
   }
 
-  async dropPlugin(plugin: string, reason: string, now: number): Promise<string[]> {
-    return this.#sql.begin(async (tx) => {
-      // Loaded by another live instance: its deliveries are that instance's to run.
-      const elsewhere = await tx`
-        select 1 from instances
-        where id <> ${this.#instance.id} and plugins ? ${plugin} limit 1`;
-      if (elsewhere.length > 0) return [];
-      const open = await tx<Array<{ eventId: string }>>`
-        select distinct event_id as "eventId" from deliveries
-        where plugin = ${plugin} and status in ('pending', 'retry')`;
-      await lockEvents(
-        tx,
-        open.map((row) => row.eventId),
-      );
-      const dropped = await tx<Array<{ eventId: string }>>`
-        update deliveries set status = 'dropped', last_error = ${reason}, updated_at = ${now}
-        where plugin = ${plugin} and status in ('pending', 'retry')
-        returning event_id as "eventId"`;
-      return this.#closeSettled(tx, [...new Set(dropped.map((d) => d.eventId))], now);
-    });
+  dropPlugin(plugin: string, reason: string, now: number): Promise<string[]> {
+    return dropPluginDeliveries(this.#sql, { self: this.#instance.id, plugin, reason, now });
   }
 
   async retryDead(selector: DeadSelector, now: number) {
@@ -326,23 +323,70 @@ export class PostgresStore implements Store {
     return readUser(this.#sql, userId);
   }
 
+  async writeSchedules(writes: readonly ScheduleWrite[], now: number): Promise<string[]> {
+    const changed = await this.#sql.begin((tx) => writeSchedules(tx, writes, now));
+    await this.#announceWork();
+    return changed;
+  }
+
+  async declareJobs(plugin: string, specs: readonly ScheduleSpec[], now: number): Promise<void> {
+    await declareJobs(this.#sql, plugin, specs, now);
+    await this.#announceWork();
+  }
+
+  claimSchedules(request: ScheduleClaimRequest) {
+    const lease = { owner: this.#instance.id, until: request.now + this.#leaseMs };
+    return claimSchedules(this.#sql, request, lease);
+  }
+
+  async settleSchedules(settled: readonly SettledRun[], now: number): Promise<void> {
+    if (settled.length === 0) return;
+    const fenced = await settleSchedules(this.#sql, settled, { owner: this.#instance.id, now });
+    for (const id of fenced)
+      this.#log.warn(
+        { schedule: id },
+        "schedule run not recorded: replaced, cancelled or taken over meanwhile",
+      );
+    // Another instance may run what this one wrote, or the next run of a recurring job.
+    await this.#announceWork();
+  }
+
+  async undeferSchedules(plugin: string, now: number): Promise<void> {
+    await undeferSchedules(this.#sql, plugin, now);
+    await this.#announceWork();
+  }
+
+  listSchedules(query: ScheduleQuery) {
+    return listSchedules(this.#sql, query);
+  }
+
+  async retrySchedules(ids: readonly string[], now: number): Promise<string[]> {
+    const revived = await retrySchedules(this.#sql, ids, now);
+    if (revived.length > 0) await this.#announceWork();
+    return revived;
+  }
+
   saveProfile(userId: string, profile: UserProfile, now: number) {
     return saveProfile(this.#sql, userId, profile, now);
   }
 
   /** Idempotent, and gated by a transaction lock so that instances do not all do it at once. */
-  async prune(retentionMs: number, now: number): Promise<{ events: number; sessions: number }> {
+  async prune(retentionMs: number, now: number) {
     return this.#sql.begin(async (tx) => {
       const [lock] = await tx<Array<{ got: boolean }>>`
         select pg_try_advisory_xact_lock(${PRUNE_LOCK}::bigint) as got`;
-      if (!lock?.got) return { events: 0, sessions: 0 };
+      if (!lock?.got) return { events: 0, sessions: 0, schedules: 0 };
       const events = await tx`
         delete from inbox_events e
         where e.status = 'done' and e.done_at < ${now - retentionMs}
           and not exists (
             select 1 from deliveries d where d.event_id = e.id and d.status = 'dead')
         returning e.seq`;
-      return { events: events.length, sessions: await pruneSessions(tx, now) };
+      return {
+        events: events.length,
+        sessions: await pruneSessions(tx, now),
+        schedules: await pruneSchedules(tx, now - retentionMs),
+      };
     });
   }
 
@@ -364,45 +408,6 @@ export class PostgresStore implements Store {
   async abandon(): Promise<void> {
     this.#instance.stopTimers();
     await this.#sql.end({ timeout: 0 });
-  }
-
-  /** Inside the ingest or routing transaction: deliveries, event status, shared tables. */
-  async #route(tx: Tx, events: RoutedEvent[], route: Router, now: number): Promise<void> {
-    const rows: Array<[string, string, string, number, number]> = [];
-    for (const event of events) {
-      const { parsed } = event;
-      event.plugins = route(parsed, event.destination);
-      for (const plugin of event.plugins)
-        rows.push([parsed.id, plugin, parsed.chatKey, parsed.timestamp, event.seq]);
-      await applySharedState(tx, parsed, now);
-    }
-    if (rows.length > 0) {
-      await tx`
-        insert into deliveries (event_id, plugin, channel, chat_key, timestamp, seq, updated_at)
-        select e, p, ${DEFAULT_CHANNEL}, c, t, s, ${now} from unnest(
-          ${rows.map((r) => r[0])}::text[], ${rows.map((r) => r[1])}::text[],
-          ${rows.map((r) => r[2])}::text[], ${rows.map((r) => r[3])}::bigint[],
-          ${rows.map((r) => r[4])}::bigint[]) as v(e, p, c, t, s)
-        on conflict do nothing`;
-    }
-    const active = events.filter((e) => e.plugins.length > 0).map((e) => e.parsed.id);
-    const done = events.filter((e) => e.plugins.length === 0).map((e) => e.parsed.id);
-    if (active.length > 0)
-      await tx`update inbox_events set status = 'active' where id = any(${active})`;
-    if (done.length > 0)
-      await tx`update inbox_events set status = 'done', done_at = ${now} where id = any(${done})`;
-  }
-
-  /** Events among these whose deliveries are all settled become done; returns them. */
-  async #closeSettled(tx: Tx, eventIds: string[], now: number): Promise<string[]> {
-    if (eventIds.length === 0) return [];
-    const closed = await tx<Array<{ id: string }>>`
-      update inbox_events e set status = 'done', done_at = ${now}
-      where e.id = any(${eventIds}) and e.status <> 'done' and not exists (
-        select 1 from deliveries d
-        where d.event_id = e.id and d.status in ('pending', 'retry', 'running'))
-      returning e.id`;
-    return closed.map((row) => row.id);
   }
 
   #fromRow(row: EventRow): Omit<StoredEvent, "openPlugins"> {

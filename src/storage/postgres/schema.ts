@@ -161,8 +161,19 @@ export const schedules = pgTable(
     /** A cron expression for recurring jobs; null for one-shot jobs. */
     cron: text("cron"),
     timeZone: text("time_zone"),
+    /** The interval of a job declared with `every`; null otherwise. */
+    everyMs: ms("every_ms"),
     payload: jsonb("payload"),
+    /** When the current run is attempted next (its scheduled time, or a retry's). */
     nextRunAt: ms("next_run_at").notNull(),
+    /** The current run's scheduled time: with `revision`, what its pushes' retry keys derive from. */
+    runAt: ms("run_at").notNull().default(0),
+    /** Bumped whenever the schedule is replaced or cancelled: fences a run of the old one. */
+    revision: integer("revision").notNull().default(0),
+    /** Made from the plugin's declaration (`jobs: { x: { cron } }`), not by `ctx.schedule`. */
+    declared: boolean("declared").notNull().default(false),
+    /** Not run because its plugin could not take it (paused): due again when the plugin is back. */
+    deferred: boolean("deferred").notNull().default(false),
     /** scheduled · running · done · dead · cancelled */
     status: text("status").notNull().default("scheduled"),
     attempts: integer("attempts").notNull().default(0),
@@ -175,6 +186,7 @@ export const schedules = pgTable(
   (table) => [
     index("schedules_due").on(table.nextRunAt).where(sql`${table.status} = 'scheduled'`),
     index("schedules_plugin").on(table.plugin, table.name),
+    index("schedules_owner").on(table.owner).where(sql`${table.status} = 'running'`),
   ],
 );
 

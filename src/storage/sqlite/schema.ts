@@ -124,9 +124,20 @@ export const schedules = sqliteTable(
     /** A cron expression for recurring jobs; null for one-shot jobs. */
     cron: text("cron"),
     timeZone: text("time_zone"),
+    /** The interval of a job declared with `every`; null otherwise. */
+    everyMs: integer("every_ms"),
     /** JSON */
     payload: text("payload"),
+    /** When the current run is attempted next (its scheduled time, or a retry's). */
     nextRunAt: integer("next_run_at").notNull(),
+    /** The current run's scheduled time: with `revision`, what its pushes' retry keys derive from. */
+    runAt: integer("run_at").notNull().default(0),
+    /** Bumped whenever the schedule is replaced or cancelled: fences a run of the old one. */
+    revision: integer("revision").notNull().default(0),
+    /** Made from the plugin's declaration (`jobs: { x: { cron } }`), not by `ctx.schedule`. */
+    declared: integer("declared", { mode: "boolean" }).notNull().default(false),
+    /** Not run because its plugin could not take it (paused): due again when the plugin is back. */
+    deferred: integer("deferred", { mode: "boolean" }).notNull().default(false),
     /** scheduled · running · done · dead · cancelled */
     status: text("status").notNull().default("scheduled"),
     attempts: integer("attempts").notNull().default(0),

@@ -11,8 +11,13 @@ import type {
   ReplyAttempts,
   RoutedEvent,
   Router,
+  ScheduleClaimRequest,
+  ScheduleQuery,
+  ScheduleSpec,
+  ScheduleWrite,
   SessionKey,
   SettledDelivery,
+  SettledRun,
   Store,
   StoredEvent,
   UserProfile,
@@ -21,6 +26,7 @@ import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
+import { ScheduleTable } from "./schedules.ts";
 import { SessionTable } from "./sessions.ts";
 import { SharedState } from "./shared-state.ts";
 import { eventCounts, inboxDepth } from "./stats.ts";
@@ -56,6 +62,7 @@ export class SqliteStore implements Store {
   readonly #deliveries: DeliveryTable;
   readonly #shared: SharedState;
   readonly #sessions: SessionTable;
+  readonly #schedules: ScheduleTable;
   readonly #lanes = new LaneIndex();
   readonly #events = new Map<string, CachedEvent>();
   readonly #eventsInMemory: number;
@@ -70,7 +77,10 @@ export class SqliteStore implements Store {
     this.#deliveries = new DeliveryTable(handle.db);
     this.#shared = new SharedState(handle.db);
     this.#sessions = new SessionTable(handle.db);
+    this.#schedules = new ScheduleTable(handle.db);
     for (const delivery of this.#deliveries.open()) this.#index(delivery);
+    // One process per file: a run still marked running was cut short when the last one died.
+    this.#schedules.recoverInterrupted(clock.now());
   }
 
   /** Opens (creating and migrating) `hotline.db` in the directory; the WAL is fsynced off-loop. */
@@ -150,6 +160,8 @@ export class SqliteStore implements Store {
               this.#deliveries.settle(key, settlement, now);
               if (settlement.status === "done" && effects?.sessions)
                 this.#sessions.write(effects.sessions, now);
+              if (settlement.status === "done" && effects?.schedules)
+                this.#schedules.write(effects.schedules, now);
               return this.#closeIfSettled(key.eventId, now) ? [key.eventId] : [];
             }),
           );
@@ -163,6 +175,7 @@ export class SqliteStore implements Store {
       else this.#lanes.advance(entry);
     }
     for (const eventId of closed) this.#events.delete(eventId);
+    if (written.some(({ effects }) => effects?.schedules?.length)) this.#notifyWork();
     return closed;
   }
 
@@ -293,10 +306,47 @@ export class SqliteStore implements Store {
     return this.#writes.write(() => this.#shared.saveProfile(this.handle.db, userId, profile, now));
   }
 
+  async writeSchedules(writes: readonly ScheduleWrite[], now: number): Promise<string[]> {
+    const changed = await this.#writes.write(() => this.#schedules.write(writes, now));
+    this.#notifyWork();
+    return changed;
+  }
+
+  async declareJobs(plugin: string, specs: readonly ScheduleSpec[], now: number): Promise<void> {
+    await this.#writes.write(() => this.#schedules.declare(plugin, specs, now));
+    this.#notifyWork();
+  }
+
+  async claimSchedules(request: ScheduleClaimRequest) {
+    return this.#writes.write(() => this.#schedules.claim(request));
+  }
+
+  async settleSchedules(settled: readonly SettledRun[], now: number): Promise<void> {
+    if (settled.length === 0) return;
+    await this.#writes.write(() => this.#schedules.settle(settled, now));
+    if (settled.some((run) => run.schedules?.length)) this.#notifyWork();
+  }
+
+  async undeferSchedules(plugin: string, now: number): Promise<void> {
+    await this.#writes.write(() => this.#schedules.undefer(plugin, now));
+    this.#notifyWork();
+  }
+
+  async listSchedules(query: ScheduleQuery) {
+    return this.#schedules.list(query);
+  }
+
+  async retrySchedules(ids: readonly string[], now: number): Promise<string[]> {
+    const revived = await this.#writes.write(() => this.#schedules.retry(ids, now));
+    if (revived.length > 0) this.#notifyWork();
+    return revived;
+  }
+
   async prune(retentionMs: number, now: number) {
     return this.#writes.transaction(() => ({
       events: this.#inbox.prune(now - retentionMs),
       sessions: this.#sessions.prune(now),
+      schedules: this.#schedules.prune(now - retentionMs),
     }));
   }
 
