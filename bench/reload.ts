@@ -189,6 +189,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
     const { parseEvent } = await import("../src/core/parsed-event.ts");
     const { DEFAULT_TUNING } = await import("../src/config/options.ts");
     const { silentLogger } = await import("../src/logging/logger.ts");
+    const { pluginSchedules } = await import("../src/schedules/service.ts");
     const worker = await PluginWorker.start({
       moduleUrl: new URL(`file://${join(scratch.dir, "noop.ts")}`).href,
       settings: {},
@@ -216,6 +217,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
       postbackKey: () => new Uint8Array(32),
+      schedules: pluginSchedules(bot.hotline.store, bot.clock),
       logBudget: DEFAULT_TUNING.pluginLogBudget,
     });
     const job = {

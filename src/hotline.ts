@@ -19,6 +19,7 @@ import type { HotlineMetrics } from "./metrics/metrics.ts";
 import type { SqliteHandle } from "./platform/mod.ts";
 import type { PluginHost } from "./plugin-host/host.ts";
 import { linkSdkInto } from "./plugin-host/sdk-link.ts";
+import type { Scheduler } from "./schedules/scheduler.ts";
 import type { PluginStateStore } from "./storage/plugin-state.ts";
 import { SqliteStore } from "./storage/sqlite/sqlite-store.ts";
 import type { Store } from "./storage/store.ts";
@@ -47,6 +48,7 @@ export interface Hotline {
   /** The SQLite database under the store, when it is SQLite (tests read it directly). */
   readonly database: SqliteHandle | undefined;
   readonly dispatcher: Dispatcher;
+  readonly scheduler: Scheduler;
   readonly plugins: PluginHost;
   readonly metrics: HotlineMetrics;
   readonly log: Logger;
@@ -84,6 +86,8 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     await runtime.plugins.start(env.PUBLIC_URL ?? server.url);
     lifecycle.defer("dispatcher", () => runtime.dispatcher.stop());
     await runtime.dispatcher.start();
+    lifecycle.defer("scheduler", () => runtime.scheduler.stop());
+    await runtime.scheduler.start();
     lifecycle.defer("housekeeping", startHousekeeping({ config, store, pluginState, clock, log }));
 
     const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
@@ -97,6 +101,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       pluginState,
       database: store instanceof SqliteStore ? store.handle : undefined,
       dispatcher: runtime.dispatcher,
+      scheduler: runtime.scheduler,
       plugins: runtime.plugins,
       metrics: runtime.metrics,
       log,

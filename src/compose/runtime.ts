@@ -8,6 +8,8 @@ import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
+import { Scheduler } from "../schedules/scheduler.ts";
+import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
@@ -16,11 +18,13 @@ export interface Runtime {
   metrics: HotlineMetrics;
   plugins: PluginHost;
   dispatcher: Dispatcher;
+  scheduler: Scheduler;
 }
 
 /**
  * The parts an event passes through after it is stored: the plugin host, the dispatcher that
- * runs deliveries on it, and the LINE client that sends what they answer; metrics on all of them.
+ * runs deliveries on it, and the LINE client that sends what they answer; beside the dispatcher,
+ * the scheduler that runs the plugins' jobs on time; metrics on all of them.
  */
 export function createRuntime(parts: {
   config: Config;
@@ -50,6 +54,7 @@ export function createRuntime(parts: {
     pushOutsideEvent: (plugin, to, messages) =>
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
+    schedules: pluginSchedules(store, clock),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
@@ -63,11 +68,20 @@ export function createRuntime(parts: {
     onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
     onEvent: (parsed) => metrics.event(parsed),
   });
+  const scheduler = new Scheduler({
+    config,
+    store,
+    jobs: plugins,
+    push: (request) => replies.push(request),
+    clock,
+    log,
+    onRun: (plugin, outcome) => metrics.jobRun(plugin, outcome),
+  });
   plugins.subscribe((event) => metrics.hostEvent(event));
   metrics.watch({
     inboxDepth: () => store.depth(),
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { metrics, plugins, dispatcher };
+  return { metrics, plugins, dispatcher, scheduler };
 }

@@ -56,6 +56,8 @@ export interface Tuning {
   pluginLogBudget: LogBudget;
   /** Events the dispatcher keeps parsed in memory ahead of their deliveries; a backlog waits on disk. */
   eventsInMemory: number;
+  /** Job runs one process runs at once (see `src/schedules/`). */
+  jobConcurrency: number;
   pluginState: PluginStateBounds;
   /**
    * Settings each plugin starts from, by plugin name; its config file section overrides them key
@@ -75,6 +77,7 @@ export const DEFAULT_TUNING: Tuning = {
   debounceMs: 100,
   pluginLogBudget: { linesPerSecond: 200, burst: 1000 },
   eventsInMemory: 2_000,
+  jobConcurrency: 8,
   pluginState: { queryTimeoutMs: 10_000, transactionTimeoutMs: 10_000 },
   defaultSettings: {},
 };

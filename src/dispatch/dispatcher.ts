@@ -13,10 +13,11 @@ import type {
   Store,
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
+import { runEffects } from "./effects.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
-import { openDialogs, readSessions, sessionWrites } from "./sessions.ts";
+import { openDialogs, readSessions } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
 import { isPermanent, type PluginGateway } from "./types.ts";
 
@@ -318,9 +319,8 @@ export class Dispatcher {
       return;
     }
     const settlement = this.#settlementOf(final, attempt);
-    const writes = final.status === "ok" ? sessionWrites(plugin, parsed, final.sessions) : [];
-    const effects = writes.length > 0 ? { effects: { sessions: writes } } : {};
-    await this.#settles.add({ eventId, plugin, settlement, ...effects });
+    const effects = final.status === "ok" ? runEffects(plugin, parsed, final) : undefined;
+    await this.#settles.add({ eventId, plugin, settlement, ...(effects ? { effects } : {}) });
     const durationMs = Math.round(performance.now() - started);
     const report = { plugin, settlement, final, attempt, durationMs, handlerMs, log };
     logRun(this.#o.log, report, this.#o.onDelivery);

@@ -33,6 +33,11 @@ export class PushError extends Error {
 export interface PushRequest {
   /** The event the push is for; none for a push made outside any event. */
   eventId: string | undefined;
+  /**
+   * Outside an event, the job run the push is for (`<schedule>@<revision>/<run time>`): its
+   * retry keys derive from it as an event's derive from the event.
+   */
+  run?: string;
   plugin: string;
   /** Which of the plugin's pushes for the event this is (`reply`, `push:0`…): part of the key. */
   slot: string;
@@ -217,16 +222,21 @@ export class ReplySender {
   }
 
   /**
-   * Pushes in chunks of five; each chunk's retry key is stable for (event, plugin, slot, position
-   * of its first message). A push outside any event has nothing stable to key it by: its key is
-   * fresh per call, which still makes the client's own retries of it safe. Throws a PushError.
+   * Pushes in chunks of five; each chunk's retry key is stable for (event or job run, plugin,
+   * slot, position of its first message). A push outside both has nothing stable to key it by: its
+   * key is fresh per call, which still makes the client's own retries of it safe. Throws a
+   * PushError.
    */
   async push(request: PushRequest): Promise<void> {
     const { eventId, plugin, slot, to, messages, offset = 0 } = request;
     if (messages.length === 0) return;
     // Every line about this push, the client's retry warnings included, names the event.
     const log = this.log.child(
-      eventId === undefined ? { plugin } : { webhookEventId: eventId, plugin },
+      eventId !== undefined
+        ? { webhookEventId: eventId, plugin }
+        : request.run !== undefined
+          ? { scheduleRun: request.run, plugin }
+          : { plugin },
     );
     if (!to) {
       const error = "cannot push: the event has no chat to push to";
@@ -235,7 +245,7 @@ export class ReplySender {
     }
     const refused = this.#refusal(plugin, messages, log, to);
     if (refused !== undefined) throw refused;
-    const keyBase = eventId ?? crypto.randomUUID();
+    const keyBase = eventId ?? request.run ?? crypto.randomUUID();
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
       const key = retryKey(keyBase, plugin, slot, offset + i);

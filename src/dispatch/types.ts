@@ -2,6 +2,7 @@ import type { ParsedEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import type { SessionChanges, SessionScope, StoredSessions } from "../core/sessions.ts";
 import type { ChatRef } from "../core/sources.ts";
+import type { ScheduleWrite } from "../storage/store.ts";
 
 /** One plugin's share of one event, as the dispatcher hands it to the plugin host. */
 export interface DeliveryJob {
@@ -19,8 +20,8 @@ export interface DeliveryJob {
 }
 
 export type DeliveryOutcome =
-  /** `sessions`: what the run changed, saved with its settlement. */
-  | { status: "ok"; sessions?: SessionChanges }
+  /** `sessions`, `schedules`: what the run changed, saved with its settlement. */
+  | { status: "ok"; sessions?: SessionChanges; schedules?: ScheduleWrite[] }
   /** `permanent`: no retry can succeed (a message LINE would refuse); dead-lettered at once. */
   | { status: "failed"; error: string; timedOut?: boolean; permanent?: boolean }
   /** Not run now (plugin paused or reloading); try again at `until` without counting an attempt. */

@@ -4,6 +4,7 @@ import { Gauge, Histogram, Registry } from "prom-client";
 import { KNOWN_EVENT_TYPES, type ParsedEvent } from "../core/events.ts";
 import type { DeliveryMetric } from "../dispatch/dispatcher.ts";
 import type { HostEvent, PluginStatus } from "../plugin-host/host.ts";
+import type { RunMetric } from "../schedules/scheduler.ts";
 import type { InboxDepth } from "../storage/store.ts";
 import { FastCounter } from "./fast-counter.ts";
 
@@ -38,6 +39,7 @@ export class HotlineMetrics {
   readonly #webhooks: FastCounter;
   readonly #events: FastCounter;
   readonly #deliveries: FastCounter;
+  readonly #jobRuns: FastCounter;
   readonly #apiCalls: FastCounter;
   readonly #loads: FastCounter;
   readonly #reloads: FastCounter;
@@ -70,6 +72,12 @@ export class HotlineMetrics {
       this.registry,
       "hotline_deliveries_total",
       "Delivery runs by plugin and outcome: ok, retried, timed_out (will retry), dead, dropped, deferred",
+      ["plugin", "outcome"],
+    );
+    this.#jobRuns = new FastCounter(
+      this.registry,
+      "hotline_job_runs_total",
+      "Scheduled job runs by plugin and outcome: ok, retried, dead, deferred, released (not run)",
       ["plugin", "outcome"],
     );
     this.#apiCalls = new FastCounter(
@@ -182,6 +190,10 @@ export class HotlineMetrics {
     }
     this.#deliveries.inc(plugin, outcome);
     if (durationMs !== undefined) child.observe(durationMs / 1000);
+  }
+
+  jobRun(plugin: string, outcome: RunMetric): void {
+    this.#jobRuns.inc(plugin, outcome);
   }
 
   lineApiCall(caller: string, endpoint: string, status: string): void {

@@ -13,6 +13,8 @@ import type {
 } from "../dispatch/types.ts";
 import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { JobDeclaration } from "../schedules/requests.ts";
+import type { JobGateway, JobRun, PluginSchedules } from "../schedules/types.ts";
 import type { MatchableEvent } from "../sdk/filter.ts";
 import {
   byPriority,
@@ -23,6 +25,7 @@ import {
 } from "../sdk/routing.ts";
 import { commandConflicts } from "./command-conflicts.ts";
 import { answerAsHost } from "./host-responder.ts";
+import { runJobOn } from "./job-runs.ts";
 import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
@@ -67,6 +70,8 @@ export interface PluginHostOptions {
    * its own plugin's key, never the secret (see `postbackKey` in sdk/postback-data.ts).
    */
   postbackKey(plugin: string): Uint8Array;
+  /** Plugins' `ctx.schedule` and `ctx.schedules` outside a run (setup, routes). */
+  schedules: PluginSchedules;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -83,7 +88,7 @@ const NOT_LOADED_RECHECK_MS = 60_000;
  * The plugins by name: each loaded into its own worker, kept running by its supervisor, swapped
  * by the reloader when its files change. Routes events and runs deliveries and route requests.
  */
-export class PluginHost implements PluginGateway {
+export class PluginHost implements PluginGateway, JobGateway {
   readonly #o: PluginHostOptions;
   readonly #dir: string;
   readonly #plugins = new Map<string, PluginSupervisor>();
@@ -281,10 +286,17 @@ export class PluginHost implements PluginGateway {
     return acquired.worker.http(request, this.#timeoutOf(acquired.supervisor.version));
   }
 
-  /** Runs a plugin's interval tasks now; resolves with how many ran (0 when not loaded). */
-  async runTasks(name: string): Promise<number> {
-    const acquired = await this.#plugins.get(name)?.acquire();
-    return acquired && "worker" in acquired ? acquired.worker.runTasks() : 0;
+  jobs(): ReadonlyMap<string, ReadonlySet<string>> {
+    const jobs = (plugin: PluginSupervisor) => plugin.version.manifest.jobs.map((job) => job.name);
+    return new Map([...this.#plugins].map(([name, plugin]) => [name, new Set(jobs(plugin))]));
+  }
+
+  declarations(plugin: string): readonly JobDeclaration[] {
+    return this.#plugins.get(plugin)?.version.manifest.jobs ?? [];
+  }
+
+  runJob(run: JobRun): Promise<DeliveryOutcome> {
+    return runJobOn(this.#plugins.get(run.plugin), run, (version) => this.#timeoutOf(version));
   }
 
   /**
@@ -395,6 +407,7 @@ export class PluginHost implements PluginGateway {
       hangGraceMs: config.tuning.hangGraceMs,
       pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
       postbackKey: (plugin) => this.#o.postbackKey(plugin),
+      schedules: this.#o.schedules,
       logBudget: config.tuning.pluginLogBudget,
       onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
       onLogDropped: (plugin) => this.#o.onLogDropped?.(plugin),

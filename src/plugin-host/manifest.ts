@@ -1,6 +1,7 @@
 import type { Table } from "drizzle-orm";
 import { z } from "zod";
 import { CHAT_TYPES } from "../core/events.ts";
+import { jobDeclarationSchema, jobName } from "../schedules/requests.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
 import { HOST_RESPONDER } from "../sdk/routing.ts";
 import { isTable } from "../storage/plugin-ddl.ts";
@@ -72,6 +73,7 @@ export const pluginDefinitionSchema = z
     tables: z.record(z.string(), table).optional(),
     migrations: z.array(z.object({ id: z.string().min(1), sql: migrationSql })).optional(),
     tableRenames: z.record(z.string(), z.string()).optional(),
+    jobs: z.record(jobName, z.looseObject({ handler: fn })).optional(),
     on: z.record(z.string(), fn).default({}),
     setup: fn.optional(),
     teardown: fn.optional(),
@@ -83,14 +85,29 @@ export const pluginDefinitionSchema = z
       aliases: spec.aliases ?? [],
     }));
     commandIssues(commands, ctx, ["commands"]);
-    const takes = [definition.on, definition.commands ?? {}, definition.postbacks ?? {}];
+    jobIssues(definition.jobs ?? {}, ctx);
+    const takes = [
+      definition.on,
+      definition.commands ?? {},
+      definition.postbacks ?? {},
+      definition.jobs ?? {},
+    ];
     // A setup may still add commands (`ctx.command`); the manifest checks what it ends with.
     if (takes.every((part) => Object.keys(part).length === 0) && !definition.setup)
       ctx.addIssue({ code: "custom", path: ["on"], message: NOTHING_TAKEN });
   });
 
 const NOTHING_TAKEN =
-  "a plugin must subscribe to at least one event (or declare a command or a postback route)";
+  "a plugin must subscribe to at least one event (or declare a command, a postback route or a job)";
+
+/** A job's timing, checked as the manifest will be: the handler aside. */
+function jobIssues(jobs: Record<string, { handler: unknown }>, ctx: z.RefinementCtx): void {
+  for (const [name, { handler: _, ...timing }] of Object.entries(jobs)) {
+    const checked = jobDeclarationSchema.safeParse({ name, ...timing });
+    for (const issue of checked.success ? [] : checked.error.issues)
+      ctx.addIssue({ code: "custom", path: ["jobs", name, ...issue.path], message: issue.message });
+  }
+}
 
 export type ValidDefinition = z.infer<typeof pluginDefinitionSchema>;
 
@@ -127,6 +144,8 @@ export const pluginManifestSchema = z
     dialogs: z.array(dialogName).max(MAX_COMMANDS),
     /** The queries whose handler is a fallback. */
     fallbacks: z.array(z.string()),
+    /** Its jobs, with the timing of the recurring ones. */
+    jobs: z.array(jobDeclarationSchema).max(MAX_COMMANDS).default([]),
   })
   .superRefine((manifest, ctx) => {
     subscriptionIssues(manifest.queries, manifest.chats, ctx);
@@ -138,7 +157,11 @@ export const pluginManifestSchema = z
           path: ["fallbacks"],
           message: `"${query}" is not in queries`,
         });
-    const takes = manifest.queries.length + manifest.commands.length + manifest.postbacks.length;
+    const takes =
+      manifest.queries.length +
+      manifest.commands.length +
+      manifest.postbacks.length +
+      manifest.jobs.length;
     if (takes === 0) ctx.addIssue({ code: "custom", path: ["queries"], message: NOTHING_TAKEN });
   });
 

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
+import type { JobRun } from "../schedules/types.ts";
 import type { Role } from "../sdk/routing.ts";
 import type { PluginManifest } from "./manifest.ts";
 import type {
@@ -12,6 +13,7 @@ import type {
   WorkerToHost,
 } from "./protocol.ts";
 import { answerRpc, type HostServices } from "./rpc-server.ts";
+import { runOutcome } from "./run-outcome.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { within } from "./within.ts";
 import {
@@ -48,8 +50,11 @@ export class LoadError extends Error {
   override name = "LoadError";
 }
 
+/** A run in flight: a delivery, or a job's run (then with the schedule, not an event). */
+type FlightJob = Pick<DeliveryJob, "reply" | "push"> & { eventId?: string; scheduleId?: string };
+
 interface InFlight {
-  job: DeliveryJob;
+  job: FlightJob;
   resolve(outcome: DeliveryOutcome): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -77,7 +82,6 @@ export class PluginWorker {
   /** Hang checks awaiting their pong, each with its grace timer. */
   readonly #pongs = new Map<number, ReturnType<typeof setTimeout>>();
   #verdictWaiters: Array<(alive: boolean) => void> = [];
-  readonly #tasks = new Map<number, (count: number) => void>();
   #nextId = 1;
   #dead = false;
   /** retire() began: work the host hands out from now on belongs to the next version. */
@@ -183,6 +187,37 @@ export class PluginWorker {
   }
 
   deliver(job: DeliveryJob, role: Role, timeoutMs: number): Promise<DeliveryOutcome> {
+    return this.#run(job, timeoutMs, (id) => ({
+      type: "deliver",
+      id,
+      eventId: job.eventId,
+      event: job.parsed.event,
+      known: job.parsed.kind === "known",
+      destination: job.destination,
+      chat: job.chat,
+      attempt: job.attempt,
+      role,
+      sessions: job.sessions,
+      now: this.#o.clock.now(),
+    }));
+  }
+
+  /** Runs one of the plugin's jobs, behind the same deadline and hang check as a delivery. */
+  runJob(run: JobRun, timeoutMs: number): Promise<DeliveryOutcome> {
+    const { scheduleId, job, data, scheduledAt, attempt, push } = run;
+    const reply = () => Promise.reject(new Error("a job has no event to reply to"));
+    return this.#run({ scheduleId, reply, push }, timeoutMs, (id) => ({
+      type: "run-job",
+      ...{ id, job, scheduleId, data, scheduledAt, attempt },
+      now: this.#o.clock.now(),
+    }));
+  }
+
+  #run(
+    job: FlightJob,
+    timeoutMs: number,
+    message: (id: number) => HostToWorker,
+  ): Promise<DeliveryOutcome> {
     if (this.#dead)
       return Promise.resolve({ status: "failed", error: "plugin worker is not running" });
     // Never run after its teardown began: it would run against a version being released. Its
@@ -197,19 +232,7 @@ export class PluginWorker {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.#deadline(id, timeoutMs), timeoutMs);
       this.#inFlight.set(id, { job, resolve, timer });
-      this.#post({
-        type: "deliver",
-        id,
-        eventId: job.eventId,
-        event: job.parsed.event,
-        known: job.parsed.kind === "known",
-        destination: job.destination,
-        chat: job.chat,
-        attempt: job.attempt,
-        role,
-        sessions: job.sessions,
-        now: this.#o.clock.now(),
-      });
+      this.#post(message(id));
     });
   }
 
@@ -248,16 +271,6 @@ export class PluginWorker {
         resolve(response);
       });
       this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
-    });
-  }
-
-  /** Runs the plugin's interval tasks now (operators and tests); resolves with how many ran. */
-  runTasks(): Promise<number> {
-    if (this.#dead) return Promise.resolve(0);
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#tasks.set(id, resolve);
-      this.#post({ type: "run-tasks", id, now: this.#o.clock.now() });
     });
   }
 
@@ -301,11 +314,6 @@ export class PluginWorker {
       this.#http.delete(id);
       resolve(new Response("plugin stopped", { status: 503 }));
     }
-    // Tasks still running never report back now: none of them finished.
-    for (const [id, resolve] of this.#tasks) {
-      this.#tasks.delete(id);
-      resolve(0);
-    }
   }
 
   #finish(id: number, outcome: DeliveryOutcome): void {
@@ -330,7 +338,7 @@ export class PluginWorker {
     const webhookEventIds = [
       ...new Set([
         ...(blockedBy ? [blockedBy] : []),
-        ...[...this.#inFlight.values()].map((flight) => flight.job.eventId),
+        ...[...this.#inFlight.values()].flatMap((flight) => flight.job.eventId ?? []),
       ]),
     ];
     this.#o.log.error(
@@ -343,8 +351,8 @@ export class PluginWorker {
 
   /** The deadline passed: report the timeout now, abort the handler, and check the thread is alive. */
   #deadline(id: number, timeoutMs: number): void {
+    if (!this.#inFlight.has(id)) return;
     const eventId = this.#inFlight.get(id)?.job.eventId;
-    if (eventId === undefined) return;
     this.#finish(id, {
       status: "failed",
       error: `timed out after ${timeoutMs} ms`,
@@ -389,11 +397,7 @@ export class PluginWorker {
     switch (message.type) {
       case "delivered": {
         // Unknown ids were already settled by their deadline: a late answer changes nothing.
-        const { id, error, sessions } = message;
-        this.#finish(
-          id,
-          error === undefined ? { status: "ok", sessions } : { status: "failed", error },
-        );
+        this.#finish(message.id, runOutcome(this.manifest.name, message, this.#o.clock.now()));
         return;
       }
       case "rpc":
@@ -421,10 +425,6 @@ export class PluginWorker {
         );
         return;
       }
-      case "tasks-done":
-        this.#tasks.get(message.id)?.(message.count);
-        this.#tasks.delete(message.id);
-        return;
       case "pong":
         clearTimeout(this.#pongs.get(message.id));
         this.#pongs.delete(message.id);

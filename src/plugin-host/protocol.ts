@@ -9,6 +9,7 @@ import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import { MAX_SESSION_TEXT, type StoredSessions } from "../core/sessions.ts";
 import { PLUGIN_API_METHODS } from "../line/plugin-api.ts";
+import { jobName, scheduleRequestsSchema } from "../schedules/requests.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { Role } from "../sdk/routing.ts";
 import { CHUNK_BYTES, isDigest } from "../storage/plugin-files.ts";
@@ -84,8 +85,19 @@ export type HostToWorker =
       /** The error's name, for errors a plugin may tell apart (`PluginStateError`). */
       errorName?: string;
     }
+  | {
+      type: "run-job";
+      id: number;
+      job: string;
+      /** The plugin's own id of the schedule. */
+      scheduleId: string;
+      /** The job's data as JSON text; null for none. */
+      data: string | null;
+      scheduledAt: number;
+      attempt: number;
+      now: number;
+    }
   | { type: "ping"; id: number }
-  | { type: "run-tasks"; id: number; now: number }
   | { type: "teardown" };
 
 /**
@@ -332,6 +344,20 @@ const rpcSchema = z.discriminatedUnion("method", [
   }),
   /** → whether there was such a file */
   z.strictObject({ type: z.literal("rpc"), id, method: z.literal("files.delete"), sha256: digest }),
+  /** Schedules made or cancelled outside a run (setup, routes), saved at once. → their ids */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("schedules.write"),
+    writes: scheduleRequestsSchema,
+  }),
+  /** → the plugin's schedules that may still run (`ScheduledJob[]`) */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("schedules.list"),
+    job: jobName.optional(),
+  }),
 ]);
 
 type RpcMessage = z.infer<typeof rpcSchema>;
@@ -348,12 +374,16 @@ export const workerToHostSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("booted") }),
   z.strictObject({ type: z.literal("loaded"), manifest: pluginManifestSchema }),
   z.strictObject({ type: z.literal("load-failed"), error: text }),
+  /**
+   * A delivery or a job's run ended; what it changed of its sessions and what it scheduled and
+   * cancelled are saved with its settlement, and only when it succeeded.
+   */
   z.strictObject({
     type: z.literal("delivered"),
     id,
     error: text.optional(),
-    /** What the run changed of its sessions: saved with the settlement. */
     sessions: z.partialRecord(z.enum(["chat", "user", "dialog"]), sessionChange).optional(),
+    schedules: scheduleRequestsSchema.optional(),
   }),
   rpcSchema,
   z.strictObject({
@@ -373,7 +403,6 @@ export const workerToHostSchema = z.discriminatedUnion("type", [
   }),
   z.strictObject({ type: z.literal("http-response"), id, response: serializedResponseSchema }),
   z.strictObject({ type: z.literal("pong"), id }),
-  z.strictObject({ type: z.literal("tasks-done"), id, count: z.number().int().nonnegative() }),
   z.strictObject({ type: z.literal("torn-down"), error: text.optional() }),
 ]);
 

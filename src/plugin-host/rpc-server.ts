@@ -1,7 +1,9 @@
 import type { Message } from "../core/message.ts";
 import type { DeliveryJob } from "../dispatch/types.ts";
+import type { PluginSchedules } from "../schedules/types.ts";
 import { isFileCall } from "./file-rpc.ts";
 import type { HostToWorker, WorkerToHost } from "./protocol.ts";
+import { answerScheduleCall, isScheduleCall } from "./schedule-rpc.ts";
 import { isStateCall, type StateSession } from "./state-rpc.ts";
 import type { WorkerSessions } from "./worker-sessions.ts";
 
@@ -11,7 +13,12 @@ export interface HostServices {
   pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
   /** The key that signs the named plugin's postback data. */
   postbackKey(plugin: string): Uint8Array;
+  /** `ctx.schedule` and `ctx.schedules` outside a run, for the plugin of this name. */
+  schedules: PluginSchedules;
 }
+
+/** The host side of a run's `ctx.reply` and `ctx.push`: a delivery's, or a job run's. */
+type RunSends = Pick<DeliveryJob, "reply" | "push">;
 
 type RpcMessage = Extract<WorkerToHost, { type: "rpc" }>;
 
@@ -25,7 +32,7 @@ export async function answerRpc(
   message: RpcMessage,
   sessions: WorkerSessions,
   options: HostServices,
-  delivery: (id: number) => DeliveryJob | undefined = () => undefined,
+  delivery: (id: number) => RunSends | undefined = () => undefined,
 ): Promise<void> {
   let result: Extract<HostToWorker, { type: "rpc-result" }>;
   try {
@@ -33,9 +40,11 @@ export async function answerRpc(
       ? await sessions.files.call(message)
       : isStateCall(message)
         ? await sessions.state.call(message)
-        : message.method === "postback.key"
-          ? postbackKeyOf(sessions.state, options)
-          : await sendMessages(message, sessions.state, options, delivery);
+        : isScheduleCall(message)
+          ? await answerScheduleCall(message, sessions.state.plugin, options.schedules)
+          : message.method === "postback.key"
+            ? postbackKeyOf(sessions.state, options)
+            : await sendMessages(message, sessions.state, options, delivery);
     result = { type: "rpc-result", id: message.id, ...(value === undefined ? {} : { value }) };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -61,7 +70,7 @@ async function sendMessages(
   message: Extract<RpcMessage, { method: "reply" | "push" }>,
   state: StateSession,
   options: HostServices,
-  delivery: (id: number) => DeliveryJob | undefined,
+  delivery: (id: number) => RunSends | undefined,
 ): Promise<void> {
   if (message.deliveryId === undefined) {
     if (!message.to) throw new Error("push outside an event needs a recipient");

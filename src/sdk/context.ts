@@ -13,6 +13,7 @@ import type {
 } from "./command-types.ts";
 import type { PluginDatabase, PluginTransaction } from "./database.ts";
 import type { EventFor } from "./filter.ts";
+import type { ScheduleOptions, Schedules } from "./schedules.ts";
 import type { SessionSchemas, Sessions } from "./session.ts";
 
 export type {
@@ -143,6 +144,13 @@ export interface BaseContext<Settings, P extends PostbackSchemas = PostbackSchem
     data: z.input<P[R]>,
     options: DatetimePickerOptions,
   ): messagingApi.DatetimePickerAction;
+  /**
+   * Schedules one of the plugin's `jobs` (once, or on a cron expression); resolves with the
+   * schedule's id. Inside an event handler or a job it is saved when the run succeeds, with its
+   * settlement; elsewhere at once. Throws when the plugin declares no such job.
+   */
+  schedule(job: string, options: ScheduleOptions): Promise<string>;
+  readonly schedules: Schedules;
 }
 
 /** What `setup`, `teardown`, routes and tasks get: the plugin version's lifetime. */
@@ -154,8 +162,6 @@ export interface PluginContext<Settings, P extends PostbackSchemas = PostbackSch
   push(messages: MessageInput | MessageInput[], options: { to: Recipient }): Promise<void>;
   /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */
   route(method: HttpMethod, path: string, handler: RouteHandler): void;
-  /** Runs `task` every `intervalMs`; released on unload. Register in `setup`. */
-  every(intervalMs: number, task: () => unknown): void;
   /**
    * Adds a command, as one in `commands` (for commands that come from the settings); released on
    * unload. Register in `setup`.
@@ -202,4 +208,20 @@ export interface EventContext<
    * answers. One the sender had open with this plugin is replaced.
    */
   dialog(name: string, answers?: Record<string, unknown>): Promise<void>;
+}
+
+/** Per run of a job: the base context, plus the run and its pushes. */
+export interface JobContext<Settings, P extends PostbackSchemas = PostbackSchemas>
+  extends BaseContext<Settings, P> {
+  readonly job: string;
+  /** The schedule's id: the plugin's own, or `@<job>` for a declared recurring job. */
+  readonly scheduleId: string;
+  /** When this run was due (ms since the epoch); a retry of it keeps the time. */
+  readonly scheduledAt: number;
+  /** 1 on the first try, higher on retries. */
+  readonly attempt: number;
+  /** Aborted at the job's deadline (the plugin's `timeoutMs`) or when the plugin unloads. */
+  readonly signal: AbortSignal;
+  /** Pushes with a retry key of this run: a retried run never sends the same push twice. */
+  push(messages: MessageInput | MessageInput[], options: { to: Recipient }): Promise<void>;
 }

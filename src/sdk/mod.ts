@@ -27,6 +27,7 @@ export type {
   EventContext,
   FileStore,
   HttpMethod,
+  JobContext,
   KeyValueStore,
   LineApi,
   LineSubClients,
@@ -50,6 +51,7 @@ export type {
   Commands,
   Handler,
   Handlers,
+  Jobs,
   MigrationSql,
   PluginDefinition,
   Postbacks,
@@ -57,3 +59,11 @@ export type {
   SettingsSchema,
 } from "./plugin.ts";
 export { definePlugin } from "./plugin.ts";
+export type {
+  JobSpec,
+  ScheduledJob,
+  ScheduleOptions,
+  ScheduleStatus,
+  Schedules,
+  ScheduleTiming,
+} from "./schedules.ts";

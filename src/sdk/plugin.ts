@@ -2,9 +2,10 @@ import type { Table } from "drizzle-orm";
 import type { z } from "zod";
 import type { ChatType } from "../core/events.ts";
 import type { CommandSpec, PostbackSchemas, PostbackSpec } from "./command-types.ts";
-import type { EventContext, PluginContext } from "./context.ts";
+import type { EventContext, JobContext, PluginContext } from "./context.ts";
 import type { DialogSpec, DialogSteps } from "./dialog.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
+import type { JobSpec } from "./schedules.ts";
 import type { SessionSchemas } from "./session.ts";
 
 /** A migration's SQL per store. */
@@ -95,6 +96,12 @@ export type Dialogs<
   >;
 };
 
+/** Job name → job (see `JobSpec`). */
+export type Jobs<Settings, P extends PostbackSchemas> = Record<
+  string,
+  JobSpec<JobContext<Settings, RoutesOf<P>>>
+>;
+
 export interface PluginDefinition<
   S extends SettingsSchema = undefined,
   C extends ChatType = ChatType,
@@ -159,7 +166,9 @@ export interface PluginDefinition<
    * renamed at load, rows and all, unless the declared table exists already.
    */
   tableRenames?: Record<string, string>;
-  /** Handlers by subscription (at least one of `on`, `commands` and `postbacks`). */
+  /** Jobs the host runs on a schedule: recurring (`cron`, `every`), or when `ctx.schedule`d. */
+  jobs?: Jobs<SettingsOf<S>, P>;
+  /** Handlers by subscription (at least one of `on`, `commands`, `postbacks` and `jobs`). */
   on?: Handlers<C, SettingsOf<S>, P, X>;
   setup?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;
   teardown?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;

@@ -10,6 +10,7 @@ import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import type { DeliveryJob } from "../../src/dispatch/types.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { PluginHost } from "../../src/plugin-host/host.ts";
+import { pluginSchedules } from "../../src/schedules/service.ts";
 import { SqlitePluginState } from "../../src/storage/sqlite/plugin-state-store.ts";
 import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 
@@ -75,6 +76,7 @@ async function hostWith(tuning: Partial<Tuning>) {
     state,
     pushOutsideEvent: async () => {},
     postbackKey: () => new Uint8Array(32),
+    schedules: pluginSchedules(state.users, new ManualClock()),
   });
   await host.start("");
   cleanups.push(() => host.stop());

@@ -10,6 +10,7 @@ import { createPluginsDir, event } from "../../src/dev/testing/mod.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { platform } from "../../src/platform/mod.ts";
 import { type HostEvent, PluginHost } from "../../src/plugin-host/host.ts";
+import { pluginSchedules } from "../../src/schedules/service.ts";
 import { SqlitePluginState } from "../../src/storage/sqlite/plugin-state-store.ts";
 import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 
@@ -89,6 +90,7 @@ export default definePlugin({
     state: { plugins: pluginState, users: store },
     pushOutsideEvent: async () => {},
     postbackKey: () => new Uint8Array(32),
+    schedules: pluginSchedules(store, new ManualClock()),
   });
   cleanups.push(() => host.stop());
   const loaded = new Promise<HostEvent>((resolve) => {

@@ -13,7 +13,12 @@ import { platform, type RunningServer } from "../../platform/mod.ts";
 import type { HostEvent } from "../../plugin-host/host.ts";
 import type { PluginDatabase } from "../../sdk/database.ts";
 import type { KeyValueStore } from "../../storage/plugin-state.ts";
-import type { DeliveryRecord, InboxRecord } from "../../storage/store.ts";
+import type {
+  DeliveryRecord,
+  InboxRecord,
+  ScheduleQuery,
+  ScheduleRecord,
+} from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { BOT_USER_ID, envelope } from "../events/mod.ts";
 import { LineStandIn } from "../line-stand-in/mod.ts";
@@ -54,6 +59,8 @@ export interface TestBotOptions {
   log?: boolean;
   /** The bot's logger, for a test that reads what the bot logs (instead of `log`). */
   logger?: Logger;
+  /** Where the manual clock starts (ms since the epoch); default: the real time. */
+  now?: number;
 }
 
 export interface PostOptions {
@@ -91,7 +98,6 @@ export function createPluginsDir(): {
 export class TestBot {
   readonly clock: ManualClock;
   readonly line: LineStandIn;
-  readonly hotline: Hotline;
   readonly secret: string;
   readonly dataDir: string;
   readonly pluginsDir: string;
@@ -99,12 +105,16 @@ export class TestBot {
   readonly #lineServer: RunningServer;
   readonly #events: HostEvent[] = [];
   readonly #eventWaiters = new Set<() => void>();
+  /** Starts the bot on this data: at first, and again at each restart. */
+  readonly #boot: () => Promise<Hotline>;
+  #hotline: Hotline;
 
   private constructor(parts: {
     clock: ManualClock;
     line: LineStandIn;
     lineServer: RunningServer;
     hotline: Hotline;
+    boot: () => Promise<Hotline>;
     secret: string;
     dataDir: string;
     pluginsDir: string;
@@ -113,19 +123,29 @@ export class TestBot {
     this.clock = parts.clock;
     this.line = parts.line;
     this.#lineServer = parts.lineServer;
-    this.hotline = parts.hotline;
+    this.#hotline = parts.hotline;
+    this.#boot = parts.boot;
     this.secret = parts.secret;
     this.dataDir = parts.dataDir;
     this.pluginsDir = parts.pluginsDir;
     this.#cleanup = parts.cleanup;
-    this.hotline.plugins.subscribe((event) => {
+    this.#listen();
+  }
+
+  /** The running bot; a new one after `restart()`. */
+  get hotline(): Hotline {
+    return this.#hotline;
+  }
+
+  #listen(): void {
+    this.#hotline.plugins.subscribe((event) => {
       this.#events.push(event);
       for (const wake of this.#eventWaiters) wake();
     });
   }
 
   static async start(options: TestBotOptions = {}): Promise<TestBot> {
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock(options.now ?? Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
     const database = testDatabase(dataDir);
@@ -177,17 +197,20 @@ export class TestBot {
       ...options.env,
     });
     const level = process.env.HOTLINE_TEST_LOG;
-    const hotline = await startHotline({
-      env,
-      clock,
-      log:
-        options.logger ??
-        (options.log || level
-          ? createLogger((level as Env["LOG_LEVEL"]) || "debug")
-          : silentLogger),
-      tuning: { ...TEST_TUNING, ...options.tuning },
-    });
-    return new TestBot({ clock, line, lineServer, hotline, secret, dataDir, pluginsDir, cleanup });
+    const boot = () =>
+      startHotline({
+        env,
+        clock,
+        log:
+          options.logger ??
+          (options.log || level
+            ? createLogger((level as Env["LOG_LEVEL"]) || "debug")
+            : silentLogger),
+        tuning: { ...TEST_TUNING, ...options.tuning },
+      });
+    const hotline = await boot();
+    const parts = { clock, line, lineServer, hotline, boot, secret, dataDir, pluginsDir, cleanup };
+    return new TestBot(parts);
   }
 
   get url(): string {
@@ -231,21 +254,55 @@ export class TestBot {
     await this.settle();
   }
 
-  /** Resolves when no delivery is running or ready to run (scheduled retries may still wait). */
-  settle(): Promise<void> {
-    return this.hotline.dispatcher.idle();
+  /**
+   * Resolves when no delivery and no job run is running or ready to run (retries and later
+   * schedules may still wait).
+   */
+  async settle(): Promise<void> {
+    const { dispatcher, scheduler } = this.hotline;
+    // A delivery may schedule a job due at once, and a job's run settle after the deliveries.
+    await dispatcher.idle();
+    await scheduler.idle();
+    await dispatcher.idle();
   }
 
-  /** Moves the clock (retries, cooldowns, expiries) and lets due work run. */
+  /** Moves the clock (retries, cooldowns, expiries, schedules) and lets due work run. */
   async advance(ms: number): Promise<void> {
     this.clock.advance(ms);
     this.hotline.dispatcher.wake();
+    this.hotline.scheduler.wake();
     await this.settle();
   }
 
-  /** Runs a plugin's `ctx.every` tasks now, instead of waiting for their interval. */
-  runTasks(plugin: string): Promise<number> {
-    return this.hotline.plugins.runTasks(plugin);
+  /**
+   * Stops the bot and starts it again on the same data (database, files) and clock, as a
+   * process restart would; resolves once it is up and what was due meanwhile has run.
+   */
+  async restart(): Promise<void> {
+    await this.#hotline.stop();
+    this.#hotline = await this.#boot();
+    this.#listen();
+    await this.settle();
+  }
+
+  /**
+   * Runs a plugin's recurring job (declared with `cron` or `every`) now, instead of waiting for
+   * its time: its schedule is made due now, through the store, and the run awaited.
+   */
+  async runJob(plugin: string, job: string): Promise<void> {
+    const { store } = this.hotline;
+    const [record] = await store.listSchedules({ ids: [`${plugin}:@${job}`], limit: 1 });
+    if (!record) throw new Error(`${plugin} has no recurring job "${job}"`);
+    const { id, job: name, payload, cron, timeZone, everyMs, declared } = record;
+    const now = this.clock.now();
+    const spec = { id, plugin, job: name, payload, cron, timeZone, everyMs, declared };
+    await store.writeSchedules([{ put: { ...spec, nextRunAt: now } }], now);
+    await this.advance(0);
+  }
+
+  /** The stored schedules (all, or those the query selects), by id. */
+  schedules(query: Partial<ScheduleQuery> = {}): Promise<ScheduleRecord[]> {
+    return this.hotline.store.listSchedules({ limit: 10_000, ...query });
   }
 
   /** Messages replied to the event (by reply token). */

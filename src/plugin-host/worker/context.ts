@@ -1,11 +1,13 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import type { CallOptions, LineClient } from "../../line/client.ts";
+import type { ScheduleRequest } from "../../schedules/requests.ts";
 import type {
   ChatRef,
   ContentResult,
   EventContext,
   FileStore,
   HttpMethod,
+  JobContext,
   Logger,
   MessageInput,
   PluginContext,
@@ -28,6 +30,7 @@ import {
 } from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
 import type { HostRpc } from "./rpc.ts";
+import { schedulingFor } from "./schedules.ts";
 import { RunSessions } from "./sessions.ts";
 import type { PluginState } from "./state-client.ts";
 
@@ -40,12 +43,9 @@ export interface Route {
 /** Everything the plugin registered through its context; released when this version unloads. */
 export interface Registrations {
   routes: Route[];
-  intervals: Array<ReturnType<typeof setInterval>>;
-  /** The interval tasks themselves, so the host (and tests) can run them on demand. */
-  tasks: Array<() => Promise<void>>;
   /** The plugin's commands: declared ones first, then those `setup` added. */
   commands: PluginCommand[];
-  /** Routes, timers and commands may only be registered while `setup` runs. */
+  /** Routes and commands may only be registered while `setup` runs. */
   open: boolean;
 }
 
@@ -74,7 +74,11 @@ export interface WorkerServices {
   mention: boolean;
   sessions: SessionSchemas;
   dialogs: ReadonlyMap<string, PluginDialog>;
+  /** The plugin's jobs' handlers, by job name. */
+  jobs: ReadonlyMap<string, JobHandler>;
 }
+
+export type JobHandler = (data: unknown, ctx: JobContext<unknown>) => unknown;
 
 /**
  * What a LINE call is made for: its retry warnings go to the event's logger inside a handler, and
@@ -240,34 +244,28 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     postback: (route, data, options) => postbackAction(services.postbacks, route, data, options),
     datetimePicker: (route, data, options) =>
       datetimePickerAction(services.postbacks, route, data, options),
-    every(intervalMs, task) {
-      whileSetup("timers");
-      const run = async () => {
-        try {
-          await task();
-        } catch (error) {
-          log.error({ error }, "interval task failed");
-        }
-      };
-      registrations.tasks.push(run);
-      registrations.intervals.push(setInterval(run, intervalMs));
-    },
+    ...schedulingFor(services),
   };
 }
 
 type Delivery = Extract<HostToWorker, { type: "deliver" }>;
 
-/** The event's context, and the sessions its run reads and changes. */
+/**
+ * The event's context, and the sessions its run reads and changes; what it schedules goes into
+ * `schedules`, sent with the run's end.
+ */
 export function createEventContext(
   base: PluginContext<unknown>,
   services: WorkerServices,
   delivery: Delivery,
   signal: AbortSignal,
+  schedules: ScheduleRequest[],
 ): { ctx: EventContext<unknown>; sessions: RunSessions } {
   const log = services.log.child({ webhookEventId: delivery.eventId });
   const sessions = new RunSessions(services.sessions, delivery.sessions, log);
   const ctx: EventContext<unknown> = {
     ...eventContext(base, services, delivery, { log, signal }),
+    ...schedulingFor(services, schedules),
     session: sessions.view(),
     dialog: (name, answers) => openDialog(dialogRun, name, answers),
   };
@@ -325,6 +323,44 @@ function eventContext(
         method: "push",
         messages: toMessages(messages),
         ...(to ? { to } : {}),
+      });
+    },
+  };
+}
+
+type JobRun = Extract<HostToWorker, { type: "run-job" }>;
+
+/** A job run's context: its LINE calls and logs are the run's, its schedule writes kept with it. */
+export function createJobContext(
+  base: PluginContext<unknown>,
+  services: WorkerServices,
+  run: JobRun,
+  signal: AbortSignal,
+  schedules: ScheduleRequest[],
+): JobContext<unknown> {
+  const log = services.log.child({ job: run.job, schedule: run.scheduleId });
+  const scope: CallScope = { log, signal };
+  return {
+    ...base,
+    log,
+    api: retryingApi(services.line, scope),
+    content: (messageId: string) => content(services, scope, messageId),
+    transcoding: (messageId: string) => transcoding(services, scope, messageId),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
+    signal,
+    ...schedulingFor(services, schedules),
+    job: run.job,
+    scheduleId: run.scheduleId,
+    scheduledAt: run.scheduledAt,
+    attempt: run.attempt,
+    async push(messages: MessageInput | MessageInput[], options: { to: Recipient }) {
+      // A job has no chat of its own to push to.
+      if (!options?.to) throw new TypeError(`${services.name}: a job's push needs { to }`);
+      await services.rpc.call({
+        deliveryId: run.id,
+        method: "push",
+        messages: toMessages(messages),
+        to: recipientId(options.to),
       });
     },
   };

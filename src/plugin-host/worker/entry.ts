@@ -3,6 +3,7 @@
  * releases the whole module graph, its timers and its memory.
  */
 import { LineClient } from "../../line/client.ts";
+import type { ScheduleRequest } from "../../schedules/requests.ts";
 import type { PluginContext } from "../../sdk/context.ts";
 import { setDialect } from "../../sdk/dialect.ts";
 import { isFallback } from "../../sdk/fallback.ts";
@@ -22,7 +23,9 @@ import type {
 import { addCommand, type PluginCommand, pluginCommand, routedCommand } from "./commands.ts";
 import {
   createEventContext,
+  createJobContext,
   createPluginContext,
+  type JobHandler,
   type Registrations,
   type WorkerServices,
 } from "./context.ts";
@@ -193,13 +196,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
     onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
   });
-  const registrations: Registrations = {
-    routes: [],
-    intervals: [],
-    tasks: [],
-    commands,
-    open: true,
-  };
+  const registrations: Registrations = { routes: [], commands, open: true };
+  const jobs = Object.entries(definition.jobs ?? {});
   const services: WorkerServices = {
     name: definition.name,
     settings,
@@ -226,6 +224,7 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     mention,
     sessions: definition.session ?? {},
     dialogs: new Map(Object.entries(definition.dialogs ?? {}) as Array<[string, PluginDialog]>),
+    jobs: new Map(jobs.map(([job, spec]) => [job, spec.handler as JobHandler])),
   };
   const context = createPluginContext(services);
   try {
@@ -257,6 +256,12 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     fallbacks: Object.entries(definition.on)
       .filter(([, handler]) => isFallback(handler))
       .map(([query]) => query),
+    jobs: jobs.map(([job, { cron, timeZone, every }]) => ({
+      name: job,
+      ...(cron === undefined ? {} : { cron: String(cron) }),
+      ...(timeZone === undefined ? {} : { timeZone: String(timeZone) }),
+      ...(every === undefined ? {} : { every: Number(every) }),
+    })),
   };
   return { type: "loaded", manifest };
 }
@@ -267,7 +272,14 @@ async function deliver(message: Extract<HostToWorker, { type: "deliver" }>): Pro
   const controller = new AbortController();
   inFlight.set(message.id, controller);
   const signal = AbortSignal.any([controller.signal, loaded.services.lifetime.signal]);
-  const { ctx, sessions } = createEventContext(loaded.context, loaded.services, message, signal);
+  const schedules: ScheduleRequest[] = [];
+  const { ctx, sessions } = createEventContext(
+    loaded.context,
+    loaded.services,
+    message,
+    signal,
+    schedules,
+  );
   try {
     const plugin = { ...loaded, on: loaded.definition.on };
     await runRole(plugin, message.role, message.event, message.known, ctx, sessions);
@@ -276,7 +288,29 @@ async function deliver(message: Extract<HostToWorker, { type: "deliver" }>): Pro
       type: "delivered",
       id: message.id,
       ...(Object.keys(changes).length > 0 ? { sessions: changes } : {}),
+      ...(schedules.length > 0 ? { schedules } : {}),
     };
+  } catch (error) {
+    return { type: "delivered", id: message.id, error: describe(error) };
+  } finally {
+    inFlight.delete(message.id);
+  }
+}
+
+/** One run of a job: answered like a delivery, with what it scheduled. */
+async function runJob(message: Extract<HostToWorker, { type: "run-job" }>): Promise<WorkerToHost> {
+  syncClock(message.now);
+  const handler = loaded?.services.jobs.get(message.job);
+  if (!loaded || !handler)
+    return { type: "delivered", id: message.id, error: `no job "${message.job}" is loaded` };
+  const controller = new AbortController();
+  inFlight.set(message.id, controller);
+  const signal = AbortSignal.any([controller.signal, loaded.services.lifetime.signal]);
+  const schedules: ScheduleRequest[] = [];
+  const ctx = createJobContext(loaded.context, loaded.services, message, signal, schedules);
+  try {
+    await handler(message.data === null ? undefined : JSON.parse(message.data), ctx);
+    return { type: "delivered", id: message.id, ...(schedules.length ? { schedules } : {}) };
   } catch (error) {
     return { type: "delivered", id: message.id, error: describe(error) };
   } finally {
@@ -326,7 +360,6 @@ async function teardown(): Promise<WorkerToHost> {
   const { definition, services, context } = loaded;
   for (const controller of inFlight.values()) controller.abort(new Error("plugin is unloading"));
   services.lifetime.abort(new Error("plugin is unloading"));
-  for (const timer of services.registrations.intervals) clearInterval(timer);
   services.registrations.routes.length = 0;
   try {
     await definition.teardown?.(context as never);
@@ -355,14 +388,9 @@ scope.addEventListener("message", (event) => {
     case "rpc-result":
       rpc.settle(message);
       break;
-    case "run-tasks": {
-      syncClock(message.now);
-      const tasks = loaded?.services.registrations.tasks ?? [];
-      void Promise.all(tasks.map((task) => task())).then(() =>
-        post({ type: "tasks-done", id: message.id, count: tasks.length }),
-      );
+    case "run-job":
+      void runJob(message).then(post);
       break;
-    }
     case "ping":
       post({ type: "pong", id: message.id });
       break;
