@@ -171,14 +171,17 @@ export default definePlugin({
   // Named beacon_greeter_visits before plugin tables had the "__" separator.
   tableRenames: { beacon_greeter_visits: "beacon_greeter__visits" },
 
-  setup(ctx) {
-    const keepMs = ctx.settings.keepVisitsDays * DAY;
-    if (keepMs === 0) return;
-    // Never delete what the cooldown still needs, whatever the two settings say.
-    const horizonMs = Math.max(keepMs, ctx.settings.cooldownMinutes * MINUTE);
-    ctx.every(60 * MINUTE, async () => {
-      await ctx.db.delete(visits).where(lt(visits.at, ctx.now() - horizonMs));
-    });
+  jobs: {
+    prune: {
+      every: 60 * MINUTE,
+      async handler(_data, ctx) {
+        const keepMs = ctx.settings.keepVisitsDays * DAY;
+        if (keepMs === 0) return;
+        // Never delete what the cooldown still needs, whatever the two settings say.
+        const horizonMs = Math.max(keepMs, ctx.settings.cooldownMinutes * MINUTE);
+        await ctx.db.delete(visits).where(lt(visits.at, ctx.now() - horizonMs));
+      },
+    },
   },
 
   on: {

@@ -366,14 +366,17 @@ export default definePlugin({
   tables: { archivedMedia },
   // Named media_archiver_media before plugin tables had the "__" separator.
   tableRenames: { media_archiver_media: "media_archiver__media" },
-  setup(ctx) {
-    ctx.every(CLEANUP_EVERY_MS, async () => {
-      const { retentionDays } = ctx.settings;
-      if (retentionDays === 0) return;
-      const cutoff = ctx.now() - retentionDays * DAY_MS;
-      const removed = await forget(ctx, lt(archivedMedia.recordedAt, cutoff));
-      if (removed > 0) ctx.log.info({ removed, retentionDays }, "retention cleanup");
-    });
+  jobs: {
+    cleanup: {
+      every: CLEANUP_EVERY_MS,
+      async handler(_data, ctx) {
+        const { retentionDays } = ctx.settings;
+        if (retentionDays === 0) return;
+        const cutoff = ctx.now() - retentionDays * DAY_MS;
+        const removed = await forget(ctx, lt(archivedMedia.recordedAt, cutoff));
+        if (removed > 0) ctx.log.info({ removed, retentionDays }, "retention cleanup");
+      },
+    },
   },
   on: {
     "message:image": archive,

@@ -91,7 +91,6 @@ export default definePlugin({
       ctx.route("POST", "/provider/link", (request) => providerLink(ctx, request, secret));
       ctx.route("POST", "/provider/unlink", (request) => providerUnlink(ctx, request, secret));
     }
-    ctx.every(PRUNE_INTERVAL_MS, () => prune(ctx));
     ctx.command(ctx.settings.linkCommand, {
       description: "link your LINE account to your account with us",
       handle: (_args, event, c) => inOneToOne(c, event.source, offerLink),
@@ -101,6 +100,7 @@ export default definePlugin({
       handle: (_args, event, c) => inOneToOne(c, event.source, unlink),
     });
   },
+  jobs: { prune: { every: PRUNE_INTERVAL_MS, handler: (_data, ctx) => prune(ctx) } },
   on: {
     // Not restricted with `chats: ["user"]`: a failed link comes without a source at all.
     accountLink: async (event, ctx) => {

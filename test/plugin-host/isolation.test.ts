@@ -206,7 +206,7 @@ let n = 0;
 export default definePlugin({
   name: "scribbler",
   setup(ctx) {
-    ctx.every(2, () => ctx.kv.set("counter", ++n));
+    setInterval(() => void ctx.kv.set("counter", ++n), 2);
   },
   on: { "message:text": async (event, ctx) => { await ctx.reply("noted " + event.message.text); } },
 });

@@ -622,12 +622,12 @@ describe("housekeeping", () => {
     expect(await db.select().from(linkTokens)).toHaveLength(2);
 
     await bot().advance(TEN_MINUTES + CLOCK_SLACK_MS);
-    expect(await bot().runTasks("account-link")).toBe(1);
+    await bot().runJob("account-link", "prune");
     expect(await db.select().from(linkTokens)).toEqual([]);
     expect(await db.select().from(linkAttempts)).toHaveLength(1);
 
     await bot().advance(2 * 24 * 3_600_000);
-    await bot().runTasks("account-link");
+    await bot().runJob("account-link", "prune");
     expect(await db.select().from(linkAttempts)).toEqual([]);
     expect((await linkOf(bot(), alice))?.providerUserId).toBe("alice");
   });

@@ -277,7 +277,7 @@ describe("visit history", () => {
     expect(bot.line.replies).toHaveLength(1);
   });
 
-  test("visits older than keepVisitsDays are deleted by the hourly task", async () => {
+  test("visits older than keepVisitsDays are deleted by the hourly job", async () => {
     const bot = await start({ keepVisitsDays: 30 });
     const old = enter();
     await bot.deliver(old);
@@ -285,7 +285,7 @@ describe("visit history", () => {
     const recent = event.beacon("stay", ENTRANCE, { chat: ALICE });
     await bot.deliver(recent);
 
-    expect(await bot.runTasks("beacon-greeter")).toBe(1);
+    await bot.runJob("beacon-greeter", "prune");
     expect((await storedVisits(bot)).map((v) => v.eventId)).toEqual([recent.webhookEventId ?? ""]);
   });
 
@@ -293,7 +293,7 @@ describe("visit history", () => {
     const bot = await start({ keepVisitsDays: 1, cooldownMinutes: 3 * 24 * 60 });
     expect(await replies(bot, enter())).toHaveLength(1);
     await bot.advance(2 * DAY);
-    await bot.runTasks("beacon-greeter");
+    await bot.runJob("beacon-greeter", "prune");
     expect(await replies(bot, enter())).toHaveLength(0);
   });
 
@@ -301,7 +301,7 @@ describe("visit history", () => {
     const bot = await start({ keepVisitsDays: 0 });
     await bot.deliver(enter());
     await bot.advance(3650 * DAY);
-    expect(await bot.runTasks("beacon-greeter")).toBe(0);
+    await bot.runJob("beacon-greeter", "prune");
     expect(await storedVisits(bot)).toHaveLength(1);
   });
 });

@@ -461,11 +461,11 @@ describe("media-archiver", () => {
     await deliverOk(b, recent);
 
     await b.advance(11 * HOUR);
-    await b.runTasks("media-archiver");
+    await b.runJob("media-archiver", "cleanup");
     expect(await rows(b)).toHaveLength(3); // nothing is a day old yet
 
     await b.advance(2 * HOUR);
-    expect(await b.runTasks("media-archiver")).toBe(1);
+    await b.runJob("media-archiver", "cleanup");
 
     expect((await rows(b)).map((r) => r.messageId)).toEqual([recent.message.id]);
     expect(await storedFiles(b)).toEqual([sha256(shared)]);
@@ -478,7 +478,7 @@ describe("media-archiver", () => {
     await deliverOk(b, image);
 
     await b.advance(10 * 365 * DAY);
-    await b.runTasks("media-archiver");
+    await b.runJob("media-archiver", "cleanup");
 
     expect(await rows(b)).toHaveLength(1);
     expect(await storedFiles(b)).toHaveLength(1);
@@ -623,7 +623,7 @@ describe("media-archiver", () => {
 
     // A day on, retention has freed the room.
     await b.advance(DAY + HOUR);
-    await b.runTasks("media-archiver");
+    await b.runJob("media-archiver", "cleanup");
     const later = event.image({ chat: BOB });
     b.line.addContent(later.message.id, { bytes: bytes(5, 5000), contentType: "image/jpeg" });
     await deliverOk(b, later);
