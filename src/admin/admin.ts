@@ -1,6 +1,7 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
- * pausing, dead letters (list, retry, discard), inbox statistics. JSON in and out.
+ * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics.
+ * JSON in and out.
  */
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
@@ -9,7 +10,8 @@ import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
-import { bearerCheck } from "./auth.ts";
+import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
+import { scheduleRoutes } from "./schedules.ts";
 
 export interface AdminOptions {
   token: string;
@@ -41,30 +43,6 @@ const deadQuery = z.strictObject({
 });
 const cursorSchema = z.tuple([z.number().int(), z.string(), z.string()]);
 
-class BadRequest extends Error {}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
-}
-
-/** The first problem, as one line that says where: `deliveries.0.plugin: expected string…`. */
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.length ? `${where}.${issue.path.join(".")}` : where;
-  throw new BadRequest(`${path}: ${issue?.message ?? "invalid"}`);
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text === "" ? "{}" : text);
-  } catch {
-    throw new BadRequest("body is not valid JSON");
-  }
-}
-
 function toSelector(body: z.output<typeof retryBody>): DeadSelector {
   if (body.deliveries) return { deliveries: body.deliveries };
   if (body.plugin !== undefined) return { plugin: body.plugin };
@@ -90,25 +68,7 @@ function decodeCursor(value: string): DeadCursor {
 
 export function adminRoutes(options: AdminOptions) {
   const { plugins, store, dispatcher, clock } = options;
-  const authorized = bearerCheck(options.token);
-
-  /** Every route: the token first, then the handler; a BadRequest becomes a 400. */
-  const guard =
-    (handler: (request: Request, params: Record<string, string>) => Response | Promise<Response>) =>
-    async ({ request, params }: { request: Request; params: Record<string, string> }) => {
-      if (!authorized(request))
-        return json(
-          401,
-          { error: "unauthorized: send Authorization: Bearer <ADMIN_TOKEN>" },
-          { "www-authenticate": 'Bearer realm="hotline admin"' },
-        );
-      try {
-        return await handler(request, params);
-      } catch (error) {
-        if (error instanceof BadRequest) return json(400, { error: error.message });
-        throw error;
-      }
-    };
+  const guard = guardWith(options.token);
 
   const describePlugins = async () => {
     const unsettled = await store.unsettledByPlugin();
@@ -203,6 +163,7 @@ export function adminRoutes(options: AdminOptions) {
         });
       }),
     )
+    .use(scheduleRoutes({ guard, store, clock }))
     .all(
       "/*",
       guard((request) =>

@@ -38,10 +38,10 @@ export async function answerRpc(
   try {
     const value = isFileCall(message)
       ? await sessions.files.call(message)
-      : isStateCall(message)
-        ? await sessions.state.call(message)
-        : isScheduleCall(message)
-          ? await answerScheduleCall(message, sessions.state.plugin, options.schedules)
+      : isScheduleCall(message)
+        ? await answerScheduleCall(message, sessions.state.plugin, options.schedules)
+        : isStateCall(message)
+          ? await sessions.state.call(message)
           : message.method === "postback.key"
             ? postbackKeyOf(sessions.state, options)
             : await sendMessages(message, sessions.state, options, delivery);
