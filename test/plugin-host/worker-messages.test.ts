@@ -40,6 +40,10 @@ const FORGERIES = {
     post({ type: "rpc", id: 1, method: "files.write", upload: 1, bytes: new Uint8Array((256 << 10) + 1) }),
   "a file name that is not a digest": () =>
     post({ type: "rpc", id: 1, method: "files.read", sha256: "../../etc/passwd", index: 0 }),
+  "a schedule with a cron that is not one": () =>
+    post({ type: "rpc", id: 1, method: "schedules.write", writes: [{ put: { id: "x", job: "j", data: null, cron: "61 * * * *" } }] }),
+  "a run's schedule under an id that is not one": () =>
+    post({ type: "delivered", id: 1, schedules: [{ put: { id: "../x", job: "j", data: null, at: 1 } }] }),
   "a huge message": () => post({ type: "log", level: "info", message: "x".repeat(5 << 20) }),
 };
 export default definePlugin({
