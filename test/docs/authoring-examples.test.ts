@@ -107,7 +107,7 @@ describe("Who answers: shrug below echo", () => {
 });
 
 describe("State: notes", () => {
-  test("a note is kept once, counted by the route, and pruned by the hourly task", async () => {
+  test("a note is kept once, counted by the route, and pruned by the hourly job", async () => {
     const sent = await say("note buy milk");
     expect(texts(sent)).toEqual(["Noted (1 so far)."]);
     const count = await fetch(`${bot.url}/plugins/notes/count`);
@@ -115,7 +115,7 @@ describe("State: notes", () => {
     expect(await bot.pluginDb.select().from(notes)).toMatchObject([{ text: "buy milk" }]);
 
     await bot.advance(31 * 86_400_000);
-    expect(await bot.runTasks("notes")).toBe(1);
+    await bot.runJob("notes", "prune");
     expect(await bot.pluginDb.select().from(notes)).toEqual([]);
   });
 });

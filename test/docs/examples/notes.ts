@@ -19,9 +19,14 @@ export default definePlugin({
       const [row] = await ctx.db.select({ n: count() }).from(notes);
       return Response.json(row ?? { n: 0 });
     });
-    ctx.every(60 * 60_000, async () => {
-      await ctx.db.delete(notes).where(lt(notes.at, ctx.now() - 30 * DAY));
-    });
+  },
+  jobs: {
+    prune: {
+      every: 60 * 60_000,
+      async handler(_data, ctx) {
+        await ctx.db.delete(notes).where(lt(notes.at, ctx.now() - 30 * DAY));
+      },
+    },
   },
   commands: {
     note: {
