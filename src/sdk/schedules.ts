@@ -3,16 +3,16 @@
 /** When a schedule runs: once (at a time, or after a delay), or on a cron expression. */
 export type ScheduleTiming =
   /** A time (a Date, or ms since the epoch); a time already past runs at once. */
-  | { at: Date | number }
+  | { at: Date | number; after?: never; cron?: never; timeZone?: never }
   /** This many ms from now (the host's clock: tests move it). */
-  | { after: number }
+  | { after: number; at?: never; cron?: never; timeZone?: never }
   /**
    * Recurring: a cron expression of 5 fields (minute hour day month weekday), or 6 with seconds
    * first, in `timeZone` (an IANA name like "Asia/Tokyo"; default UTC). Runs follow the zone's
    * clock across daylight saving changes: a time the change skips runs at the first time after it,
    * a time it repeats runs once.
    */
-  | { cron: string; timeZone?: string };
+  | { cron: string; timeZone?: string; at?: never; after?: never };
 
 export type ScheduleOptions = ScheduleTiming & {
   /**
