@@ -11,6 +11,7 @@ import {
   type TestBotOptions,
   user,
 } from "../../src/dev/testing/mod.ts";
+import { sample, scrape } from "../metrics/prom.ts";
 import { OPERATOR, TICKS } from "./fixtures/reminders.ts";
 
 const REMINDERS = new URL("./fixtures/reminders.ts", import.meta.url);
@@ -223,7 +224,7 @@ describe("failures", () => {
     ]);
   });
 
-  test("a run that fails every attempt is dead-lettered with its last error", async () => {
+  test("a run that fails every attempt is dead-lettered with its last error, and counted", async () => {
     const bot = await start({
       settings: { reminders: { failRuns: 99 } },
       env: { MAX_ATTEMPTS: "3" },
@@ -234,6 +235,10 @@ describe("failures", () => {
     expect(await bot.schedules({ job: "remind" })).toMatchObject([
       { status: "dead", attempts: 3, lastError: "attempt 3 fails" },
     ]);
+    const metrics = await scrape(bot.url);
+    const runs = (outcome: string) =>
+      sample(metrics, "hotline_job_runs_total", { plugin: "reminders", outcome });
+    expect([runs("retried"), runs("dead")]).toEqual([2, 1]);
   });
 
   test("a rerun's pushes carry the first run's retry keys: LINE takes each once", async () => {
