@@ -316,3 +316,54 @@ describe("restarts", () => {
     expect(morning).toMatchObject({ status: "scheduled", runAt: Date.UTC(2026, 2, 11, 13, 0) });
   });
 });
+
+describe("new versions", () => {
+  const version = (jobs: string) => `import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "versioned",
+  jobs: {
+    ${jobs}
+    once: { handler: (data, ctx) => ctx.push("once by " + ctx.name, { to: data.to }) },
+  },
+  async setup(ctx) {
+    const [scheduled] = await ctx.schedules.list({ job: "once" });
+    if (!scheduled) await ctx.schedule("once", { id: "once", after: 3_600_000, data: { to: "${TICKS}" } });
+  },
+});
+`;
+
+  test("a reload re-times changed recurring jobs, deletes dropped ones, and keeps one-shots", async () => {
+    const plugins = createPluginsDir();
+    cleanups.push(plugins.remove);
+    const file = plugins.write(
+      "versioned.ts",
+      version(`tick: { every: 600_000, handler() {} }, gone: { every: 600_000, handler() {} },`),
+    );
+    const bot = await startTestBot({ pluginsDir: plugins.dir, now: T0 });
+    cleanups.push(() => bot.stop());
+    const shape = async () =>
+      (await bot.schedules({ plugin: "versioned" })).map((s) => [
+        s.id,
+        s.cron ?? s.everyMs,
+        s.revision,
+      ]);
+    expect(await shape()).toEqual([
+      ["versioned:@gone", 600_000, 0],
+      ["versioned:@tick", 600_000, 0],
+      ["versioned:once", null, 0],
+    ]);
+    await bot.advance(10 * MINUTE);
+    plugins.write("versioned.ts", version(`tick: { cron: "*/5 * * * *", handler() {} },`));
+    await bot.hotline.plugins.reload([file]);
+    await bot.settle();
+    expect(await shape()).toEqual([
+      ["versioned:@tick", "*/5 * * * *", 1],
+      ["versioned:once", null, 0],
+    ]);
+    expect(await bot.schedules({ ids: ["versioned:@tick"] })).toMatchObject([
+      { nextRunAt: T0 + 15 * MINUTE },
+    ]);
+    await bot.advance(HOUR);
+    expect(texts(bot.pushesTo(TICKS))).toEqual(["once by versioned"]);
+  });
+});
