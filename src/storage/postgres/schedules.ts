@@ -97,6 +97,16 @@ export async function claimSchedules(
   const names = pairs.map(([, name]) => name);
   const runnable = sql`(plugin, name) in (
     select * from unnest(${plugins}::text[], ${names}::text[]))`;
+  /** The first run due after `after` (or at all); runs others hold are theirs to handle. */
+  const nextDue = async (after = Number.MIN_SAFE_INTEGER) => {
+    const [next] = await sql<Array<{ at: number | string | null }>>`
+      select min(next_run_at) as at from schedules
+      where status = 'scheduled' and next_run_at > ${after} and ${runnable}`;
+    return next?.at == null ? undefined : Number(next.at);
+  };
+  // Asked at every bit of new work: with nothing due, the usual answer, one read and no lock.
+  const first = await nextDue();
+  if (first === undefined || first > request.now) return { runs: [], nextDueAt: first };
   const runs = await sql<ScheduleRecord[]>`
     with due as materialized (
       select id as due_id from schedules
@@ -109,13 +119,10 @@ export async function claimSchedules(
       lease_until = ${lease.until}, deferred = false, updated_at = ${request.now}
     from due where s.id = due.due_id
     returning ${columns(sql)}`;
-  const [next] = await sql<Array<{ at: number | null }>>`
-    select min(next_run_at) as at from schedules
-    where status = 'scheduled' and next_run_at > ${request.now} and ${runnable}`;
   const sorted = runs
     .map(normal)
     .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : 1));
-  return { runs: sorted, nextDueAt: next?.at ?? undefined };
+  return { runs: sorted, nextDueAt: await nextDue(request.now) };
 }
 
 /** Fenced by owner and revision: a run taken over, replaced or cancelled meanwhile settles nothing. */

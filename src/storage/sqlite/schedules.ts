@@ -142,6 +142,17 @@ export class ScheduleTable {
     }
   }
 
+  /** When the first run of these jobs is due, if any. */
+  nextDue({ jobs }: Pick<ScheduleClaimRequest, "jobs">): number | undefined {
+    if (jobs.size === 0) return undefined;
+    const [next] = this.#db
+      .select({ at: min(schedules.nextRunAt) })
+      .from(schedules)
+      .where(and(eq(schedules.status, "scheduled"), runnable(jobs)))
+      .all();
+    return next?.at ?? undefined;
+  }
+
   claim({ jobs, limit, now }: ScheduleClaimRequest): {
     runs: ScheduleRecord[];
     nextDueAt: number | undefined;

@@ -318,6 +318,9 @@ export class SqliteStore implements Store {
   }
 
   async claimSchedules(request: ScheduleClaimRequest) {
+    // Asked at every bit of new work: with nothing due, the usual answer, it costs no write.
+    const nextDueAt = this.#schedules.nextDue(request);
+    if (nextDueAt === undefined || nextDueAt > request.now) return { runs: [], nextDueAt };
     return this.#writes.write(() => this.#schedules.claim(request));
   }
 
