@@ -204,11 +204,11 @@ export class PluginWorker {
 
   /** Runs one of the plugin's jobs, behind the same deadline and hang check as a delivery. */
   runJob(run: JobRun, timeoutMs: number): Promise<DeliveryOutcome> {
-    const { scheduleId, job, data, scheduledAt, attempt, push } = run;
+    const { scheduleId, job, data, scheduledAt, attempt, push, run: key } = run;
     const reply = () => Promise.reject(new Error("a job has no event to reply to"));
     return this.#run({ scheduleId, reply, push }, timeoutMs, (id) => ({
       type: "run-job",
-      ...{ id, job, scheduleId, data, scheduledAt, attempt },
+      ...{ id, job, scheduleId, run: key, data, scheduledAt, attempt },
       now: this.#o.clock.now(),
     }));
   }

@@ -91,6 +91,8 @@ export type HostToWorker =
       job: string;
       /** The plugin's own id of the schedule. */
       scheduleId: string;
+      /** The run, as its retry keys derive from it (`<schedule>@<revision>/<run time>`). */
+      run: string;
       /** The job's data as JSON text; null for none. */
       data: string | null;
       scheduledAt: number;

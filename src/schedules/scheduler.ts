@@ -162,11 +162,13 @@ export class Scheduler {
   async #run(record: ScheduleRecord): Promise<void> {
     const started = performance.now();
     const attempt = record.attempts + 1;
-    const sends = this.#sends(record);
+    const run = `${record.id}@${record.revision}/${record.runAt}`;
+    const sends = this.#sends(record, run);
     const outcome = await this.#o.jobs.runJob({
       plugin: record.plugin,
       job: record.job,
       scheduleId: ownIdOf(record),
+      run,
       data: record.payload,
       scheduledAt: record.runAt,
       attempt,
@@ -189,8 +191,7 @@ export class Scheduler {
    * revision and the run's time, and the push's place in the run, so a run retried after a crash
    * between its push and its settlement gets 409 instead of sending twice.
    */
-  #sends(record: ScheduleRecord) {
-    const run = `${record.id}@${record.revision}/${record.runAt}`;
+  #sends(record: ScheduleRecord, run: string) {
     let pushes = 0;
     let refused: string | undefined;
     return {

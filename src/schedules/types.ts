@@ -10,6 +10,8 @@ export interface JobRun {
   job: string;
   /** The plugin's own id of the schedule. */
   scheduleId: string;
+  /** The run, as its pushes' retry keys derive from it: the same for every attempt of it. */
+  run: string;
   /** The job's data as JSON text; null for none. */
   data: string | null;
   /** The run's scheduled time (a retry keeps it). */

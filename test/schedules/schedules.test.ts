@@ -241,7 +241,7 @@ describe("failures", () => {
     expect([runs("retried"), runs("dead")]).toEqual([2, 1]);
   });
 
-  test("a rerun's pushes carry the first run's retry keys: LINE takes each once", async () => {
+  test("a rerun's pushes, raw ones too, carry the first run's retry keys: LINE takes each once", async () => {
     const plugins = createPluginsDir();
     cleanups.push(plugins.remove);
     const to = freshChat();
@@ -255,6 +255,7 @@ export default definePlugin({
       async handler(_data, ctx) {
         await ctx.push("one", { to: "${to}" });
         await ctx.push(["two", "three"], { to: "${to}" });
+        await ctx.api.pushMessage({ to: "${to}", messages: [{ type: "text", text: "raw" }] });
         if (ctx.attempt === 1) throw new Error("after pushing");
       },
     },
@@ -267,12 +268,12 @@ export default definePlugin({
     cleanups.push(() => bot.stop());
     await bot.advance(SECOND);
     await bot.advance(2 * SECOND);
-    expect(texts(bot.pushesTo(to))).toEqual(["one", "two", "three"]);
+    expect(texts(bot.pushesTo(to))).toEqual(["one", "two", "three", "raw"]);
     const calls = bot.line.requests.filter((r) => r.path === "/v2/bot/message/push");
-    expect(calls.map((r) => r.status)).toEqual([200, 200, 409, 409]);
+    expect(calls.map((r) => r.status)).toEqual([200, 200, 200, 409, 409, 409]);
     const keys = calls.map((r) => r.retryKey);
-    expect(keys.slice(2)).toEqual(keys.slice(0, 2));
-    expect(new Set(keys).size).toBe(2);
+    expect(keys.slice(3)).toEqual(keys.slice(0, 3));
+    expect(new Set(keys).size).toBe(3);
     expect(await bot.schedules({ plugin: "twice" })).toMatchObject([{ status: "done" }]);
   });
 

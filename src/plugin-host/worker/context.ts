@@ -343,7 +343,11 @@ export function createJobContext(
   return {
     ...base,
     log,
-    api: retryingApi(services.line, scope),
+    // Keyed by the run, as a delivery's sends are by its event: a rerun repeats its keys.
+    api: pluginApi(services.line, services.clients, {
+      ...scope,
+      keys: eventRetryKeys(run.run, services.name),
+    }),
     content: (messageId: string) => content(services, scope, messageId),
     transcoding: (messageId: string) => transcoding(services, scope, messageId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),

@@ -50,6 +50,7 @@ export type RetryKeys = (endpoint: string) => string;
  * In a handler: the n-th call to an endpoint in one delivery gets the same key on every attempt
  * and in every process, derived from the event, the plugin, the endpoint and n (as `ctx.push` is
  * keyed), so that a retried delivery's repeat of a send LINE already accepted is answered 409.
+ * A job's run is keyed the same way, by the run in place of the event.
  */
 export function eventRetryKeys(eventId: string, plugin: string): RetryKeys {
   const calls = new Map<string, number>();
@@ -61,9 +62,9 @@ export function eventRetryKeys(eventId: string, plugin: string): RetryKeys {
 }
 
 /**
- * Outside an event (setup, routes, tasks) there is nothing stable to derive a key from, and
- * nothing in the host reruns such a call: a fresh key per call makes the client's own retries of
- * it safe, which is all the retrying there is.
+ * Outside an event or a job's run (setup, routes) there is nothing stable to derive a key from,
+ * and nothing in the host reruns such a call: a fresh key per call makes the client's own retries
+ * of it safe, which is all the retrying there is.
  */
 export const freshRetryKeys: RetryKeys = () => crypto.randomUUID();
 
