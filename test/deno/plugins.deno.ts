@@ -13,3 +13,4 @@ await runBunTestFile(
 await runBunTestFile("plugins/media-archiver", () => import("../plugins/media-archiver.test.ts"));
 await runBunTestFile("plugins/account-link", () => import("../plugins/account-link.test.ts"));
 await runBunTestFile("plugins/beacon-greeter", () => import("../plugins/beacon-greeter.test.ts"));
+await runBunTestFile("plugins/reminder", () => import("../plugins/reminder.test.ts"));

@@ -1,12 +1,11 @@
 /**
- * A dialog in progress crosses a SIGKILL: a real `bun src/main.ts` asks the first question, is
- * killed the moment LINE has the reply, and the restarted bot on the same data reads the next text
- * as the answer, not as chat.
+ * The programming model across a SIGKILL of a real `bun src/main.ts`: a dialog in progress goes on
+ * with the restarted bot, and a reminder scheduled before the kill is pushed once, after it.
  */
 import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envelope, event, user } from "../../src/dev/events/mod.ts";
@@ -31,17 +30,18 @@ afterEach(async () => {
   for (const step of cleanups.splice(0).reverse()) await step();
 });
 
-test("a dialog goes on after the bot is killed between two questions", async () => {
+/** A stand-in, a data directory and plugins that outlive the bot processes started on them. */
+function scene(pluginFiles: Record<string, string>) {
   const channelSecret = randomBytes(16).toString("hex");
-  const channelAccessToken = `dialog-token-${randomBytes(4).toString("hex")}`;
+  const channelAccessToken = `kill-token-${randomBytes(4).toString("hex")}`;
   const standIn = new LineStandIn({ channelAccessToken });
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: standIn.fetch });
   cleanups.push(() => server.stop(true));
-  const dataDir = mkdtempSync(join(tmpdir(), "hotline-dialog-"));
+  const dataDir = mkdtempSync(join(tmpdir(), "hotline-kill-"));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const plugins = createPluginsDir();
   cleanups.push(plugins.remove);
-  plugins.write("notes.ts", notesPlugin());
+  for (const [file, source] of Object.entries(pluginFiles)) plugins.write(file, source);
   const configFile = join(dataDir, "hotline.config.json");
   writeFileSync(configFile, "{}");
   const start = async () => {
@@ -66,7 +66,11 @@ test("a dialog goes on after the bot is killed between two questions", async () 
     );
     return reply.messages.map((message) => (message as { text?: string }).text);
   };
+  return { standIn, dataDir, chat, start, ask };
+}
 
+test("a dialog goes on after the bot is killed between two questions", async () => {
+  const { dataDir, chat, start, ask } = scene({ "notes.ts": notesPlugin() });
   const first = await start();
   const survey = event.text("survey", { chat });
   expect(await ask(first, "survey", survey)).toEqual(["Your name?"]);
@@ -84,4 +88,29 @@ test("a dialog goes on after the bot is killed between two questions", async () 
     );
   expect(await ask(second, "Ann")).toEqual(["Your age?"]);
   expect(await ask(second, "30")).toEqual(["Thanks, Ann (30)"]);
+}, 60_000);
+
+test("a reminder set before a kill is pushed once, by the restarted bot", async () => {
+  const reminder = readFileSync(
+    new URL("../../plugins/reminder/index.ts", import.meta.url),
+    "utf8",
+  );
+  const when = readFileSync(new URL("../../plugins/reminder/when.ts", import.meta.url), "utf8");
+  const { standIn, chat, start, ask } = scene({
+    "reminder/index.ts": reminder,
+    "reminder/when.ts": when,
+  });
+  const first = await start();
+  const [confirmation] = await ask(first, "remind me in 3 seconds to stretch");
+  expect(confirmation).toContain(": stretch");
+  await first.kill();
+  const second = await start();
+  const pushed = () => standIn.pushes.filter((push) => push.to === chat.userId);
+  await standIn.waitFor(() => pushed().length > 0, { timeoutMs: 15_000 });
+  expect(pushed().flatMap((push) => push.messages)).toEqual([{ type: "text", text: "⏰ stretch" }]);
+  // Its run settled: the schedule is done, and a later restart sends nothing again.
+  await second.waitForLog((line) => line.msg === "job run" && line.outcome === "done", 10_000);
+  await second.stop();
+  await (await start()).stop();
+  expect(pushed()).toHaveLength(1);
 }, 60_000);
