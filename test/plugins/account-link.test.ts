@@ -561,7 +561,7 @@ describe("with a real provider", () => {
         await broken.stop();
       }
     }
-  });
+  }, 20_000);
 });
 
 describe("the demo sign-in page is served only when asked for", () => {
