@@ -122,6 +122,7 @@ export const it = test;
 type DescribeApi = ((name: string, fn: () => void) => void) & {
   skip(name: string, fn: () => void): void;
   if(condition: boolean): (name: string, fn: () => void) => void;
+  skipIf(condition: boolean): (name: string, fn: () => void) => void;
 };
 
 function describeBlock(name: string, fn: () => void, skip: boolean): void {
@@ -144,6 +145,8 @@ export const describe: DescribeApi = Object.assign(
     skip: (name: string, fn: () => void) => describeBlock(name, fn, true),
     if: (condition: boolean) => (name: string, fn: () => void) =>
       describeBlock(name, fn, !condition),
+    skipIf: (condition: boolean) => (name: string, fn: () => void) =>
+      describeBlock(name, fn, condition),
   },
 );
 

@@ -11,6 +11,7 @@ export interface TestContext {
 export interface TestDefinition {
   name: string;
   fn(t: TestContext): void | Promise<void>;
+  ignore?: boolean;
   sanitizeOps?: boolean;
   sanitizeResources?: boolean;
   sanitizeExit?: boolean;

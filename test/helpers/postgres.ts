@@ -3,7 +3,9 @@
  * skipped, loudly, so that `npm test` works on a machine with only Node.js; CI sets
  * `HOTLINE_REQUIRE_POSTGRES=1` (and starts a server), and then a missing server fails the run.
  */
+import postgres from "postgres";
 import { freshSchemaUrl } from "../../src/dev/testing/postgres-schema.ts";
+import { postgresTarget } from "../../src/storage/postgres/connection.ts";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
@@ -17,4 +19,26 @@ if (!TEST_DATABASE_URL) {
 export function freshSchema(): { url: string; drop(): Promise<void> } {
   if (!TEST_DATABASE_URL) throw new Error("TEST_DATABASE_URL is not set");
   return freshSchemaUrl(TEST_DATABASE_URL);
+}
+
+/**
+ * Throws, naming the server (never its password), when TEST_DATABASE_URL is set but PostgreSQL
+ * cannot be used there (nothing answers, or it refuses the login). A suite that calls it first
+ * fails at once, as a whole, instead of every test waiting out the store's start-up deadline on
+ * its own (minutes for a file, where one line says it all).
+ */
+export async function assertPostgresAnswers(databaseUrl = TEST_DATABASE_URL): Promise<void> {
+  if (!databaseUrl) return;
+  const target = postgresTarget(databaseUrl);
+  const sql = postgres(target.url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    const reason = (error as Error).message.replaceAll(/\s+/g, " ");
+    throw new Error(
+      `TEST_DATABASE_URL is set but PostgreSQL cannot be used at ${target.shown}: ${reason}`,
+    );
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
