@@ -67,9 +67,7 @@ export async function openDialogs(
 ): Promise<Map<string, Set<string>>> {
   const holders = plugins.dialogPlugins?.() ?? [];
   const open = new Map<string, Set<string>>();
-  const texts = events.filter(
-    (parsed) => parsed.type === "message" && sessionKeysOf(parsed).dialog,
-  );
+  const texts = events.filter((parsed) => isText(parsed) && sessionKeysOf(parsed).dialog);
   if (holders.length === 0 || texts.length === 0) return open;
   const keys = texts.flatMap((parsed) => holders.flatMap((p) => keysFor(p, parsed, ["dialog"])));
   const found = new Set(
@@ -81,4 +79,10 @@ export async function openDialogs(
     if (owners.length > 0) open.set(parsed.id, new Set(owners));
   }
   return open;
+}
+
+/** Only a text can answer a dialog. */
+function isText(parsed: ParsedEvent): boolean {
+  const { message } = parsed.event as { message?: { type?: unknown } };
+  return parsed.type === "message" && message?.type === "text";
 }

@@ -104,7 +104,7 @@ export const taggedPostback: RoutingRule = ({ event, known, plugins }, decision)
  * (the highest priority's, were several open), and no command, host answer or fallback does.
  * Other plugins' claiming handlers still see the text, as they see every text.
  */
-export const openDialog: RoutingRule = ({ event, known, plugins, dialogs }, decision) => {
+export const dialogAnswer: RoutingRule = ({ event, known, plugins, dialogs }, decision) => {
   if (!known || !dialogs?.size || event.type !== "message") return undefined;
   if ((event as { message?: { type?: unknown } }).message?.type !== "text") return undefined;
   const owner = plugins.find(
@@ -166,6 +166,7 @@ function hostAnswer(
  * `help` and near misses to the host's responder. A bare mention of the bot asks for help.
  */
 export const command: RoutingRule = ({ event, known, botUserId, plugins }, decision) => {
+  // The text answered a dialog: it is no command, whatever its first word.
   if (decision.size > 0) return undefined;
   const read = known ? readCommand(event, botUserId) : undefined;
   if (!read) return undefined;
@@ -209,7 +210,7 @@ export const fallbacks: RoutingRule = (input, decision) => {
 
 export const ROUTING_RULES: readonly RoutingRule[] = [
   taggedPostback,
-  openDialog,
+  dialogAnswer,
   command,
   handlers,
   fallbacks,
