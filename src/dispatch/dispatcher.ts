@@ -13,6 +13,7 @@ import type {
   Store,
 } from "../storage/store.ts";
 import { backoffDelay } from "./backoff.ts";
+import { ClaimLoop } from "./claim-loop.ts";
 import { runEffects } from "./effects.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
@@ -60,9 +61,11 @@ export class Dispatcher {
     this.#o.plugins.route(parsed, destination);
   readonly #inFlight = new Set<Promise<void>>();
   #running = 0;
-  #pumping = false;
-  #pumpAgain = false;
-  #pumpScheduled = false;
+  readonly #claims = new ClaimLoop({
+    round: () => this.#claimRound(),
+    failed: (error) => this.#claimFailed(error),
+    ended: () => this.#notifyIfIdle(),
+  });
   #timer: ReturnType<typeof setTimeout> | undefined;
   #routeRetry: ReturnType<typeof setTimeout> | undefined;
   #idleWaiters: Array<() => void> = [];
@@ -73,7 +76,7 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#settles = new SettleQueue(options.store, options.clock);
-    options.store.onWork(() => this.#schedulePump());
+    options.store.onWork(() => this.#claims.ask());
     options.plugins.onChange((change) => {
       const reaction = async () => {
         if (change.type === "available") await options.store.undefer(change.plugin);
@@ -97,7 +100,7 @@ export class Dispatcher {
     const unrouted = await this.#routePending();
     if (unrouted > 0) this.#o.log.info({ unrouted }, "routed events stored before the start");
     await this.#dropOrphans();
-    this.#schedulePump();
+    this.#claims.ask();
   }
 
   /**
@@ -134,7 +137,7 @@ export class Dispatcher {
 
   /** Claims again now (the test clock moved, a plugin came back). */
   wake(): void {
-    this.#schedulePump();
+    this.#claims.ask();
   }
 
   /** Resolves when nothing runs and nothing can be claimed now (retries may still wait). */
@@ -188,50 +191,29 @@ export class Dispatcher {
     }
   }
 
-  /** Work started in one turn is claimed in one go, after it: a batch's events are all in place. */
-  #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      void this.#pump();
-    });
+  /** One round of the claim loop: claims while there are free slots and claimable work. */
+  async #claimRound(): Promise<boolean> {
+    const free = this.#o.config.env.DISPATCH_CONCURRENCY - this.#running;
+    if (this.#stopped || !this.#started || free <= 0) return false;
+    const now = this.#o.clock.now();
+    const plugins = this.#o.plugins.loaded();
+    const claim = await this.#o.store.claim({ limit: free, plugins, now });
+    this.#wakeAt(claim.nextDueAt, now);
+    for (const claimed of claim.events) this.#runEvent(claimed);
+    return claim.events.length > 0;
   }
 
-  /** Claims while there are free slots and claimable work; one claim loop at a time. */
-  async #pump(): Promise<void> {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        const free = this.#o.config.env.DISPATCH_CONCURRENCY - this.#running;
-        if (this.#stopped || !this.#started || free <= 0) break;
-        const now = this.#o.clock.now();
-        const plugins = this.#o.plugins.loaded();
-        const claim = await this.#o.store.claim({ limit: free, plugins, now });
-        this.#wakeAt(claim.nextDueAt, now);
-        for (const claimed of claim.events) this.#runEvent(claimed);
-        if (claim.events.length > 0) this.#pumpAgain = true;
-      } while (this.#pumpAgain);
-    } catch (error) {
-      // The store could not answer (a database fault): try again shortly rather than spin.
-      this.#o.log.error({ err: error }, "claiming deliveries failed; trying again in 1 s");
-      this.#wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
-    } finally {
-      this.#pumping = false;
-      this.#notifyIfIdle();
-    }
+  #claimFailed(error: unknown): void {
+    // The store could not answer (a database fault): try again shortly rather than spin.
+    this.#o.log.error({ err: error }, "claiming deliveries failed; trying again in 1 s");
+    this.#wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
   }
 
   #wakeAt(at: number | undefined, now: number): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (at === undefined || this.#stopped) return;
-    this.#timer = setTimeout(() => this.#schedulePump(), Math.max(0, at - now));
+    this.#timer = setTimeout(() => this.#claims.ask(), Math.max(0, at - now));
   }
 
   #runEvent(claimed: ClaimedEvent): void {
@@ -259,7 +241,7 @@ export class Dispatcher {
           if (--eventRun.running === 0 && this.#runs.get(delivery.eventId) === eventRun)
             this.#runs.delete(delivery.eventId);
           this.#inFlight.delete(task);
-          this.#schedulePump();
+          this.#claims.ask();
           this.#notifyIfIdle();
         });
       this.#inFlight.add(task);
@@ -386,19 +368,14 @@ export class Dispatcher {
       .catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`))
       .finally(() => {
         this.#backgroundWork.delete(tracked);
-        this.#schedulePump();
+        this.#claims.ask();
         this.#notifyIfIdle();
       });
     this.#backgroundWork.add(tracked);
   }
 
   #isIdle(): boolean {
-    return (
-      this.#running === 0 &&
-      !this.#pumping &&
-      !this.#pumpScheduled &&
-      this.#backgroundWork.size === 0
-    );
+    return this.#running === 0 && !this.#claims.busy && this.#backgroundWork.size === 0;
   }
 
   #notifyIfIdle(): void {

@@ -2,6 +2,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import { backoffDelay } from "../dispatch/backoff.ts";
+import { ClaimLoop } from "../dispatch/claim-loop.ts";
 import type { PushRequest } from "../dispatch/reply-sender.ts";
 import { type DeliveryOutcome, isPermanent } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -43,9 +44,11 @@ export class Scheduler {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #background = new Set<Promise<unknown>>();
   #running = 0;
-  #pumping = false;
-  #pumpAgain = false;
-  #pumpScheduled = false;
+  readonly #claims = new ClaimLoop({
+    round: () => this.#claimRound(),
+    failed: (error) => this.#claimFailed(error),
+    ended: () => this.#notifyIfIdle(),
+  });
   #timer: ReturnType<typeof setTimeout> | undefined;
   #idleWaiters: Array<() => void> = [];
   #started = false;
@@ -53,7 +56,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
-    options.store.onWork(() => this.#schedulePump());
+    options.store.onWork(() => this.#claims.ask());
     options.jobs.onChange((change) => {
       if (change.type === "available" && this.#started)
         this.#track(this.#available(change.plugin), `declaring ${change.plugin}'s jobs`);
@@ -64,12 +67,12 @@ export class Scheduler {
   async start(): Promise<void> {
     this.#started = true;
     for (const plugin of this.#o.jobs.jobs().keys()) await this.#declare(plugin);
-    this.#schedulePump();
+    this.#claims.ask();
   }
 
   /** Claims again now (the test clock moved). */
   wake(): void {
-    this.#schedulePump();
+    this.#claims.ask();
   }
 
   /** Resolves when nothing runs and nothing is due now (later runs may still wait). */
@@ -100,40 +103,21 @@ export class Scheduler {
     await this.#o.store.declareJobs(plugin, specs, now);
   }
 
-  #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      void this.#pump();
-    });
+  /** One round of the claim loop: claims due runs while there are free slots. */
+  async #claimRound(): Promise<boolean> {
+    const free = this.#o.config.tuning.jobConcurrency - this.#running;
+    if (this.#stopped || !this.#started || free <= 0) return false;
+    const now = this.#o.clock.now();
+    const jobs = this.#o.jobs.jobs();
+    const claim = await this.#o.store.claimSchedules({ jobs, limit: free, now });
+    this.#wakeAt(claim.nextDueAt, now);
+    for (const run of claim.runs) this.#start(run);
+    return claim.runs.length > 0;
   }
 
-  async #pump(): Promise<void> {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        const free = this.#o.config.tuning.jobConcurrency - this.#running;
-        if (this.#stopped || !this.#started || free <= 0) break;
-        const now = this.#o.clock.now();
-        const jobs = this.#o.jobs.jobs();
-        const claim = await this.#o.store.claimSchedules({ jobs, limit: free, now });
-        this.#wakeAt(claim.nextDueAt, now);
-        for (const run of claim.runs) this.#start(run);
-        if (claim.runs.length > 0) this.#pumpAgain = true;
-      } while (this.#pumpAgain);
-    } catch (error) {
-      this.#o.log.error({ err: error }, "claiming job runs failed; trying again in 1 s");
-      this.#wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
-    } finally {
-      this.#pumping = false;
-      this.#notifyIfIdle();
-    }
+  #claimFailed(error: unknown): void {
+    this.#o.log.error({ err: error }, "claiming job runs failed; trying again in 1 s");
+    this.#wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
   }
 
   #wakeAt(at: number | undefined, now: number): void {
@@ -141,7 +125,7 @@ export class Scheduler {
     this.#timer = undefined;
     if (this.#stopped) return;
     const delay = at === undefined ? MAX_WAIT_MS : Math.min(MAX_WAIT_MS, Math.max(0, at - now));
-    this.#timer = setTimeout(() => this.#schedulePump(), delay);
+    this.#timer = setTimeout(() => this.#claims.ask(), delay);
   }
 
   #start(record: ScheduleRecord): void {
@@ -153,7 +137,7 @@ export class Scheduler {
       .finally(() => {
         this.#running--;
         this.#inFlight.delete(task);
-        this.#schedulePump();
+        this.#claims.ask();
         this.#notifyIfIdle();
       });
     this.#inFlight.add(task);
@@ -273,16 +257,14 @@ export class Scheduler {
       .catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`))
       .finally(() => {
         this.#background.delete(tracked);
-        this.#schedulePump();
+        this.#claims.ask();
         this.#notifyIfIdle();
       });
     this.#background.add(tracked);
   }
 
   #isIdle(): boolean {
-    return (
-      this.#running === 0 && !this.#pumping && !this.#pumpScheduled && this.#background.size === 0
-    );
+    return this.#running === 0 && !this.#claims.busy && this.#background.size === 0;
   }
 
   #notifyIfIdle(): void {
