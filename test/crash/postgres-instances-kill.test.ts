@@ -389,7 +389,7 @@ function expectOnceInOrder(standIn: LineStandIn, events: Sent[]): void {
 async function takeover(survivor: BotProcess, deadId: string, killedAt: number): Promise<LogLine> {
   const line = await survivor.waitForLog(
     (entry) =>
-      entry.msg === "took over interrupted deliveries" &&
+      entry.msg === "took over interrupted deliveries and schedule runs" &&
       String(entry.reason).includes(`instance ${deadId} stopped`),
     TAKEOVER_MS,
   );
