@@ -37,18 +37,22 @@ type Ctx = EventContext<
   { user: typeof userSession }
 >;
 
+/** The chat's reminders still to go off, soonest first. */
+async function pendingIn(ctx: Ctx, chatId: string | undefined) {
+  const jobs = await ctx.schedules.list({ job: "remind" });
+  return jobs
+    .map((job) => ({ job, data: reminderData.safeParse(job.data).data }))
+    .filter(({ data }) => data !== undefined && data.to === chatId)
+    .sort((a, b) => a.job.nextRunAt - b.job.nextRunAt);
+}
+
 /** Schedules the reminder and confirms it, with a Cancel button. */
 async function remind(ctx: Ctx, when: When, text: string): Promise<void> {
   const to = ctx.chat?.id;
   if (!to) return;
-  const pending = await ctx.schedules.list({ job: "remind" });
-  if (
-    pending.filter((job) => reminderData.safeParse(job.data).data?.to === to).length >=
-    ctx.settings.maxPerChat
-  )
-    return void (await ctx.reply(
-      `This chat has ${ctx.settings.maxPerChat} reminders waiting already.`,
-    ));
+  const { maxPerChat } = ctx.settings;
+  if ((await pendingIn(ctx, to)).length >= maxPerChat)
+    return ctx.reply(`This chat has ${maxPerChat} reminders waiting already.`);
   const timeZone = ctx.session.user.timeZone ?? ctx.settings.timeZone;
   const at = dueAt(when, ctx.now(), timeZone);
   const id = await ctx.schedule("remind", { at, data: { to, text } });
@@ -82,10 +86,7 @@ export default definePlugin({
       description: "lists the reminders of this chat",
       handle: async (_args, _event, ctx) => {
         const timeZone = ctx.session.user.timeZone ?? ctx.settings.timeZone;
-        const mine = (await ctx.schedules.list({ job: "remind" }))
-          .map((job) => ({ job, data: reminderData.safeParse(job.data).data }))
-          .filter(({ data }) => data?.to === ctx.chat?.id)
-          .sort((a, b) => a.job.nextRunAt - b.job.nextRunAt);
+        const mine = await pendingIn(ctx, ctx.chat?.id);
         if (mine.length === 0) return ctx.reply("No reminders.");
         const lines = mine.map(
           ({ job, data }) => `${clockTime(job.nextRunAt, timeZone)} ${data?.text}`,

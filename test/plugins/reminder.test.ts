@@ -139,3 +139,36 @@ test("a reminder due while the bot was down is pushed once when it is back", asy
   await bot.advance(60_000);
   expect(texts(bot.pushesTo(id))).toEqual(["⏰ breathe"]);
 });
+
+describe("settings", () => {
+  test("maxPerChat bounds what one chat can keep waiting; the default zone is a setting", async () => {
+    const plugin = new URL("../../plugins/reminder/index.ts", import.meta.url);
+    const settings = { reminder: { maxPerChat: 1, timeZone: "Asia/Tokyo" } };
+    const small = await startTestBot({ plugins: [plugin], settings, now: START });
+    try {
+      const chat = user(fresh());
+      const first = event.text("remind me at 09:00 to a", { chat });
+      const second = event.text("remind me in 1 hour to b", { chat });
+      await small.deliver(first);
+      await small.deliver(second);
+      expect(texts(small.repliesTo(first))).toEqual(["OK, at 09:00 (Asia/Tokyo): a"]);
+      expect(texts(small.repliesTo(second))).toEqual([
+        "This chat has 1 reminders waiting already.",
+      ]);
+    } finally {
+      await small.stop();
+    }
+  });
+
+  test("a time zone that is not one keeps the plugin from loading, naming the setting", async () => {
+    const plugin = new URL("../../plugins/reminder/index.ts", import.meta.url);
+    const settings = { reminder: { timeZone: "Mars/Olympus" } };
+    const broken = await startTestBot({ plugins: [plugin], settings });
+    try {
+      const [status] = broken.hotline.plugins.statuses();
+      expect(status?.error).toContain("timeZone");
+    } finally {
+      await broken.stop();
+    }
+  });
+});
