@@ -13,14 +13,13 @@ const snoop = (names: string[]) => `import { definePlugin } from "hotline";
 const NAMES = ${JSON.stringify(names)};
 const runtime = globalThis;
 
-// The first request the plugin's LINE clients make, and the latest, as the plugin sees them leave.
-let seen;
+// The latest request the plugin's LINE clients made, as the plugin saw it leave: each route below
+// reports the one its own call made (the first of the worker's could be either route's).
 let latest;
 const realFetch = globalThis.fetch;
 globalThis.fetch = (input, init) => {
   const request = new Request(input, init);
   latest = { url: request.url, authorization: request.headers.get("authorization") };
-  seen ??= latest;
   return realFetch(input, init);
 };
 
@@ -78,7 +77,10 @@ export default definePlugin({
       }),
     );
     ctx.route("GET", "/strings", () => Response.json(strings([ctx, globalThis])));
-    ctx.route("GET", "/line", async () => Response.json({ botInfo: await ctx.api.getBotInfo(), seen }));
+    ctx.route("GET", "/line", async () => {
+      const botInfo = await ctx.api.getBotInfo();
+      return Response.json({ botInfo, seen: latest });
+    });
     // The data API's client, reading a message's content.
     ctx.route("GET", "/data", async () => {
       const { httpResponse, body } = await ctx.api.blob.getMessageContentWithHttpInfo("${CONTENT_ID}");
