@@ -142,7 +142,7 @@ test("a reminder due while the bot was down is pushed once when it is back", asy
 
 describe("settings", () => {
   test("maxPerChat bounds what one chat can keep waiting; the default zone is a setting", async () => {
-    const plugin = new URL("../../plugins/reminder/index.ts", import.meta.url);
+    const plugin = new URL("../../plugins/reminder/", import.meta.url);
     const settings = { reminder: { maxPerChat: 1, timeZone: "Asia/Tokyo" } };
     const small = await startTestBot({ plugins: [plugin], settings, now: START });
     try {
@@ -161,7 +161,7 @@ describe("settings", () => {
   });
 
   test("a time zone that is not one keeps the plugin from loading, naming the setting", async () => {
-    const plugin = new URL("../../plugins/reminder/index.ts", import.meta.url);
+    const plugin = new URL("../../plugins/reminder/", import.meta.url);
     const settings = { reminder: { timeZone: "Mars/Olympus" } };
     const broken = await startTestBot({ plugins: [plugin], settings });
     try {
