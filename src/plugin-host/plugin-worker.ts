@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
+import type { PlannedRichMenu } from "../rich-menus/plan.ts";
 import type { JobRun } from "../schedules/types.ts";
 import type { Role } from "../sdk/routing.ts";
 import type { PluginManifest } from "./manifest.ts";
@@ -173,6 +174,11 @@ export class PluginWorker {
         clockFrozen: options.clock.frozen === true,
       } satisfies HostToWorker);
     });
+  }
+
+  /** The rich menus the plugin declared while loading, checked by the host; taken once. */
+  takeRichMenus(): PlannedRichMenu[] {
+    return this.#sessions.richMenus.take();
   }
 
   /**
