@@ -37,7 +37,8 @@ const RECENT_SHOWN = 10;
 export class LineStandIn {
   private readonly state: PlatformState;
   private readonly faults = new Faults();
-  private readonly channelAccessToken: string;
+  /** The bearer it takes: a bot restarted on the same stand-in needs it (the test kit's `line`). */
+  readonly channelAccessToken: string;
   private records: RecordedRequest[] = [];
   private readonly waiters = new Set<() => void>();
 
@@ -97,6 +98,16 @@ export class LineStandIn {
   /** The rich menu a user sees (linked to them, else the default), with its image. */
   richMenuOf(userId: string): Readonly<StoredRichMenu> | undefined {
     return this.state.richMenus.shownTo(userId);
+  }
+
+  /** Every rich menu of the channel, in the order created. */
+  get richMenus(): ReadonlyArray<Readonly<StoredRichMenu>> {
+    return [...this.state.richMenus.menus.values()];
+  }
+
+  /** The channel's default rich menu's id. */
+  get defaultRichMenuId(): string | undefined {
+    return this.state.richMenus.defaultId;
   }
 
   /** The rich menu an alias names (a rich menu switch action's target). */

@@ -25,7 +25,7 @@ import { LineStandIn } from "../line-stand-in/mod.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
-import { findAction, type TapOptions, tapEvent } from "./tap.ts";
+import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -55,6 +55,12 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   /** Knobs that are not environment variables (see `Tuning`); the test kit's defaults above. */
   tuning?: Partial<Tuning>;
+  /**
+   * The LINE platform to talk to, instead of a fresh stand-in: pass the first bot's `line` to a
+   * bot restarted on its `dataDir`, and LINE still holds what it held (rich menus, their links,
+   * followers), as the real one does.
+   */
+  line?: LineStandIn;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
   /** The bot's logger, for a test that reads what the bot logs (instead of `log`). */
@@ -68,6 +74,13 @@ export interface PostOptions {
   signature?: string | null;
   headers?: Record<string, string>;
 }
+
+/**
+ * The channel secret of each stand-in's channel: the channel's, not a bot's, so a bot restarted
+ * on the same LINE signs and checks with the secret the first one had (postback data it signed
+ * stays valid, as after a real restart).
+ */
+const channelSecrets = new WeakMap<LineStandIn, string>();
 
 /** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
 export function createPluginsDir(): {
@@ -167,13 +180,17 @@ export class TestBot {
     const configFile = join(dataDir, "hotline.config.json");
     writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
 
-    const token = `test-token-${randomBytes(4).toString("hex")}`;
-    const secret = randomBytes(16).toString("hex");
-    const line = new LineStandIn({
-      channelAccessToken: token,
-      botUserId: BOT_USER_ID,
-      now: () => clock.now(),
-    });
+    const token =
+      options.line?.channelAccessToken ?? `test-token-${randomBytes(4).toString("hex")}`;
+    const line =
+      options.line ??
+      new LineStandIn({
+        channelAccessToken: token,
+        botUserId: BOT_USER_ID,
+        now: () => clock.now(),
+      });
+    const secret = channelSecrets.get(line) ?? randomBytes(16).toString("hex");
+    channelSecrets.set(line, secret);
     const lineServer = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -346,6 +363,17 @@ export class TestBot {
         ? [options.message]
         : [...this.repliesTo(answered), ...(chat ? this.pushesTo(chat).reverse() : [])];
     const tap = tapEvent(findAction(sent, label), source, options);
+    await this.deliver(tap);
+    return tap;
+  }
+
+  /**
+   * Taps the area labelled `label` of the rich menu `userId` sees (linked to them, else the
+   * default) and waits until it is handled, as `tap` does; a switch action shows them the alias's
+   * menu, and LINE's postback says so. Resolves with the event it sent.
+   */
+  async tapRichMenu(userId: string, label: string) {
+    const tap = richMenuTapEvent(this.line, userId, label);
     await this.deliver(tap);
     return tap;
   }
