@@ -34,6 +34,7 @@ import { type ReloadEvent, Reloader } from "./reloader.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
+import { within } from "./within.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
 /** A worker sent what the protocol does not allow (its plugin's fault): it was terminated. */
@@ -130,7 +131,11 @@ export class PluginHost implements PluginGateway, JobGateway {
       launch: (file, settings) => this.#launch(file, settings),
       plugins: {
         get: (name) => this.#plugins.get(name)?.version,
-        prepare: async (name, worker) => this.#o.richMenus?.sync(name, worker.takeRichMenus()),
+        // LINE slow to answer holds a version back no longer than a load may take; the sync goes on.
+        prepare: async (name, worker) => {
+          const sync = this.#o.richMenus?.sync(name, worker.takeRichMenus());
+          if (sync) await within(options.config.tuning.loadTimeoutMs, sync);
+        },
         install: (version, worker) => this.#install(version, worker),
         remove: (name, reason) => this.#remove(name, reason),
       },
@@ -155,7 +160,8 @@ export class PluginHost implements PluginGateway, JobGateway {
     const loaded = [...this.#plugins.keys()];
     const failed = this.#reloader.files().filter((file) => file.error !== undefined).length;
     // Menus of plugins removed while the bot was down; a file that failed may be theirs.
-    if (failed === 0) await this.#o.richMenus?.collect(new Set(loaded));
+    const collecting = failed === 0 ? this.#o.richMenus?.collect(new Set(loaded)) : undefined;
+    if (collecting) await within(tuning.loadTimeoutMs, collecting);
     this.#ready = true;
     this.#o.log.info(
       { dir: this.#dir, loaded, failed },

@@ -93,7 +93,13 @@ export class RichMenuSync {
    */
   collect(loaded: ReadonlySet<string>): Promise<void> {
     return this.#serial(async () => {
-      const owners = new Set((await this.#o.store.records()).map((record) => record.plugin));
+      let owners: Set<string>;
+      try {
+        owners = new Set((await this.#o.store.records()).map((record) => record.plugin));
+      } catch (error) {
+        this.#o.log.error({ error: describeError(error) }, "rich menus of removed plugins kept");
+        return;
+      }
       for (const plugin of owners) if (!loaded.has(plugin)) await this.#apply(plugin, []);
     });
   }

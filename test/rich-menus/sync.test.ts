@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   event,
-  type LineStandIn,
+  LineStandIn,
   startTestBot,
   type TestBot,
   type TestBotOptions,
@@ -206,5 +206,41 @@ describe("rich menus as code", () => {
       "DELETE /v2/bot/user/all/richmenu",
       "GET /v2/bot/user/all/richmenu",
     ]);
+  }, 20_000);
+
+  test("LINE failing: the plugin serves all the same, and its next load syncs", async () => {
+    const shop = shopDir();
+    cleanups.push(shop.remove);
+    const line = new LineStandIn({ channelAccessToken: "failing-line" });
+    line.fault({ method: "POST", path: "/v2/bot/richmenu", status: 500, times: Infinity });
+    const b = await bot({ pluginsDir: shop.dir, line });
+    expect(b.line.richMenus).toEqual([]);
+    const ask = event.text("menu vip", { chat: user(alice) });
+    await b.deliver(ask);
+    expect(texts(b, ask)).toEqual([
+      `refused: rich menu "vip" is not at LINE: its sync failed (the log says why); the plugin's next load tries again`,
+    ]);
+
+    line.reset(); // LINE answers again
+    const reload = b.waitForPlugin(reloaded("shop"));
+    shop.write.source({ greeting: "welcome" });
+    await reload;
+    expect(b.line.richMenus).toHaveLength(2);
+    const again = event.text("menu vip", { chat: user(alice) });
+    await b.deliver(again);
+    expect(texts(b, again)).toEqual(["linked vip"]);
+    expect(seenBy(b.line, alice)).toBe("VIP");
+  }, 20_000);
+
+  test("LINE slow: the plugin loads within its load timeout; the sync finishes behind it", async () => {
+    const shop = shopDir();
+    cleanups.push(shop.remove);
+    const line = new LineStandIn({ channelAccessToken: "slow-line" });
+    line.fault({ method: "POST", path: "/v2/bot/richmenu", delayMs: 4000 });
+    const b = await bot({ pluginsDir: shop.dir, line, tuning: { loadTimeoutMs: 1000 } });
+    expect(b.hotline.plugins.statuses().map((status) => status.state)).toEqual(["loaded"]);
+    expect(b.line.richMenus).toEqual([]);
+    await b.line.waitFor((l) => l.defaultRichMenuId, { timeoutMs: 10_000 });
+    expect(b.line.richMenus).toHaveLength(2);
   }, 20_000);
 });
