@@ -74,10 +74,7 @@ export interface PluginHostOptions {
   postbackKey(plugin: string): Uint8Array;
   /** Plugins' `ctx.schedule` and `ctx.schedules` outside a run (setup, routes). */
   schedules: PluginSchedules;
-  /**
-   * Syncs the rich menus plugins declare with LINE. Without it (a host built alone in a test), a
-   * plugin that declares rich menus does not load.
-   */
+  /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
   richMenus?: RichMenuSync;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
@@ -133,7 +130,7 @@ export class PluginHost implements PluginGateway, JobGateway {
         get: (name) => this.#plugins.get(name)?.version,
         // LINE slow to answer holds a version back no longer than a load may take; the sync goes on.
         prepare: async (name, worker) => {
-          const sync = this.#o.richMenus?.sync(name, worker.takeRichMenus());
+          const sync = this.#o.richMenus?.sync(name, worker.richMenus.take());
           if (sync) await within(options.config.tuning.loadTimeoutMs, sync);
         },
         install: (version, worker) => this.#install(version, worker),
@@ -377,12 +374,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       breaker: config.tuning.breaker,
       drainMs: config.tuning.drainMs,
       paused: before?.paused ?? false,
-      // A fresh worker of this same version: its menus are synced already.
-      launch: async (file, settings) => {
-        const fresh = await this.#launch(file, settings);
-        fresh.takeRichMenus();
-        return fresh;
-      },
+      launch: (file, settings) => this.#launch(file, settings).then(menusSynced),
       filesChanged: () => this.#reloader.changedSince(version),
       reloadFile: () => this.reload([file]).then(() => this.#reloader.errorOf(file)),
       onAvailable: () => this.#changed({ type: "available", plugin: name }),
@@ -440,6 +432,12 @@ export class PluginHost implements PluginGateway, JobGateway {
     starting.catch(line.revoke);
     return starting;
   }
+}
+
+/** A fresh worker of a version already serving: its menus are synced, its declaration unused. */
+function menusSynced(worker: PluginWorker): PluginWorker {
+  worker.richMenus.take();
+  return worker;
 }
 
 function lineEnv(access: LineAccess): LineEnv {

@@ -2,7 +2,6 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
-import type { PlannedRichMenu } from "../rich-menus/plan.ts";
 import type { JobRun } from "../schedules/types.ts";
 import type { Role } from "../sdk/routing.ts";
 import type { PluginManifest } from "./manifest.ts";
@@ -67,6 +66,8 @@ interface InFlight {
  */
 export class PluginWorker {
   readonly manifest: PluginManifest;
+  /** The rich menus the plugin declared while loading, checked: the host takes them once. */
+  readonly richMenus: WorkerSessions["richMenus"];
   /**
    * Called when the worker died (hung, crashed) and was terminated, not when it is retired: set by
    * whoever runs it, to start a fresh one. Called synchronously, before anyone awaiting
@@ -102,6 +103,7 @@ export class PluginWorker {
     this.#messages = from.messages;
     this.#reports = from.reports;
     this.#sessions = from.sessions;
+    this.richMenus = from.sessions.richMenus;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }
@@ -174,11 +176,6 @@ export class PluginWorker {
         clockFrozen: options.clock.frozen === true,
       } satisfies HostToWorker);
     });
-  }
-
-  /** The rich menus the plugin declared while loading, checked by the host; taken once. */
-  takeRichMenus(): PlannedRichMenu[] {
-    return this.#sessions.richMenus.take();
   }
 
   /**

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -20,8 +19,9 @@ import type {
   ScheduleRecord,
 } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
-import { BOT_USER_ID, envelope } from "../events/mod.ts";
-import { LineStandIn } from "../line-stand-in/mod.ts";
+import { envelope } from "../events/mod.ts";
+import type { LineStandIn } from "../line-stand-in/mod.ts";
+import { testChannel } from "./channel.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
@@ -55,11 +55,7 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   /** Knobs that are not environment variables (see `Tuning`); the test kit's defaults above. */
   tuning?: Partial<Tuning>;
-  /**
-   * The LINE platform to talk to, instead of a fresh stand-in: pass the first bot's `line` to a
-   * bot restarted on its `dataDir`, and LINE still holds what it held (rich menus, their links,
-   * followers), as the real one does.
-   */
+  /** The LINE to talk to, with what it holds (rich menus…): another bot's `line`. Default: fresh. */
   line?: LineStandIn;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
@@ -74,13 +70,6 @@ export interface PostOptions {
   signature?: string | null;
   headers?: Record<string, string>;
 }
-
-/**
- * The channel secret of each stand-in's channel: the channel's, not a bot's, so a bot restarted
- * on the same LINE signs and checks with the secret the first one had (postback data it signed
- * stays valid, as after a real restart).
- */
-const channelSecrets = new WeakMap<LineStandIn, string>();
 
 /** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
 export function createPluginsDir(): {
@@ -180,17 +169,7 @@ export class TestBot {
     const configFile = join(dataDir, "hotline.config.json");
     writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
 
-    const token =
-      options.line?.channelAccessToken ?? `test-token-${randomBytes(4).toString("hex")}`;
-    const line =
-      options.line ??
-      new LineStandIn({
-        channelAccessToken: token,
-        botUserId: BOT_USER_ID,
-        now: () => clock.now(),
-      });
-    const secret = channelSecrets.get(line) ?? randomBytes(16).toString("hex");
-    channelSecrets.set(line, secret);
+    const { line, token, secret } = testChannel(options.line, () => clock.now());
     const lineServer = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -367,11 +346,7 @@ export class TestBot {
     return tap;
   }
 
-  /**
-   * Taps the area labelled `label` of the rich menu `userId` sees (linked to them, else the
-   * default) and waits until it is handled, as `tap` does; a switch action shows them the alias's
-   * menu, and LINE's postback says so. Resolves with the event it sent.
-   */
+  /** Taps the area labelled `label` of the rich menu `userId` sees, as `tap` does (tap.ts). */
   async tapRichMenu(userId: string, label: string) {
     const tap = richMenuTapEvent(this.line, userId, label);
     await this.deliver(tap);
