@@ -8,6 +8,7 @@ import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
+import { createRichMenuSync } from "../rich-menus/sync.ts";
 import { Scheduler } from "../schedules/scheduler.ts";
 import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
@@ -44,6 +45,13 @@ export function createRuntime(parts: {
     onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
   });
   const replies = new ReplySender(client, store, clock, log);
+  const richMenus = createRichMenuSync({
+    store: store.richMenus,
+    channel: line,
+    client,
+    clock,
+    log,
+  });
   const plugins = new PluginHost({
     config,
     clock,
@@ -55,6 +63,7 @@ export function createRuntime(parts: {
       replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     schedules: pluginSchedules(store, clock),
+    richMenus,
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });

@@ -44,6 +44,19 @@ function writeLocalModeFile(dataDir: string, file: LocalModeFile): void {
   renameSync(`${target}.tmp`, target);
 }
 
+/**
+ * The secret generated at an earlier start, kept: the channel is the same, so postback data the
+ * bot signed before (a rich menu's, a button in the simulator's history) still verifies.
+ */
+function keptSecret(dataDir: string): string | undefined {
+  try {
+    const { channelSecret } = readLocalModeFile(dataDir);
+    return /^[0-9a-f]{32}$/.test(channelSecret) ? channelSecret : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The stand-in's server, logging what the bot sends so a terminal shows the conversation. */
 function serveStandIn(standIn: LineStandIn, log: Logger): RunningServer {
   return platform.serve({
@@ -84,27 +97,29 @@ export async function startLocalHotline(
 ): Promise<LocalHotline> {
   checkLocalModeHost(options.env);
   const log = options.log ?? createLogger(options.env.LOG_LEVEL);
+  const dataDir = resolve(options.env.DATA_DIR);
   const standIn = new LineStandIn({
     channelAccessToken: LOCAL_ACCESS_TOKEN,
     strictReplyTokens: false,
+    // The bot remembers the rich menus it made (in DATA_DIR): the stand-in must too.
+    richMenuFile: join(dataDir, "local-mode-rich-menus.json"),
   });
   const server = serveStandIn(standIn, log);
   const line: LineChannel = {
-    channelSecret: randomBytes(16).toString("hex"),
+    channelSecret: keptSecret(dataDir) ?? randomBytes(16).toString("hex"),
     channelAccessToken: LOCAL_ACCESS_TOKEN,
     apiBaseUrl: server.url,
     dataApiBaseUrl: server.url,
   };
   log.warn(
     { lineStandIn: server.url },
-    "LOCAL MODE: no LINE credentials set; using a generated channel secret and a built-in LINE stand-in",
+    "LOCAL MODE: no LINE credentials set; using a generated channel secret (kept in DATA_DIR) and a built-in LINE stand-in",
   );
   if (options.env.HOST !== undefined && !isLoopback(options.env.HOST))
     log.warn(
       { host: options.env.HOST },
       "LOCAL MODE IS PUBLIC (LOCAL_MODE_PUBLIC): anyone who reaches this host can make the bot act on any event through /dev",
     );
-  const dataDir = resolve(options.env.DATA_DIR);
   let hotline: Hotline;
   try {
     hotline = await startHotline({

@@ -33,6 +33,8 @@ export function findPluginEntries(dir: string): string[] {
 
 // Static imports, re-exports, side-effect imports and literal dynamic imports of relative paths.
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']/g;
+// Files a module names beside itself, `new URL("./menu.png", import.meta.url)` (a rich menu's image).
+const RELATIVE_ASSET = /\bnew\s+URL\(\s*["'](\.{1,2}\/[^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
 
 function resolveImport(from: string, specifier: string): string | undefined {
   const base = resolve(dirname(from), specifier);
@@ -45,8 +47,9 @@ function resolveImport(from: string, specifier: string): string | undefined {
 }
 
 /**
- * The files a plugin is made of: its entry and every relative import, transitively. Editing any of
- * them reloads the plugin; their contents make its version.
+ * The files a plugin is made of: its entry, every relative import, transitively, and the files
+ * they name with `new URL("./…", import.meta.url)`. Editing any of them reloads the plugin; their
+ * contents make its version.
  */
 export function moduleGraph(entry: string): { files: string[]; version: string } {
   const seen = new Set<string>();
@@ -54,16 +57,22 @@ export function moduleGraph(entry: string): { files: string[]; version: string }
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    let source: string;
+    let bytes: Buffer;
     try {
-      source = readFileSync(file, "utf8");
+      bytes = readFileSync(file);
     } catch {
       return;
     }
-    hash.update(file).update("\u0000").update(source).update("\u0000");
+    hash.update(file).update("\u0000").update(bytes).update("\u0000");
+    if (!SOURCE.test(file)) return;
+    const source = bytes.toString("utf8");
     for (const match of source.matchAll(RELATIVE_IMPORT)) {
       const target = match[1] ? resolveImport(file, match[1]) : undefined;
       if (target) visit(target);
+    }
+    for (const match of source.matchAll(RELATIVE_ASSET)) {
+      const target = match[1] ? resolve(dirname(file), match[1]) : undefined;
+      if (target && statSync(target, { throwIfNoEntry: false })?.isFile()) visit(target);
     }
   };
   visit(resolve(entry));

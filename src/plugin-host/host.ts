@@ -13,6 +13,7 @@ import type {
 } from "../dispatch/types.ts";
 import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { RichMenuSync } from "../rich-menus/sync.ts";
 import type { JobDeclaration } from "../schedules/requests.ts";
 import type { JobGateway, JobRun, PluginSchedules } from "../schedules/types.ts";
 import type { MatchableEvent } from "../sdk/filter.ts";
@@ -33,6 +34,7 @@ import { type ReloadEvent, Reloader } from "./reloader.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
+import { within } from "./within.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
 /** A worker sent what the protocol does not allow (its plugin's fault): it was terminated. */
@@ -72,6 +74,8 @@ export interface PluginHostOptions {
   postbackKey(plugin: string): Uint8Array;
   /** Plugins' `ctx.schedule` and `ctx.schedules` outside a run (setup, routes). */
   schedules: PluginSchedules;
+  /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
+  richMenus?: RichMenuSync;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -124,6 +128,11 @@ export class PluginHost implements PluginGateway, JobGateway {
       launch: (file, settings) => this.#launch(file, settings),
       plugins: {
         get: (name) => this.#plugins.get(name)?.version,
+        // LINE slow to answer holds a version back no longer than a load may take; the sync goes on.
+        prepare: async (name, worker) => {
+          const sync = this.#o.richMenus?.sync(name, worker.richMenus.take());
+          if (sync) await within(options.config.tuning.loadTimeoutMs, sync);
+        },
         install: (version, worker) => this.#install(version, worker),
         remove: (name, reason) => this.#remove(name, reason),
       },
@@ -145,9 +154,12 @@ export class PluginHost implements PluginGateway, JobGateway {
     this.#lineProxy = new LineProxy(this.#o.line);
     if (tuning.watch) this.#reloader.watch();
     await this.#reloader.loadAll();
-    this.#ready = true;
     const loaded = [...this.#plugins.keys()];
     const failed = this.#reloader.files().filter((file) => file.error !== undefined).length;
+    // Menus of plugins removed while the bot was down; a file that failed may be theirs.
+    const collecting = failed === 0 ? this.#o.richMenus?.collect(new Set(loaded)) : undefined;
+    if (collecting) await within(tuning.loadTimeoutMs, collecting);
+    this.#ready = true;
     this.#o.log.info(
       { dir: this.#dir, loaded, failed },
       `plugins loaded: ${loaded.length} ok, ${failed} failed`,
@@ -159,6 +171,7 @@ export class PluginHost implements PluginGateway, JobGateway {
     await this.#reloader.stop();
     // A load under way when the host began to stop has finished by now: its version stops too.
     await Promise.all([...stopping, ...[...this.#plugins.values()].map((plugin) => plugin.stop())]);
+    await this.#o.richMenus?.idle();
     await this.#pool.release();
     await this.#lineProxy?.stop();
   }
@@ -361,7 +374,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       breaker: config.tuning.breaker,
       drainMs: config.tuning.drainMs,
       paused: before?.paused ?? false,
-      launch: (file, settings) => this.#launch(file, settings),
+      launch: (file, settings) => this.#launch(file, settings).then(menusSynced),
       filesChanged: () => this.#reloader.changedSince(version),
       reloadFile: () => this.reload([file]).then(() => this.#reloader.errorOf(file)),
       onAvailable: () => this.#changed({ type: "available", plugin: name }),
@@ -382,6 +395,7 @@ export class PluginHost implements PluginGateway, JobGateway {
     this.#counts.delete(name);
     this.#changed({ type: "removed", plugin: name, reason });
     plugin?.unload();
+    void this.#o.richMenus?.drop(name);
   }
 
   async #launch(file: string, settings: PluginSettings): Promise<PluginWorker> {
@@ -408,6 +422,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
       postbackKey: (plugin) => this.#o.postbackKey(plugin),
       schedules: this.#o.schedules,
+      ...(this.#o.richMenus ? { richMenus: this.#o.richMenus } : {}),
       logBudget: config.tuning.pluginLogBudget,
       onApiCall: (plugin, endpoint, status) => this.#o.onApiCall?.(plugin, endpoint, status),
       onLogDropped: (plugin) => this.#o.onLogDropped?.(plugin),
@@ -417,6 +432,12 @@ export class PluginHost implements PluginGateway, JobGateway {
     starting.catch(line.revoke);
     return starting;
   }
+}
+
+/** A fresh worker of a version already serving: its menus are synced, its declaration unused. */
+function menusSynced(worker: PluginWorker): PluginWorker {
+  worker.richMenus.take();
+  return worker;
 }
 
 function lineEnv(access: LineAccess): LineEnv {

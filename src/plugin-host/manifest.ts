@@ -1,6 +1,7 @@
 import type { Table } from "drizzle-orm";
 import { z } from "zod";
 import { CHAT_TYPES } from "../core/events.ts";
+import { richMenusSchema } from "../rich-menus/declared.ts";
 import { jobDeclarationSchema, jobName } from "../schedules/requests.ts";
 import { compileSubscription, FilterError } from "../sdk/filter.ts";
 import { HOST_RESPONDER } from "../sdk/routing.ts";
@@ -74,6 +75,7 @@ export const pluginDefinitionSchema = z
     migrations: z.array(z.object({ id: z.string().min(1), sql: migrationSql })).optional(),
     tableRenames: z.record(z.string(), z.string()).optional(),
     jobs: z.record(jobName, z.looseObject({ handler: fn })).optional(),
+    richMenus: richMenusSchema.optional(),
     on: z.record(z.string(), fn).default({}),
     setup: fn.optional(),
     teardown: fn.optional(),

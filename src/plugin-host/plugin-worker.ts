@@ -66,6 +66,8 @@ interface InFlight {
  */
 export class PluginWorker {
   readonly manifest: PluginManifest;
+  /** The rich menus the plugin declared while loading, checked: the host takes them once. */
+  readonly richMenus: WorkerSessions["richMenus"];
   /**
    * Called when the worker died (hung, crashed) and was terminated, not when it is retired: set by
    * whoever runs it, to start a fresh one. Called synchronously, before anyone awaiting
@@ -101,6 +103,7 @@ export class PluginWorker {
     this.#messages = from.messages;
     this.#reports = from.reports;
     this.#sessions = from.sessions;
+    this.richMenus = from.sessions.richMenus;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
   }

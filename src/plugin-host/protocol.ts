@@ -9,6 +9,7 @@ import type { UnknownEvent, WebhookEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
 import { MAX_SESSION_TEXT, type StoredSessions } from "../core/sessions.ts";
 import { PLUGIN_API_METHODS } from "../line/plugin-api.ts";
+import { declaredRichMenusSchema } from "../rich-menus/declared.ts";
 import { jobName, scheduleRequestsSchema } from "../schedules/requests.ts";
 import type { ChatRef } from "../sdk/context.ts";
 import type { Role } from "../sdk/routing.ts";
@@ -359,6 +360,31 @@ const rpcSchema = z.discriminatedUnion("method", [
     id,
     method: z.literal("schedules.list"),
     job: jobName.optional(),
+  }),
+  /**
+   * Once, while loading: the plugin's rich menus, which the host checks (the load fails on what
+   * LINE would refuse) and syncs with LINE before the version serves. → nothing
+   */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("richMenus.declare"),
+    menus: declaredRichMenusSchema,
+  }),
+  /** `ctx.richMenu.link`. → nothing */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("richMenu.link"),
+    userId: z.string().max(256),
+    name: z.string().max(256),
+  }),
+  /** `ctx.richMenu.unlink`. → whether the user's menu was the plugin's */
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("richMenu.unlink"),
+    userId: z.string().max(256),
   }),
 ]);
 

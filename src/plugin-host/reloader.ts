@@ -22,6 +22,8 @@ export type ReloadEvent =
 /** The registry, as the reloader sees it: the version running under each name, and swaps. */
 export interface RunningVersions {
   get(name: string): PluginVersion | undefined;
+  /** Readies a loaded worker to serve its name: its rich menus synced with LINE. */
+  prepare(name: string, worker: PluginWorker): Promise<void>;
   /** From now on this version serves its name, in place of the one before (if any). */
   install(version: PluginVersion, worker: PluginWorker): void;
   remove(name: string, reason: string): void;
@@ -217,6 +219,8 @@ export class Reloader {
       this.#o.emit({ type: "failed", file, name, error });
       return;
     }
+    // Only now that it will serve: a version refused above changes nothing at LINE.
+    await this.#o.plugins.prepare(name, worker);
     // The file now declares another name: its old plugin goes away.
     if (current && current.file === file && current.name !== name)
       this.#unload(file, `renamed to "${name}"`);

@@ -3,6 +3,7 @@ import type { DeliveryJob } from "../dispatch/types.ts";
 import type { PluginSchedules } from "../schedules/types.ts";
 import { isFileCall } from "./file-rpc.ts";
 import type { HostToWorker, WorkerToHost } from "./protocol.ts";
+import { isRichMenuCall, type RichMenuCalls } from "./rich-menu-rpc.ts";
 import { answerScheduleCall, isScheduleCall } from "./schedule-rpc.ts";
 import { isStateCall, type StateSession } from "./state-rpc.ts";
 import type { WorkerSessions } from "./worker-sessions.ts";
@@ -15,6 +16,11 @@ export interface HostServices {
   postbackKey(plugin: string): Uint8Array;
   /** `ctx.schedule` and `ctx.schedules` outside a run, for the plugin of this name. */
   schedules: PluginSchedules;
+  /**
+   * Rich menus: a plugin's declaration checked, `ctx.richMenu` served. A host without them (one
+   * built alone in a test) refuses both: a plugin that declares rich menus does not load there.
+   */
+  richMenus?: RichMenuCalls;
 }
 
 /** The host side of a run's `ctx.reply` and `ctx.push`: a delivery's, or a job run's. */
@@ -40,11 +46,13 @@ export async function answerRpc(
       ? await sessions.files.call(message)
       : isScheduleCall(message)
         ? await answerScheduleCall(message, sessions.state.plugin, options.schedules)
-        : isStateCall(message)
-          ? await sessions.state.call(message)
-          : message.method === "postback.key"
-            ? postbackKeyOf(sessions.state, options)
-            : await sendMessages(message, sessions.state, options, delivery);
+        : isRichMenuCall(message)
+          ? await sessions.richMenus.call(message, sessions.state.plugin, options.richMenus)
+          : isStateCall(message)
+            ? await sessions.state.call(message)
+            : message.method === "postback.key"
+              ? postbackKeyOf(sessions.state, options)
+              : await sendMessages(message, sessions.state, options, delivery);
     result = { type: "rpc-result", id: message.id, ...(value === undefined ? {} : { value }) };
   } catch (caught) {
     const error = caught instanceof Error ? caught : new Error(String(caught));

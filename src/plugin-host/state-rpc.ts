@@ -12,12 +12,13 @@ export interface StateServices {
 
 export type StateCall = Exclude<
   RpcCall,
-  { method: "reply" | "push" | "postback.key" | `files.${string}` }
+  { method: "reply" | "push" | "postback.key" | `files.${string}` | `richMenu${string}` }
 >;
 
 export function isStateCall(call: RpcCall): call is StateCall {
   const { method } = call;
-  return !["reply", "push", "postback.key"].includes(method) && !method.startsWith("files.");
+  if (method.startsWith("files.") || method.startsWith("richMenu")) return false;
+  return !["reply", "push", "postback.key"].includes(method);
 }
 
 /**

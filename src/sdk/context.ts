@@ -13,6 +13,7 @@ import type {
 } from "./command-types.ts";
 import type { PluginDatabase, PluginTransaction } from "./database.ts";
 import type { EventFor } from "./filter.ts";
+import type { RichMenuControl } from "./rich-menus.ts";
 import type { ScheduleOptions, Schedules } from "./schedules.ts";
 import type { SessionSchemas, Sessions } from "./session.ts";
 
@@ -126,6 +127,8 @@ export interface BaseContext<Settings, P extends PostbackSchemas = PostbackSchem
    * a day). In a group or room, pass the chat: LINE only gives member profiles there.
    */
   profile(userId: string, chat?: ChatRef): Promise<SharedUser>;
+  /** The plugin's declared `richMenus`, shown to and taken from users. */
+  readonly richMenu: RichMenuControl;
   /** Where this bot is reachable from outside (PUBLIC_URL), for links to the plugin's routes. */
   readonly publicUrl: string;
   /**

@@ -60,6 +60,15 @@ export type {
 } from "./plugin.ts";
 export { definePlugin } from "./plugin.ts";
 export type {
+  RichMenuAction,
+  RichMenuArea,
+  RichMenuBounds,
+  RichMenuControl,
+  RichMenuRouteAction,
+  RichMenuSpec,
+  RichMenus,
+} from "./rich-menus.ts";
+export type {
   JobSpec,
   ScheduledJob,
   ScheduleOptions,

@@ -5,6 +5,7 @@ import type { CommandSpec, PostbackSchemas, PostbackSpec } from "./command-types
 import type { EventContext, JobContext, PluginContext } from "./context.ts";
 import type { DialogSpec, DialogSteps } from "./dialog.ts";
 import type { EventFor, FilterQuery, InChat } from "./filter.ts";
+import type { RichMenus } from "./rich-menus.ts";
 import type { JobSpec } from "./schedules.ts";
 import type { SessionSchemas } from "./session.ts";
 
@@ -168,6 +169,12 @@ export interface PluginDefinition<
   tableRenames?: Record<string, string>;
   /** Jobs the host runs on a schedule: recurring (`cron`, `every`), or when `ctx.schedule`d. */
   jobs?: Jobs<SettingsOf<S>, P>;
+  /**
+   * The plugin's rich menus by name: synced with LINE by the host when the plugin loads (created
+   * once, replaced when changed, deleted when no longer declared); `ctx.richMenu.link` shows one
+   * to a user. An area's action may name a postback route: `{ route, data }`.
+   */
+  richMenus?: RichMenus<NoInfer<RoutesOf<P>>>;
   /** Handlers by subscription (at least one of `on`, `commands`, `postbacks` and `jobs`). */
   on?: Handlers<C, SettingsOf<S>, P, X>;
   setup?(ctx: PluginContext<SettingsOf<S>, P>): void | Promise<void>;

@@ -15,6 +15,8 @@ import type {
 
 export type * from "./schedules.ts";
 
+import type { RichMenuStore } from "./rich-menus.ts";
+
 export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
 export type EventStatus = "pending" | "active" | "done";
 
@@ -223,6 +225,8 @@ export interface InboxDepth {
 }
 
 export interface Store {
+  /** What the host created at LINE for the rich menus plugins declare. */
+  readonly richMenus: RichMenuStore;
   /**
    * Stores a request's events, skipping those already stored (LINE's redeliveries); given a
    * router, routes the new ones in the same commit (their deliveries, the shared users and chats

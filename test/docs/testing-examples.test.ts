@@ -11,6 +11,7 @@ import { createPluginsDir, event, startTestBot, type TestBot } from "hotline/tes
 
 const BARISTA = new URL("./examples/barista.ts", import.meta.url);
 const NOTES = new URL("./examples/notes.ts", import.meta.url);
+const CAFE = new URL("./examples/cafe.ts", import.meta.url);
 
 let bot: TestBot;
 beforeAll(async () => {
@@ -79,3 +80,17 @@ export default definePlugin({
   dir.remove();
   // docs:end reload
 });
+
+test("rich menus: a tap, and a restart", async () => {
+  const userId = `U${"c".repeat(32)}`;
+  // docs:begin rich-menus
+  const cafe = await startTestBot({ plugins: [CAFE] });
+  const tap = await cafe.tapRichMenu(userId, "Drinks"); // the default menu's area
+  expect(cafe.repliesTo(tap)).toEqual([{ type: "text", text: "Latte, tea, lemonade." }]);
+
+  cafe.line.reset(); // what LINE recorded goes; what it holds (the menus) stays
+  await cafe.restart(); // the same data and LINE: nothing to sync
+  expect(cafe.line.requests.filter((r) => r.path.includes("richmenu"))).toEqual([]);
+  await cafe.stop();
+  // docs:end rich-menus
+}, 20_000);

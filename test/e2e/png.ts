@@ -24,9 +24,10 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /**
  * A real PNG (a sunset over green hills), made here so the test needs no fixture file: the
- * browser shows it, and the archiver stores exactly these bytes.
+ * browser shows it, and the archiver stores exactly these bytes. Another `tint` makes other bytes
+ * of the same size (a rich menu's new image).
  */
-export function samplePng(width = 240, height = 160): Uint8Array<ArrayBuffer> {
+export function samplePng(width = 240, height = 160, tint = 0): Uint8Array<ArrayBuffer> {
   const raw = new Uint8Array((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
@@ -38,7 +39,7 @@ export function samplePng(width = 240, height = 160): Uint8Array<ArrayBuffer> {
           ? [40, 150 + ((x + y) % 20), 70]
           : sun
             ? [255, 214, 90]
-            : [250 - y, 140 + y / 2, 120 + y];
+            : [250 - y - tint, 140 + y / 2, 120 + y + tint];
       raw.set(
         [r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v)))),
         row + 1 + x * 3,

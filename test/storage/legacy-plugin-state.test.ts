@@ -104,6 +104,8 @@ test("plugin state moves out of hotline.db, and the plugin's legacy table is ren
           "chats",
           "deliveries",
           "inbox_events",
+          "rich_menu_links",
+          "rich_menus",
           "schedules",
           "sessions",
           "users",

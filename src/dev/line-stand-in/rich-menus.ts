@@ -1,7 +1,7 @@
 /** The rich menu endpoints: menus, their images (data API), the default, links and aliases. */
 
+import { imageSize } from "../../line/image-size.ts";
 import type { RouteRequest } from "./handler.ts";
-import { imageSize } from "./image-size.ts";
 import { checkedBody, type Json } from "./requests.ts";
 import { MAX_RICH_MENUS, type StoredRichMenu } from "./rich-menu-state.ts";
 import type { PlatformState } from "./state.ts";

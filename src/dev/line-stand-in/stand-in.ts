@@ -3,6 +3,7 @@
 import type { ChatSpec } from "./chat-state.ts";
 import { Faults } from "./faults.ts";
 import type { RouteRequest } from "./handler.ts";
+import { loadRichMenus, saveRichMenus } from "./rich-menu-file.ts";
 import type { StoredRichMenu } from "./rich-menu-state.ts";
 import { route } from "./routes.ts";
 import { PlatformState } from "./state.ts";
@@ -37,13 +38,18 @@ const RECENT_SHOWN = 10;
 export class LineStandIn {
   private readonly state: PlatformState;
   private readonly faults = new Faults();
-  private readonly channelAccessToken: string;
+  /** The bearer it takes: a bot restarted on the same stand-in needs it (the test kit's `line`). */
+  readonly channelAccessToken: string;
   private records: RecordedRequest[] = [];
   private readonly waiters = new Set<() => void>();
+
+  private readonly richMenuFile: string | undefined;
 
   constructor(options: LineStandInOptions) {
     this.channelAccessToken = options.channelAccessToken;
     this.state = new PlatformState(options);
+    this.richMenuFile = options.richMenuFile;
+    if (this.richMenuFile) loadRichMenus(this.state.richMenus, this.richMenuFile);
   }
 
   /** Bound, so it can be handed over as is: `Bun.serve({ fetch: standIn.fetch })`. */
@@ -99,6 +105,16 @@ export class LineStandIn {
     return this.state.richMenus.shownTo(userId);
   }
 
+  /** Every rich menu of the channel, in the order created. */
+  get richMenus(): ReadonlyArray<Readonly<StoredRichMenu>> {
+    return [...this.state.richMenus.menus.values()];
+  }
+
+  /** The channel's default rich menu's id. */
+  get defaultRichMenuId(): string | undefined {
+    return this.state.richMenus.defaultId;
+  }
+
   /** The rich menu an alias names (a rich menu switch action's target). */
   richMenuByAlias(aliasId: string): Readonly<StoredRichMenu> | undefined {
     const id = this.state.richMenus.aliases.get(aliasId);
@@ -110,6 +126,7 @@ export class LineStandIn {
     const menu = this.richMenuByAlias(aliasId);
     if (menu === undefined) return false;
     this.state.richMenus.links.set(userId, menu.richMenuId);
+    this.keepRichMenus();
     return true;
   }
 
@@ -221,6 +238,7 @@ export class LineStandIn {
         contentType,
         retryKey,
       });
+    if (method !== "GET" && path.includes("richmenu") && outcome.status < 300) this.keepRichMenus();
     this.record({
       requestId,
       method,
@@ -255,6 +273,11 @@ export class LineStandIn {
       // A bug here should reach the test as a recorded 500, not as a dropped connection.
       return lineError(500, `${MESSAGES.internal} (stand-in: ${String(error)})`);
     }
+  }
+
+  /** A change to the rich menus, saved when they are kept in a file. */
+  private keepRichMenus(): void {
+    if (this.richMenuFile) saveRichMenus(this.state.richMenus, this.richMenuFile);
   }
 
   private record(entry: RecordedRequest): void {

@@ -23,6 +23,11 @@ export interface LineStandInOptions {
   monthlyQuota?: number;
   /** What `GET /v2/bot/channel/webhook/endpoint` reports. */
   webhookEndpoint?: string;
+  /**
+   * A file that keeps the rich menus (and their images, links, aliases and the default) across
+   * stand-ins, as LINE keeps them across a bot's restarts (local mode). None by default.
+   */
+  richMenuFile?: string;
 }
 
 export interface BotInfo {

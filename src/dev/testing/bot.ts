@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -20,12 +19,13 @@ import type {
   ScheduleRecord,
 } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
-import { BOT_USER_ID, envelope } from "../events/mod.ts";
-import { LineStandIn } from "../line-stand-in/mod.ts";
+import { envelope } from "../events/mod.ts";
+import type { LineStandIn } from "../line-stand-in/mod.ts";
+import { testChannel } from "./channel.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
-import { findAction, type TapOptions, tapEvent } from "./tap.ts";
+import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -55,6 +55,8 @@ export interface TestBotOptions {
   env?: Record<string, string>;
   /** Knobs that are not environment variables (see `Tuning`); the test kit's defaults above. */
   tuning?: Partial<Tuning>;
+  /** The LINE to talk to, with what it holds (rich menus…): another bot's `line`. Default: fresh. */
+  line?: LineStandIn;
   /** Print the bot's logs (also: HOTLINE_TEST_LOG=debug). */
   log?: boolean;
   /** The bot's logger, for a test that reads what the bot logs (instead of `log`). */
@@ -167,13 +169,7 @@ export class TestBot {
     const configFile = join(dataDir, "hotline.config.json");
     writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
 
-    const token = `test-token-${randomBytes(4).toString("hex")}`;
-    const secret = randomBytes(16).toString("hex");
-    const line = new LineStandIn({
-      channelAccessToken: token,
-      botUserId: BOT_USER_ID,
-      now: () => clock.now(),
-    });
+    const { line, token, secret } = testChannel(options.line, () => clock.now());
     const lineServer = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -346,6 +342,13 @@ export class TestBot {
         ? [options.message]
         : [...this.repliesTo(answered), ...(chat ? this.pushesTo(chat).reverse() : [])];
     const tap = tapEvent(findAction(sent, label), source, options);
+    await this.deliver(tap);
+    return tap;
+  }
+
+  /** Taps the area labelled `label` of the rich menu `userId` sees, as `tap` does (tap.ts). */
+  async tapRichMenu(userId: string, label: string) {
+    const tap = richMenuTapEvent(this.line, userId, label);
     await this.deliver(tap);
     return tap;
   }

@@ -4,7 +4,8 @@
  * would send for it.
  */
 import type { Source } from "../../core/events.ts";
-import { event } from "../events/mod.ts";
+import { event, user } from "../events/mod.ts";
+import type { LineStandIn } from "../line-stand-in/mod.ts";
 
 /** A datetime picker's choice (the one its mode asks for); LINE puts it in `postback.params`. */
 export interface PickerChoice {
@@ -26,6 +27,7 @@ interface FoundAction {
   data?: string;
   text?: string;
   mode?: string;
+  richMenuAliasId?: string;
 }
 
 /** The tappable objects in a message, depth first, as LINE shows them in order. */
@@ -64,4 +66,20 @@ export function tapEvent(action: FoundAction, source: Source | undefined, option
   }
   if (action.type === "message") return event.text(action.text ?? action.label ?? "", { chat });
   throw new Error(`"${action.label}" is a ${action.type} action: tapping it sends the bot nothing`);
+}
+
+/**
+ * The event LINE sends when the user taps the area labelled `label` of the rich menu they see; a
+ * switch action shows them the alias's menu first, as their phone would.
+ */
+export function richMenuTapEvent(line: LineStandIn, userId: string, label: string) {
+  const menu = line.richMenuOf(userId);
+  if (!menu) throw new Error(`${userId} sees no rich menu (none linked to them, and no default)`);
+  const action = findAction([menu.menu.areas], label);
+  if (action.type !== "richmenuswitch") return tapEvent(action, user(userId), {});
+  const aliasId = action.richMenuAliasId ?? "";
+  const params = line.switchRichMenu(userId, aliasId)
+    ? { newRichMenuAliasId: aliasId, status: "SUCCESS" as const }
+    : { status: "RICHMENU_ALIAS_ID_NOTFOUND" as const };
+  return event.postback(action.data ?? "", { chat: user(userId), params });
 }

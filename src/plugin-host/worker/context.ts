@@ -29,6 +29,7 @@ import {
   pluginApi,
 } from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
+import { richMenuControl } from "./rich-menus.ts";
 import type { HostRpc } from "./rpc.ts";
 import { schedulingFor } from "./schedules.ts";
 import { RunSessions } from "./sessions.ts";
@@ -231,6 +232,7 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     user: (userId: string) => state.readUser(userId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
     publicUrl: services.publicUrl,
+    richMenu: richMenuControl(rpc),
     route(method, path, handler) {
       whileSetup("routes");
       if (!path.startsWith("/"))

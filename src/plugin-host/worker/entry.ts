@@ -35,6 +35,7 @@ import { pluginClients } from "./line-api.ts";
 import { createWorkerLogger } from "./logger.ts";
 import type { PluginPostbacks, PostbackHandle } from "./postbacks.ts";
 import { createRemoteFileStore } from "./remote-file-store.ts";
+import { declaredRichMenus } from "./rich-menus.ts";
 import { HostRpc } from "./rpc.ts";
 import { runRole } from "./run-role.ts";
 import { createPluginState } from "./state-client.ts";
@@ -233,6 +234,14 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     return { type: "load-failed", error: `setup() failed: ${describe(error)}` };
   } finally {
     registrations.open = false;
+  }
+  // After setup, which may have put a menu's image in ctx.files. The host checks them as LINE
+  // would: a menu LINE would refuse fails the load, with the host's message as it is.
+  try {
+    const menus = await declaredRichMenus(definition, postbacks, services.files);
+    if (menus.length > 0) await rpc.call({ method: "richMenus.declare", menus });
+  } catch (error) {
+    return { type: "load-failed", error: error instanceof Error ? error.message : String(error) };
   }
   const subscription = compileSubscription({
     queries: Object.keys(definition.on),

@@ -40,6 +40,7 @@ import {
   markReplyAttempted,
   replyAttempts,
 } from "./reply-attempts.ts";
+import { PostgresRichMenus } from "./rich-menus.ts";
 import { dropPluginDeliveries, routeEvents } from "./routing.ts";
 import {
   claimSchedules,
@@ -84,6 +85,7 @@ const OPEN = ["pending", "retry", "running"];
  * and take over the deliveries of an instance that died.
  */
 export class PostgresStore implements Store {
+  readonly richMenus: PostgresRichMenus;
   readonly #sql: Sql;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -98,6 +100,7 @@ export class PostgresStore implements Store {
     this.#log = options.log;
     this.#leaseMs = options.leaseMs ?? 20_000;
     this.#dead = new DeadLetters(sql);
+    this.richMenus = new PostgresRichMenus(sql);
     this.#instance = new Instance({
       sql,
       log: options.log,

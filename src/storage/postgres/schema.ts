@@ -190,6 +190,40 @@ export const schedules = pgTable(
   ],
 );
 
+/** Rich menus the host created at LINE for plugins' declarations (see storage/rich-menus.ts). */
+export const richMenus = pgTable(
+  "rich_menus",
+  {
+    richMenuId: text("rich_menu_id").primaryKey(),
+    channel: text("channel").notNull().default("default"),
+    plugin: text("plugin").notNull(),
+    name: text("name").notNull(),
+    contentHash: text("content_hash").notNull(),
+    imageUploaded: boolean("image_uploaded").notNull().default(false),
+    alias: text("alias"),
+    isDefault: boolean("is_default").notNull().default(false),
+    createdAt: ms("created_at").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (table) => [index("rich_menus_plugin").on(table.channel, table.plugin)],
+);
+
+/** Users linked to a plugin's rich menu: moved to its new version when it is replaced. */
+export const richMenuLinks = pgTable(
+  "rich_menu_links",
+  {
+    channel: text("channel").notNull().default("default"),
+    userId: text("user_id").notNull(),
+    plugin: text("plugin").notNull(),
+    name: text("name").notNull(),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.channel, table.userId] }),
+    index("rich_menu_links_menu").on(table.channel, table.plugin, table.name, table.userId),
+  ],
+);
+
 /** Per-plugin key-value state, per channel; keys compare as bytes, like SQLite's. */
 export const pluginKv = pgTable(
   "plugin_kv",

@@ -153,4 +153,47 @@ export const schedules = sqliteTable(
   ],
 );
 
-export const coreSchema = { inboxEvents, deliveries, users, chats, sessions, schedules };
+/** Rich menus the host created at LINE for plugins' declarations (see storage/rich-menus.ts). */
+export const richMenus = sqliteTable(
+  "rich_menus",
+  {
+    richMenuId: text("rich_menu_id").primaryKey(),
+    channel: text("channel").notNull().default("default"),
+    plugin: text("plugin").notNull(),
+    name: text("name").notNull(),
+    contentHash: text("content_hash").notNull(),
+    imageUploaded: integer("image_uploaded", { mode: "boolean" }).notNull().default(false),
+    alias: text("alias"),
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [index("rich_menus_plugin").on(table.channel, table.plugin)],
+);
+
+/** Users linked to a plugin's rich menu: moved to its new version when it is replaced. */
+export const richMenuLinks = sqliteTable(
+  "rich_menu_links",
+  {
+    channel: text("channel").notNull().default("default"),
+    userId: text("user_id").notNull(),
+    plugin: text("plugin").notNull(),
+    name: text("name").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.channel, table.userId] }),
+    index("rich_menu_links_menu").on(table.channel, table.plugin, table.name, table.userId),
+  ],
+);
+
+export const coreSchema = {
+  inboxEvents,
+  deliveries,
+  users,
+  chats,
+  sessions,
+  schedules,
+  richMenus,
+  richMenuLinks,
+};

@@ -26,6 +26,7 @@ import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
+import { SqliteRichMenus } from "./rich-menus.ts";
 import { ScheduleTable } from "./schedules.ts";
 import { SessionTable } from "./sessions.ts";
 import { SharedState } from "./shared-state.ts";
@@ -56,6 +57,7 @@ interface CachedEvent {
  */
 export class SqliteStore implements Store {
   readonly handle: SqliteHandle;
+  readonly richMenus: SqliteRichMenus;
   readonly #clock: Clock;
   readonly #writes: WriteQueue;
   readonly #inbox: InboxTable;
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
     this.#shared = new SharedState(handle.db);
     this.#sessions = new SessionTable(handle.db);
     this.#schedules = new ScheduleTable(handle.db);
+    this.richMenus = new SqliteRichMenus(handle.db, this.#writes);
     for (const delivery of this.#deliveries.open()) this.#index(delivery);
     // One process per file: a run still marked running was cut short when the last one died.
     this.#schedules.recoverInterrupted(clock.now());

@@ -1,0 +1,115 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { SqlDatabase } from "../../platform/mod.ts";
+import type { RichMenuLink, RichMenuRecord, RichMenuStore } from "../rich-menus.ts";
+import { richMenuLinks, richMenus } from "./schema.ts";
+import type { WriteQueue } from "./write-queue.ts";
+
+const CHANNEL = "default";
+const inChannel = eq(richMenus.channel, CHANNEL);
+const linkOfUser = (userId: string) =>
+  and(eq(richMenuLinks.channel, CHANNEL), eq(richMenuLinks.userId, userId));
+const linksTo = (link: RichMenuLink) =>
+  and(
+    eq(richMenuLinks.channel, CHANNEL),
+    eq(richMenuLinks.plugin, link.plugin),
+    eq(richMenuLinks.name, link.name),
+  );
+
+/**
+ * The rich menu records in `hotline.db`. One process owns the file, and the plugin host syncs
+ * one plugin at a time: `exclusive` has no one else to wait for. Writes go through the write
+ * queue, durable when they resolve.
+ */
+export class SqliteRichMenus implements RichMenuStore {
+  readonly #db: SqlDatabase;
+  readonly #writes: WriteQueue;
+
+  constructor(db: SqlDatabase, writes: WriteQueue) {
+    this.#db = db;
+    this.#writes = writes;
+  }
+
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
+  async records(): Promise<RichMenuRecord[]> {
+    return this.#db
+      .select({
+        richMenuId: richMenus.richMenuId,
+        plugin: richMenus.plugin,
+        name: richMenus.name,
+        contentHash: richMenus.contentHash,
+        imageUploaded: richMenus.imageUploaded,
+        alias: richMenus.alias,
+        isDefault: richMenus.isDefault,
+      })
+      .from(richMenus)
+      .where(inChannel)
+      .orderBy(asc(richMenus.createdAt), asc(richMenus.richMenuId))
+      .all();
+  }
+
+  save(record: RichMenuRecord, now: number): Promise<void> {
+    const { richMenuId, ...fields } = record;
+    return this.#writes.write(() => {
+      this.#db
+        .insert(richMenus)
+        .values({ ...record, channel: CHANNEL, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: richMenus.richMenuId, set: { ...fields, updatedAt: now } })
+        .run();
+    });
+  }
+
+  remove(richMenuId: string): Promise<void> {
+    return this.#writes.write(() => {
+      this.#db.delete(richMenus).where(eq(richMenus.richMenuId, richMenuId)).run();
+    });
+  }
+
+  link(userId: string, link: RichMenuLink, now: number): Promise<void> {
+    return this.#writes.write(() => {
+      this.#db
+        .insert(richMenuLinks)
+        .values({ channel: CHANNEL, userId, ...link, updatedAt: now })
+        .onConflictDoUpdate({
+          target: [richMenuLinks.channel, richMenuLinks.userId],
+          set: { ...link, updatedAt: now },
+        })
+        .run();
+    });
+  }
+
+  async linkOf(userId: string): Promise<RichMenuLink | undefined> {
+    return this.#db
+      .select({ plugin: richMenuLinks.plugin, name: richMenuLinks.name })
+      .from(richMenuLinks)
+      .where(linkOfUser(userId))
+      .get();
+  }
+
+  unlink(userId: string): Promise<void> {
+    return this.#writes.write(() => {
+      this.#db.delete(richMenuLinks).where(linkOfUser(userId)).run();
+    });
+  }
+
+  async linkedUsers(link: RichMenuLink, limit: number, after?: string): Promise<string[]> {
+    const rows = this.#db
+      .select({ userId: richMenuLinks.userId })
+      .from(richMenuLinks)
+      .where(
+        after === undefined ? linksTo(link) : and(linksTo(link), gt(richMenuLinks.userId, after)),
+      )
+      .orderBy(asc(richMenuLinks.userId))
+      .limit(limit)
+      .all();
+    return rows.map((row) => row.userId);
+  }
+
+  dropLinks(link: RichMenuLink): Promise<void> {
+    return this.#writes.write(() => {
+      this.#db.delete(richMenuLinks).where(linksTo(link)).run();
+    });
+  }
+}
