@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI for the chat simulator in a real browser: installs Debian's chromium when it is missing, then
 # runs test/e2e/*.browser.ts (headless Chromium driven by playwright-core against a bot in local
-# mode), which also refresh docs/simulator.png and docs/simulator-<kind>.png. `bun test` alone never
+# mode), which also take screenshots (.tmp/screenshots/; with UPDATE_SCREENSHOTS=1 they refresh
+# docs/simulator.png and docs/simulator-<kind>.png). `bun test` alone never
 # runs those files.
 set -euo pipefail
 cd "$(dirname "$0")/.."

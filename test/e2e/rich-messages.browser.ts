@@ -2,7 +2,7 @@
  * What the simulator draws for the bot's rich messages, and what tapping them sends, in headless
  * Chromium (run by scripts/ci-browser.sh, never by `bun test`). A plugin (fixtures/showcase.ts)
  * sends each kind on request and answers every postback with what it carried. Each kind's look is
- * saved to docs/simulator-<kind>.png for docs/simulator.md.
+ * saved as simulator-<kind>.png (in docs/, for docs/simulator.md, with UPDATE_SCREENSHOTS=1).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +19,7 @@ import {
 import { PEOPLE } from "../../src/dev/simulator/simulator.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { samplePng } from "./png.ts";
+import { screenshotPath } from "./screenshots.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -49,7 +50,7 @@ async function ask(kind: string, drawn: string): Promise<Locator> {
 
 /** The chat as it looks now, for the docs. */
 async function screenshot(kind: string): Promise<void> {
-  await page.locator("#chat").screenshot({ path: join(ROOT, "docs", `simulator-${kind}.png`) });
+  await page.locator("#chat").screenshot({ path: screenshotPath(ROOT, `simulator-${kind}.png`) });
 }
 
 /** A call to the LINE stand-in, as the bot would make it with `@line/bot-sdk`. */

@@ -20,10 +20,11 @@ import { createPluginsDir, pluginDatabase } from "../../src/dev/testing/mod.ts";
 import type { Hotline } from "../../src/hotline.ts";
 import { silentLogger } from "../../src/logging/logger.ts";
 import { samplePng } from "./png.ts";
+import { screenshotPath } from "./screenshots.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SCREENSHOT = join(ROOT, "docs", "simulator.png");
+const SCREENSHOT = screenshotPath(ROOT, "simulator.png");
 const BUILT_INS = ["account-link", "beacon-greeter", "echo", "media-archiver", "mention-responder"];
 
 let dataDir: string;
