@@ -15,6 +15,7 @@ import type {
 import { backoffDelay } from "./backoff.ts";
 import { ClaimLoop } from "./claim-loop.ts";
 import { runEffects } from "./effects.ts";
+import { Idleness } from "./idleness.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
@@ -64,12 +65,15 @@ export class Dispatcher {
   readonly #claims = new ClaimLoop({
     round: () => this.#claimRound(),
     failed: (error) => this.#claimFailed(error),
-    ended: () => this.#notifyIfIdle(),
+    ended: () => this.#idleness.check(),
+  });
+  readonly #idleness = new Idleness({
+    failed: (what, error) => this.#o.log.error({ err: error }, `${what} failed`),
+    busy: () => this.#running > 0 || this.#claims.busy,
+    ended: () => this.#claims.ask(),
   });
   #timer: ReturnType<typeof setTimeout> | undefined;
   #routeRetry: ReturnType<typeof setTimeout> | undefined;
-  #idleWaiters: Array<() => void> = [];
-  readonly #backgroundWork = new Set<Promise<unknown>>();
   #started = false;
   #stopped = false;
 
@@ -84,7 +88,7 @@ export class Dispatcher {
         // After the plugin's own drop, so its deliveries carry its reason rather than the orphans'.
         if (this.#started) await this.#dropOrphans();
       };
-      this.#background(reaction(), "reacting to a plugin change");
+      this.#idleness.track(reaction(), "reacting to a plugin change");
     });
   }
 
@@ -142,8 +146,7 @@ export class Dispatcher {
 
   /** Resolves when nothing runs and nothing can be claimed now (retries may still wait). */
   idle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#idleness.wait();
   }
 
   /** Stops claiming and waits for what is running. */
@@ -242,7 +245,7 @@ export class Dispatcher {
             this.#runs.delete(delivery.eventId);
           this.#inFlight.delete(task);
           this.#claims.ask();
-          this.#notifyIfIdle();
+          this.#idleness.check();
         });
       this.#inFlight.add(task);
     }
@@ -360,29 +363,6 @@ export class Dispatcher {
     const { backoff } = this.#o.config.tuning;
     const nextAttemptAt = this.#o.clock.now() + backoffDelay(backoff, attempt);
     return { status: "retry", error: final.error, nextAttemptAt };
-  }
-
-  /** Store work started by a plugin change; idle() waits for it so tests see its effect. */
-  #background(work: Promise<unknown>, what: string): void {
-    const tracked = work
-      .catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`))
-      .finally(() => {
-        this.#backgroundWork.delete(tracked);
-        this.#claims.ask();
-        this.#notifyIfIdle();
-      });
-    this.#backgroundWork.add(tracked);
-  }
-
-  #isIdle(): boolean {
-    return this.#running === 0 && !this.#claims.busy && this.#backgroundWork.size === 0;
-  }
-
-  #notifyIfIdle(): void {
-    if (!this.#isIdle()) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
 

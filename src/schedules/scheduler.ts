@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import { backoffDelay } from "../dispatch/backoff.ts";
 import { ClaimLoop } from "../dispatch/claim-loop.ts";
+import { Idleness } from "../dispatch/idleness.ts";
 import type { PushRequest } from "../dispatch/reply-sender.ts";
 import { type DeliveryOutcome, isPermanent } from "../dispatch/types.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -42,15 +43,18 @@ const SETTLE_TRIES = 5;
 export class Scheduler {
   readonly #o: SchedulerOptions;
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #background = new Set<Promise<unknown>>();
   #running = 0;
   readonly #claims = new ClaimLoop({
     round: () => this.#claimRound(),
     failed: (error) => this.#claimFailed(error),
-    ended: () => this.#notifyIfIdle(),
+    ended: () => this.#idleness.check(),
+  });
+  readonly #idleness = new Idleness({
+    failed: (what, error) => this.#o.log.error({ err: error }, `${what} failed`),
+    busy: () => this.#running > 0 || this.#claims.busy,
+    ended: () => this.#claims.ask(),
   });
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #idleWaiters: Array<() => void> = [];
   #started = false;
   #stopped = false;
 
@@ -59,7 +63,7 @@ export class Scheduler {
     options.store.onWork(() => this.#claims.ask());
     options.jobs.onChange((change) => {
       if (change.type === "available" && this.#started)
-        this.#track(this.#available(change.plugin), `declaring ${change.plugin}'s jobs`);
+        this.#idleness.track(this.#available(change.plugin), `declaring ${change.plugin}'s jobs`);
     });
   }
 
@@ -77,15 +81,14 @@ export class Scheduler {
 
   /** Resolves when nothing runs and nothing is due now (later runs may still wait). */
   idle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#idleness.wait();
   }
 
   /** Stops claiming and waits for the runs in flight. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await Promise.allSettled([...this.#inFlight, ...this.#background]);
+    await Promise.allSettled([...this.#inFlight, ...this.#idleness.background]);
   }
 
   /** A version loaded (its declarations may have changed), resumed or restarted. */
@@ -138,7 +141,7 @@ export class Scheduler {
         this.#running--;
         this.#inFlight.delete(task);
         this.#claims.ask();
-        this.#notifyIfIdle();
+        this.#idleness.check();
       });
     this.#inFlight.add(task);
   }
@@ -250,26 +253,6 @@ export class Scheduler {
     if (metric === "dead") this.#o.log.error(fields, "job run dead-lettered");
     else if (metric === "retried") this.#o.log.warn(fields, "job run failed; retrying");
     else this.#o.log.info(fields, "job run");
-  }
-
-  #track(work: Promise<unknown>, what: string): void {
-    const tracked = work
-      .catch((error: unknown) => this.#o.log.error({ err: error }, `${what} failed`))
-      .finally(() => {
-        this.#background.delete(tracked);
-        this.#claims.ask();
-        this.#notifyIfIdle();
-      });
-    this.#background.add(tracked);
-  }
-
-  #isIdle(): boolean {
-    return this.#running === 0 && !this.#claims.busy && this.#background.size === 0;
-  }
-
-  #notifyIfIdle(): void {
-    if (!this.#isIdle()) return;
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
 
