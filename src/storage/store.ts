@@ -15,6 +15,7 @@ import type {
 
 export type * from "./schedules.ts";
 
+import type { QuotaStore } from "./quota.ts";
 import type { RichMenuStore } from "./rich-menus.ts";
 
 export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
@@ -35,6 +36,8 @@ export interface RoutedEvent {
 /** An event read back from the store: a recovery, or a backlog beyond what memory holds. */
 export interface StoredEvent {
   seq: number;
+  /** The LINE channel it came to; absent: "default". */
+  channel?: string;
   parsed: ParsedEvent;
   destination: string | undefined;
   receivedAt: number;
@@ -227,6 +230,8 @@ export interface InboxDepth {
 export interface Store {
   /** What the host created at LINE for the rich menus plugins declare. */
   readonly richMenus: RichMenuStore;
+  /** Messages sent per month and the monthly-limit pause (cost control). */
+  readonly quota: QuotaStore;
   /**
    * Stores a request's events, skipping those already stored (LINE's redeliveries); given a
    * router, routes the new ones in the same commit (their deliveries, the shared users and chats

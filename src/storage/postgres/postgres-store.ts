@@ -40,6 +40,7 @@ import {
   markReplyAttempted,
   replyAttempts,
 } from "./reply-attempts.ts";
+import { PostgresQuota } from "./quota.ts";
 import { PostgresRichMenus } from "./rich-menus.ts";
 import { dropPluginDeliveries, routeEvents } from "./routing.ts";
 import {
@@ -86,6 +87,7 @@ const OPEN = ["pending", "retry", "running"];
  */
 export class PostgresStore implements Store {
   readonly richMenus: PostgresRichMenus;
+  readonly quota: PostgresQuota;
   readonly #sql: Sql;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -101,6 +103,7 @@ export class PostgresStore implements Store {
     this.#leaseMs = options.leaseMs ?? 20_000;
     this.#dead = new DeadLetters(sql);
     this.richMenus = new PostgresRichMenus(sql);
+    this.quota = new PostgresQuota(sql);
     this.#instance = new Instance({
       sql,
       log: options.log,
