@@ -1,6 +1,7 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
- * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics.
+ * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
+ * message quota (per channel, and resuming pushes paused at LINE's monthly limit).
  * JSON in and out.
  */
 import { Buffer } from "node:buffer";
@@ -10,6 +11,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
+import { type CostControl, quotaRoutes } from "./quota.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
 import { scheduleRoutes } from "./schedules.ts";
 
@@ -19,6 +21,8 @@ export interface AdminOptions {
   store: Store;
   dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
   clock: Clock;
+  /** `/admin/quota` (cost control); without it the route is not there. */
+  cost?: CostControl;
 }
 
 const pluginName = z.string().min(1).max(64);
@@ -164,6 +168,11 @@ export function adminRoutes(options: AdminOptions) {
       }),
     )
     .use(scheduleRoutes({ guard, store, clock }))
+    .use(
+      options.cost
+        ? quotaRoutes({ guard, cost: options.cost, now: () => clock.now() })
+        : new Elysia(),
+    )
     .all(
       "/*",
       guard((request) =>

@@ -59,7 +59,7 @@ export function createHttp(parts: {
   });
   if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
   const admin = env.ADMIN_TOKEN
-    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
+    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, cost: runtime.cost })
     : adminDisabledRoutes();
   const metricsRoutes = env.METRICS_TOKEN
     ? metrics.routes(bearerCheck(env.METRICS_TOKEN))

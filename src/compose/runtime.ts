@@ -1,10 +1,13 @@
 import { resolve } from "node:path";
+import type { CostControl } from "../admin/quota.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { DEFAULT_CHANNEL, PushGate } from "../dispatch/push-policy.ts";
 import { ReplySender } from "../dispatch/reply-sender.ts";
 import { LineClient } from "../line/client.ts";
+import { RateLimiter } from "../line/rate-limiter.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
@@ -20,6 +23,8 @@ export interface Runtime {
   plugins: PluginHost;
   dispatcher: Dispatcher;
   scheduler: Scheduler;
+  /** Cost control's parts, for `/admin/quota`. */
+  cost: CostControl;
 }
 
 /**
@@ -37,14 +42,28 @@ export function createRuntime(parts: {
 }): Runtime {
   const { config, store, pluginState, line, clock, log } = parts;
   const metrics = new HotlineMetrics(() => clock.now());
+  // One limiter per channel: the host's calls and its plugins' (through the proxy) share it.
+  const limiter = new RateLimiter();
   const client = new LineClient({
     channelAccessToken: line.channelAccessToken,
     apiBaseUrl: line.apiBaseUrl,
     log,
     retry: config.tuning.lineRetry,
     onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
+    limiter,
   });
-  const replies = new ReplySender(client, store, clock, log);
+  const timeZone = config.env.LINE_QUOTA_TIME_ZONE;
+  const gate = new PushGate({
+    quota: store.quota,
+    clock,
+    timeZone,
+    policyOf: (plugin) => plugins.pushPolicyOf(plugin),
+    log,
+    onSent: (channel, plugin, kind, count) => metrics.cost.sent(channel, plugin, kind, count),
+    onWithheld: (channel, plugin, why) => metrics.cost.withheld(channel, plugin, why),
+    onMonthlyLimit: (channel) => metrics.cost.monthlyLimit(channel),
+  });
+  const replies = new ReplySender(client, store, clock, log, gate);
   const richMenus = createRichMenuSync({
     store: store.richMenus,
     channel: line,
@@ -64,6 +83,7 @@ export function createRuntime(parts: {
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     schedules: pluginSchedules(store, clock),
     richMenus,
+    lineProxy: { limiter, pushes: gate.guard(DEFAULT_CHANNEL) },
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
@@ -92,5 +112,20 @@ export function createRuntime(parts: {
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { metrics, plugins, dispatcher, scheduler };
+  const clients = new Map([[DEFAULT_CHANNEL, client]]);
+  const cost: CostControl = { clients: () => clients, gate, quota: store.quota, timeZone };
+  metrics.cost.watch({
+    month: async () => {
+      const month = gate.month();
+      const channels = new Set([DEFAULT_CHANNEL, ...(await store.quota.channels(month))]);
+      return Promise.all(
+        [...channels].map(async (channel) => ({
+          channel,
+          sent: await store.quota.sent(channel, month),
+          paused: (await store.quota.pause(channel, clock.now())) !== undefined,
+        })),
+      );
+    },
+  });
+  return { metrics, plugins, dispatcher, scheduler, cost };
 }

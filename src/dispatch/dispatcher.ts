@@ -16,6 +16,7 @@ import { backoffDelay } from "./backoff.ts";
 import { ClaimLoop } from "./claim-loop.ts";
 import { runEffects } from "./effects.ts";
 import { Idleness } from "./idleness.ts";
+import { DEFAULT_CHANNEL } from "./push-policy.ts";
 import { ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
@@ -316,6 +317,7 @@ export class Dispatcher {
     const { replies } = this.#o;
     const { batch } = run;
     const { parsed } = run.claimed.event;
+    const channel = run.claimed.event.channel ?? DEFAULT_CHANNEL;
     let contributed = false;
     let refused: string | undefined;
     let pushes = 0;
@@ -345,12 +347,21 @@ export class Dispatcher {
         // (the token went to others) then gets 409 instead of sending these a second time. What
         // an earlier run replied on the token goes as that reply again instead (see `late`).
         const to = parsed.chat?.id;
-        await pushing({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset }, true);
+        const request = {
+          channel,
+          eventId: parsed.id,
+          plugin,
+          slot: "reply",
+          to,
+          messages,
+          offset,
+        };
+        await pushing(request, true);
       },
       push: async (messages: Message[], to?: string) => {
         const slot = `push:${pushes++}`;
         const recipient = to ?? parsed.chat?.id;
-        await pushing({ eventId: parsed.id, plugin, slot, to: recipient, messages });
+        await pushing({ channel, eventId: parsed.id, plugin, slot, to: recipient, messages });
       },
     };
   }
@@ -370,5 +381,6 @@ export class Dispatcher {
 function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
   const { parsed, receivedAt } = claimed.event;
   const { replyToken, standby, chat } = parsed;
-  return { eventId: parsed.id, replyToken, standby, receivedAt, chat, fresh };
+  const channel = claimed.event.channel ?? DEFAULT_CHANNEL;
+  return { eventId: parsed.id, channel, replyToken, standby, receivedAt, chat, fresh };
 }

@@ -1,6 +1,9 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import { Cron } from "croner";
 
+/** How LINE words it: "You have reached your monthly limit." */
+export const MONTHLY_LIMIT_MESSAGE = /reached your monthly limit/i;
+
 /**
  * LINE's 429 for a channel out of messages this month. Unlike a rate limit it does not clear
  * with time: a retry only spends requests, so it is never retried.
@@ -9,7 +12,7 @@ export function isMonthlyLimit(error: unknown): boolean {
   return (
     error instanceof HTTPFetchError &&
     error.status === 429 &&
-    /reached your monthly limit/i.test(error.body)
+    MONTHLY_LIMIT_MESSAGE.test(error.body)
   );
 }
 

@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { platform, type RunningServer } from "../platform/mod.ts";
+import { type PushCall, type PushGuard, pushCall, settlePush } from "./proxy-pushes.ts";
+import { endpointRate, type RateLimiter } from "./rate-limiter.ts";
+
+export type { PushGuard } from "./proxy-pushes.ts";
 
 /** LINE as the host reaches it, with the channel's token: never handed to a plugin's worker. */
 export interface LineUpstream {
@@ -20,8 +24,17 @@ export interface LineAccess {
 
 export interface LineGrant {
   readonly access: LineAccess;
+  /** The worker loaded this plugin: its pushes count as the plugin's. */
+  identify(plugin: string): void;
   /** The worker is gone: its capability opens nothing from now on. */
   revoke(): void;
+}
+
+export interface LineProxyOptions {
+  /** The channel's limiter (the host's client's): plugins' calls draw on the same buckets. */
+  limiter?: RateLimiter;
+  /** Cost control for the pushes plugins make themselves (`ctx.api`). */
+  pushes?: PushGuard;
 }
 
 /**
@@ -61,13 +74,16 @@ const NOT_FORWARDED = new Set([
  */
 export class LineProxy {
   readonly #token: string;
-  readonly #grants = new Set<string>();
+  /** Capabilities granted, with the plugin each worker loaded (once known). */
+  readonly #grants = new Map<string, { plugin: string | undefined }>();
+  readonly #options: LineProxyOptions;
   readonly #api: RunningServer;
   readonly #data: RunningServer;
 
   /** Starts listening, on free loopback ports. */
-  constructor(upstream: LineUpstream) {
+  constructor(upstream: LineUpstream, options: LineProxyOptions = {}) {
     this.#token = upstream.channelAccessToken;
+    this.#options = options;
     this.#api = this.#serve(upstream.apiBaseUrl, MAX_REQUEST_BYTES);
     this.#data = this.#serve(upstream.dataApiBaseUrl, MAX_DATA_REQUEST_BYTES);
   }
@@ -75,9 +91,13 @@ export class LineProxy {
   /** A capability for one worker, and the URLs it is good at. */
   grant(): LineGrant {
     const capability = randomBytes(32).toString("base64url");
-    this.#grants.add(capability);
+    const grant = { plugin: undefined as string | undefined };
+    this.#grants.set(capability, grant);
     return {
       access: { apiBaseUrl: this.#api.url, dataApiBaseUrl: this.#data.url, capability },
+      identify: (plugin) => {
+        grant.plugin = plugin;
+      },
       revoke: () => this.#grants.delete(capability),
     };
   }
@@ -97,24 +117,31 @@ export class LineProxy {
       maxRequestBodySize,
       fetch: (request) => {
         const { pathname, search } = new URL(request.url);
-        return this.#forward(request, `${root}${pathname}${search}`);
+        return this.#forward(request, pathname, `${root}${pathname}${search}`);
       },
     });
   }
 
-  async #forward(request: Request, target: string): Promise<Response> {
+  async #forward(request: Request, path: string, target: string): Promise<Response> {
     const bearer = request.headers.get("authorization")?.match(/^Bearer (\S+)$/)?.[1];
-    if (bearer === undefined || !this.#grants.has(bearer))
-      return answer(401, "not a plugin worker's current capability");
+    const grant = bearer === undefined ? undefined : this.#grants.get(bearer);
+    if (grant === undefined) return answer(401, "not a plugin worker's current capability");
     const headers = new Headers();
     for (const [name, value] of request.headers)
       if (!NOT_FORWARDED.has(name)) headers.set(name, value);
     headers.set("authorization", `Bearer ${this.#token}`);
+    const pushes = this.#options.pushes;
+    let push: PushCall | undefined;
     let upstream: Response;
     try {
       // Buffered, so that LINE gets a Content-Length on every runtime (Deno's fetch sends a
       // stream chunked, whatever the header says); these bodies are bounded (see the caps above).
       const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
+      push = pushes && pushCall(request.method, path, body);
+      const refused = push && (await pushes?.refuse(grant.plugin, push.recipients));
+      if (refused) return lineError(403, refused);
+      const { bucket, rate } = endpointRate(request.method, path);
+      await this.#options.limiter?.take(bucket, rate, request.signal);
       upstream = await fetch(target, {
         method: request.method,
         headers,
@@ -127,6 +154,7 @@ export class LineProxy {
       // Like no answer at all, to the worker's retry policy: a 5xx LINE may have acted on.
       return answer(502, `LINE did not answer: ${error instanceof Error ? error.message : error}`);
     }
+    if (pushes && push) await settlePush(pushes, grant.plugin, push, upstream);
     return new Response(NULL_BODY.has(upstream.status) ? null : upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,
@@ -140,6 +168,11 @@ const NULL_BODY = new Set([204, 205, 304]);
 
 function hasBody(method: string): boolean {
   return method !== "GET" && method !== "HEAD";
+}
+
+/** An error in LINE's shape, so the worker's SDK shows its message like LINE's own. */
+function lineError(status: number, message: string): Response {
+  return Response.json({ message }, { status });
 }
 
 function answer(status: number, text: string): Response {

@@ -4,6 +4,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
+import { type PushPolicy, splitSettings } from "../core/push-policy.ts";
 import type { SessionScope } from "../core/sessions.ts";
 import type {
   DeliveryJob,
@@ -11,7 +12,7 @@ import type {
   PluginChange,
   PluginGateway,
 } from "../dispatch/types.ts";
-import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
+import { LineProxy, type LineProxyOptions, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RichMenuSync } from "../rich-menus/sync.ts";
 import type { JobDeclaration } from "../schedules/requests.ts";
@@ -27,6 +28,7 @@ import {
 import { commandConflicts } from "./command-conflicts.ts";
 import { answerAsHost } from "./host-responder.ts";
 import { runJobOn } from "./job-runs.ts";
+import { type LineEnv, lineEnv, menusSynced } from "./launch-parts.ts";
 import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
@@ -49,9 +51,6 @@ export interface ProtocolErrorEvent {
 /** What the plugin host reports: loads, failures, unloads, and workers that broke the protocol. */
 export type HostEvent = ReloadEvent | ProtocolErrorEvent;
 export type { PluginState, PluginStatus } from "./status.ts";
-
-/** A worker's way to LINE: its own, through the host's proxy. */
-type LineEnv = Pick<WorkerEnv, "apiBaseUrl" | "dataApiBaseUrl" | "lineCapability">;
 
 /** What every plugin's worker gets as it is: not its way to LINE, nor the public URL. */
 export type WorkerConnections = Omit<WorkerEnv, "publicUrl" | "retry" | keyof LineEnv>;
@@ -76,6 +75,8 @@ export interface PluginHostOptions {
   schedules: PluginSchedules;
   /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
   richMenus?: RichMenuSync;
+  /** The channel's rate limiter and push guard, for the workers' calls through the proxy. */
+  lineProxy?: LineProxyOptions;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -151,7 +152,7 @@ export class PluginHost implements PluginGateway, JobGateway {
   async start(publicUrl: string): Promise<void> {
     const { tuning } = this.#o.config;
     this.#workerEnv = { ...this.#o.worker, publicUrl, retry: tuning.lineRetry };
-    this.#lineProxy = new LineProxy(this.#o.line);
+    this.#lineProxy = new LineProxy(this.#o.line, this.#o.lineProxy);
     if (tuning.watch) this.#reloader.watch();
     await this.#reloader.loadAll();
     const loaded = [...this.#plugins.keys()];
@@ -239,6 +240,11 @@ export class PluginHost implements PluginGateway, JobGateway {
   /** The loaded plugins that declare dialogs. */
   dialogPlugins(): string[] {
     return this.#routing.filter((plugin) => plugin.dialogs).map((plugin) => plugin.name);
+  }
+
+  /** The operator's `pushPolicy` for the plugin (its settings section; "allow" when unset). */
+  pushPolicyOf(plugin: string): PushPolicy {
+    return splitSettings(this.#plugins.get(plugin)?.version.settings[plugin]).policy;
   }
 
   /** Replies of higher priority plugins come first in an event's merged reply. */
@@ -429,21 +435,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       onProtocolError: (name, error) => this.#emit({ type: "protocol-error", name, file, error }),
     });
     // A worker that never loaded is gone too; a loaded one revokes its grant when terminated.
-    starting.catch(line.revoke);
+    starting.then((worker) => line.identify(worker.manifest.name), line.revoke);
     return starting;
   }
-}
-
-/** A fresh worker of a version already serving: its menus are synced, its declaration unused. */
-function menusSynced(worker: PluginWorker): PluginWorker {
-  worker.richMenus.take();
-  return worker;
-}
-
-function lineEnv(access: LineAccess): LineEnv {
-  return {
-    apiBaseUrl: access.apiBaseUrl,
-    dataApiBaseUrl: access.dataApiBaseUrl,
-    lineCapability: access.capability,
-  };
 }

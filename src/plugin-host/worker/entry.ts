@@ -2,6 +2,7 @@
  * The inside of a plugin worker: one worker serves one version of one plugin, so terminating it
  * releases the whole module graph, its timers and its memory.
  */
+import { splitSettings } from "../../core/push-policy.ts";
 import { LineClient } from "../../line/client.ts";
 import type { ScheduleRequest } from "../../schedules/requests.ts";
 import type { PluginContext } from "../../sdk/context.ts";
@@ -147,7 +148,14 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     };
   const definition = parsed.data;
 
-  let settings: unknown = message.settings[definition.name] ?? {};
+  // `pushPolicy` is the host's: checked here, so a bad one fails the load, and never the plugin's.
+  const section = splitSettings(message.settings[definition.name] ?? {});
+  if (section.error !== undefined)
+    return {
+      type: "load-failed",
+      error: `invalid settings for plugin "${definition.name}": ${section.error}`,
+    };
+  let settings: unknown = section.own;
   if (definition.settings) {
     const result = definition.settings.safeParse(settings);
     if (!result.success) {
