@@ -8,6 +8,9 @@ import type { QuotaStore, SentKind } from "../storage/quota.ts";
 /** The channel of calls made outside any channel's event (today: the only one). */
 export const DEFAULT_CHANNEL = "default";
 
+/** Whom a push through the proxy counts for before its worker has loaded (setup code). */
+const LOADING = "(loading)";
+
 /** Why a push was withheld: the plugin's policy, its budget, or LINE's monthly limit. */
 export type WithheldReason = "reply-only" | "budget" | "paused";
 
@@ -125,13 +128,14 @@ export class PushGate {
     const failed = (what: string) => (error: unknown) =>
       this.#o.log.error({ err: error, channel }, `${what} failed`);
     return {
+      // A worker still loading has no name yet: only the channel's pause applies to it.
       refuse: async (plugin, recipients) => {
-        if (plugin === undefined) return undefined;
-        const verdict = await this.check(channel, plugin, false, Math.max(1, recipients));
+        const who = plugin ?? LOADING;
+        const verdict = await this.check(channel, who, false, Math.max(1, recipients));
         return verdict.go ? undefined : `not sent by hotline: ${verdict.reason}`;
       },
       sent: (plugin, recipients) => {
-        void this.sent(channel, plugin ?? "(loading)", "push", recipients).catch(
+        void this.sent(channel, plugin ?? LOADING, "push", recipients).catch(
           failed("counting a push"),
         );
       },

@@ -34,13 +34,13 @@ import {
 import { DeadLetters } from "./dead-letters.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, settleClaimed } from "./lanes.ts";
+import { PostgresQuota } from "./quota.ts";
 import {
   claimReplyToken,
   clearReplyAttempted,
   markReplyAttempted,
   replyAttempts,
 } from "./reply-attempts.ts";
-import { PostgresQuota } from "./quota.ts";
 import { PostgresRichMenus } from "./rich-menus.ts";
 import { dropPluginDeliveries, routeEvents } from "./routing.ts";
 import {
