@@ -57,7 +57,7 @@ export function createRuntime(parts: {
     quota: store.quota,
     clock,
     timeZone,
-    policyOf: (plugin) => plugins.pushPolicyOf(plugin),
+    policyOf: (plugin) => plugins.hostSettingsOf(plugin).pushPolicy,
     log,
     onSent: (channel, plugin, kind, count) => metrics.cost.sent(channel, plugin, kind, count),
     onWithheld: (channel, plugin, why) => metrics.cost.withheld(channel, plugin, why),

@@ -4,7 +4,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
 import type { Message } from "../core/message.ts";
-import { type PushPolicy, splitSettings } from "../core/push-policy.ts";
+import { type HostSettings, splitSettings } from "../core/push-policy.ts";
 import type { SessionScope } from "../core/sessions.ts";
 import type {
   DeliveryJob,
@@ -242,9 +242,9 @@ export class PluginHost implements PluginGateway, JobGateway {
     return this.#routing.filter((plugin) => plugin.dialogs).map((plugin) => plugin.name);
   }
 
-  /** The operator's `pushPolicy` for the plugin (its settings section; "allow" when unset). */
-  pushPolicyOf(plugin: string): PushPolicy {
-    return splitSettings(this.#plugins.get(plugin)?.version.settings[plugin]).policy;
+  /** The host's keys of the plugin's settings section (`pushPolicy`, `tapToSee`). */
+  hostSettingsOf(plugin: string): HostSettings {
+    return splitSettings(this.#plugins.get(plugin)?.version.settings[plugin]);
   }
 
   /** Replies of higher priority plugins come first in an event's merged reply. */

@@ -15,6 +15,7 @@ import type {
 
 export type * from "./schedules.ts";
 
+import type { HeldReplies } from "./held-replies.ts";
 import type { QuotaStore } from "./quota.ts";
 import type { RichMenuStore } from "./rich-menus.ts";
 
@@ -232,6 +233,8 @@ export interface Store {
   readonly richMenus: RichMenuStore;
   /** Messages sent per month and the monthly-limit pause (cost control). */
   readonly quota: QuotaStore;
+  /** Late replies waiting for a "tap to see the answer". */
+  readonly held: HeldReplies;
   /**
    * Stores a request's events, skipping those already stored (LINE's redeliveries); given a
    * router, routes the new ones in the same commit (their deliveries, the shared users and chats

@@ -8,6 +8,7 @@ import { PostgresStore } from "../../src/storage/postgres/postgres-store.ts";
 import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.ts";
 import type { Store } from "../../src/storage/store.ts";
 import { freshSchema, TEST_DATABASE_URL } from "../helpers/postgres.ts";
+import { received } from "./store-contract.ts";
 
 interface Driver {
   /** A store on the same data as the last one (a restart); the first call opens fresh data. */
@@ -99,6 +100,27 @@ for (const [name, make, enabled] of drivers) {
       expect(await store.quota.resume("default")).toBe(true);
       expect(await store.quota.resume("default")).toBe(false);
       expect(await store.quota.pause("default", now)).toBeUndefined();
+      await store.close();
+    });
+
+    test("held replies wait for their tap, across a restart, until released", async () => {
+      const first = await (driver as Driver).open();
+      const now = clock.now();
+      const [event] = await first.ingest([received()], () => ["slow"]);
+      const id = event?.parsed.id as string;
+      const messages = (text: string) => JSON.stringify([{ type: "text", text }]);
+      await first.held.hold(id, { plugin: "slow", offset: 0, messages: messages("a") }, now);
+      await first.held.hold(id, { plugin: "slow", offset: 1, messages: messages("b") }, now);
+      await first.held.hold(id, { plugin: "slow", offset: 1, messages: messages("b2") }, now);
+      await first.close();
+      const store = await (driver as Driver).open();
+      const held = await store.held.heldFor(id);
+      expect(held.map((h) => [h.plugin, h.offset, JSON.parse(h.messages)[0].text])).toEqual([
+        ["slow", 0, "a"],
+        ["slow", 1, "b2"],
+      ]);
+      await store.held.release(id);
+      expect(await store.held.heldFor(id)).toEqual([]);
       await store.close();
     });
   });

@@ -32,6 +32,7 @@ import {
   type Sql,
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
+import { PostgresHeldReplies } from "./held-replies.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, settleClaimed } from "./lanes.ts";
 import { PostgresQuota } from "./quota.ts";
@@ -88,6 +89,7 @@ const OPEN = ["pending", "retry", "running"];
 export class PostgresStore implements Store {
   readonly richMenus: PostgresRichMenus;
   readonly quota: PostgresQuota;
+  readonly held: PostgresHeldReplies;
   readonly #sql: Sql;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -104,6 +106,7 @@ export class PostgresStore implements Store {
     this.#dead = new DeadLetters(sql);
     this.richMenus = new PostgresRichMenus(sql);
     this.quota = new PostgresQuota(sql);
+    this.held = new PostgresHeldReplies(sql);
     this.#instance = new Instance({
       sql,
       log: options.log,

@@ -247,6 +247,21 @@ export const pushPauses = pgTable("push_pauses", {
   until: ms("until").notNull(),
 });
 
+/** Late replies waiting for a "tap to see the answer" (see storage/held-replies.ts). */
+export const heldReplies = pgTable(
+  "held_replies",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => inboxEvents.id, { onDelete: "cascade" }),
+    plugin: text("plugin").notNull(),
+    offset: integer("offset").notNull(),
+    messages: jsonb("messages").notNull(),
+    heldAt: ms("held_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.eventId, table.plugin, table.offset] })],
+);
+
 /** Per-plugin key-value state, per channel; keys compare as bytes, like SQLite's. */
 export const pluginKv = pgTable(
   "plugin_kv",

@@ -210,6 +210,22 @@ export const pushPauses = sqliteTable("push_pauses", {
   until: integer("until").notNull(),
 });
 
+/** Late replies waiting for a "tap to see the answer" (see storage/held-replies.ts). */
+export const heldReplies = sqliteTable(
+  "held_replies",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => inboxEvents.id, { onDelete: "cascade" }),
+    plugin: text("plugin").notNull(),
+    offset: integer("offset").notNull(),
+    /** JSON */
+    messages: text("messages").notNull(),
+    heldAt: integer("held_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.eventId, table.plugin, table.offset] })],
+);
+
 export const coreSchema = {
   inboxEvents,
   deliveries,
@@ -221,4 +237,5 @@ export const coreSchema = {
   richMenuLinks,
   sentMessages,
   pushPauses,
+  heldReplies,
 };

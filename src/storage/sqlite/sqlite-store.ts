@@ -24,6 +24,7 @@ import type {
 } from "../store.ts";
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
+import { SqliteHeldReplies } from "./held-replies.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
 import { SqliteQuota } from "./quota.ts";
@@ -60,6 +61,7 @@ export class SqliteStore implements Store {
   readonly handle: SqliteHandle;
   readonly richMenus: SqliteRichMenus;
   readonly quota: SqliteQuota;
+  readonly held: SqliteHeldReplies;
   readonly #clock: Clock;
   readonly #writes: WriteQueue;
   readonly #inbox: InboxTable;
@@ -84,6 +86,7 @@ export class SqliteStore implements Store {
     this.#schedules = new ScheduleTable(handle.db);
     this.richMenus = new SqliteRichMenus(handle.db, this.#writes);
     this.quota = new SqliteQuota(handle.db, this.#writes);
+    this.held = new SqliteHeldReplies(handle.db, this.#writes);
     for (const delivery of this.#deliveries.open()) this.#index(delivery);
     // One process per file: a run still marked running was cut short when the last one died.
     this.#schedules.recoverInterrupted(clock.now());

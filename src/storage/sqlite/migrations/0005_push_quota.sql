@@ -1,3 +1,13 @@
+CREATE TABLE `held_replies` (
+	`event_id` text NOT NULL,
+	`plugin` text NOT NULL,
+	`offset` integer NOT NULL,
+	`messages` text NOT NULL,
+	`held_at` integer NOT NULL,
+	PRIMARY KEY(`event_id`, `plugin`, `offset`),
+	FOREIGN KEY (`event_id`) REFERENCES `inbox_events`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `push_pauses` (
 	`channel` text PRIMARY KEY NOT NULL,
 	`reason` text NOT NULL,
