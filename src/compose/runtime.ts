@@ -6,6 +6,7 @@ import type { Clock } from "../core/clock.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { DEFAULT_CHANNEL, PushGate } from "../dispatch/push-policy.ts";
 import { ReplySender } from "../dispatch/reply-sender.ts";
+import { TapToSee } from "../dispatch/tap-to-see.ts";
 import { LineClient } from "../line/client.ts";
 import { RateLimiter } from "../line/rate-limiter.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -15,6 +16,7 @@ import { createRichMenuSync } from "../rich-menus/sync.ts";
 import { Scheduler } from "../schedules/scheduler.ts";
 import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
+import { HOST_RESPONDER } from "../sdk/routing.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 
@@ -64,6 +66,11 @@ export function createRuntime(parts: {
     onMonthlyLimit: (channel) => metrics.cost.monthlyLimit(channel),
   });
   const replies = new ReplySender(client, store, clock, log, gate);
+  const tap = new TapToSee({
+    key: postbackKey(line.channelSecret, HOST_RESPONDER),
+    store,
+    textOf: (plugin) => plugins.hostSettingsOf(plugin).tapToSee,
+  });
   const richMenus = createRichMenuSync({
     store: store.richMenus,
     channel: line,
@@ -84,6 +91,7 @@ export function createRuntime(parts: {
     schedules: pluginSchedules(store, clock),
     richMenus,
     lineProxy: { limiter, pushes: gate.guard(DEFAULT_CHANNEL) },
+    tapAnswers: (job) => tap.answer(job),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
@@ -96,6 +104,7 @@ export function createRuntime(parts: {
     log,
     onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
     onEvent: (parsed) => metrics.event(parsed),
+    tap,
   });
   const scheduler = new Scheduler({
     config,

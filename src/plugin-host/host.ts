@@ -77,6 +77,8 @@ export interface PluginHostOptions {
   richMenus?: RichMenuSync;
   /** The channel's rate limiter and push guard, for the workers' calls through the proxy. */
   lineProxy?: LineProxyOptions;
+  /** Answers a tap on "tap to see the answer" (the dispatcher's TapToSee). */
+  tapAnswers?(job: DeliveryJob): Promise<DeliveryOutcome>;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -262,6 +264,7 @@ export class PluginHost implements PluginGateway, JobGateway {
     if (name === HOST_RESPONDER) {
       const role = this.#decide(job.parsed, job.destination).get(name);
       if (!role) return { status: "gone", reason: "the event is no longer the host's to answer" };
+      if (role.as === "answer" && this.#o.tapAnswers) return this.#o.tapAnswers(job);
       return answerAsHost(job, role, this.#routing);
     }
     const plugin = this.#plugins.get(name);

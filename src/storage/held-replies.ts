@@ -2,7 +2,7 @@
  * Answers waiting for a tap: a plugin that opted in to `tapToSee` and was still working when its
  * event's reply went out had "tap to see the answer" sent instead; what it replied afterwards is
  * kept here until the tap's fresh reply token carries it (free), instead of being pushed (billed).
- * Rows go with their event when it is pruned.
+ * Rows stay until their event is pruned (a second tap shows the answer again), and go with it.
  */
 
 /** One plugin's late replies to an event, from `offset` in its reply stream. */
@@ -18,6 +18,4 @@ export interface HeldReplies {
   hold(eventId: string, reply: HeldReply, now: number): Promise<void>;
   /** What is held for the event, by plugin and offset. */
   heldFor(eventId: string): Promise<HeldReply[]>;
-  /** The answer went out: forgets what was held for the event. */
-  release(eventId: string): Promise<void>;
 }

@@ -103,7 +103,7 @@ for (const [name, make, enabled] of drivers) {
       await store.close();
     });
 
-    test("held replies wait for their tap, across a restart, until released", async () => {
+    test("held replies wait for their tap, across a restart", async () => {
       const first = await (driver as Driver).open();
       const now = clock.now();
       const [event] = await first.ingest([received()], () => ["slow"]);
@@ -119,8 +119,6 @@ for (const [name, make, enabled] of drivers) {
         ["slow", 0, "a"],
         ["slow", 1, "b2"],
       ]);
-      await store.held.release(id);
-      expect(await store.held.heldFor(id)).toEqual([]);
       await store.close();
     });
   });

@@ -22,8 +22,4 @@ export class PostgresHeldReplies implements HeldReplies {
       select plugin, "offset", messages::text as messages from held_replies
       where event_id = ${eventId} order by plugin collate "C", "offset"`;
   }
-
-  async release(eventId: string): Promise<void> {
-    await this.#sql`delete from held_replies where event_id = ${eventId}`;
-  }
 }

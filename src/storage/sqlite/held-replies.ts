@@ -39,10 +39,4 @@ export class SqliteHeldReplies implements HeldReplies {
       .orderBy(asc(heldReplies.plugin), asc(heldReplies.offset))
       .all();
   }
-
-  release(eventId: string): Promise<void> {
-    return this.#writes.write(() => {
-      this.#db.delete(heldReplies).where(eq(heldReplies.eventId, eventId)).run();
-    });
-  }
 }
