@@ -103,6 +103,7 @@ test("plugin state moves out of hotline.db, and the plugin's legacy table is ren
           "__drizzle_migrations",
           "chats",
           "deliveries",
+          "held_replies",
           "inbox_events",
           "push_pauses",
           "rich_menu_links",
