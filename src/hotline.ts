@@ -9,11 +9,18 @@ import { Lifecycle } from "./compose/lifecycle.ts";
 import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
 import { openPluginState, openStore } from "./compose/storage.ts";
+import {
+  type ChannelSection,
+  type ChannelSpec,
+  resolveChannels,
+} from "./config/channels.ts";
+import { readChannelSections } from "./config/config-file.ts";
 import type { Env } from "./config/env.ts";
 import { type LineChannel, lineChannelFrom } from "./config/line-channel.ts";
 import { type Config, resolveConfig, type Tuning } from "./config/options.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
+import type { ChannelSet } from "./line/channel-set.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import type { HotlineMetrics } from "./metrics/metrics.ts";
 import type { SqliteHandle } from "./platform/mod.ts";
@@ -36,6 +43,13 @@ export interface HotlineOptions {
   line?: LineChannel;
   /** Development tools to mount (local mode's simulator). */
   devTools?: DevToolsFactory;
+  /**
+   * Where the config file's channels' variables (`secretEnv`, `tokenEnv`…) are read; default: the
+   * process environment.
+   */
+  secrets?: Record<string, string | undefined>;
+  /** Turns the config file's channels into served ones; default: their variables read. */
+  resolveChannels?(sections: Record<string, ChannelSection>): ChannelSpec[];
 }
 
 export interface Hotline {
@@ -50,6 +64,8 @@ export interface Hotline {
   readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
   readonly plugins: PluginHost;
+  /** The LINE channels served, as the config file says now. */
+  readonly channels: ChannelSet;
   readonly metrics: HotlineMetrics;
   readonly log: Logger;
   stop(): Promise<void>;
@@ -69,7 +85,21 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     lifecycle.defer("store", () => store.close());
     const pluginState = await openPluginState(config, clock);
     lifecycle.defer("plugin state", () => pluginState.close());
-    const runtime = createRuntime({ config, store, pluginState, line, clock, log });
+    const secrets = options.secrets ?? process.env;
+    const channelsOf = options.resolveChannels ?? ((sections) => resolveChannels(sections, secrets));
+    const channels = channelsOf(readChannelSections(env.CONFIG_FILE));
+    const rereadChannels = () => {
+      try {
+        return channelsOf(readChannelSections(env.CONFIG_FILE));
+      } catch (error) {
+        log.error({ error: (error as Error).message }, "channels unchanged: the config file's are invalid");
+        return undefined;
+      }
+    };
+    const runtime = createRuntime({
+      ...{ config, store, pluginState, line, clock, log },
+      ...{ channels, rereadChannels },
+    });
     const { app, dev, tooLarge } = createHttp({
       ...{ config, runtime, store, line, clock, log },
       devTools: options.devTools,
@@ -103,6 +133,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       dispatcher: runtime.dispatcher,
       scheduler: runtime.scheduler,
       plugins: runtime.plugins,
+      channels: runtime.channels,
       metrics: runtime.metrics,
       log,
       stop: () => lifecycle.unwind(),

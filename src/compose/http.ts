@@ -49,7 +49,7 @@ export function createHttp(parts: {
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
   const webhook = createWebhookEndpoint({
-    channelSecret: line.channelSecret,
+    secretOf: (channel) => runtime.channels.get(channel)?.channelSecret,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     maxEvents: env.WEBHOOK_MAX_EVENTS,
     clock,

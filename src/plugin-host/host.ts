@@ -66,7 +66,12 @@ export interface PluginHostOptions {
   worker: WorkerConnections;
   /** Plugin state, served to the workers (they never open a database themselves). */
   state: Omit<StateServices, "now">;
-  pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  pushOutsideEvent(
+    plugin: string,
+    to: string,
+    messages: Message[],
+    channel?: string,
+  ): Promise<void>;
   /**
    * The key that signs a plugin's postback data, derived from the channel secret: a worker gets
    * its own plugin's key, never the secret (see `postbackKey` in sdk/postback-data.ts).
@@ -76,6 +81,10 @@ export interface PluginHostOptions {
   schedules: PluginSchedules;
   /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
   richMenus?: RichMenuSync;
+  /** The config file changed (the host reloads the plugins' sections; the channels are not its). */
+  onConfigFile?(): void;
+  /** Whether a channel's events go to `plugin` (its `plugins` in the config file); default: yes. */
+  channelRuns?(channel: string, plugin: string): boolean;
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -126,6 +135,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       clock: options.clock,
       log: options.log,
       launch: (file, settings) => this.#launch(file, settings),
+      ...(options.onConfigFile ? { onConfigFile: options.onConfigFile } : {}),
       plugins: {
         get: (name) => this.#plugins.get(name)?.version,
         // LINE slow to answer holds a version back no longer than a load may take; the sync goes on.
@@ -226,7 +236,9 @@ export class PluginHost implements PluginGateway, JobGateway {
 
   /** Who gets the event (see sdk/routing.ts): the plugins, and maybe the host's responder. */
   route(parsed: ParsedEvent, destination?: string, dialogs?: ReadonlySet<string>): string[] {
-    return [...this.#decide(parsed, destination, dialogs).keys()];
+    const plugins = [...this.#decide(parsed, destination, dialogs).keys()];
+    const runs = this.#o.channelRuns;
+    return runs ? plugins.filter((plugin) => runs(parsed.channel, plugin)) : plugins;
   }
 
   /** The session scopes the plugin keeps (see `PluginGateway.sessionScopes`). */
@@ -419,7 +431,8 @@ export class PluginHost implements PluginGateway, JobGateway {
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
-      pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
+      pushOutsideEvent: (plugin, to, messages, channel) =>
+        this.#o.pushOutsideEvent(plugin, to, messages, channel),
       postbackKey: (plugin) => this.#o.postbackKey(plugin),
       schedules: this.#o.schedules,
       ...(this.#o.richMenus ? { richMenus: this.#o.richMenus } : {}),

@@ -67,6 +67,8 @@ export type HostToWorker =
       eventId: string;
       event: WebhookEvent | UnknownEvent;
       known: boolean;
+      /** The LINE channel the event came to. */
+      channel: string;
       destination: string | undefined;
       chat: ChatRef | undefined;
       attempt: number;
@@ -239,6 +241,8 @@ const rpcSchema = z.discriminatedUnion("method", [
     deliveryId: id.optional(),
     messages: z.array(message),
     to: z.string().max(256).optional(),
+    /** Push with another channel than the event's (or than the default, outside an event). */
+    channel: z.string().max(64).optional(),
   }),
   /**
    * The key that signs the plugin's postback data, derived by the host for the plugin the worker
