@@ -28,6 +28,11 @@ export default definePlugin({
         await ctx.push({ type: "text", text: "from " + ctx.channel.name }, { to, channel });
         return;
       }
+      if (text === "api") {
+        const info = await ctx.api.getBotInfo();
+        await ctx.reply({ type: "text", text: "api " + info.userId });
+        return;
+      }
       if (text === "push") {
         await ctx.push({ type: "text", text: "pushed in " + ctx.channel.name });
         return;
@@ -122,6 +127,13 @@ describe("sending", () => {
     const push = sends("/v2/bot/message/push").at(-1);
     expect(push?.channel).toBe("support");
     expect(push?.body).toMatchObject({ to: OTHER_USER, messages: [{ text: "from shop" }] });
+  });
+
+  test("a plugin's own LINE calls for an event go with that event's channel's token", async () => {
+    const asked = event.text("api", { chat: user(USER) });
+    await sendTo("support", asked);
+    expect(texts(bot.repliesTo(asked))).toEqual([`api ${bot.line.botUserId}`]);
+    expect(sends("/v2/bot/info").at(-1)?.channel).toBe("support");
   });
 
   test("the same user id keeps separate state in each channel", async () => {
