@@ -3,18 +3,13 @@
  * order, and stops them in reverse, by one lifecycle used both for `stop()` and a failed start.
  */
 import { resolve } from "node:path";
+import { type ChannelResolver, configuredChannels } from "./compose/channels.ts";
 import { startHousekeeping } from "./compose/housekeeping.ts";
 import { createHttp, type DevToolsFactory, listen } from "./compose/http.ts";
 import { Lifecycle } from "./compose/lifecycle.ts";
 import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
 import { openPluginState, openStore } from "./compose/storage.ts";
-import {
-  type ChannelSection,
-  type ChannelSpec,
-  resolveChannels,
-} from "./config/channels.ts";
-import { readChannelSections } from "./config/config-file.ts";
 import type { Env } from "./config/env.ts";
 import { type LineChannel, lineChannelFrom } from "./config/line-channel.ts";
 import { type Config, resolveConfig, type Tuning } from "./config/options.ts";
@@ -49,7 +44,7 @@ export interface HotlineOptions {
    */
   secrets?: Record<string, string | undefined>;
   /** Turns the config file's channels into served ones; default: their variables read. */
-  resolveChannels?(sections: Record<string, ChannelSection>): ChannelSpec[];
+  resolveChannels?: ChannelResolver;
 }
 
 export interface Hotline {
@@ -78,6 +73,13 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   const log = options.log ?? createLogger(env.LOG_LEVEL);
   const line = options.line ?? lineChannelFrom(env);
   if (!line) throw new Error("no LINE channel: set the credentials, or start in local mode");
+  // A channel's missing variables stop the start before anything is opened.
+  const channels = configuredChannels({
+    configFile: env.CONFIG_FILE,
+    secrets: options.secrets ?? process.env,
+    resolve: options.resolveChannels,
+    log,
+  });
   const lifecycle = new Lifecycle(log);
   try {
     keepDataDirPrivate(resolve(env.DATA_DIR), log);
@@ -85,23 +87,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     lifecycle.defer("store", () => store.close());
     const pluginState = await openPluginState(config, clock);
     lifecycle.defer("plugin state", () => pluginState.close());
-    const secrets = options.secrets ?? process.env;
-    const channelsOf = options.resolveChannels ?? ((sections) => resolveChannels(sections, secrets));
-    const channels = channelsOf(readChannelSections(env.CONFIG_FILE));
-    const rereadChannels = () => {
-      try {
-        return channelsOf(readChannelSections(env.CONFIG_FILE));
-      } catch (error) {
-        log.error({ error: (error as Error).message }, "channels unchanged: the config file's are invalid");
-        return undefined;
-      }
-    };
-    const runtime = createRuntime({
-      ...{ config, store, pluginState, line, clock, log },
-      ...{ channels, rereadChannels },
-    });
+    const runtime = createRuntime({ config, store, pluginState, line, clock, log, ...channels });
     const { app, dev, tooLarge } = createHttp({
-      ...{ config, runtime, store, line, clock, log },
+      ...{ config, runtime, store, clock, log },
       devTools: options.devTools,
     });
     if (dev) lifecycle.defer("dev tools", () => dev.stop());

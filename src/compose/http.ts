@@ -2,7 +2,6 @@ import type { AnyElysia } from "elysia";
 import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
 import { bearerCheck } from "../admin/auth.ts";
 import { ConfigError } from "../config/env.ts";
-import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -40,12 +39,11 @@ export function createHttp(parts: {
   config: Config;
   runtime: Runtime;
   store: Store;
-  line: LineChannel;
   clock: Clock;
   log: Logger;
   devTools: DevToolsFactory | undefined;
 }) {
-  const { config, runtime, store, line, clock, log } = parts;
+  const { config, runtime, store, clock, log } = parts;
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
   const webhook = createWebhookEndpoint({

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { ChannelSpec } from "../config/channels.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { ReplySender } from "../dispatch/reply-sender.ts";
@@ -15,7 +16,6 @@ import { createRichMenuSync } from "../rich-menus/sync.ts";
 import { Scheduler } from "../schedules/scheduler.ts";
 import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
-import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 
@@ -55,7 +55,10 @@ export function createRuntime(parts: {
       apiBaseUrl: line.apiBaseUrl,
       log: log.child({ channel: spec.name }),
       retry: config.tuning.lineRetry,
-      onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
+      onCall: (endpoint, status) => {
+        metrics.lineApiCall("host", endpoint, status);
+        metrics.channelApiCall(spec.name, endpoint, status);
+      },
     });
     const { name, channelSecret, plugins } = spec;
     return { name, channelSecret, plugins, token, client };
@@ -90,10 +93,12 @@ export function createRuntime(parts: {
     state: { plugins: pluginState, users: store },
     pushOutsideEvent: (plugin, to, messages, channel) =>
       replies.push({ channel, eventId: undefined, plugin, slot: "direct", to, messages }),
-    channelRuns: (channel, plugin) => channels.runs(channel, plugin),
-    onConfigFile: () => {
-      const specs = parts.rereadChannels();
-      if (specs) channels.apply([defaultChannel, ...specs]);
+    channels: {
+      runs: (channel, plugin) => channels.runs(channel, plugin),
+      configChanged: () => {
+        const specs = parts.rereadChannels();
+        if (specs) channels.apply([defaultChannel, ...specs]);
+      },
     },
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     schedules: pluginSchedules(store, clock),

@@ -9,7 +9,9 @@ export const channelName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "must be 1–32 of a-z, 0-9, _ and -, starting alphanumeric");
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 
 /**
  * One channel of the config file. Its secrets are named by environment variable, never written in

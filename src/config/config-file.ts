@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { type ChannelSection, channelName, channelSectionSchema, DEFAULT_CHANNEL } from "./channels.ts";
+import {
+  type ChannelSection,
+  channelName,
+  channelSectionSchema,
+  DEFAULT_CHANNEL,
+} from "./channels.ts";
 
 /**
  * The config file: one section per plugin, each validated later by that plugin's own schema; and

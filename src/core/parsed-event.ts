@@ -117,7 +117,11 @@ export function inChannel(channel: string, key: string): string {
  * Classifies the event and reads its identity; `receivedAt` stands in for a missing timestamp.
  * `channel` is the one whose webhook took it.
  */
-export function parseEvent(raw: unknown, receivedAt: number, channel = DEFAULT_CHANNEL): ParsedEvent {
+export function parseEvent(
+  raw: unknown,
+  receivedAt: number,
+  channel = DEFAULT_CHANNEL,
+): ParsedEvent {
   const body = classifyEvent(raw);
   const fields = isRecord(raw) ? raw : {};
   const id = inChannel(channel, eventIdOf(raw));

@@ -373,5 +373,13 @@ export class Dispatcher {
 function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
   const { parsed, receivedAt } = claimed.event;
   const { replyToken, standby, chat } = parsed;
-  return { channel: parsed.channel, eventId: parsed.id, replyToken, standby, receivedAt, chat, fresh };
+  return {
+    channel: parsed.channel,
+    eventId: parsed.id,
+    replyToken,
+    standby,
+    receivedAt,
+    chat,
+    fresh,
+  };
 }

@@ -95,7 +95,11 @@ export class LineClient {
    * With a token hotline issues: the current one before the call, and on LINE's 401 one renewal
    * and one more try (a token revoked or expired early).
    */
-  async call<T>(endpoint: string, request: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  async call<T>(
+    endpoint: string,
+    request: () => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
     const tokens = this.#token;
     if (!tokens) return this.#call(endpoint, request, options);
     this.#use(await tokens.current());

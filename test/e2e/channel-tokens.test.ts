@@ -14,7 +14,6 @@ import {
   user,
 } from "../../src/dev/testing/mod.ts";
 
-
 const PLUGIN = `
 import { definePlugin } from "hotline";
 
@@ -76,7 +75,9 @@ describe.each(["stateless", "assertion"])("a channel with %s tokens", (channel) 
     const [current] = bot.line.tokens.issued(channel);
     bot.line.tokens.revoke(current?.token as string);
     expect(await ask(channel, "again")).toEqual(["re: again"]);
-    const statuses = replies().slice(-2).map((request) => request.status);
+    const statuses = replies()
+      .slice(-2)
+      .map((request) => request.status);
     expect(statuses).toEqual([401, 200]);
     expect(bot.line.tokens.issued(channel)).toHaveLength(1);
   });

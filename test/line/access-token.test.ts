@@ -18,7 +18,12 @@ let server: RunningServer;
 let keys: { kid: string; privateKey: JsonWebKey; publicKey: JsonWebKey };
 
 beforeAll(async () => {
-  server = platform.serve({ hostname: "127.0.0.1", port: 0, fetch: line.fetch });
+  server = platform.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxRequestBodySize: 1 << 20,
+    fetch: line.fetch,
+  });
   const pair = await crypto.subtle.generateKey(
     {
       name: "RSASSA-PKCS1-v1_5",

@@ -22,11 +22,11 @@ import { signBody } from "../../webhook/signature.ts";
 import { envelope } from "../events/mod.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { testChannel } from "./channel.ts";
-import { createPluginsDir } from "./plugins-dir.ts";
 import { type TestChannelOptions, TestChannels } from "./channels.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
+import { createPluginsDir } from "./plugins-dir.ts";
 import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
 
 /** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */

@@ -355,7 +355,9 @@ function eventContext(
       const other = options.channel !== undefined && options.channel !== delivery.channel;
       // The event's chat is a chat of its channel: another channel's push names its recipient.
       if (other && to === undefined)
-        throw new TypeError(`${services.name}: a push to channel "${options.channel}" needs { to }`);
+        throw new TypeError(
+          `${services.name}: a push to channel "${options.channel}" needs { to }`,
+        );
       await services.rpc.call({
         deliveryId: delivery.id,
         method: "push",

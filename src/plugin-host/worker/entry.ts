@@ -208,9 +208,10 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const { line, clients } = lineVia(message.env.lineCapability);
   const channels = new Map<string, ChannelLine>();
   const viaChannel = (channel: string): ChannelLine => {
-    if (channel === DEFAULT_CHANNEL) return { line, clients, lineCapability: message.env.lineCapability };
-    let found = channels.get(channel);
-    if (!found) channels.set(channel, (found = lineVia(`${message.env.lineCapability}@${channel}`)));
+    if (channel === DEFAULT_CHANNEL)
+      return { line, clients, lineCapability: message.env.lineCapability };
+    const found = channels.get(channel) ?? lineVia(`${message.env.lineCapability}@${channel}`);
+    channels.set(channel, found);
     return found;
   };
   const registrations: Registrations = { routes: [], commands, open: true };

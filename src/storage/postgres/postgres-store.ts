@@ -53,7 +53,7 @@ import {
   writeSchedules,
 } from "./schedules.ts";
 import { pruneSessions, readSessions } from "./sessions.ts";
-import { DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
+import { readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
   databaseUrl: string;

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
-import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import type { ParsedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { SharedChat, SharedUser, UserProfile } from "../store.ts";
