@@ -20,6 +20,8 @@ export interface BotView {
   plugins: Pick<PluginHost, "statuses" | "routing">;
   store: Store;
   log: Logger;
+  /** The LINE channels served now, "default" first. */
+  channels(): string[];
 }
 
 /** Routes mounted by a development tool, and how to stop it. */
@@ -70,7 +72,10 @@ export function createHttp(parts: {
     plugin: (name, request) => plugins.http(name, request),
     extensions: [metricsRoutes, admin],
   });
-  const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
+  const dev = parts.devTools?.({
+    ...{ fetch: (request: Request) => app.handle(request), plugins, store, log },
+    channels: () => runtime.channels.names(),
+  });
   if (dev) app.use(dev.routes);
   // A body over the server's cap on the webhook's path is the webhook's answer to give: counted.
   const tooLarge = (request: Request) =>

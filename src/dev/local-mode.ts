@@ -168,6 +168,13 @@ export async function startLocalHotline(
           bot,
           webhookPath: options.env.WEBHOOK_PATH,
           log,
+          channels: {
+            names: () => bot.channels().filter((name) => name !== "default"),
+            secretOf: (name) =>
+              bot.channels().includes(name)
+                ? localChannelSecret(line.channelSecret, name)
+                : undefined,
+          },
         });
         return {
           routes: simulator.routes(),
