@@ -1,9 +1,11 @@
 import type { AnyElysia } from "elysia";
-import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
+import { adminDisabledRoutes, adminRoutes, type ChannelView } from "../admin/admin.ts";
 import { bearerCheck } from "../admin/auth.ts";
 import { ConfigError } from "../config/env.ts";
 import type { Config } from "../config/options.ts";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
+import type { ChannelSet } from "../line/channel-set.ts";
 import type { Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
 import type { PluginHost } from "../plugin-host/host.ts";
@@ -59,7 +61,10 @@ export function createHttp(parts: {
   });
   if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
   const admin = env.ADMIN_TOKEN
-    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
+    ? adminRoutes({
+        ...{ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock },
+        channels: () => channelViews(runtime.channels, env.WEBHOOK_PATH),
+      })
     : adminDisabledRoutes();
   const metricsRoutes = env.METRICS_TOKEN
     ? metrics.routes(bearerCheck(env.METRICS_TOKEN))
@@ -81,6 +86,17 @@ export function createHttp(parts: {
   const tooLarge = (request: Request) =>
     onWebhookPath(request, env.WEBHOOK_PATH) ? webhook.refuse(request, 413) : undefined;
   return { app, dev, tooLarge };
+}
+
+function channelViews(channels: ChannelSet, webhookPath: string): ChannelView[] {
+  const base = webhookPath === "/" ? "" : webhookPath;
+  return channels.names().flatMap((name) => {
+    const channel = channels.get(name);
+    if (!channel) return [];
+    const path = name === DEFAULT_CHANNEL ? webhookPath : `${base}/${name}`;
+    const plugins = channel.plugins ?? null;
+    return [{ name, webhookPath: path, plugins, token: channel.tokenKind }];
+  });
 }
 
 function onWebhookPath(request: Request, webhookPath: string): boolean {

@@ -61,7 +61,7 @@ export function createRuntime(parts: {
       },
     });
     const { name, channelSecret, plugins } = spec;
-    return { name, channelSecret, plugins, token, client };
+    return { name, channelSecret, plugins, tokenKind: spec.token.kind, token, client };
   };
   const defaultChannel: ChannelSpec = {
     name: DEFAULT_CHANNEL,

@@ -3,7 +3,7 @@
  * environment's is `default`. Changed as a whole from the config file while running: a channel
  * whose section did not change keeps its client (and its issued token).
  */
-import type { ChannelSpec } from "../config/channels.ts";
+import type { ChannelSpec, TokenKind } from "../config/channels.ts";
 import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { AccessToken } from "./access-token.ts";
 import type { LineClient } from "./client.ts";
@@ -13,6 +13,7 @@ export interface ServedChannel {
   readonly channelSecret: string;
   /** Which plugins its events go to; undefined: every plugin. */
   readonly plugins: readonly string[] | undefined;
+  readonly tokenKind: TokenKind;
   readonly token: AccessToken;
   readonly client: LineClient;
 }

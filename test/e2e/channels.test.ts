@@ -28,6 +28,7 @@ export default definePlugin({
         await ctx.push({ type: "text", text: "from " + ctx.channel.name }, { to, channel });
         return;
       }
+      if (text === "fail") throw new Error("failing on purpose");
       if (text === "api") {
         const info = await ctx.api.getBotInfo();
         await ctx.reply({ type: "text", text: "api " + info.userId });
@@ -56,6 +57,7 @@ export default definePlugin({
 `;
 
 const USER = "U1234567890abcdef1234567890abcdef";
+const ADMIN_TOKEN = "a".repeat(40);
 const OTHER_USER = "Ufedcba0987654321fedcba0987654321";
 
 let bot: TestBot;
@@ -68,6 +70,7 @@ beforeAll(async () => {
   bot = await startTestBot({
     pluginsDir: scratch.dir,
     channels: { shop: {}, support: { plugins: ["counter"] } },
+    env: { ADMIN_TOKEN, MAX_ATTEMPTS: "1" },
   });
 });
 
@@ -173,6 +176,44 @@ describe("plugins per channel", () => {
     const inShop = event.text("hello", { chat: user(USER) });
     await sendTo("shop", inShop);
     expect(texts(bot.repliesTo(inShop))).toContain("bystander");
+  });
+});
+
+describe("the admin API", () => {
+  const admin = (path: string) =>
+    fetch(`${bot.url}/admin${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+
+  test("lists the channels served, with no secret or token", async () => {
+    const response = await admin("/channels");
+    const text = await response.text();
+    expect(JSON.parse(text).channels).toEqual([
+      { name: "default", webhookPath: "/webhook", plugins: null, token: "long-lived" },
+      { name: "shop", webhookPath: "/webhook/shop", plugins: null, token: "long-lived" },
+      {
+        name: "support",
+        webhookPath: "/webhook/support",
+        plugins: ["counter"],
+        token: "long-lived",
+      },
+    ]);
+    for (const name of ["shop", "support"]) {
+      const channel = bot.channels.get(name);
+      expect(text).not.toContain(channel.secret);
+      expect(text).not.toContain(channel.token as string);
+    }
+  });
+
+  test("a dead letter names its channel", async () => {
+    const failing = event.text("fail", { chat: user(USER) });
+    await sendTo("support", failing);
+    const { deliveries } = await (await admin("/deliveries/dead")).json();
+    expect(deliveries).toContainEqual(
+      expect.objectContaining({
+        eventId: `support/${failing.webhookEventId}`,
+        plugin: "counter",
+        channel: "support",
+      }),
+    );
   });
 });
 
