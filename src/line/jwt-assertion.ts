@@ -4,6 +4,8 @@
  * WebCrypto does it; no JWT library is needed for one fixed shape.
  */
 
+import { Buffer } from "node:buffer";
+
 /** How long LINE accepts the assertion itself: at most 30 minutes. */
 const ASSERTION_SECONDS = 30 * 60;
 

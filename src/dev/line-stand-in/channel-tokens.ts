@@ -4,6 +4,7 @@
  * `/oauth2/v2.1/token` with a JWT assertion), each good for its channel only, until it expires or
  * is revoked. A request's bearer says which channel it is made for.
  */
+import { Buffer } from "node:buffer";
 import { type Outcome, randomToken } from "./wire.ts";
 
 export interface StandInChannel {
