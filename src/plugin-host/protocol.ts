@@ -227,6 +227,12 @@ const userProfile = z.strictObject({
   language: z.string().max(64).nullable(),
 });
 
+/** The key-value store of another channel's events (its own, apart from the default one's). */
+const kvChannel = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
+  .optional();
+
 /**
  * The calls a plugin makes into the host: replies and pushes, and every access to its state,
  * which the host runs on the store's plugin state (see `state-rpc.ts`). Each gets one
@@ -282,7 +288,14 @@ const rpcSchema = z.discriminatedUnion("method", [
     method: z.enum(["db.commit", "db.rollback"]),
     transaction: id,
   }),
-  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.get"), key, transaction }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("kv.get"),
+    key,
+    transaction,
+    channel: kvChannel,
+  }),
   /** `value` is JSON data (checked by the worker). → nothing */
   z.strictObject({
     type: z.literal("rpc"),
@@ -292,14 +305,23 @@ const rpcSchema = z.discriminatedUnion("method", [
     value: z.unknown(),
     ttlMs: z.number().nonnegative().optional(),
     transaction,
+    channel: kvChannel,
   }),
-  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.delete"), key, transaction }),
+  z.strictObject({
+    type: z.literal("rpc"),
+    id,
+    method: z.literal("kv.delete"),
+    key,
+    transaction,
+    channel: kvChannel,
+  }),
   z.strictObject({
     type: z.literal("rpc"),
     id,
     method: z.literal("kv.list"),
     prefix: key,
     transaction,
+    channel: kvChannel,
   }),
   z.strictObject({
     type: z.literal("rpc"),

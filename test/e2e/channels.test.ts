@@ -29,6 +29,14 @@ export default definePlugin({
         return;
       }
       if (text === "fail") throw new Error("failing on purpose");
+      if (text.startsWith("remember ")) {
+        await ctx.kv.set("last", text.slice("remember ".length));
+        return;
+      }
+      if (text === "recall") {
+        await ctx.reply({ type: "text", text: "recalled " + (await ctx.kv.get("last")) });
+        return;
+      }
       if (text === "api") {
         const info = await ctx.api.getBotInfo();
         await ctx.reply({ type: "text", text: "api " + info.userId });
@@ -150,6 +158,18 @@ describe("sending", () => {
     expect(texts(bot.repliesTo(b)).at(-1)).toEndWith(" 2");
     // The default channel's user with the same id is someone else: first seen now.
     expect(texts(bot.repliesTo(c))).toContain(`default ${bot.line.botUserId} 1`);
+  });
+
+  test("a plugin's key-value store is its own in each channel", async () => {
+    await sendTo("shop", event.text("remember for the shop", { chat: user(USER) }));
+    await bot.deliver(event.text("remember for the default", { chat: user(USER) }));
+    const inShop = event.text("recall", { chat: user(USER) });
+    const inDefault = event.text("recall", { chat: user(USER) });
+    await sendTo("shop", inShop);
+    await bot.deliver(inDefault);
+    expect(texts(bot.repliesTo(inShop))).toContain("recalled for the shop");
+    expect(texts(bot.repliesTo(inDefault))).toContain("recalled for the default");
+    expect(await bot.kv("counter").get("last")).toBe("for the default");
   });
 
   test("the same webhookEventId in two channels is two events", async () => {

@@ -330,6 +330,7 @@ function eventContext(
     transcoding: (messageId: string) => transcoding(own, scope, messageId),
     profile: (userId: string, chat?: ChatRef) => fetchProfile(own, scope, userId, chat, cached),
     signal,
+    kv: cached ? base.kv : services.state.kvOf(delivery.channel),
     eventId: delivery.eventId,
     channel: Object.freeze({ name: delivery.channel, botUserId: delivery.destination }),
     destination: delivery.destination,
