@@ -110,7 +110,11 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
 
     const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
     const pluginsDir = resolve(env.PLUGINS_DIR);
-    log.info({ url: server.url, webhook: webhookUrl, pluginsDir }, "hotline is running");
+    const served = runtime.channels.names();
+    log.info(
+      { url: server.url, webhook: webhookUrl, pluginsDir, channels: served },
+      "hotline is running",
+    );
     return {
       url: server.url,
       webhookUrl,

@@ -30,6 +30,8 @@ const ENDPOINTS = {
 
 /** v2.1 tokens count against 30 per channel until they expire: a day each keeps that far off. */
 const V21_TOKEN_SECONDS = 86_400;
+/** An issue LINE does not answer within this fails (the call waiting for it fails, and retries). */
+const ISSUE_TIMEOUT_MS = 10_000;
 /** Renewed when a tenth of its life is left, and at least this long before it ends. */
 const MIN_MARGIN_MS = 30_000;
 
@@ -105,6 +107,7 @@ export class IssuedToken implements AccessToken {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: form,
+        signal: AbortSignal.timeout(ISSUE_TIMEOUT_MS),
       });
     } catch (error) {
       throw new TokenIssueError(`issuing a ${spec.kind} channel access token: ${reason(error)}`);
