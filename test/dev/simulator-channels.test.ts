@@ -65,6 +65,12 @@ test("the session lists the channels; events go to the one picked", async () => 
   const reply = local.standIn.requests.findLast((r) => r.path === "/v2/bot/message/reply");
   expect(reply).toMatchObject({ status: 200, channel: "shop" });
 
+  // The side panel shows how the plugins fared with it, by the id the page knows.
+  const state = await (await fetch(`${dev}/api/state`)).json();
+  expect(state.receipts[entry.eventId]).toContainEqual(
+    expect.objectContaining({ plugin: "echo", status: "done" }),
+  );
+
   await post("channel", { channel: "default" });
   const back = await post("send", { type: "text", chat: "user", user: alice?.id, text: "hi" });
   const { entry: again } = (await back.json()) as { entry: { eventId: string } };

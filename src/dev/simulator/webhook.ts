@@ -57,7 +57,8 @@ export class WebhookSender {
       }),
     );
     await response.body?.cancel();
-    sent.posted(event.webhookEventId);
+    // As the bot stores it: another channel's ids behind its name.
+    sent.posted(other ? `${other}/${event.webhookEventId}` : event.webhookEventId);
     if (response.status !== 200)
       log.warn(
         { webhookEventId: event.webhookEventId, status: response.status },
