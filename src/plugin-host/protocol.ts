@@ -232,6 +232,7 @@ const kvChannel = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
   .optional();
+const kvCall = { id, transaction, channel: kvChannel };
 
 /**
  * The calls a plugin makes into the host: replies and pushes, and every access to its state,
@@ -288,14 +289,7 @@ const rpcSchema = z.discriminatedUnion("method", [
     method: z.enum(["db.commit", "db.rollback"]),
     transaction: id,
   }),
-  z.strictObject({
-    type: z.literal("rpc"),
-    id,
-    method: z.literal("kv.get"),
-    key,
-    transaction,
-    channel: kvChannel,
-  }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.get"), key, ...kvCall }),
   /** `value` is JSON data (checked by the worker). → nothing */
   z.strictObject({
     type: z.literal("rpc"),
@@ -307,22 +301,8 @@ const rpcSchema = z.discriminatedUnion("method", [
     transaction,
     channel: kvChannel,
   }),
-  z.strictObject({
-    type: z.literal("rpc"),
-    id,
-    method: z.literal("kv.delete"),
-    key,
-    transaction,
-    channel: kvChannel,
-  }),
-  z.strictObject({
-    type: z.literal("rpc"),
-    id,
-    method: z.literal("kv.list"),
-    prefix: key,
-    transaction,
-    channel: kvChannel,
-  }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.delete"), key, ...kvCall }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.list"), prefix: key, ...kvCall }),
   z.strictObject({
     type: z.literal("rpc"),
     id,

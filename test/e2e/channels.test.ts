@@ -33,6 +33,11 @@ export default definePlugin({
         await ctx.kv.set("last", text.slice("remember ".length));
         return;
       }
+      if (text === "menu") {
+        const error = await ctx.richMenu.link(event.source.userId, "main").catch((e) => e);
+        await ctx.reply({ type: "text", text: String(error?.message) });
+        return;
+      }
       if (text === "recall") {
         await ctx.reply({ type: "text", text: "recalled " + (await ctx.kv.get("last")) });
         return;
@@ -170,6 +175,14 @@ describe("sending", () => {
     expect(texts(bot.repliesTo(inShop))).toContain("recalled for the shop");
     expect(texts(bot.repliesTo(inDefault))).toContain("recalled for the default");
     expect(await bot.kv("counter").get("last")).toBe("for the default");
+  });
+
+  test("rich menus are the default channel's: another channel's link is refused", async () => {
+    const asked = event.text("menu", { chat: user(USER) });
+    await sendTo("shop", asked);
+    expect(texts(bot.repliesTo(asked))).toContain(
+      'rich menus are synced for the default channel only, not "shop"',
+    );
   });
 
   test("the same webhookEventId in two channels is two events", async () => {
