@@ -1,7 +1,7 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
- * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics.
- * JSON in and out.
+ * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
+ * the LINE channels served. JSON in and out.
  */
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
@@ -19,7 +19,23 @@ export interface AdminOptions {
   store: Store;
   dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
   clock: Clock;
+  /** The LINE channels served now: never their secrets or tokens. */
+  channels?(): ChannelView[];
 }
+
+/** A channel as the admin API shows it. */
+export interface ChannelView {
+  name: string;
+  /** Where LINE posts its events, under the server. */
+  webhookPath: string;
+  /** The plugins its events go to; null: every plugin. */
+  plugins: readonly string[] | null;
+  /** How its access token is had: given (long-lived), or issued by hotline. */
+  token: string;
+}
+
+/** The channel an event id belongs to: other channels' ids are stored behind their name. */
+const channelOf = (eventId: string) => eventId.match(/^([a-z0-9][a-z0-9_-]*)\//)?.[1] ?? "default";
 
 const pluginName = z.string().min(1).max(64);
 const deliveryKey = z.strictObject({ eventId: z.string().min(1).max(256), plugin: pluginName });
@@ -124,7 +140,7 @@ export function adminRoutes(options: AdminOptions) {
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
         return json(200, {
-          deliveries: page,
+          deliveries: page.map((row) => ({ ...row, channel: channelOf(row.eventId) })),
           nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
         });
       }),
@@ -162,6 +178,10 @@ export function adminRoutes(options: AdminOptions) {
           dispatcherQueued: await dispatcher.queued(),
         });
       }),
+    )
+    .get(
+      "/channels",
+      guard(async () => json(200, { channels: options.channels?.() ?? [] })),
     )
     .use(scheduleRoutes({ guard, store, clock }))
     .all(

@@ -1,9 +1,13 @@
 import { resolve } from "node:path";
+import type { ChannelSpec } from "../config/channels.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
 import { ReplySender } from "../dispatch/reply-sender.ts";
+import { accessTokenOf } from "../line/access-token.ts";
+import { ChannelSet, type ServedChannel } from "../line/channel-set.ts";
 import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
@@ -16,6 +20,8 @@ import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 
 export interface Runtime {
+  /** The LINE channels served: the default one, and the config file's. */
+  channels: ChannelSet;
   metrics: HotlineMetrics;
   plugins: PluginHost;
   dispatcher: Dispatcher;
@@ -32,19 +38,41 @@ export function createRuntime(parts: {
   store: Store;
   pluginState: PluginStateStore;
   line: LineChannel;
+  /** The config file's channels, their secrets read. */
+  channels: ChannelSpec[];
+  /** The config file changed: the channels it names now (undefined: keep them, it is broken). */
+  rereadChannels(): ChannelSpec[] | undefined;
   clock: Clock;
   log: Logger;
 }): Runtime {
   const { config, store, pluginState, line, clock, log } = parts;
   const metrics = new HotlineMetrics(() => clock.now());
-  const client = new LineClient({
-    channelAccessToken: line.channelAccessToken,
-    apiBaseUrl: line.apiBaseUrl,
-    log,
-    retry: config.tuning.lineRetry,
-    onCall: (endpoint, status) => metrics.lineApiCall("host", endpoint, status),
-  });
-  const replies = new ReplySender(client, store, clock, log);
+  const serve = (spec: ChannelSpec): ServedChannel => {
+    const token = accessTokenOf(spec.token, line.apiBaseUrl, clock);
+    const client = new LineClient({
+      channelAccessToken: spec.token.kind === "long-lived" ? spec.token.token : "",
+      ...(spec.token.kind === "long-lived" ? {} : { token }),
+      apiBaseUrl: line.apiBaseUrl,
+      log: log.child({ channel: spec.name }),
+      retry: config.tuning.lineRetry,
+      onCall: (endpoint, status) => {
+        metrics.lineApiCall("host", endpoint, status);
+        metrics.channelApiCall(spec.name, endpoint, status);
+      },
+    });
+    const { name, channelSecret, plugins } = spec;
+    return { name, channelSecret, plugins, tokenKind: spec.token.kind, token, client };
+  };
+  const defaultChannel: ChannelSpec = {
+    name: DEFAULT_CHANNEL,
+    channelSecret: line.channelSecret,
+    token: { kind: "long-lived", token: line.channelAccessToken },
+    plugins: undefined,
+  };
+  const channels = new ChannelSet(serve, [defaultChannel, ...parts.channels]);
+  channels.onChange((change) => log.info(change, "LINE channels changed"));
+  const client = channels.client(DEFAULT_CHANNEL);
+  const replies = new ReplySender(channels, store, clock, log);
   const richMenus = createRichMenuSync({
     store: store.richMenus,
     channel: line,
@@ -56,11 +84,22 @@ export function createRuntime(parts: {
     config,
     clock,
     log,
-    line,
+    line: {
+      apiBaseUrl: line.apiBaseUrl,
+      dataApiBaseUrl: line.dataApiBaseUrl,
+      token: (name) => channels.get(name)?.token,
+    },
     worker: { dataDir: resolve(config.env.DATA_DIR) },
     state: { plugins: pluginState, users: store },
-    pushOutsideEvent: (plugin, to, messages) =>
-      replies.push({ eventId: undefined, plugin, slot: "direct", to, messages }),
+    pushOutsideEvent: (plugin, to, messages, channel) =>
+      replies.push({ channel, eventId: undefined, plugin, slot: "direct", to, messages }),
+    channels: {
+      runs: (channel, plugin) => channels.runs(channel, plugin),
+      configChanged: () => {
+        const specs = parts.rereadChannels();
+        if (specs) channels.apply([defaultChannel, ...specs]);
+      },
+    },
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     schedules: pluginSchedules(store, clock),
     richMenus,
@@ -92,5 +131,5 @@ export function createRuntime(parts: {
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { metrics, plugins, dispatcher, scheduler };
+  return { channels, metrics, plugins, dispatcher, scheduler };
 }

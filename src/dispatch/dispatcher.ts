@@ -345,12 +345,15 @@ export class Dispatcher {
         // (the token went to others) then gets 409 instead of sending these a second time. What
         // an earlier run replied on the token goes as that reply again instead (see `late`).
         const to = parsed.chat?.id;
-        await pushing({ eventId: parsed.id, plugin, slot: "reply", to, messages, offset }, true);
+        const request = { eventId: parsed.id, plugin, slot: "reply", to, messages, offset };
+        await pushing({ channel: parsed.channel, ...request }, true);
       },
-      push: async (messages: Message[], to?: string) => {
+      push: async (messages: Message[], to?: string, channel?: string) => {
         const slot = `push:${pushes++}`;
-        const recipient = to ?? parsed.chat?.id;
-        await pushing({ eventId: parsed.id, plugin, slot, to: recipient, messages });
+        // Another channel only when named: its own chat is this event's channel's.
+        const via = channel ?? parsed.channel;
+        const recipient = to ?? (via === parsed.channel ? parsed.chat?.id : undefined);
+        await pushing({ channel: via, eventId: parsed.id, plugin, slot, to: recipient, messages });
       },
     };
   }
@@ -370,5 +373,13 @@ export class Dispatcher {
 function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
   const { parsed, receivedAt } = claimed.event;
   const { replyToken, standby, chat } = parsed;
-  return { eventId: parsed.id, replyToken, standby, receivedAt, chat, fresh };
+  return {
+    channel: parsed.channel,
+    eventId: parsed.id,
+    replyToken,
+    standby,
+    receivedAt,
+    chat,
+    fresh,
+  };
 }

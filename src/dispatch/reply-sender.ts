@@ -1,3 +1,4 @@
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
@@ -12,7 +13,14 @@ export const MAX_MESSAGES_PER_CALL = 5;
 /** LINE's reply tokens live one minute; keep a margin for the call itself. */
 export const REPLY_TOKEN_TTL_MS = 50_000;
 
+/** The client of each channel the runtime serves (`ChannelSet`). */
+export interface LineClients {
+  client(channel: string): LineClient;
+}
+
 export interface ReplyTarget {
+  /** The channel the event came to: its token answers it. */
+  channel: string;
   eventId: string;
   replyToken: string | undefined;
   standby: boolean;
@@ -31,6 +39,8 @@ export class PushError extends Error {
 }
 
 export interface PushRequest {
+  /** The channel to push with; default: the default channel. */
+  channel?: string;
   /** The event the push is for; none for a push made outside any event. */
   eventId: string | undefined;
   /**
@@ -55,7 +65,7 @@ export interface PushRequest {
  */
 export class ReplySender {
   constructor(
-    private readonly line: LineClient,
+    private readonly lines: LineClients,
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -69,6 +79,16 @@ export class ReplySender {
         { plugins: all.map((c) => c.plugin) },
         "reply dropped: standby events must not be answered",
       );
+      return result;
+    }
+    try {
+      this.lines.client(target.channel);
+    } catch (error) {
+      // Its channel was removed while it waited: nothing can answer it (its retries may, if the
+      // channel comes back).
+      const message = (error as Error).message;
+      log.warn({ channel: target.channel }, `reply not sent: ${message}`);
+      for (const { plugin } of all) result.set(plugin, { error: message });
       return result;
     }
     // What LINE would refuse never reaches it; the others' messages still go.
@@ -111,6 +131,7 @@ export class ReplySender {
     for (const [plugin, { messages, offset }] of toPush) {
       try {
         await this.push({
+          channel: target.channel,
           eventId: target.eventId,
           plugin,
           slot: "reply",
@@ -133,6 +154,7 @@ export class ReplySender {
     tokenUsed: boolean,
     log: Logger,
   ): Promise<Map<string, string>> {
+    const line = this.lines.client(target.channel);
     const failures = new Map<string, string>();
     const batch: Message[] = [];
     const included: string[] = [];
@@ -156,7 +178,7 @@ export class ReplySender {
       }
       return failures;
     }
-    const sent = await this.line.reply(target.replyToken as string, batch, log);
+    const sent = await line.reply(target.replyToken as string, batch, log);
     if (sent.ok) {
       log.info({ plugins: included, messages: batch.length }, "replied");
     } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
@@ -246,10 +268,17 @@ export class ReplySender {
     const refused = this.#refusal(plugin, messages, log, to);
     if (refused !== undefined) throw refused;
     const keyBase = eventId ?? request.run ?? crypto.randomUUID();
+    let line: LineClient;
+    try {
+      line = this.lines.client(request.channel ?? DEFAULT_CHANNEL);
+    } catch (error) {
+      log.warn({ channel: request.channel }, "push failed: no such channel");
+      throw new PushError(`push failed: ${(error as Error).message}`);
+    }
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
       const key = retryKey(keyBase, plugin, slot, offset + i);
-      const pushed = await this.line.push(to, chunk, key, log);
+      const pushed = await line.push(to, chunk, key, log);
       if (!pushed.ok) {
         log.warn({ error: pushed.error }, "push failed");
         throw new PushError(`push failed: ${pushed.error}`);

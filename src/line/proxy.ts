@@ -1,11 +1,16 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
+import type { AccessToken } from "./access-token.ts";
 
-/** LINE as the host reaches it, with the channel's token: never handed to a plugin's worker. */
+/** LINE as the host reaches it, with the channels' tokens: never handed to a plugin's worker. */
 export interface LineUpstream {
   apiBaseUrl: string;
   dataApiBaseUrl: string;
-  channelAccessToken: string;
+  /** The default channel's long-lived token, when `token` is not given. */
+  channelAccessToken?: string;
+  /** The token of the channel named so; undefined: no such channel. */
+  token?(channel: string): AccessToken | undefined;
 }
 
 /** LINE as a plugin's worker reaches it: through the proxy, with a bearer of its own. */
@@ -60,16 +65,23 @@ const NOT_FORWARDED = new Set([
  * (its handler's deadline) closes the connection, which cancels the request to LINE.
  */
 export class LineProxy {
-  readonly #token: string;
+  readonly #upstream: LineUpstream;
   readonly #grants = new Set<string>();
   readonly #api: RunningServer;
   readonly #data: RunningServer;
 
   /** Starts listening, on free loopback ports. */
   constructor(upstream: LineUpstream) {
-    this.#token = upstream.channelAccessToken;
+    this.#upstream = upstream;
     this.#api = this.#serve(upstream.apiBaseUrl, MAX_REQUEST_BYTES);
     this.#data = this.#serve(upstream.dataApiBaseUrl, MAX_DATA_REQUEST_BYTES);
+  }
+
+  #tokenOf(channel: string): AccessToken | undefined {
+    const { token, channelAccessToken: given } = this.#upstream;
+    if (token) return token(channel);
+    if (channel !== DEFAULT_CHANNEL || given === undefined) return undefined;
+    return { current: async () => given, renew: async () => given };
   }
 
   /** A capability for one worker, and the URLs it is good at. */
@@ -103,26 +115,42 @@ export class LineProxy {
   }
 
   async #forward(request: Request, target: string): Promise<Response> {
-    const bearer = request.headers.get("authorization")?.match(/^Bearer (\S+)$/)?.[1];
-    if (bearer === undefined || !this.#grants.has(bearer))
+    // `<capability>` is the default channel's; `<capability>@<channel>` another one's.
+    const bearer = request.headers.get("authorization")?.match(/^Bearer ([^\s@]+)(?:@(\S+))?$/);
+    const [, capability, channel = DEFAULT_CHANNEL] = bearer ?? [];
+    if (capability === undefined || !this.#grants.has(capability))
       return answer(401, "not a plugin worker's current capability");
+    const token = this.#tokenOf(channel);
+    if (token === undefined) return answer(404, `no LINE channel "${channel}" is configured`);
     const headers = new Headers();
     for (const [name, value] of request.headers)
       if (!NOT_FORWARDED.has(name)) headers.set(name, value);
-    headers.set("authorization", `Bearer ${this.#token}`);
     let upstream: Response;
     try {
       // Buffered, so that LINE gets a Content-Length on every runtime (Deno's fetch sends a
       // stream chunked, whatever the header says); these bodies are bounded (see the caps above).
       const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
-      upstream = await fetch(target, {
-        method: request.method,
-        headers,
-        body,
-        signal: request.signal,
-        // A redirect goes back to the worker: the token must not follow it anywhere.
-        redirect: "manual",
-      });
+      const send = (value: string) => {
+        headers.set("authorization", `Bearer ${value}`);
+        return fetch(target, {
+          method: request.method,
+          headers,
+          body,
+          signal: request.signal,
+          // A redirect goes back to the worker: the token must not follow it anywhere.
+          redirect: "manual",
+        });
+      };
+      const used = await token.current();
+      upstream = await send(used);
+      if (upstream.status === 401) {
+        // A token hotline issues may have been revoked or expired early: one renewal, one retry.
+        const renewed = await token.renew(used);
+        if (renewed !== used) {
+          await upstream.body?.cancel();
+          upstream = await send(renewed);
+        }
+      }
     } catch (error) {
       // Like no answer at all, to the worker's retry policy: a 5xx LINE may have acted on.
       return answer(502, `LINE did not answer: ${error instanceof Error ? error.message : error}`);

@@ -41,6 +41,8 @@ export interface ReloaderOptions {
   launch: Launch;
   plugins: RunningVersions;
   emit(event: ReloadEvent): void;
+  /** The config file changed (its other sections than the plugins' are someone else's). */
+  onConfigFile?(): void;
 }
 
 /** What the reloader knows of one plugin file. */
@@ -141,6 +143,7 @@ export class Reloader {
     const toLoad = new Set<string>();
     for (const path of paths) {
       if (path === this.#configFile) {
+        this.#o.onConfigFile?.();
         if (this.#rereadSettings()) for (const entry of entries) toLoad.add(entry);
         continue;
       }

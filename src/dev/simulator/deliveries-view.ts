@@ -25,7 +25,8 @@ export async function deliveriesOf(
       ]);
       const type = event?.parsed.type ?? "unknown";
       return records.map((record) => ({
-        eventId,
+        // As the page knows it: LINE's webhookEventId, without the channel it is stored behind.
+        eventId: eventId.slice(eventId.indexOf("/") + 1),
         plugin: record.plugin,
         status: record.status,
         attempts: record.attempts,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,12 +22,12 @@ import { signBody } from "../../webhook/signature.ts";
 import { envelope } from "../events/mod.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { testChannel } from "./channel.ts";
+import { type TestChannelOptions, TestChannels } from "./channels.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
+import { createPluginsDir } from "./plugins-dir.ts";
 import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */
 const TEST_TUNING: Partial<Tuning> = {
@@ -63,33 +63,16 @@ export interface TestBotOptions {
   logger?: Logger;
   /** Where the manual clock starts (ms since the epoch); default: the real time. */
   now?: number;
+  /** LINE channels besides `default`, by name: each its own secret and token (`bot.channels`). */
+  channels?: Record<string, TestChannelOptions>;
 }
+
+export { createPluginsDir } from "./plugins-dir.ts";
 
 export interface PostOptions {
   /** The signature header to send; `null` sends none. Default: a valid signature. */
   signature?: string | null;
   headers?: Record<string, string>;
-}
-
-/** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
-export function createPluginsDir(): {
-  dir: string;
-  write(file: string, source: string): string;
-  remove(): void;
-} {
-  const base = join(PROJECT_ROOT, ".tmp");
-  mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, "plugins-"));
-  return {
-    dir,
-    write(file, source) {
-      const path = join(dir, file);
-      mkdirSync(resolve(path, ".."), { recursive: true });
-      writeFileSync(path, source);
-      return path;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
 }
 
 /**
@@ -103,6 +86,8 @@ export class TestBot {
   readonly secret: string;
   readonly dataDir: string;
   readonly pluginsDir: string;
+  /** The channels besides `default`: post to their webhooks, add and remove them while running. */
+  readonly channels: TestChannels;
   readonly #cleanup: Array<() => void | Promise<void>>;
   readonly #lineServer: RunningServer;
   readonly #events: HostEvent[] = [];
@@ -120,6 +105,7 @@ export class TestBot {
     secret: string;
     dataDir: string;
     pluginsDir: string;
+    channels: TestChannels;
     cleanup: Array<() => void | Promise<void>>;
   }) {
     this.clock = parts.clock;
@@ -130,6 +116,12 @@ export class TestBot {
     this.secret = parts.secret;
     this.dataDir = parts.dataDir;
     this.pluginsDir = parts.pluginsDir;
+    this.channels = parts.channels;
+    this.channels.attach({
+      webhookUrl: () => this.webhookUrl,
+      reloadConfig: () =>
+        this.hotline.plugins.reload([resolve(this.hotline.config.env.CONFIG_FILE)]),
+    });
     this.#cleanup = parts.cleanup;
     this.#listen();
   }
@@ -167,9 +159,9 @@ export class TestBot {
       }
     }
     const configFile = join(dataDir, "hotline.config.json");
-    writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
-
     const { line, token, secret } = testChannel(options.line, () => clock.now());
+    const channels = new TestChannels(line, configFile, options.settings ?? {});
+    await channels.init(options.channels ?? {});
     const lineServer = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -203,10 +195,11 @@ export class TestBot {
             ? createLogger((level as Env["LOG_LEVEL"]) || "debug")
             : silentLogger),
         tuning: { ...TEST_TUNING, ...options.tuning },
+        secrets: channels.secrets,
       });
     const hotline = await boot();
     const parts = { clock, line, lineServer, hotline, boot, secret, dataDir, pluginsDir, cleanup };
-    return new TestBot(parts);
+    return new TestBot({ ...parts, channels });
   }
 
   get url(): string {

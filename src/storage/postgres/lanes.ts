@@ -23,6 +23,7 @@ export interface ClaimedRow {
   destination: string | null;
   receivedAt: number;
   timestamp: number;
+  channel: string;
 }
 
 /**
@@ -71,7 +72,8 @@ export async function claimHeads(
     join inbox_events e on e.id = due.event_id
     where d.event_id = due.event_id and d.plugin = due.plugin and d.status in ('pending', 'retry')
     returning d.event_id as "eventId", d.plugin, d.attempts,
-      e.seq, e.id, e.body, e.destination, e.received_at as "receivedAt", e.timestamp`;
+      e.seq, e.id, e.body, e.destination, e.received_at as "receivedAt", e.timestamp,
+      e.channel`;
   const byEvent = new Map<string, { row: ClaimedRow; deliveries: ClaimedDelivery[] }>();
   for (const { plugin, attempts, ...row } of rows) {
     const entry = byEvent.get(row.id) ?? { row, deliveries: [] };

@@ -53,7 +53,7 @@ import {
   writeSchedules,
 } from "./schedules.ts";
 import { pruneSessions, readSessions } from "./sessions.ts";
-import { DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
+import { readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
   databaseUrl: string;
@@ -75,6 +75,7 @@ interface EventRow {
   destination: string | null;
   receivedAt: number;
   timestamp: number;
+  channel: string;
 }
 
 const OPEN = ["pending", "retry", "running"];
@@ -143,7 +144,7 @@ export class PostgresStore implements Store {
           (id, channel, chat_key, type, timestamp, received_at, destination, body)
         select * from unnest(
           ${unique.map((e) => e.parsed.id)}::text[],
-          ${unique.map(() => DEFAULT_CHANNEL)}::text[],
+          ${unique.map((e) => e.parsed.channel)}::text[],
           ${unique.map((e) => e.parsed.chatKey)}::text[],
           ${unique.map((e) => e.parsed.type)}::text[],
           ${unique.map((e) => e.parsed.timestamp)}::bigint[],
@@ -169,7 +170,7 @@ export class PostgresStore implements Store {
   async routePending(route: Router): Promise<RoutedEvent[]> {
     const routed = await this.#sql.begin(async (tx) => {
       const rows = await tx<EventRow[]>`
-        select seq, id, body, destination, received_at as "receivedAt", timestamp
+        select seq, id, body, destination, received_at as "receivedAt", timestamp, channel
         from inbox_events where status = 'pending'
         order by timestamp, seq
         for update skip locked`;
@@ -183,7 +184,7 @@ export class PostgresStore implements Store {
 
   async readEvent(eventId: string): Promise<StoredEvent | undefined> {
     const [row] = await this.#sql<EventRow[]>`
-      select seq, id, body, destination, received_at as "receivedAt", timestamp
+      select seq, id, body, destination, received_at as "receivedAt", timestamp, channel
       from inbox_events where id = ${eventId}`;
     if (!row) return undefined;
     const open = await this.#sql<Array<{ plugin: string }>>`
@@ -310,7 +311,7 @@ export class PostgresStore implements Store {
     const [row] = await this.#sql<SharedChat[]>`
       select chat_key as "chatKey", type, chat_id as "chatId", member,
         joined_at as "joinedAt", left_at as "leftAt"
-      from chats where channel = ${DEFAULT_CHANNEL} and chat_key = ${chatKey}`;
+      from chats where chat_key = ${chatKey}`;
     return row ? { ...row } : undefined;
   }
 
@@ -416,7 +417,7 @@ export class PostgresStore implements Store {
   #fromRow(row: EventRow): Omit<StoredEvent, "openPlugins"> {
     return {
       seq: row.seq,
-      parsed: parseEvent(JSON.parse(row.body), row.timestamp),
+      parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
       destination: row.destination ?? undefined,
       receivedAt: row.receivedAt,
     };

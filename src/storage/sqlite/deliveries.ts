@@ -50,7 +50,12 @@ function prepareStatements(db: SqlDatabase) {
   return {
     insert: db
       .insert(deliveries)
-      .values({ eventId: param("eventId"), plugin: param("plugin"), updatedAt: param("now") })
+      .values({
+        eventId: param("eventId"),
+        plugin: param("plugin"),
+        channel: param("channel"),
+        updatedAt: param("now"),
+      })
       .onConflictDoNothing()
       .prepare(),
     // One statement for every outcome that was an attempt; `nextAttemptAt` null keeps the old one.
@@ -98,8 +103,8 @@ export class DeliveryTable {
     this.#statements = prepareStatements(db);
   }
 
-  create(eventId: string, plugins: string[], now: number): void {
-    for (const plugin of plugins) this.#statements.insert.run({ eventId, plugin, now });
+  create(eventId: string, channel: string, plugins: string[], now: number): void {
+    for (const plugin of plugins) this.#statements.insert.run({ eventId, plugin, channel, now });
   }
 
   open(): OpenDelivery[] {

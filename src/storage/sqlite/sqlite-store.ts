@@ -408,7 +408,7 @@ export class SqliteStore implements Store {
   #route(event: RoutedEvent, route: Router, now: number): void {
     const { parsed } = event;
     event.plugins = route(parsed, event.destination);
-    this.#deliveries.create(parsed.id, event.plugins, now);
+    this.#deliveries.create(parsed.id, parsed.channel, event.plugins, now);
     if (event.plugins.length > 0) this.#inbox.markActive(parsed.id);
     else this.#inbox.markDone(parsed.id, now);
     this.#shared.apply(parsed, now);
@@ -417,7 +417,7 @@ export class SqliteStore implements Store {
   #fromRow(row: InboxRow): Omit<StoredEvent, "openPlugins"> {
     return {
       seq: row.seq,
-      parsed: parseEvent(JSON.parse(row.body), row.timestamp),
+      parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
       destination: row.destination ?? undefined,
       receivedAt: row.receivedAt,
     };
