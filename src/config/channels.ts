@@ -112,3 +112,16 @@ function jwkOf(text: string, variable: string): JsonWebKey {
   }
   throw new ConfigError(`invalid environment variable ${variable}: not a JSON Web Key`);
 }
+
+/**
+ * The config file's channels whose secret is set in `source`. With such a channel and no default
+ * one the operator means to serve LINE, not to start local mode: that start is refused.
+ */
+export function channelsWithSecrets(
+  sections: Record<string, ChannelSection>,
+  source: Record<string, string | undefined>,
+): string[] {
+  return Object.entries(sections)
+    .filter(([, section]) => source[section.secretEnv]?.trim())
+    .map(([name]) => name);
+}
