@@ -1,6 +1,7 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
- * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics.
+ * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
+ * stored events with what each plugin sent.
  * JSON in and out.
  */
 import { Buffer } from "node:buffer";
@@ -10,6 +11,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
+import { historyRoutes } from "./history.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
 import { scheduleRoutes } from "./schedules.ts";
 
@@ -164,6 +166,7 @@ export function adminRoutes(options: AdminOptions) {
       }),
     )
     .use(scheduleRoutes({ guard, store, clock }))
+    .use(historyRoutes({ guard, store }))
     .all(
       "/*",
       guard((request) =>

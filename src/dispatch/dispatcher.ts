@@ -2,6 +2,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+import type { SentBatch } from "../core/sent.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
   ClaimedDelivery,
@@ -305,7 +306,19 @@ export class Dispatcher {
     }
     const settlement = this.#settlementOf(final, attempt);
     const effects = final.status === "ok" ? runEffects(plugin, parsed, final) : undefined;
-    await this.#settles.add({ eventId, plugin, settlement, ...(effects ? { effects } : {}) });
+    // The plugin's share of the merged reply, when the reply call took it (a failed run's share
+    // is dropped from a batch that had not gone yet).
+    const share = run.batch.flushed && !parsed.standby ? run.batch.contributionOf(plugin) : [];
+    if (share.length > 0 && !(await run.batch.done).get(plugin))
+      sends.sent.unshift({ via: "reply", messages: share });
+    const sent = this.#o.config.env.RECORD_SENT && sends.sent.length > 0 ? sends.sent : undefined;
+    await this.#settles.add({
+      eventId,
+      plugin,
+      settlement,
+      ...(effects ? { effects } : {}),
+      ...(sent ? { sent } : {}),
+    });
     const durationMs = Math.round(performance.now() - started);
     const report = { plugin, settlement, final, attempt, durationMs, handlerMs, log };
     logRun(this.#o.log, report, this.#o.onDelivery);
@@ -319,10 +332,16 @@ export class Dispatcher {
     let contributed = false;
     let refused: string | undefined;
     let pushes = 0;
+    /** What went out past the batch, in order (the batch's share goes first, once it is sent). */
+    const sent: SentBatch[] = [];
     const pushing = async (request: PushRequest, late = false) => {
       try {
         if (late) await replies.late(replyTarget(run.claimed, false), request);
         else await replies.push(request);
+        const { messages, to } = request;
+        sent.push(
+          late ? { via: "reply", messages } : { via: "push", ...(to ? { to } : {}), messages },
+        );
       } catch (error) {
         if (isPermanent(error)) refused ??= (error as Error).message;
         throw error;
@@ -331,6 +350,7 @@ export class Dispatcher {
     /** Messages this run has replied so far: the position of the next ones in its reply stream. */
     let replied = 0;
     return {
+      sent,
       contributed: () => contributed,
       /** Why a push of this run was refused for good (a message LINE would refuse). */
       refused: () => refused,
