@@ -311,7 +311,8 @@ export class Dispatcher {
     const share = run.batch.flushed && !parsed.standby ? run.batch.contributionOf(plugin) : [];
     if (share.length > 0 && !(await run.batch.done).get(plugin))
       sends.sent.unshift({ via: "reply", messages: share });
-    const sent = this.#o.config.env.RECORD_SENT && sends.sent.length > 0 ? sends.sent : undefined;
+    // Kept also when empty: "sent nothing" differs from "not recorded" (null).
+    const sent = this.#o.config.env.RECORD_SENT ? sends.sent : undefined;
     await this.#settles.add({
       eventId,
       plugin,

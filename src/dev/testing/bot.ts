@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,14 +20,15 @@ import type {
 } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { envelope } from "../events/mod.ts";
+import type { FixtureInput } from "../fixtures/fixture.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { testChannel } from "./channel.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
+import { createPluginsDir } from "./plugins-dir.ts";
+import { type ReplayOptions, type ReplayResult, replayFixture } from "./replay.ts";
 import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */
 const TEST_TUNING: Partial<Tuning> = {
@@ -69,27 +70,6 @@ export interface PostOptions {
   /** The signature header to send; `null` sends none. Default: a valid signature. */
   signature?: string | null;
   headers?: Record<string, string>;
-}
-
-/** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
-export function createPluginsDir(): {
-  dir: string;
-  write(file: string, source: string): string;
-  remove(): void;
-} {
-  const base = join(PROJECT_ROOT, ".tmp");
-  mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, "plugins-"));
-  return {
-    dir,
-    write(file, source) {
-      const path = join(dir, file);
-      mkdirSync(resolve(path, ".."), { recursive: true });
-      writeFileSync(path, source);
-      return path;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
 }
 
 /**
@@ -414,6 +394,15 @@ export class TestBot {
     return pluginFiles(this.hotline.pluginState, this.dataDir, plugin);
   }
 
+  /**
+   * Plays a fixture's events (`export-fixture`) back through the webhook, one at a time, the
+   * clock set to each event's time; resolves with what the loaded plugins sent beside what the
+   * fixture says they sent: `expect(result.actual).toEqual(result.expected)`.
+   */
+  replay(fixture: FixtureInput, options?: ReplayOptions): Promise<ReplayResult> {
+    return replayFixture(this, fixture, options);
+  }
+
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */
   waitForPlugin(predicate: (event: HostEvent) => boolean, timeoutMs = 5000): Promise<HostEvent> {
     const seen = this.#events.length;
@@ -442,6 +431,8 @@ export class TestBot {
     for (const step of this.#cleanup.reverse()) await step();
   }
 }
+
+export { createPluginsDir };
 
 export function startTestBot(options?: TestBotOptions): Promise<TestBot> {
   return TestBot.start(options);

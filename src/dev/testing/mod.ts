@@ -5,6 +5,8 @@
 export { ManualClock } from "../../core/clock.ts";
 export { signBody } from "../../webhook/signature.ts";
 export * from "../events/mod.ts";
+export { anonymizeFixture } from "../fixtures/anonymize.ts";
+export { type Fixture, type FixtureInput, parseFixture } from "../fixtures/fixture.ts";
 export { LineStandIn } from "../line-stand-in/mod.ts";
 export {
   createPluginsDir,
@@ -15,4 +17,5 @@ export {
 } from "./bot.ts";
 export { pluginDatabase } from "./plugin-db.ts";
 export type { PluginFilesView } from "./plugin-files.ts";
+export type { ReplayedEvent, ReplayOptions, ReplayResult } from "./replay.ts";
 export type { PickerChoice, TapOptions } from "./tap.ts";
