@@ -8,17 +8,12 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { anonymizeFixture } from "../fixtures/anonymize.ts";
 import { fixtureFromHistory } from "../fixtures/fixture.ts";
+import type { CliIo } from "./cli-io.ts";
 import { openHistoryReader, parseTime } from "./store-reader.ts";
 
 const USAGE = `usage: bun run export-fixture --chat <user:U…|group:C…|room:R…> [--since <time>]
   [--until <time>] [--limit N] [--anonymize [--keep word,word]] [--out <file>]
-times: epoch ms, ISO 8601, or ago (-2h, -3d); the store: DATA_DIR or DATABASE_URL`;
-
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
-}
+times: epoch ms, ISO 8601, or ago (--since=-2h, --since=-3d); the store: DATA_DIR or DATABASE_URL`;
 
 export async function exportFixture(argv: string[], io: CliIo): Promise<number> {
   let values: ReturnType<typeof parse>["values"];

@@ -64,6 +64,8 @@ export interface TestBotOptions {
   logger?: Logger;
   /** Where the manual clock starts (ms since the epoch); default: the real time. */
   now?: number;
+  /** On SQLite, even when the test process runs its bots on PostgreSQL (a replay's sandbox). */
+  sqlite?: boolean;
 }
 
 export interface PostOptions {
@@ -130,7 +132,9 @@ export class TestBot {
     const clock = new ManualClock(options.now ?? Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
-    const database = testDatabase(dataDir);
+    const database = options.sqlite
+      ? { url: undefined, drop: async () => {} }
+      : testDatabase(dataDir);
     if (!options.dataDir) {
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
       cleanup.push(() => database.drop());
