@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 const SOURCE = /\.(?:ts|mts|js|mjs|tsx|jsx)$/;
-const NOT_A_PLUGIN = /(?:\.d\.ts|\.(?:test|spec)\.[cm]?[jt]sx?)$/;
+/** `<name>.next.ts` is a plugin's next version, for `bun run replay` and shadow runs: never live. */
+const NOT_A_PLUGIN = /(?:\.d\.ts|\.(?:test|spec|next)\.[cm]?[jt]sx?)$/;
 const INDEX_FILES = ["index.ts", "index.mts", "index.js", "index.mjs"];
 
 /** Names starting with "_" or "." are never plugins: the place for shared helpers and tooling. */

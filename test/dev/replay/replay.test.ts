@@ -37,7 +37,8 @@ const ANN = `U${"a".repeat(32)}`;
 const BEN = `U${"b".repeat(32)}`;
 const dataDir = mkdtempSync(join(tmpdir(), "hotline-replay-live-"));
 const plugins = createPluginsDir();
-const changedFile = plugins.write("next/counter.ts", CHANGED);
+// Beside the live file, as an edit in progress: `<name>.next.ts` is never loaded live.
+const changedFile = plugins.write("counter.next.ts", CHANGED);
 plugins.write("counter.ts", LIVE);
 let live: TestBot;
 
@@ -126,6 +127,7 @@ async function dropSchemas(url: string) {
 }
 
 test("the live version replayed against itself is identical", async () => {
+  expect(live.hotline.plugins.statuses().map((status) => status.file)).toEqual(["counter.ts"]);
   const { code, out, err } = await run("--plugin", "counter");
   expect(err).toContain("empty state");
   expect(code).toBe(0);
