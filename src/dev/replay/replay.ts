@@ -6,9 +6,11 @@
  * every call. Nothing reaches LINE; the live store is only read (see `store-reader.ts`). Prints,
  * per event that differs, what the live version sent and what this one would send, then a summary.
  */
+import { symlinkSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { fixtureFromHistory } from "../fixtures/fixture.ts";
-import { startTestBot } from "../testing/bot.ts";
+import { createPluginsDir, startTestBot } from "../testing/bot.ts";
 import type { ReplayedEvent } from "../testing/replay.ts";
 import type { CliIo } from "./cli-io.ts";
 import { diffEvent, type Verdict } from "./diff.ts";
@@ -82,8 +84,14 @@ export async function replay(argv: string[], io: CliIo): Promise<number> {
     io.out("no recorded events match: nothing to replay\n");
     return 0;
   }
+  // Linked in without `.next`: there it is the plugin, not a next version beside it.
+  const sandboxPlugins = createPluginsDir();
+  symlinkSync(
+    path,
+    join(sandboxPlugins.dir, basename(path).replace(/\.next(\.[cm]?[jt]sx?)$/, "$1")),
+  );
   const sandbox = await startTestBot({
-    plugins: [path],
+    pluginsDir: sandboxPlugins.dir,
     settings: liveSettings(io.env.CONFIG_FILE || "./hotline.config.json"),
     sqlite: true,
     now: first.event.timestamp,
@@ -134,6 +142,7 @@ export async function replay(argv: string[], io: CliIo): Promise<number> {
     return args["fail-on-change"] && different + counts.error > 0 ? 1 : 0;
   } finally {
     await sandbox.stop();
+    sandboxPlugins.remove();
   }
 }
 
