@@ -50,9 +50,9 @@ function lineDiff(before: string[], after: string[]): string[] {
     if (i < n && j < m && before[i] === after[j]) {
       lines.push(`  ${before[i++]}`);
       j++;
-    } else if (j < m && (i === n || (table[i]?.[j + 1] ?? 0) >= (table[i + 1]?.[j] ?? 0)))
-      lines.push(`+ ${after[j++]}`);
-    else lines.push(`- ${before[i++]}`);
+    } else if (i < n && (j === m || (table[i + 1]?.[j] ?? 0) >= (table[i]?.[j + 1] ?? 0)))
+      lines.push(`- ${before[i++]}`);
+    else lines.push(`+ ${after[j++]}`);
   }
   return lines;
 }

@@ -26,6 +26,7 @@ export interface ReplayBot {
 
 export interface ReplayedEvent {
   eventId: string;
+  /** `message:text`, `follow`, … */
   type: string;
   timestamp: number;
   /** The chat's key, as the store keeps it (`user:U…`, `group:C…`, `room:R…`). */
@@ -67,6 +68,8 @@ export async function replayFixture(
   const plugins =
     options.plugins ??
     bot.hotline.plugins.statuses().flatMap((status) => (status.name ? [status.name] : []));
+  // A bot with none of them loaded would "replay green" by answering nothing at all.
+  if (plugins.length === 0) throw new Error("bot.replay: no plugin is loaded to replay against");
   const destination = fixture.destination ?? BOT_USER_ID;
   const events: ReplayedEvent[] = [];
   for (const [index, entry] of fixture.events.entries()) {
@@ -93,7 +96,8 @@ export async function replayFixture(
       const before = expected[plugin];
       if (before !== null && canonical(before) !== canonical(actual[plugin])) changed.push(plugin);
     }
-    const type = event.type;
+    const { message } = event as { message?: { type?: string } };
+    const type = message?.type ? `${event.type}:${message.type}` : event.type;
     const chatKey = stored?.event.chatKey ?? "";
     const replayed = { eventId, type, timestamp: event.timestamp, chatKey, expected, actual };
     events.push({ ...replayed, errors, changed });

@@ -128,3 +128,13 @@ test("usage errors exit 2 and say why", async () => {
   expect(code).toBe(2);
   expect(err).toContain("--chat is required");
 });
+
+test("replaying on a bot with no plugin loaded is an error, not a green run", async () => {
+  const { out } = await run(live, "--chat", `group:${CLUB}`);
+  const empty = await startTestBot();
+  try {
+    await expect(empty.replay(JSON.parse(out))).rejects.toThrow("no plugin is loaded");
+  } finally {
+    await empty.stop();
+  }
+});
