@@ -7,4 +7,6 @@ export interface CliIo {
   err(text: string): void;
   /** A progress bar is drawn only on a terminal. */
   tty?: boolean;
+  /** How often `replay --follow` reads the store (default 1000 ms). */
+  pollMs?: number;
 }

@@ -175,6 +175,40 @@ test("--fail-on-change exits non-zero; filters select the chat and the time", as
   expect(none.out).toContain("nothing to replay");
 });
 
+test("--follow runs the next version on each event the live bot settles, never sending", async () => {
+  const stop = new AbortController();
+  let out = "";
+  let seen: () => void = () => {};
+  const shown = new Promise<void>((resolve) => {
+    seen = resolve;
+  });
+  const following = replay(
+    ["--plugin", changedFile, "--follow"],
+    {
+      env: storeEnv(),
+      out: (text) => {
+        out += text;
+        if (out.includes("AVOCADO")) seen();
+      },
+      err: () => {},
+      pollMs: 50,
+    },
+    stop.signal,
+  );
+  const sentBefore = live.line.replies.length + live.line.pushes.length;
+  const avocado = event.text("avocado", { chat: user(ANN) });
+  await live.deliver(avocado);
+  await shown;
+  stop.abort();
+  expect(await following).toBe(0);
+  // Only what came in after the start, and the sandbox's own count: its first message from Ann.
+  expect(out).toContain(`- reply text "4: avocado"`);
+  expect(out).toContain(`+ reply text "1: AVOCADO"`);
+  expect(out).toContain("1 events in");
+  expect(live.repliesTo(avocado)).toEqual([{ type: "text", text: "4: avocado" }]);
+  expect(live.line.replies.length + live.line.pushes.length).toBe(sentBefore + 1);
+});
+
 test("with the live bot stopped, the store's files stay byte for byte the same", async () => {
   await live.hotline.stop();
   const digest = await liveStoreDigest();
@@ -186,7 +220,8 @@ test("with the live bot stopped, the store's files stay byte for byte the same",
     { env: { ...process.env, ...storeEnv() }, stdout: "pipe", stderr: "pipe" },
   );
   const [stdout, status] = await Promise.all([new Response(command.stdout).text(), command.exited]);
-  expect(stdout).toContain("2 identical, 2 changed (0 added, 0 dropped), 1 errors");
+  expect(stdout).toContain("6 events in");
+  expect(stdout).toContain("2 identical, 3 changed (0 added, 0 dropped), 1 errors");
   expect(status).toBe(1);
   expect(await liveStoreDigest()).toBe(digest);
   await live.restart();
