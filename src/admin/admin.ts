@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
 import { historyRoutes } from "./history.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
@@ -21,6 +22,8 @@ export interface AdminOptions {
   store: Store;
   dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
   clock: Clock;
+  /** Shadow runs' answers, shown beside the live ones. */
+  shadow?: ShadowLog | undefined;
 }
 
 const pluginName = z.string().min(1).max(64);
@@ -166,7 +169,7 @@ export function adminRoutes(options: AdminOptions) {
       }),
     )
     .use(scheduleRoutes({ guard, store, clock }))
-    .use(historyRoutes({ guard, store }))
+    .use(historyRoutes({ guard, store, shadow: options.shadow }))
     .all(
       "/*",
       guard((request) =>

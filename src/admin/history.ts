@@ -1,10 +1,11 @@
 /**
  * `/admin/events/:id` and `/admin/chats/:chatKey/events`: stored events with, per plugin, how its
  * delivery ended and what it sent to LINE (null when nothing was recorded: recording off, or a run
- * that sent nothing).
+ * that sent nothing), and with shadow runs on, what the plugins' next versions would have sent.
  */
 import { Elysia } from "elysia";
 import { z } from "zod";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { HistoryEntry, Store } from "../storage/store.ts";
 import { type Guard, json, parse } from "./respond.ts";
 
@@ -22,16 +23,23 @@ const chatKey = z
   .string()
   .regex(/^(user|group|room):\S{1,200}$/, "a chat key: user:U…, group:C…, room:R…");
 
-/** As operators read it: the event as LINE sent it, not the text it is stored as. */
-function shown({ event, deliveries }: HistoryEntry) {
-  const { body, seq: _, ...rest } = event;
-  return { ...rest, event: JSON.parse(body) as unknown, deliveries };
+/**
+ * As operators read it: the event as LINE sent it, not the text it is stored as; with shadow runs
+ * on, what each next version answered (`shadow`, by plugin), beside the deliveries.
+ */
+function shownWith(shadow: ShadowLog | undefined) {
+  return ({ event, deliveries }: HistoryEntry) => {
+    const { body, seq: _, ...rest } = event;
+    const shadows = shadow ? { shadow: shadow.answersTo(event.id) } : {};
+    return { ...rest, event: JSON.parse(body) as unknown, deliveries, ...shadows };
+  };
 }
 
 const decoded = (value: string | undefined) => decodeURIComponent(value ?? "");
 
-export function historyRoutes(options: { guard: Guard; store: Store }) {
+export function historyRoutes(options: { guard: Guard; store: Store; shadow?: ShadowLog }) {
   const { guard, store } = options;
+  const shown = shownWith(options.shadow);
   return new Elysia()
     .get(
       "/events/:id",

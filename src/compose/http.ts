@@ -48,6 +48,7 @@ export function createHttp(parts: {
   const { config, runtime, store, line, clock, log } = parts;
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
+  const shadow = runtime.shadow?.log;
   const webhook = createWebhookEndpoint({
     channelSecret: line.channelSecret,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
@@ -59,7 +60,7 @@ export function createHttp(parts: {
   });
   if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
   const admin = env.ADMIN_TOKEN
-    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock })
+    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, shadow })
     : adminDisabledRoutes();
   const metricsRoutes = env.METRICS_TOKEN
     ? metrics.routes(bearerCheck(env.METRICS_TOKEN))

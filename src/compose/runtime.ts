@@ -14,9 +14,12 @@ import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
+import { createShadow, type Shadow } from "./shadow.ts";
 
 export interface Runtime {
   metrics: HotlineMetrics;
+  /** The next versions' host, when some plugin is opted in to shadow runs. */
+  shadow: Shadow | undefined;
   plugins: PluginHost;
   dispatcher: Dispatcher;
   scheduler: Scheduler;
@@ -67,6 +70,13 @@ export function createRuntime(parts: {
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
+  const shadow = createShadow({
+    config,
+    store,
+    clock,
+    log,
+    postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
+  });
   const dispatcher = new Dispatcher({
     config,
     store,
@@ -76,6 +86,7 @@ export function createRuntime(parts: {
     log,
     onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
     onEvent: (parsed) => metrics.event(parsed),
+    ...(shadow ? { mirror: (plugin, job) => shadow.runner.mirror(plugin, job) } : {}),
   });
   const scheduler = new Scheduler({
     config,
@@ -92,5 +103,5 @@ export function createRuntime(parts: {
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { metrics, plugins, dispatcher, scheduler };
+  return { metrics, plugins, dispatcher, scheduler, shadow };
 }

@@ -22,7 +22,7 @@ import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
 import { openDialogs, readSessions } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
-import { isPermanent, type PluginGateway } from "./types.ts";
+import { type DeliveryJob, isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   config: Config;
@@ -38,6 +38,11 @@ export interface DispatcherOptions {
   onDelivery?(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void;
   /** An event was routed (once per stored event, also those recovered at start). */
   onEvent?(parsed: ParsedEvent): void;
+  /**
+   * A plugin's first run of an event has ended: its shadow (next version) may run it too. Must
+   * return at once; what it does never changes the live run.
+   */
+  mirror?(plugin: string, job: Omit<DeliveryJob, "reply" | "push">): void;
 }
 
 export type { DeliveryMetric };
@@ -283,6 +288,10 @@ export class Dispatcher {
       push: sends.push,
     });
     const handlerMs = performance.now() - handlerStarted;
+    if (attempt === 1 && (outcome.status === "ok" || outcome.status === "failed")) {
+      const job = { eventId, parsed, destination: event.destination, chat: parsed.chat, attempt };
+      this.#o.mirror?.(plugin, { ...job, sessions });
+    }
     run.batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && sends.contributed()) {

@@ -123,6 +123,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       configFile: env.CONFIG_FILE,
       defaultSettings: tuning.defaultSettings,
       debounceMs: tuning.debounceMs,
+      files: tuning.pluginFiles,
       clock: options.clock,
       log: options.log,
       launch: (file, settings) => this.#launch(file, settings),

@@ -244,6 +244,7 @@ export class TestBot {
     await dispatcher.idle();
     await scheduler.idle();
     await dispatcher.idle();
+    await this.hotline.shadow?.runner.idle();
   }
 
   /** Moves the clock (retries, cooldowns, expiries, schedules) and lets due work run. */
