@@ -39,11 +39,21 @@ function dir() {
   return plugins;
 }
 
+interface ShownEvent {
+  chatKey: string;
+  event: { message: { text: string } };
+  deliveries: Array<{ plugin: string; sent: unknown }>;
+}
+interface Answer {
+  event: ShownEvent;
+  events: ShownEvent[];
+}
+
 async function admin(bot: TestBot, path: string) {
   const response = await fetch(`${bot.url}/admin${path}`, {
     headers: { authorization: `Bearer ${TOKEN}` },
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Answer };
 }
 
 describe("what each delivery sent, in the admin API", () => {
@@ -86,16 +96,16 @@ describe("what each delivery sent, in the admin API", () => {
     await bot.deliver(later, earlier);
     const all = await admin(bot, `/chats/user:${U2}/events`);
     expect(all.status).toBe(200);
-    expect(all.body.events.map((e: any) => e.event.message.text)).toEqual(["first", "second"]);
-    const replier = all.body.events[0].deliveries.find((d: any) => d.plugin === "replier");
-    expect(replier.sent).toEqual([
+    expect(all.body.events.map((e) => e.event.message.text)).toEqual(["first", "second"]);
+    const replier = all.body.events[0]?.deliveries.find((d) => d.plugin === "replier");
+    expect(replier?.sent).toEqual([
       { via: "reply", messages: [{ type: "text", text: "re: first" }] },
     ]);
     const since = await admin(bot, `/chats/user:${U2}/events?since=${base + 1500}`);
-    expect(since.body.events.map((e: any) => e.event.message.text)).toEqual(["second"]);
+    expect(since.body.events.map((e) => e.event.message.text)).toEqual(["second"]);
     const until = new Date(base + 1500).toISOString();
     const before = await admin(bot, `/chats/user:${U2}/events?until=${until}`);
-    expect(before.body.events.map((e: any) => e.event.message.text)).toEqual(["first"]);
+    expect(before.body.events.map((e) => e.event.message.text)).toEqual(["first"]);
   });
 
   test("unknown events are 404, bad chat keys 400", async () => {
