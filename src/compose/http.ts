@@ -9,6 +9,7 @@ import type { Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
 import type { PluginHost } from "../plugin-host/host.ts";
 import { createApp } from "../server/app.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { Store } from "../storage/store.ts";
 import { createWebhookEndpoint } from "../webhook/handler.ts";
 import type { Runtime } from "./runtime.ts";
@@ -21,6 +22,8 @@ export interface BotView {
   plugins: Pick<PluginHost, "statuses" | "routing">;
   store: Store;
   log: Logger;
+  /** Shadow runs' answers (next versions), to show beside the live ones. */
+  shadow?: Pick<ShadowLog, "answersTo"> | undefined;
 }
 
 /** Routes mounted by a development tool, and how to stop it. */
@@ -73,7 +76,8 @@ export function createHttp(parts: {
     plugin: (name, request) => plugins.http(name, request),
     extensions: [metricsRoutes, admin],
   });
-  const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
+  const fetch = (request: Request) => app.handle(request);
+  const dev = parts.devTools?.({ fetch, plugins, store, log, shadow });
   if (dev) app.use(dev.routes);
   // A body over the server's cap on the webhook's path is the webhook's answer to give: counted.
   const tooLarge = (request: Request) =>

@@ -104,7 +104,10 @@ export class Simulator {
           return sessionView(this.#o.standIn.botUserId, this.#transcript.since(0));
         },
         state: async () =>
-          stateView(this.#o.bot.plugins, await deliveriesOf(this.#o.bot.store, this.#sent.recent)),
+          stateView(
+            this.#o.bot.plugins,
+            await deliveriesOf(this.#o.bot.store, this.#sent.recent, this.#o.bot.shadow),
+          ),
         stream: (request) => this.#streams.open(request),
         content: (messageId) => this.#uploads.serve(messageId),
         send: (action) => actions.send(action),
