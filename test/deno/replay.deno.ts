@@ -63,3 +63,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "shadow runs under Deno: the next version's answer recorded, only the live one sent",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const plugins = createPluginsDir();
+    plugins.write("echo-count.ts", ECHO);
+    plugins.write("echo-count.next.ts", ECHO.replace('n + ": "', '"next " + n + ": "'));
+    const bot = await startTestBot({
+      pluginsDir: plugins.dir,
+      settings: { "echo-count": { shadow: true } },
+    });
+    try {
+      const hi = event.text("hi", { chat: user(PERSON) });
+      await bot.deliver(hi);
+      assert.deepEqual(bot.repliesTo(hi), [{ type: "text", text: "1: hi" }]);
+      const shadow = bot.hotline.shadow?.log.answersTo(hi.webhookEventId)["echo-count"];
+      assert.deepEqual(shadow?.sent, [
+        { via: "reply", messages: [{ type: "text", text: "next 1: hi" }] },
+      ]);
+      assert.equal(shadow?.error, null);
+    } finally {
+      await bot.stop();
+      plugins.remove();
+    }
+  },
+});
