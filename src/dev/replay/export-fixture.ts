@@ -21,7 +21,8 @@ export async function exportFixture(argv: string[], io: CliIo): Promise<number> 
     values = parse(argv).values;
     if (!values.chat) throw new Error("--chat is required");
     const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new Error("--limit must be a positive integer");
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error("--limit must be a positive integer");
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}`);
     return 2;
