@@ -9,6 +9,7 @@ import { createHttp, type DevToolsFactory, listen } from "./compose/http.ts";
 import { Lifecycle } from "./compose/lifecycle.ts";
 import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
+import type { Shadow } from "./compose/shadow.ts";
 import { openPluginState, openStore } from "./compose/storage.ts";
 import type { Env } from "./config/env.ts";
 import { type LineChannel, lineChannelFrom } from "./config/line-channel.ts";
@@ -62,6 +63,8 @@ export interface Hotline {
   /** The LINE channels served, as the config file says now. */
   readonly channels: ChannelSet;
   readonly metrics: HotlineMetrics;
+  /** Shadow runs of next versions, when some plugin is opted in. */
+  readonly shadow: Shadow | undefined;
   readonly log: Logger;
   stop(): Promise<void>;
 }
@@ -102,6 +105,10 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     if (link) log.info({ link }, 'linked the plugin SDK into the plugins directory ("hotline")');
     lifecycle.defer("plugins", () => runtime.plugins.stop());
     await runtime.plugins.start(env.PUBLIC_URL ?? server.url);
+    const { shadow } = runtime;
+    if (shadow)
+      lifecycle.defer("shadow", () => shadow.host.stop().then(() => shadow.state.close()));
+    await shadow?.host.start(env.PUBLIC_URL ?? server.url);
     lifecycle.defer("dispatcher", () => runtime.dispatcher.stop());
     await runtime.dispatcher.start();
     lifecycle.defer("scheduler", () => runtime.scheduler.stop());
@@ -127,6 +134,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       plugins: runtime.plugins,
       channels: runtime.channels,
       metrics: runtime.metrics,
+      shadow: runtime.shadow,
       log,
       stop: () => lifecycle.unwind(),
     };

@@ -1,7 +1,7 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
  * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
- * the LINE channels served. JSON in and out.
+ * the LINE channels served, stored events with what each plugin sent. JSON in and out.
  */
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
@@ -9,7 +9,9 @@ import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
+import { historyRoutes } from "./history.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
 import { scheduleRoutes } from "./schedules.ts";
 
@@ -21,6 +23,8 @@ export interface AdminOptions {
   clock: Clock;
   /** The LINE channels served now: never their secrets or tokens. */
   channels?(): ChannelView[];
+  /** Shadow runs' answers, shown beside the live ones. */
+  shadow?: ShadowLog | undefined;
 }
 
 /** A channel as the admin API shows it. */
@@ -184,6 +188,7 @@ export function adminRoutes(options: AdminOptions) {
       guard(async () => json(200, { channels: options.channels?.() ?? [] })),
     )
     .use(scheduleRoutes({ guard, store, clock }))
+    .use(historyRoutes({ guard, store, shadow: options.shadow }))
     .all(
       "/*",
       guard((request) =>

@@ -10,6 +10,7 @@ import type { Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
 import type { PluginHost } from "../plugin-host/host.ts";
 import { createApp } from "../server/app.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { Store } from "../storage/store.ts";
 import { createWebhookEndpoint } from "../webhook/handler.ts";
 import type { Runtime } from "./runtime.ts";
@@ -24,6 +25,8 @@ export interface BotView {
   log: Logger;
   /** The LINE channels served now, "default" first. */
   channels(): string[];
+  /** Shadow runs' answers (next versions), to show beside the live ones. */
+  shadow?: Pick<ShadowLog, "answersTo"> | undefined;
 }
 
 /** Routes mounted by a development tool, and how to stop it. */
@@ -50,6 +53,7 @@ export function createHttp(parts: {
   const { config, runtime, store, clock, log } = parts;
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
+  const shadow = runtime.shadow?.log;
   const webhook = createWebhookEndpoint({
     secretOf: (channel) => runtime.channels.get(channel)?.channelSecret,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
@@ -62,7 +66,7 @@ export function createHttp(parts: {
   if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
   const admin = env.ADMIN_TOKEN
     ? adminRoutes({
-        ...{ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock },
+        ...{ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, shadow },
         channels: () => channelViews(runtime.channels, env.WEBHOOK_PATH),
       })
     : adminDisabledRoutes();
@@ -77,8 +81,9 @@ export function createHttp(parts: {
     plugin: (name, request) => plugins.http(name, request),
     extensions: [metricsRoutes, admin],
   });
+  const fetch = (request: Request) => app.handle(request);
   const dev = parts.devTools?.({
-    ...{ fetch: (request: Request) => app.handle(request), plugins, store, log },
+    ...{ fetch, plugins, store, log, shadow },
     channels: () => runtime.channels.names(),
   });
   if (dev) app.use(dev.routes);

@@ -18,11 +18,14 @@ import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
+import { createShadow, type Shadow } from "./shadow.ts";
 
 export interface Runtime {
   /** The LINE channels served: the default one, and the config file's. */
   channels: ChannelSet;
   metrics: HotlineMetrics;
+  /** The next versions' host, when some plugin is opted in to shadow runs. */
+  shadow: Shadow | undefined;
   plugins: PluginHost;
   dispatcher: Dispatcher;
   scheduler: Scheduler;
@@ -106,6 +109,13 @@ export function createRuntime(parts: {
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
+  const shadow = createShadow({
+    config,
+    store,
+    clock,
+    log,
+    postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
+  });
   const dispatcher = new Dispatcher({
     config,
     store,
@@ -115,6 +125,7 @@ export function createRuntime(parts: {
     log,
     onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
     onEvent: (parsed) => metrics.event(parsed),
+    ...(shadow ? { mirror: (plugin, job) => shadow.runner.mirror(plugin, job) } : {}),
   });
   const scheduler = new Scheduler({
     config,
@@ -131,5 +142,5 @@ export function createRuntime(parts: {
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { channels, metrics, plugins, dispatcher, scheduler };
+  return { channels, metrics, plugins, dispatcher, scheduler, shadow };
 }

@@ -59,6 +59,8 @@ export const envSchema = z.object({
   HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
   MAX_ATTEMPTS: positiveInt.default(5),
   INBOX_RETENTION_HOURS: positiveInt.default(72),
+  /** Keep what each delivery sent (for the admin API, replays, fixtures), as long as its event. */
+  RECORD_SENT: flag.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;

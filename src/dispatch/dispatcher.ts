@@ -2,6 +2,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+import type { SentBatch } from "../core/sent.ts";
 import type { Logger } from "../logging/logger.ts";
 import type {
   ClaimedDelivery,
@@ -21,7 +22,7 @@ import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
 import { openDialogs, readSessions } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
-import { isPermanent, type PluginGateway } from "./types.ts";
+import { type DeliveryJob, isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   config: Config;
@@ -37,6 +38,11 @@ export interface DispatcherOptions {
   onDelivery?(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void;
   /** An event was routed (once per stored event, also those recovered at start). */
   onEvent?(parsed: ParsedEvent): void;
+  /**
+   * A plugin's first run of an event has ended: its shadow (next version) may run it too. Must
+   * return at once; what it does never changes the live run.
+   */
+  mirror?(plugin: string, job: Omit<DeliveryJob, "reply" | "push">): void;
 }
 
 export type { DeliveryMetric };
@@ -282,6 +288,10 @@ export class Dispatcher {
       push: sends.push,
     });
     const handlerMs = performance.now() - handlerStarted;
+    if (attempt === 1 && (outcome.status === "ok" || outcome.status === "failed")) {
+      const job = { eventId, parsed, destination: event.destination, chat: parsed.chat, attempt };
+      this.#o.mirror?.(plugin, { ...job, sessions });
+    }
     run.batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && sends.contributed()) {
@@ -305,7 +315,20 @@ export class Dispatcher {
     }
     const settlement = this.#settlementOf(final, attempt);
     const effects = final.status === "ok" ? runEffects(plugin, parsed, final) : undefined;
-    await this.#settles.add({ eventId, plugin, settlement, ...(effects ? { effects } : {}) });
+    // The plugin's share of the merged reply, when the reply call took it (a failed run's share
+    // is dropped from a batch that had not gone yet).
+    const share = run.batch.flushed && !parsed.standby ? run.batch.contributionOf(plugin) : [];
+    if (share.length > 0 && !(await run.batch.done).get(plugin))
+      sends.sent.unshift({ via: "reply", messages: share });
+    // Kept also when empty: "sent nothing" differs from "not recorded" (null).
+    const sent = this.#o.config.env.RECORD_SENT ? sends.sent : undefined;
+    await this.#settles.add({
+      eventId,
+      plugin,
+      settlement,
+      ...(effects ? { effects } : {}),
+      ...(sent ? { sent } : {}),
+    });
     const durationMs = Math.round(performance.now() - started);
     const report = { plugin, settlement, final, attempt, durationMs, handlerMs, log };
     logRun(this.#o.log, report, this.#o.onDelivery);
@@ -319,10 +342,16 @@ export class Dispatcher {
     let contributed = false;
     let refused: string | undefined;
     let pushes = 0;
+    /** What went out past the batch, in order (the batch's share goes first, once it is sent). */
+    const sent: SentBatch[] = [];
     const pushing = async (request: PushRequest, late = false) => {
       try {
         if (late) await replies.late(replyTarget(run.claimed, false), request);
         else await replies.push(request);
+        const { messages, to } = request;
+        sent.push(
+          late ? { via: "reply", messages } : { via: "push", ...(to ? { to } : {}), messages },
+        );
       } catch (error) {
         if (isPermanent(error)) refused ??= (error as Error).message;
         throw error;
@@ -331,6 +360,7 @@ export class Dispatcher {
     /** Messages this run has replied so far: the position of the next ones in its reply stream. */
     let replied = 0;
     return {
+      sent,
       contributed: () => contributed,
       /** Why a push of this run was refused for good (a message LINE would refuse). */
       refused: () => refused,

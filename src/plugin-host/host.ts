@@ -98,10 +98,7 @@ export class PluginHost implements PluginGateway, JobGateway {
   readonly #o: PluginHostOptions;
   readonly #dir: string;
   readonly #plugins = new Map<string, PluginSupervisor>();
-  /**
-   * The names in #plugins, and the host's own responder, kept as a set: the dispatcher asks for
-   * it at every claim.
-   */
+  /** The names in #plugins and the host's responder, as a set: the dispatcher asks at every claim. */
   readonly #loaded = new Set<string>([HOST_RESPONDER]);
   /** The running versions' routing, highest priority first; rebuilt when a version comes or goes. */
   #routing: RoutingPlugin[] = [];
@@ -125,6 +122,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       configFile: env.CONFIG_FILE,
       defaultSettings: tuning.defaultSettings,
       debounceMs: tuning.debounceMs,
+      files: tuning.pluginFiles,
       clock: options.clock,
       log: options.log,
       launch: (file, settings) => this.#launch(file, settings),

@@ -3,7 +3,7 @@ import { relative, resolve, sep } from "node:path";
 import { readConfigFile } from "../config/config-file.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../logging/logger.ts";
-import { findPluginEntries, moduleGraph } from "./discovery.ts";
+import { findPluginEntries, moduleGraph, type PluginFiles } from "./discovery.ts";
 import {
   type Launch,
   type PluginSettings,
@@ -36,6 +36,8 @@ export interface ReloaderOptions {
   defaultSettings: Record<string, Record<string, unknown>>;
   /** How long the plugins directory must be quiet before a change is loaded. */
   debounceMs: number;
+  /** Live plugin files, or the next versions (shadow runs). */
+  files: PluginFiles;
   clock: Clock;
   log: Logger;
   launch: Launch;
@@ -139,7 +141,7 @@ export class Reloader {
 
   async #apply(paths: string[]): Promise<void> {
     if (this.#stopped) return;
-    const entries = new Set(findPluginEntries(this.#dir));
+    const entries = new Set(findPluginEntries(this.#dir, this.#o.files));
     const toLoad = new Set<string>();
     for (const path of paths) {
       if (path === this.#configFile) {

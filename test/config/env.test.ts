@@ -36,6 +36,7 @@ describe("parseEnv", () => {
       HANDLER_TIMEOUT_MS: 30_000,
       MAX_ATTEMPTS: 5,
       INBOX_RETENTION_HOURS: 72,
+      RECORD_SENT: true,
     });
   });
 

@@ -121,7 +121,10 @@ export class Simulator {
         },
         channel: (name) => this.#pick(name),
         state: async () =>
-          stateView(this.#o.bot.plugins, await deliveriesOf(this.#o.bot.store, this.#sent.recent)),
+          stateView(
+            this.#o.bot.plugins,
+            await deliveriesOf(this.#o.bot.store, this.#sent.recent, this.#o.bot.shadow),
+          ),
         stream: (request) => this.#streams.open(request),
         content: (messageId) => this.#uploads.serve(messageId),
         send: (action) => actions.send(action),

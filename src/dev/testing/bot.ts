@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { type Env, parseEnv } from "../../config/env.ts";
 import type { Tuning } from "../../config/options.ts";
 import { ManualClock } from "../../core/clock.ts";
@@ -20,13 +19,15 @@ import type {
 } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { envelope } from "../events/mod.ts";
+import type { FixtureInput } from "../fixtures/fixture.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { testChannel } from "./channel.ts";
 import { type TestChannelOptions, TestChannels } from "./channels.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
-import { createPluginsDir } from "./plugins-dir.ts";
+import { linkedPluginsDir } from "./plugins-dir.ts";
+import { type ReplayOptions, type ReplayResult, replayFixture } from "./replay.ts";
 import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
 
 /** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */
@@ -65,9 +66,9 @@ export interface TestBotOptions {
   now?: number;
   /** LINE channels besides `default`, by name: each its own secret and token (`bot.channels`). */
   channels?: Record<string, TestChannelOptions>;
+  /** On SQLite, even when the test process runs its bots on PostgreSQL (a replay's sandbox). */
+  sqlite?: boolean;
 }
-
-export { createPluginsDir } from "./plugins-dir.ts";
 
 export interface PostOptions {
   /** The signature header to send; `null` sends none. Default: a valid signature. */
@@ -142,7 +143,9 @@ export class TestBot {
     const clock = new ManualClock(options.now ?? Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
-    const database = testDatabase(dataDir);
+    const database = options.sqlite
+      ? { url: undefined, drop: async () => {} }
+      : testDatabase(dataDir);
     if (!options.dataDir) {
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
       cleanup.push(() => database.drop());
@@ -150,13 +153,9 @@ export class TestBot {
 
     let pluginsDir = options.pluginsDir;
     if (!pluginsDir) {
-      const scratch = createPluginsDir();
+      const scratch = linkedPluginsDir(options.plugins ?? []);
       pluginsDir = scratch.dir;
       cleanup.push(scratch.remove);
-      for (const plugin of options.plugins ?? []) {
-        const path = plugin instanceof URL ? fileURLToPath(plugin) : resolve(plugin);
-        symlinkSync(path, join(pluginsDir, basename(path)));
-      }
     }
     const configFile = join(dataDir, "hotline.config.json");
     const { line, token, secret } = testChannel(options.line, () => clock.now());
@@ -253,6 +252,7 @@ export class TestBot {
     await dispatcher.idle();
     await scheduler.idle();
     await dispatcher.idle();
+    await this.hotline.shadow?.runner.idle();
   }
 
   /** Moves the clock (retries, cooldowns, expiries, schedules) and lets due work run. */
@@ -405,6 +405,15 @@ export class TestBot {
   /** A plugin's `ctx.files`, to look into: in the store on PostgreSQL, else in `dataDir`. */
   files(plugin: string): PluginFilesView {
     return pluginFiles(this.hotline.pluginState, this.dataDir, plugin);
+  }
+
+  /**
+   * Plays a fixture's events (`export-fixture`) back through the webhook, one at a time, the
+   * clock set to each event's time; resolves with what the loaded plugins sent beside what the
+   * fixture says they sent: `expect(result.actual).toEqual(result.expected)`.
+   */
+  replay(fixture: FixtureInput, options?: ReplayOptions): Promise<ReplayResult> {
+    return replayFixture(this, fixture, options);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -23,4 +23,17 @@ export function createPluginsDir(): {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A scratch plugins directory with links to the given plugin files or folders. */
+export function linkedPluginsDir(plugins: ReadonlyArray<string | URL>): {
+  dir: string;
+  remove(): void;
+} {
+  const scratch = createPluginsDir();
+  for (const plugin of plugins) {
+    const path = plugin instanceof URL ? fileURLToPath(plugin) : resolve(plugin);
+    symlinkSync(path, join(scratch.dir, basename(path)));
+  }
+  return scratch;
 }

@@ -7,6 +7,7 @@ import type {
   DeadCursor,
   DeadSelector,
   DeliveryKey,
+  HistoryQuery,
   InboxRecord,
   ReplyAttempts,
   RoutedEvent,
@@ -32,6 +33,7 @@ import {
   type Sql,
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
+import { readHistory } from "./history.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, settleClaimed } from "./lanes.ts";
 import {
@@ -305,6 +307,10 @@ export class PostgresStore implements Store {
       select seq, id, chat_key as "chatKey", type, timestamp, received_at as "receivedAt",
         destination, body, status
       from inbox_events ${where} order by seq`;
+  }
+
+  history(query: HistoryQuery) {
+    return readHistory(this.#sql, query);
   }
 
   async readChat(chatKey: string): Promise<SharedChat | undefined> {

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { SentBatch } from "../../core/sent.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   DeadCursor,
@@ -67,6 +68,8 @@ function prepareStatements(db: SqlDatabase) {
         updatedAt: bound("now"),
         attempts: sql`${deliveries.attempts} + 1`,
         nextAttemptAt: sql`coalesce(${param("nextAttemptAt")}, ${deliveries.nextAttemptAt})`,
+        // Null keeps the record: a run that sent nothing, or recording turned off.
+        sent: sql`coalesce(${param("sent")}, ${deliveries.sent})`,
       })
       .where(thisDelivery)
       .prepare(),
@@ -145,7 +148,12 @@ export class DeliveryTable {
   }
 
   /** Records how a run ended; a deferral is no attempt and writes nothing. */
-  settle({ eventId, plugin }: DeliveryKey, settlement: Settlement, now: number): void {
+  settle(
+    { eventId, plugin }: DeliveryKey,
+    settlement: Settlement,
+    now: number,
+    sent?: SentBatch[],
+  ): void {
     const { settleAttempt, settleDropped } = this.#statements;
     if (settlement.status === "deferred") return;
     // A dropped delivery never ran this time; everything else was one attempt.
@@ -159,6 +167,7 @@ export class DeliveryTable {
       status: settlement.status,
       lastError: settlement.status === "done" ? null : settlement.error,
       nextAttemptAt: settlement.status === "retry" ? settlement.nextAttemptAt : null,
+      sent: sent === undefined ? null : JSON.stringify(sent),
       now,
     });
   }

@@ -7,6 +7,7 @@ import type {
   ClaimRequest,
   DeadCursor,
   DeadSelector,
+  HistoryQuery,
   OpenDelivery,
   ReplyAttempts,
   RoutedEvent,
@@ -24,6 +25,7 @@ import type {
 } from "../store.ts";
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
+import { readHistory } from "./history.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
 import { SqliteRichMenus } from "./rich-menus.ts";
@@ -159,8 +161,8 @@ export class SqliteStore implements Store {
       written.length === 0
         ? []
         : await this.#writes.write(() =>
-            written.flatMap(({ settlement, effects, ...key }) => {
-              this.#deliveries.settle(key, settlement, now);
+            written.flatMap(({ settlement, effects, sent, ...key }) => {
+              this.#deliveries.settle(key, settlement, now, sent);
               if (settlement.status === "done" && effects?.sessions)
                 this.#sessions.write(effects.sessions, now);
               if (settlement.status === "done" && effects?.schedules)
@@ -287,6 +289,10 @@ export class SqliteStore implements Store {
 
   async inboxRecords(ids?: readonly string[]) {
     return this.#inbox.records(ids);
+  }
+
+  async history(query: HistoryQuery) {
+    return readHistory(this.handle.db, query);
   }
 
   async readChat(chatKey: string) {
