@@ -2,7 +2,7 @@
 # CI for Deno (after `npm install`, which puts Deno in node_modules; nothing else is downloaded):
 #  1. the Deno suite under `deno test`, every bot on SQLite: every built-in plugin's test files, the
 #     Deno-specific tests (a database shared with Bun, node:sqlite transactions, body caps, hot
-#     reload), the bun:test shim's own check, and the PostgreSQL store (the Store contract, several
+#     reload), the bun:test shim's own check, fixtures exported and replayed (test kit), and the PostgreSQL store (the Store contract, several
 #     instances, the plugins' file store, a bot on PostgreSQL across a restart, LISTEN/NOTIFY);
 #     with --full also the host's portable tests (test/deno/host.deno.ts);
 #  2. the plugins' suites again with every bot on PostgreSQL, as .ci/run does for `bun test`;
@@ -47,7 +47,7 @@ if [[ -n $postgres ]]; then
 fi
 
 suite=(test/deno/bun-test-shim.deno.ts test/deno/runtime.deno.ts test/deno/plugins.deno.ts
-  test/deno/postgres.deno.ts)
+  test/deno/postgres.deno.ts test/deno/replay.deno.ts)
 [[ -n $full ]] && suite+=(test/deno/host.deno.ts)
 echo "== deno test ${suite[*]} (bots on SQLite)"
 # An empty DATABASE_URL keeps the test kit's bots on SQLite, whatever the caller's environment has.

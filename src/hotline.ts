@@ -3,17 +3,20 @@
  * order, and stops them in reverse, by one lifecycle used both for `stop()` and a failed start.
  */
 import { resolve } from "node:path";
+import { type ChannelResolver, configuredChannels } from "./compose/channels.ts";
 import { startHousekeeping } from "./compose/housekeeping.ts";
 import { createHttp, type DevToolsFactory, listen } from "./compose/http.ts";
 import { Lifecycle } from "./compose/lifecycle.ts";
 import { keepDataDirPrivate } from "./compose/private-data.ts";
 import { createRuntime } from "./compose/runtime.ts";
+import type { Shadow } from "./compose/shadow.ts";
 import { openPluginState, openStore } from "./compose/storage.ts";
 import type { Env } from "./config/env.ts";
 import { type LineChannel, lineChannelFrom } from "./config/line-channel.ts";
 import { type Config, resolveConfig, type Tuning } from "./config/options.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { Dispatcher } from "./dispatch/dispatcher.ts";
+import type { ChannelSet } from "./line/channel-set.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import type { HotlineMetrics } from "./metrics/metrics.ts";
 import type { SqliteHandle } from "./platform/mod.ts";
@@ -36,6 +39,13 @@ export interface HotlineOptions {
   line?: LineChannel;
   /** Development tools to mount (local mode's simulator). */
   devTools?: DevToolsFactory;
+  /**
+   * Where the config file's channels' variables (`secretEnv`, `tokenEnv`…) are read; default: the
+   * process environment.
+   */
+  secrets?: Record<string, string | undefined>;
+  /** Turns the config file's channels into served ones; default: their variables read. */
+  resolveChannels?: ChannelResolver;
 }
 
 export interface Hotline {
@@ -50,7 +60,11 @@ export interface Hotline {
   readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
   readonly plugins: PluginHost;
+  /** The LINE channels served, as the config file says now. */
+  readonly channels: ChannelSet;
   readonly metrics: HotlineMetrics;
+  /** Shadow runs of next versions, when some plugin is opted in. */
+  readonly shadow: Shadow | undefined;
   readonly log: Logger;
   stop(): Promise<void>;
 }
@@ -62,6 +76,13 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
   const log = options.log ?? createLogger(env.LOG_LEVEL);
   const line = options.line ?? lineChannelFrom(env);
   if (!line) throw new Error("no LINE channel: set the credentials, or start in local mode");
+  // A channel's missing variables stop the start before anything is opened.
+  const channels = configuredChannels({
+    configFile: env.CONFIG_FILE,
+    secrets: options.secrets ?? process.env,
+    resolve: options.resolveChannels,
+    log,
+  });
   const lifecycle = new Lifecycle(log);
   try {
     keepDataDirPrivate(resolve(env.DATA_DIR), log);
@@ -69,9 +90,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     lifecycle.defer("store", () => store.close());
     const pluginState = await openPluginState(config, clock);
     lifecycle.defer("plugin state", () => pluginState.close());
-    const runtime = createRuntime({ config, store, pluginState, line, clock, log });
+    const runtime = createRuntime({ config, store, pluginState, line, clock, log, ...channels });
     const { app, dev, tooLarge } = createHttp({
-      ...{ config, runtime, store, line, clock, log },
+      ...{ config, runtime, store, clock, log },
       devTools: options.devTools,
     });
     if (dev) lifecycle.defer("dev tools", () => dev.stop());
@@ -84,6 +105,10 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     if (link) log.info({ link }, 'linked the plugin SDK into the plugins directory ("hotline")');
     lifecycle.defer("plugins", () => runtime.plugins.stop());
     await runtime.plugins.start(env.PUBLIC_URL ?? server.url);
+    const { shadow } = runtime;
+    if (shadow)
+      lifecycle.defer("shadow", () => shadow.host.stop().then(() => shadow.state.close()));
+    await shadow?.host.start(env.PUBLIC_URL ?? server.url);
     lifecycle.defer("dispatcher", () => runtime.dispatcher.stop());
     await runtime.dispatcher.start();
     lifecycle.defer("scheduler", () => runtime.scheduler.stop());
@@ -92,7 +117,11 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
 
     const webhookUrl = `${server.url}${env.WEBHOOK_PATH}`;
     const pluginsDir = resolve(env.PLUGINS_DIR);
-    log.info({ url: server.url, webhook: webhookUrl, pluginsDir }, "hotline is running");
+    const served = runtime.channels.names();
+    log.info(
+      { url: server.url, webhook: webhookUrl, pluginsDir, channels: served },
+      "hotline is running",
+    );
     return {
       url: server.url,
       webhookUrl,
@@ -103,7 +132,9 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       dispatcher: runtime.dispatcher,
       scheduler: runtime.scheduler,
       plugins: runtime.plugins,
+      channels: runtime.channels,
       metrics: runtime.metrics,
+      shadow: runtime.shadow,
       log,
       stop: () => lifecycle.unwind(),
     };

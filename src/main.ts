@@ -2,7 +2,8 @@
  * `bun run start`: reads the environment and starts hotline (in local mode when no LINE
  * credentials are set); stops cleanly on SIGINT/SIGTERM.
  */
-import { ConfigFileError } from "./config/config-file.ts";
+import { channelsWithSecrets } from "./config/channels.ts";
+import { ConfigFileError, readChannelSections } from "./config/config-file.ts";
 import { ConfigError, parseEnv, unknownLineVariables } from "./config/env.ts";
 import { lineChannelFrom } from "./config/line-channel.ts";
 import { startHotline } from "./hotline.ts";
@@ -18,6 +19,11 @@ async function start(): Promise<Running> {
   const env = parseEnv(process.env);
   const log = createLogger(env.LOG_LEVEL);
   if (lineChannelFrom(env)) return startHotline({ env, log });
+  const named = channelsWithSecrets(readChannelSections(env.CONFIG_FILE), process.env);
+  if (named.length > 0)
+    throw new ConfigError(
+      `channels ${named.join(", ")} have their secrets set but the default channel has none: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN too (the default channel is served beside the config file's), or unset them all for local mode`,
+    );
   const unknown = unknownLineVariables(process.env);
   if (unknown.length > 0)
     log.warn(

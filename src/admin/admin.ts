@@ -1,8 +1,8 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
  * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
- * message quota (per channel, and resuming pushes paused at LINE's monthly limit).
- * JSON in and out.
+ * the LINE channels served, stored events with what each plugin sent, message quota (per channel,
+ * and resuming pushes paused at LINE's monthly limit). JSON in and out.
  */
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
@@ -10,7 +10,9 @@ import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { Dispatcher } from "../dispatch/dispatcher.ts";
 import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
+import { historyRoutes } from "./history.ts";
 import { type CostControl, quotaRoutes } from "./quota.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
 import { scheduleRoutes } from "./schedules.ts";
@@ -23,7 +25,25 @@ export interface AdminOptions {
   clock: Clock;
   /** `/admin/quota` (cost control); without it the route is not there. */
   cost?: CostControl;
+  /** The LINE channels served now: never their secrets or tokens. */
+  channels?(): ChannelView[];
+  /** Shadow runs' answers, shown beside the live ones. */
+  shadow?: ShadowLog | undefined;
 }
+
+/** A channel as the admin API shows it. */
+export interface ChannelView {
+  name: string;
+  /** Where LINE posts its events, under the server. */
+  webhookPath: string;
+  /** The plugins its events go to; null: every plugin. */
+  plugins: readonly string[] | null;
+  /** How its access token is had: given (long-lived), or issued by hotline. */
+  token: string;
+}
+
+/** The channel an event id belongs to: other channels' ids are stored behind their name. */
+const channelOf = (eventId: string) => eventId.match(/^([a-z0-9][a-z0-9_-]*)\//)?.[1] ?? "default";
 
 const pluginName = z.string().min(1).max(64);
 const deliveryKey = z.strictObject({ eventId: z.string().min(1).max(256), plugin: pluginName });
@@ -128,7 +148,7 @@ export function adminRoutes(options: AdminOptions) {
         const page = rows.slice(0, query.limit);
         const last = page.at(-1);
         return json(200, {
-          deliveries: page,
+          deliveries: page.map((row) => ({ ...row, channel: channelOf(row.eventId) })),
           nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
         });
       }),
@@ -167,12 +187,17 @@ export function adminRoutes(options: AdminOptions) {
         });
       }),
     )
+    .get(
+      "/channels",
+      guard(async () => json(200, { channels: options.channels?.() ?? [] })),
+    )
     .use(scheduleRoutes({ guard, store, clock }))
     .use(
       options.cost
         ? quotaRoutes({ guard, cost: options.cost, now: () => clock.now() })
         : new Elysia(),
     )
+    .use(historyRoutes({ guard, store, shadow: options.shadow }))
     .all(
       "/*",
       guard((request) =>

@@ -1,14 +1,16 @@
 import type { AnyElysia } from "elysia";
-import { adminDisabledRoutes, adminRoutes } from "../admin/admin.ts";
+import { adminDisabledRoutes, adminRoutes, type ChannelView } from "../admin/admin.ts";
 import { bearerCheck } from "../admin/auth.ts";
 import { ConfigError } from "../config/env.ts";
-import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
+import type { ChannelSet } from "../line/channel-set.ts";
 import type { Logger } from "../logging/logger.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
 import type { PluginHost } from "../plugin-host/host.ts";
 import { createApp } from "../server/app.ts";
+import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { Store } from "../storage/store.ts";
 import { createWebhookEndpoint } from "../webhook/handler.ts";
 import type { Runtime } from "./runtime.ts";
@@ -21,6 +23,10 @@ export interface BotView {
   plugins: Pick<PluginHost, "statuses" | "routing">;
   store: Store;
   log: Logger;
+  /** The LINE channels served now, "default" first. */
+  channels(): string[];
+  /** Shadow runs' answers (next versions), to show beside the live ones. */
+  shadow?: Pick<ShadowLog, "answersTo"> | undefined;
 }
 
 /** Routes mounted by a development tool, and how to stop it. */
@@ -40,16 +46,16 @@ export function createHttp(parts: {
   config: Config;
   runtime: Runtime;
   store: Store;
-  line: LineChannel;
   clock: Clock;
   log: Logger;
   devTools: DevToolsFactory | undefined;
 }) {
-  const { config, runtime, store, line, clock, log } = parts;
+  const { config, runtime, store, clock, log } = parts;
   const { env } = config;
   const { metrics, plugins, dispatcher } = runtime;
+  const shadow = runtime.shadow?.log;
   const webhook = createWebhookEndpoint({
-    channelSecret: line.channelSecret,
+    secretOf: (channel) => runtime.channels.get(channel)?.channelSecret,
     maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     maxEvents: env.WEBHOOK_MAX_EVENTS,
     clock,
@@ -59,7 +65,11 @@ export function createHttp(parts: {
   });
   if (!env.ADMIN_TOKEN) log.info("admin API disabled: set ADMIN_TOKEN to enable /admin");
   const admin = env.ADMIN_TOKEN
-    ? adminRoutes({ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, cost: runtime.cost })
+    ? adminRoutes({
+        ...{ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, shadow },
+        channels: () => channelViews(runtime.channels, env.WEBHOOK_PATH),
+        cost: runtime.cost,
+      })
     : adminDisabledRoutes();
   const metricsRoutes = env.METRICS_TOKEN
     ? metrics.routes(bearerCheck(env.METRICS_TOKEN))
@@ -72,12 +82,27 @@ export function createHttp(parts: {
     plugin: (name, request) => plugins.http(name, request),
     extensions: [metricsRoutes, admin],
   });
-  const dev = parts.devTools?.({ fetch: (request) => app.handle(request), plugins, store, log });
+  const fetch = (request: Request) => app.handle(request);
+  const dev = parts.devTools?.({
+    ...{ fetch, plugins, store, log, shadow },
+    channels: () => runtime.channels.names(),
+  });
   if (dev) app.use(dev.routes);
   // A body over the server's cap on the webhook's path is the webhook's answer to give: counted.
   const tooLarge = (request: Request) =>
     onWebhookPath(request, env.WEBHOOK_PATH) ? webhook.refuse(request, 413) : undefined;
   return { app, dev, tooLarge };
+}
+
+function channelViews(channels: ChannelSet, webhookPath: string): ChannelView[] {
+  const base = webhookPath === "/" ? "" : webhookPath;
+  return channels.names().flatMap((name) => {
+    const channel = channels.get(name);
+    if (!channel) return [];
+    const path = name === DEFAULT_CHANNEL ? webhookPath : `${base}/${name}`;
+    const plugins = channel.plugins ?? null;
+    return [{ name, webhookPath: path, plugins, token: channel.tokenKind }];
+  });
 }
 
 function onWebhookPath(request: Request, webhookPath: string): boolean {

@@ -1,9 +1,26 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
+import {
+  type ChannelSection,
+  channelName,
+  channelSectionSchema,
+  DEFAULT_CHANNEL,
+} from "./channels.ts";
 
-/** The config file: one section per plugin, each validated later by that plugin's own schema. */
+/**
+ * The config file: one section per plugin, each validated later by that plugin's own schema; and
+ * the LINE channels served besides the environment's (`default`).
+ */
 export const configFileSchema = z.object({
   plugins: z.record(z.string(), z.unknown()).default({}),
+  channels: z
+    .record(
+      channelName.refine((name) => name !== DEFAULT_CHANNEL, {
+        message: `"${DEFAULT_CHANNEL}" is the environment's channel (LINE_CHANNEL_SECRET)`,
+      }),
+      channelSectionSchema,
+    )
+    .default({}),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -17,11 +34,17 @@ export class ConfigFileError extends Error {
  * `defaults` lie under the file's sections: a key the file sets wins.
  */
 export function readConfigFile(path: string, defaults: ConfigFile["plugins"] = {}): ConfigFile {
-  return { plugins: withDefaults(parseConfigFile(path).plugins, defaults) };
+  const file = parseConfigFile(path);
+  return { plugins: withDefaults(file.plugins, defaults), channels: file.channels };
+}
+
+/** The file's channels; none when there is no file. Throws as `readConfigFile` does. */
+export function readChannelSections(path: string): Record<string, ChannelSection> {
+  return parseConfigFile(path).channels;
 }
 
 function parseConfigFile(path: string): ConfigFile {
-  if (!existsSync(path)) return { plugins: {} };
+  if (!existsSync(path)) return { plugins: {}, channels: {} };
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));

@@ -73,6 +73,8 @@ export const envSchema = z.object({
     .string()
     .refine(isTimeZone, "must be an IANA time zone like Asia/Tokyo")
     .default("Asia/Tokyo"),
+  /** Keep what each delivery sent (for the admin API, replays, fixtures), as long as its event. */
+  RECORD_SENT: flag.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -64,6 +64,8 @@ export interface Tuning {
    * by key. None in production; local mode turns on account-link's demo sign-in page.
    */
   defaultSettings: Record<string, Record<string, unknown>>;
+  /** Which plugin files the plugin host loads: "next" for the shadow host (`<name>.next.ts`). */
+  pluginFiles: "live" | "next";
 }
 
 export const DEFAULT_TUNING: Tuning = {
@@ -80,6 +82,7 @@ export const DEFAULT_TUNING: Tuning = {
   jobConcurrency: 8,
   pluginState: { queryTimeoutMs: 10_000, transactionTimeoutMs: 10_000 },
   defaultSettings: {},
+  pluginFiles: "live",
 };
 
 /** Everything the runtime is configured with: the validated environment and the tuning. */

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { DEFAULT_CHANNEL } from "./channel.ts";
 import { eventIdOf } from "./event-id.ts";
 import {
   eventSchemas,
@@ -19,14 +20,22 @@ export type EventBody =
  * (identity, chat, ordering key, reply token) read once from the untrusted body.
  */
 export type ParsedEvent = EventBody & {
-  /** LINE's webhookEventId, or one derived from the content (see `eventIdOf`). */
+  /** The LINE channel it came to ("default": the environment's). */
+  readonly channel: string;
+  /**
+   * LINE's webhookEventId, or one derived from the content (see `eventIdOf`); of another channel
+   * than the default, behind its name (`shop/…`), so that ids are unique per channel.
+   */
   readonly id: string;
   /** The event's `type`, or "invalid" when the body is not an object with a string type. */
   readonly type: string;
   /** When it happened at LINE; the time it was received when the body has none. */
   readonly timestamp: number;
   readonly chat: ChatRef | undefined;
-  /** Events of one chat key are processed one at a time, in timestamp order. */
+  /**
+   * Events of one chat key are processed one at a time, in timestamp order. Of another channel
+   * than the default, behind its name too: the same user or group id is another chat there.
+   */
   readonly chatKey: string;
   readonly replyToken: string | undefined;
   /** Another channel has the chat: nothing may be sent in reply. */
@@ -99,20 +108,33 @@ export function classifyEvent(raw: unknown): EventBody {
   return unknownEvent(event, `malformed ${event.type} event: ${describe(result.error)}`);
 }
 
-/** Classifies the event and reads its identity; `receivedAt` stands in for a missing timestamp. */
-export function parseEvent(raw: unknown, receivedAt: number): ParsedEvent {
+/** An id or chat key of `channel`: the default channel's stay as they always were. */
+export function inChannel(channel: string, key: string): string {
+  return channel === DEFAULT_CHANNEL ? key : `${channel}/${key}`;
+}
+
+/**
+ * Classifies the event and reads its identity; `receivedAt` stands in for a missing timestamp.
+ * `channel` is the one whose webhook took it.
+ */
+export function parseEvent(
+  raw: unknown,
+  receivedAt: number,
+  channel = DEFAULT_CHANNEL,
+): ParsedEvent {
   const body = classifyEvent(raw);
   const fields = isRecord(raw) ? raw : {};
-  const id = eventIdOf(raw);
+  const id = inChannel(channel, eventIdOf(raw));
   const chat = chatOf(fields.source);
   const { timestamp, replyToken } = fields;
   return {
     ...body,
+    channel,
     id,
     type: typeof fields.type === "string" ? fields.type : "invalid",
     timestamp: typeof timestamp === "number" && Number.isFinite(timestamp) ? timestamp : receivedAt,
     chat,
-    chatKey: chatKeyOf(chat, id),
+    chatKey: chat ? inChannel(channel, chatKeyOf(chat, id)) : chatKeyOf(chat, id),
     replyToken: typeof replyToken === "string" ? replyToken : undefined,
     standby: fields.mode === "standby",
   };

@@ -2,7 +2,7 @@
  * Plugins' sessions as they travel between the store, the dispatcher and a plugin's worker: JSON
  * text per scope, keyed by what the event says (its chat, its sender, both for a dialog).
  */
-import type { ParsedEvent } from "./parsed-event.ts";
+import { inChannel, type ParsedEvent } from "./parsed-event.ts";
 
 export const SESSION_SCOPES = ["chat", "user", "dialog"] as const;
 export type SessionScope = (typeof SESSION_SCOPES)[number];
@@ -36,11 +36,13 @@ export function senderOf(parsed: ParsedEvent): string | undefined {
 
 /** Each scope's key for the event; a scope the event cannot have (no chat, no sender) is absent. */
 export function sessionKeysOf(parsed: ParsedEvent): Partial<Record<SessionScope, string>> {
-  const user = senderOf(parsed);
+  const sender = senderOf(parsed);
+  // A user id is per provider: another channel's user with the same id keeps state of their own.
+  const user = sender === undefined ? undefined : inChannel(parsed.channel, sender);
   const chat = parsed.chat ? parsed.chatKey : undefined;
   return {
     ...(chat ? { chat } : {}),
     ...(user ? { user } : {}),
-    ...(chat && user ? { dialog: dialogKey(chat, user) } : {}),
+    ...(chat && sender ? { dialog: dialogKey(chat, sender) } : {}),
   };
 }

@@ -3,9 +3,10 @@
  * LINE Platform on loopback, with a fresh channel secret and the chat simulator at /dev, so a
  * newcomer can post signed events and watch the replies. Composed here, outside the runtime.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ChannelSection, ChannelSpec } from "../config/channels.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import { checkLocalModeHost, isLoopback } from "../config/local-mode-host.ts";
 import { type Hotline, type HotlineOptions, startHotline } from "../hotline.ts";
@@ -55,6 +56,35 @@ function keptSecret(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The config file's channels in local mode: no variables to read, a secret derived from the
+ * default one (the same at every start, so the simulator and old postbacks keep working), and a
+ * token of their own at the stand-in.
+ */
+export function localChannels(
+  standIn: LineStandIn,
+  defaultSecret: string,
+): (sections: Record<string, ChannelSection>) => ChannelSpec[] {
+  return (sections) =>
+    Object.entries(sections).map(([name, section]) => {
+      const token = `${LOCAL_ACCESS_TOKEN}-${name}`;
+      standIn.tokens.add({ name, accessToken: token });
+      return {
+        name,
+        channelSecret: localChannelSecret(defaultSecret, name),
+        token: { kind: "long-lived", token },
+        plugins: section.plugins,
+      };
+    });
+}
+
+export function localChannelSecret(defaultSecret: string, channel: string): string {
+  return createHmac("sha256", defaultSecret)
+    .update(`channel:${channel}`)
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** The stand-in's server, logging what the bot sends so a terminal shows the conversation. */
@@ -130,6 +160,7 @@ export async function startLocalHotline(
       },
       log,
       line,
+      resolveChannels: localChannels(standIn, line.channelSecret),
       devTools: (bot) => {
         const simulator = new Simulator({
           standIn,
@@ -137,6 +168,13 @@ export async function startLocalHotline(
           bot,
           webhookPath: options.env.WEBHOOK_PATH,
           log,
+          channels: {
+            names: () => bot.channels().filter((name) => name !== "default"),
+            secretOf: (name) =>
+              bot.channels().includes(name)
+                ? localChannelSecret(line.channelSecret, name)
+                : undefined,
+          },
         });
         return {
           routes: simulator.routes(),

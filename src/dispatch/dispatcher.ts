@@ -2,6 +2,7 @@ import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+import type { SentBatch } from "../core/sent.ts";
 import { InvalidMessageError, messageViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HOST_RESPONDER } from "../sdk/routing.ts";
@@ -18,7 +19,6 @@ import { backoffDelay } from "./backoff.ts";
 import { ClaimLoop } from "./claim-loop.ts";
 import { runEffects } from "./effects.ts";
 import { Idleness } from "./idleness.ts";
-import { DEFAULT_CHANNEL } from "./push-policy.ts";
 import { type Contribution, ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
 import { REPLY_TOKEN_TTL_MS } from "./reply-sender.ts";
@@ -26,7 +26,7 @@ import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
 import { openDialogs, readSessions } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
 import type { TapToSee } from "./tap-to-see.ts";
-import { isPermanent, type PluginGateway } from "./types.ts";
+import { type DeliveryJob, isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
   config: Config;
@@ -44,6 +44,11 @@ export interface DispatcherOptions {
   onEvent?(parsed: ParsedEvent): void;
   /** "Tap to see the answer" for the plugins that opt in; without it, late replies are pushed. */
   tap?: TapToSee;
+  /**
+   * A plugin's first run of an event has ended: its shadow (next version) may run it too. Must
+   * return at once; what it does never changes the live run.
+   */
+  mirror?(plugin: string, job: Omit<DeliveryJob, "reply" | "push">): void;
 }
 
 export type { DeliveryMetric };
@@ -312,6 +317,10 @@ export class Dispatcher {
       push: sends.push,
     });
     const handlerMs = performance.now() - handlerStarted;
+    if (attempt === 1 && (outcome.status === "ok" || outcome.status === "failed")) {
+      const job = { eventId, parsed, destination: event.destination, chat: parsed.chat, attempt };
+      this.#o.mirror?.(plugin, { ...job, sessions });
+    }
     run.batch.settle(plugin, outcome.status === "ok");
     let final = outcome;
     if (outcome.status === "ok" && sends.contributed()) {
@@ -335,7 +344,20 @@ export class Dispatcher {
     }
     const settlement = this.#settlementOf(final, attempt);
     const effects = final.status === "ok" ? runEffects(plugin, parsed, final) : undefined;
-    await this.#settles.add({ eventId, plugin, settlement, ...(effects ? { effects } : {}) });
+    // The plugin's share of the merged reply, when the reply call took it (a failed run's share
+    // is dropped from a batch that had not gone yet).
+    const share = run.batch.flushed && !parsed.standby ? run.batch.contributionOf(plugin) : [];
+    if (share.length > 0 && !(await run.batch.done).get(plugin))
+      sends.sent.unshift({ via: "reply", messages: share });
+    // Kept also when empty: "sent nothing" differs from "not recorded" (null).
+    const sent = this.#o.config.env.RECORD_SENT ? sends.sent : undefined;
+    await this.#settles.add({
+      eventId,
+      plugin,
+      settlement,
+      ...(effects ? { effects } : {}),
+      ...(sent ? { sent } : {}),
+    });
     const durationMs = Math.round(performance.now() - started);
     const report = { plugin, settlement, final, attempt, durationMs, handlerMs, log };
     logRun(this.#o.log, report, this.#o.onDelivery);
@@ -346,14 +368,19 @@ export class Dispatcher {
     const { replies } = this.#o;
     const { batch } = run;
     const { parsed } = run.claimed.event;
-    const channel = run.claimed.event.channel ?? DEFAULT_CHANNEL;
     let contributed = false;
     let refused: string | undefined;
     let pushes = 0;
+    /** What went out past the batch, in order (the batch's share goes first, once it is sent). */
+    const sent: SentBatch[] = [];
     const pushing = async (request: PushRequest, late = false) => {
       try {
         if (late) await replies.late(replyTarget(run.claimed, false), request);
         else await replies.push(request);
+        const { messages, to } = request;
+        sent.push(
+          late ? { via: "reply", messages } : { via: "push", ...(to ? { to } : {}), messages },
+        );
       } catch (error) {
         if (isPermanent(error)) refused ??= (error as Error).message;
         throw error;
@@ -362,6 +389,7 @@ export class Dispatcher {
     /** Messages this run has replied so far: the position of the next ones in its reply stream. */
     let replied = 0;
     return {
+      sent,
       contributed: () => contributed,
       /** Why a push of this run was refused for good (a message LINE would refuse). */
       refused: () => refused,
@@ -383,21 +411,15 @@ export class Dispatcher {
         // (the token went to others) then gets 409 instead of sending these a second time. What
         // an earlier run replied on the token goes as that reply again instead (see `late`).
         const to = parsed.chat?.id;
-        const request = {
-          channel,
-          eventId: parsed.id,
-          plugin,
-          slot: "reply",
-          to,
-          messages,
-          offset,
-        };
-        await pushing(request, true);
+        const request = { eventId: parsed.id, plugin, slot: "reply", to, messages, offset };
+        await pushing({ channel: parsed.channel, ...request }, true);
       },
-      push: async (messages: Message[], to?: string) => {
+      push: async (messages: Message[], to?: string, channel?: string) => {
         const slot = `push:${pushes++}`;
-        const recipient = to ?? parsed.chat?.id;
-        await pushing({ channel, eventId: parsed.id, plugin, slot, to: recipient, messages });
+        // Another channel only when named: its own chat is this event's channel's.
+        const via = channel ?? parsed.channel;
+        const recipient = to ?? (via === parsed.channel ? parsed.chat?.id : undefined);
+        await pushing({ channel: via, eventId: parsed.id, plugin, slot, to: recipient, messages });
       },
     };
   }
@@ -416,7 +438,6 @@ export class Dispatcher {
 /** Where the event's replies go; `fresh` as in ReplyTarget. */
 function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
   const { parsed, receivedAt } = claimed.event;
-  const { replyToken, standby, chat } = parsed;
-  const channel = claimed.event.channel ?? DEFAULT_CHANNEL;
-  return { eventId: parsed.id, channel, replyToken, standby, receivedAt, chat, fresh };
+  const { channel, id: eventId, replyToken, standby, chat } = parsed;
+  return { channel, eventId, replyToken, standby, receivedAt, chat, fresh };
 }

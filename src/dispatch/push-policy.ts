@@ -5,9 +5,6 @@ import type { PushGuard } from "../line/proxy-pushes.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { QuotaStore, SentKind } from "../storage/quota.ts";
 
-/** The channel of calls made outside any channel's event (today: the only one). */
-export const DEFAULT_CHANNEL = "default";
-
 /** Whom a push through the proxy counts for before its worker has loaded (setup code). */
 const LOADING = "(loading)";
 
@@ -123,24 +120,27 @@ export class PushGate {
     return this.#o.quota.resume(channel);
   }
 
-  /** The same rules for the pushes plugins make through the LINE proxy (`ctx.api`). */
-  guard(channel: string): PushGuard {
-    const failed = (what: string) => (error: unknown) =>
+  /**
+   * The same rules for the pushes plugins make through the LINE proxy (`ctx.api`), in the channel
+   * each call goes to (`<capability>@<channel>`).
+   */
+  guard(): PushGuard {
+    const failed = (what: string, channel: string) => (error: unknown) =>
       this.#o.log.error({ err: error, channel }, `${what} failed`);
     return {
       // A worker still loading has no name yet: only the channel's pause applies to it.
-      refuse: async (plugin, recipients) => {
+      refuse: async (channel, plugin, recipients) => {
         const who = plugin ?? LOADING;
         const verdict = await this.check(channel, who, false, Math.max(1, recipients));
         return verdict.go ? undefined : `not sent by hotline: ${verdict.reason}`;
       },
-      sent: (plugin, recipients) => {
+      sent: (channel, plugin, recipients) => {
         void this.sent(channel, plugin ?? LOADING, "push", recipients).catch(
-          failed("counting a push"),
+          failed("counting a push", channel),
         );
       },
-      monthlyLimit: (_plugin, error) => {
-        void this.monthlyLimit(channel, error).catch(failed("pausing pushes"));
+      monthlyLimit: (channel, _plugin, error) => {
+        void this.monthlyLimit(channel, error).catch(failed("pausing pushes", channel));
       },
     };
   }

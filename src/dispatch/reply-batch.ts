@@ -65,6 +65,11 @@ export class ReplyBatch {
     return true;
   }
 
+  /** What the plugin added to the batch (its share of the merged reply). */
+  contributionOf(plugin: string): Message[] {
+    return this.#contributions.get(plugin) ?? [];
+  }
+
   /** The plugin has finished; a failed plugin's unsent replies are discarded (its retry resends). */
   settle(plugin: string, ok: boolean): void {
     if (!ok && !this.#result) this.#contributions.delete(plugin);

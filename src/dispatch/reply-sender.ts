@@ -1,3 +1,4 @@
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ChatRef } from "../core/sources.ts";
@@ -6,7 +7,7 @@ import { retryKey } from "../line/retry-key.ts";
 import { InvalidMessageError, messageViolations, recipientViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Store } from "../storage/store.ts";
-import { DEFAULT_CHANNEL, type PushGate } from "./push-policy.ts";
+import type { PushGate } from "./push-policy.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
 import { isPermanent } from "./types.ts";
 
@@ -14,10 +15,15 @@ export const MAX_MESSAGES_PER_CALL = 5;
 /** LINE's reply tokens live one minute; keep a margin for the call itself. */
 export const REPLY_TOKEN_TTL_MS = 50_000;
 
+/** The client of each channel the runtime serves (`ChannelSet`). */
+export interface LineClients {
+  client(channel: string): LineClient;
+}
+
 export interface ReplyTarget {
+  /** The channel the event came to: its token answers it. */
+  channel: string;
   eventId: string;
-  /** The LINE channel the event came to; absent: "default". */
-  channel?: string;
   replyToken: string | undefined;
   standby: boolean;
   receivedAt: number;
@@ -35,7 +41,7 @@ export class PushError extends Error {
 }
 
 export interface PushRequest {
-  /** The LINE channel to push in; absent: "default". */
+  /** The channel to push with; default: the default channel. */
   channel?: string;
   /** The event the push is for; none for a push made outside any event. */
   eventId: string | undefined;
@@ -61,7 +67,7 @@ export interface PushRequest {
  */
 export class ReplySender {
   constructor(
-    private readonly line: LineClient,
+    private readonly lines: LineClients,
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -77,6 +83,16 @@ export class ReplySender {
         { plugins: all.map((c) => c.plugin) },
         "reply dropped: standby events must not be answered",
       );
+      return result;
+    }
+    try {
+      this.lines.client(target.channel);
+    } catch (error) {
+      // Its channel was removed while it waited: nothing can answer it (its retries may, if the
+      // channel comes back).
+      const message = (error as Error).message;
+      log.warn({ channel: target.channel }, `reply not sent: ${message}`);
+      for (const { plugin } of all) result.set(plugin, { error: message });
       return result;
     }
     // What LINE would refuse never reaches it; the others' messages still go.
@@ -119,7 +135,7 @@ export class ReplySender {
     for (const [plugin, { messages, offset }] of toPush) {
       try {
         await this.push({
-          ...(target.channel === undefined ? {} : { channel: target.channel }),
+          channel: target.channel,
           eventId: target.eventId,
           plugin,
           slot: "reply",
@@ -146,6 +162,7 @@ export class ReplySender {
     tokenUsed: boolean,
     log: Logger,
   ): Promise<Map<string, string>> {
+    const line = this.lines.client(target.channel);
     const failures = new Map<string, string>();
     const batch: Message[] = [];
     const included: string[] = [];
@@ -169,11 +186,10 @@ export class ReplySender {
       }
       return failures;
     }
-    const sent = await this.line.reply(target.replyToken as string, batch, log);
+    const sent = await line.reply(target.replyToken as string, batch, log);
     if (sent.ok) {
       log.info({ plugins: included, messages: batch.length }, "replied");
-      const channel = target.channel ?? DEFAULT_CHANNEL;
-      for (const plugin of included) await this.#count(channel, plugin, "reply", log);
+      for (const plugin of included) await this.#count(target.channel, plugin, "reply", log);
     } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
       // An earlier try (before a restart, or one whose answer was lost) used the token.
       log.info(
@@ -297,12 +313,19 @@ export class ReplySender {
     if (refused !== undefined) throw refused;
     const channel = request.channel ?? DEFAULT_CHANNEL;
     const keyBase = eventId ?? request.run ?? crypto.randomUUID();
+    let line: LineClient;
+    try {
+      line = this.lines.client(channel);
+    } catch (error) {
+      log.warn({ channel: request.channel }, "push failed: no such channel");
+      throw new PushError(`push failed: ${(error as Error).message}`);
+    }
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
       if (!(await this.#mayPush(channel, plugin, slot === "reply", messages.length - i, log)))
         return;
       const key = retryKey(keyBase, plugin, slot, offset + i);
-      const pushed = await this.line.push(to, chunk, key, log);
+      const pushed = await line.push(to, chunk, key, log);
       if (!pushed.ok && pushed.monthlyLimit) {
         await this.gate?.monthlyLimit(channel, pushed.error);
         throw permanentPushError(

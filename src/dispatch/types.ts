@@ -15,8 +15,8 @@ export interface DeliveryJob {
   sessions: StoredSessions;
   /** The host side of `ctx.reply`: joins the event's reply batch, or pushes when it has left. */
   reply(messages: Message[]): Promise<void>;
-  /** The host side of `ctx.push`. */
-  push(messages: Message[], to?: string): Promise<void>;
+  /** The host side of `ctx.push`; `channel`: another channel the plugin named. */
+  push(messages: Message[], to?: string, channel?: string): Promise<void>;
 }
 
 export type DeliveryOutcome =

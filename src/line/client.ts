@@ -1,6 +1,7 @@
 import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
 import type { RetryPolicy } from "../config/options.ts";
 import type { Message } from "../core/message.ts";
+import type { AccessToken } from "./access-token.ts";
 import { isMonthlyLimit } from "./monthly-limit.ts";
 import { namedRate, RateLimiter } from "./rate-limiter.ts";
 import { mayHaveReachedLine, withRetry } from "./retry.ts";
@@ -12,6 +13,8 @@ export interface RetryLog {
 
 export interface LineClientOptions {
   channelAccessToken: string;
+  /** A token hotline issues and renews; when set, it replaces `channelAccessToken`. */
+  token?: AccessToken;
   apiBaseUrl: string;
   log: RetryLog;
   retry: RetryPolicy;
@@ -72,24 +75,65 @@ export function describeError(error: unknown): string {
  * (honouring Retry-After) and reply/push outcomes classified for the fallback rules.
  */
 export class LineClient {
-  readonly api: messagingApi.MessagingApiClient;
+  #api: messagingApi.MessagingApiClient;
+  #apiToken: string;
+  readonly #baseURL: string;
+  readonly #token: AccessToken | undefined;
   readonly #log: RetryLog;
   readonly #retry: RetryPolicy;
   readonly #onCall: LineClientOptions["onCall"];
   readonly limiter: RateLimiter;
 
   constructor(options: LineClientOptions) {
-    this.api = new messagingApi.MessagingApiClient({
+    this.#baseURL = options.apiBaseUrl;
+    this.#apiToken = options.channelAccessToken;
+    this.#api = new messagingApi.MessagingApiClient({
       channelAccessToken: options.channelAccessToken,
       baseURL: options.apiBaseUrl,
     });
+    this.#token = options.token;
     this.#log = options.log;
     this.#retry = options.retry;
     this.#onCall = options.onCall;
     this.limiter = options.limiter ?? new RateLimiter();
   }
 
-  call<T>(endpoint: string, request: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  /** The SDK's client with the channel's current token (read it inside a `call`'s request). */
+  get api(): messagingApi.MessagingApiClient {
+    return this.#api;
+  }
+
+  /**
+   * With a token hotline issues: the current one before the call, and on LINE's 401 one renewal
+   * and one more try (a token revoked or expired early).
+   */
+  async call<T>(
+    endpoint: string,
+    request: () => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const tokens = this.#token;
+    if (!tokens) return this.#call(endpoint, request, options);
+    this.#use(await tokens.current());
+    try {
+      return await this.#call(endpoint, request, options);
+    } catch (error) {
+      if (!(error instanceof HTTPFetchError) || error.status !== 401) throw error;
+      this.#use(await tokens.renew(this.#apiToken));
+      return this.#call(endpoint, request, options);
+    }
+  }
+
+  #use(token: string): void {
+    if (token === this.#apiToken) return;
+    this.#apiToken = token;
+    this.#api = new messagingApi.MessagingApiClient({
+      channelAccessToken: token,
+      baseURL: this.#baseURL,
+    });
+  }
+
+  #call<T>(endpoint: string, request: () => Promise<T>, options: CallOptions): Promise<T> {
     const onCall = this.#onCall;
     const { bucket, rate } = namedRate(endpoint);
     const paced = async () => {

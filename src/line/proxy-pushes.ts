@@ -1,13 +1,17 @@
 import { MONTHLY_LIMIT_MESSAGE } from "./monthly-limit.ts";
 
-/** Cost control for the pushes plugins make through the proxy (`ctx.api`). */
+/** Cost control for the pushes plugins make through the proxy (`ctx.api`), per channel. */
 export interface PushGuard {
   /** Why the plugin may not push to `recipients` now (the worker gets a 403), or undefined. */
-  refuse(plugin: string | undefined, recipients: number): Promise<string | undefined>;
+  refuse(
+    channel: string,
+    plugin: string | undefined,
+    recipients: number,
+  ): Promise<string | undefined>;
   /** LINE accepted it; `recipients` 0 for a broadcast or narrowcast (LINE alone knows its reach). */
-  sent(plugin: string | undefined, recipients: number): void;
+  sent(channel: string, plugin: string | undefined, recipients: number): void;
   /** LINE answered with its monthly limit: the channel's pushes pause. */
-  monthlyLimit(plugin: string | undefined, error: string): void;
+  monthlyLimit(channel: string, plugin: string | undefined, error: string): void;
 }
 
 /** A request that sends messages billed against the quota. */
@@ -38,12 +42,13 @@ export function pushCall(
 /** Reports LINE's answer to a push: counted when accepted, a pause at the monthly limit. */
 export async function settlePush(
   guard: PushGuard,
+  channel: string,
   plugin: string | undefined,
   call: PushCall,
   upstream: Response,
 ): Promise<void> {
-  if (upstream.ok) return guard.sent(plugin, call.recipients);
+  if (upstream.ok) return guard.sent(channel, plugin, call.recipients);
   if (upstream.status !== 429) return;
   const text = await upstream.clone().text();
-  if (MONTHLY_LIMIT_MESSAGE.test(text)) guard.monthlyLimit(plugin, `HTTP 429: ${text}`);
+  if (MONTHLY_LIMIT_MESSAGE.test(text)) guard.monthlyLimit(channel, plugin, `HTTP 429: ${text}`);
 }

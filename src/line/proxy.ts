@@ -1,15 +1,20 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
+import type { AccessToken } from "./access-token.ts";
 import { type PushCall, type PushGuard, pushCall, settlePush } from "./proxy-pushes.ts";
 import { endpointRate, type RateLimiter } from "./rate-limiter.ts";
 
 export type { PushGuard } from "./proxy-pushes.ts";
 
-/** LINE as the host reaches it, with the channel's token: never handed to a plugin's worker. */
+/** LINE as the host reaches it, with the channels' tokens: never handed to a plugin's worker. */
 export interface LineUpstream {
   apiBaseUrl: string;
   dataApiBaseUrl: string;
-  channelAccessToken: string;
+  /** The default channel's long-lived token, when `token` is not given. */
+  channelAccessToken?: string;
+  /** The token of the channel named so; undefined: no such channel. */
+  token?(channel: string): AccessToken | undefined;
 }
 
 /** LINE as a plugin's worker reaches it: through the proxy, with a bearer of its own. */
@@ -31,9 +36,12 @@ export interface LineGrant {
 }
 
 export interface LineProxyOptions {
-  /** The channel's limiter (the host's client's): plugins' calls draw on the same buckets. */
-  limiter?: RateLimiter;
-  /** Cost control for the pushes plugins make themselves (`ctx.api`). */
+  /**
+   * The limiter of the channel named so (its host client's): plugins' calls in that channel draw
+   * on the same buckets as the host's; undefined: not paced.
+   */
+  limiter?(channel: string): RateLimiter | undefined;
+  /** Cost control for the pushes plugins make themselves (`ctx.api`), per channel. */
   pushes?: PushGuard;
 }
 
@@ -73,7 +81,7 @@ const NOT_FORWARDED = new Set([
  * (its handler's deadline) closes the connection, which cancels the request to LINE.
  */
 export class LineProxy {
-  readonly #token: string;
+  readonly #upstream: LineUpstream;
   /** Capabilities granted, with the plugin each worker loaded (once known). */
   readonly #grants = new Map<string, { plugin: string | undefined }>();
   readonly #options: LineProxyOptions;
@@ -82,10 +90,17 @@ export class LineProxy {
 
   /** Starts listening, on free loopback ports. */
   constructor(upstream: LineUpstream, options: LineProxyOptions = {}) {
-    this.#token = upstream.channelAccessToken;
+    this.#upstream = upstream;
     this.#options = options;
     this.#api = this.#serve(upstream.apiBaseUrl, MAX_REQUEST_BYTES);
     this.#data = this.#serve(upstream.dataApiBaseUrl, MAX_DATA_REQUEST_BYTES);
+  }
+
+  #tokenOf(channel: string): AccessToken | undefined {
+    const { token, channelAccessToken: given } = this.#upstream;
+    if (token) return token(channel);
+    if (channel !== DEFAULT_CHANNEL || given === undefined) return undefined;
+    return { current: async () => given, renew: async () => given };
   }
 
   /** A capability for one worker, and the URLs it is good at. */
@@ -123,13 +138,16 @@ export class LineProxy {
   }
 
   async #forward(request: Request, path: string, target: string): Promise<Response> {
-    const bearer = request.headers.get("authorization")?.match(/^Bearer (\S+)$/)?.[1];
-    const grant = bearer === undefined ? undefined : this.#grants.get(bearer);
+    // `<capability>` is the default channel's; `<capability>@<channel>` another one's.
+    const bearer = request.headers.get("authorization")?.match(/^Bearer ([^\s@]+)(?:@(\S+))?$/);
+    const [, capability, channel = DEFAULT_CHANNEL] = bearer ?? [];
+    const grant = capability === undefined ? undefined : this.#grants.get(capability);
     if (grant === undefined) return answer(401, "not a plugin worker's current capability");
+    const token = this.#tokenOf(channel);
+    if (token === undefined) return answer(404, `no LINE channel "${channel}" is configured`);
     const headers = new Headers();
     for (const [name, value] of request.headers)
       if (!NOT_FORWARDED.has(name)) headers.set(name, value);
-    headers.set("authorization", `Bearer ${this.#token}`);
     const pushes = this.#options.pushes;
     let push: PushCall | undefined;
     let upstream: Response;
@@ -138,23 +156,37 @@ export class LineProxy {
       // stream chunked, whatever the header says); these bodies are bounded (see the caps above).
       const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
       push = pushes && pushCall(request.method, path, body);
-      const refused = push && (await pushes?.refuse(grant.plugin, push.recipients));
+      const refused = push && (await pushes?.refuse(channel, grant.plugin, push.recipients));
       if (refused) return lineError(403, refused);
       const { bucket, rate } = endpointRate(request.method, path);
-      await this.#options.limiter?.take(bucket, rate, request.signal);
-      upstream = await fetch(target, {
-        method: request.method,
-        headers,
-        body,
-        signal: request.signal,
-        // A redirect goes back to the worker: the token must not follow it anywhere.
-        redirect: "manual",
-      });
+      // The limiter of the channel the call goes to: shared with the host's calls in it.
+      await this.#options.limiter?.(channel)?.take(bucket, rate, request.signal);
+      const send = (value: string) => {
+        headers.set("authorization", `Bearer ${value}`);
+        return fetch(target, {
+          method: request.method,
+          headers,
+          body,
+          signal: request.signal,
+          // A redirect goes back to the worker: the token must not follow it anywhere.
+          redirect: "manual",
+        });
+      };
+      const used = await token.current();
+      upstream = await send(used);
+      if (upstream.status === 401) {
+        // A token hotline issues may have been revoked or expired early: one renewal, one retry.
+        const renewed = await token.renew(used);
+        if (renewed !== used) {
+          await upstream.body?.cancel();
+          upstream = await send(renewed);
+        }
+      }
     } catch (error) {
       // Like no answer at all, to the worker's retry policy: a 5xx LINE may have acted on.
       return answer(502, `LINE did not answer: ${error instanceof Error ? error.message : error}`);
     }
-    if (pushes && push) await settlePush(pushes, grant.plugin, push, upstream);
+    if (pushes && push) await settlePush(pushes, channel, grant.plugin, push, upstream);
     return new Response(NULL_BODY.has(upstream.status) ? null : upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,

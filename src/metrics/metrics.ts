@@ -41,6 +41,8 @@ export class HotlineMetrics {
   readonly cost = new CostMetrics(this.registry);
   readonly #webhooks: FastCounter;
   readonly #events: FastCounter;
+  readonly #channelEvents: FastCounter;
+  readonly #channelCalls: FastCounter;
   readonly #deliveries: FastCounter;
   readonly #jobRuns: FastCounter;
   readonly #apiCalls: FastCounter;
@@ -70,6 +72,18 @@ export class HotlineMetrics {
       "hotline_events_total",
       'Events stored and routed, by type ("unknown" for types hotline does not know)',
       ["type"],
+    );
+    this.#channelEvents = new FastCounter(
+      this.registry,
+      "hotline_channel_events_total",
+      'Events stored and routed, by LINE channel ("default": the environment\'s)',
+      ["channel"],
+    );
+    this.#channelCalls = new FastCounter(
+      this.registry,
+      "hotline_channel_line_api_calls_total",
+      "The host's LINE API attempts (replies, pushes, rich menus…), by channel, endpoint and status",
+      ["channel", "endpoint", "status"],
     );
     this.#deliveries = new FastCounter(
       this.registry,
@@ -181,6 +195,7 @@ export class HotlineMetrics {
     // Only documented types become labels: an unknown type string must not grow the series.
     const type = parsed.event.type;
     this.#events.inc(KNOWN_TYPES.has(type) ? type : "unknown");
+    this.#channelEvents.inc(parsed.channel);
   }
 
   delivery(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void {
@@ -201,6 +216,11 @@ export class HotlineMetrics {
 
   lineApiCall(caller: string, endpoint: string, status: string): void {
     this.#apiCalls.inc(caller, endpoint, status);
+  }
+
+  /** One of the host's LINE API attempts, for a channel (besides `lineApiCall`'s "host"). */
+  channelApiCall(channel: string, endpoint: string, status: string): void {
+    this.#channelCalls.inc(channel, endpoint, status);
   }
 
   hostEvent(event: HostEvent): void {

@@ -6,6 +6,7 @@ export type {
   ServeOptions,
   SqlDatabase,
   SqliteHandle,
+  SqliteOpenOptions,
   StartedWorker,
   WorkerOptions,
 } from "./types.ts";

@@ -15,7 +15,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import { SQLiteBunSession } from "drizzle-orm/bun-sqlite/session";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { BaseSQLiteDatabase, SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import type { SqlDatabase, SqliteHandle } from "./types.ts";
+import type { SqlDatabase, SqliteHandle, SqliteOpenOptions } from "./types.ts";
 
 /**
  * bun:sqlite binds `true`/`false` as 1/0 and `undefined` as NULL; node:sqlite rejects both. SQL
@@ -70,8 +70,8 @@ class BunLikeDatabase {
   readonly #db: DatabaseSync;
   #savepoints = 0;
 
-  constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+  constructor(path: string, readOnly: boolean) {
+    this.#db = new DatabaseSync(path, { readOnly });
   }
 
   prepare(sql: string): BunLikeStatement {
@@ -133,8 +133,8 @@ type BunDatabase = ConstructorParameters<typeof SQLiteBunSession>[0];
 type NoSchema = Record<string, never>;
 
 /** Opens (creating if needed) a database file with node:sqlite, as a synchronous drizzle database. */
-export function openNodeSqlite(path: string): SqliteHandle {
-  const client = new BunLikeDatabase(path);
+export function openNodeSqlite(path: string, options: SqliteOpenOptions = {}): SqliteHandle {
+  const client = new BunLikeDatabase(path, options.readonly === true);
   const dialect = new SQLiteSyncDialect();
   // The session takes a bun:sqlite Database by type; it only calls what BunLikeDatabase has.
   const session = new SQLiteBunSession<NoSchema, ExtractTablesWithRelations<NoSchema>>(

@@ -7,12 +7,15 @@ import type {
   RunningServer,
   ServeOptions,
   SqliteHandle,
+  SqliteOpenOptions,
   StartedWorker,
   WorkerOptions,
 } from "./types.ts";
 
-function openSqlite(path: string): SqliteHandle {
-  const client = new Database(path, { create: true, strict: true });
+function openSqlite(path: string, options: SqliteOpenOptions = {}): SqliteHandle {
+  const client = options.readonly
+    ? new Database(path, { readonly: true, strict: true })
+    : new Database(path, { create: true, strict: true });
   const db = drizzle({ client });
   return {
     db,

@@ -3,6 +3,11 @@ import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 /** The synchronous drizzle database every runtime provides (bun:sqlite on Bun). */
 export type SqlDatabase = BaseSQLiteDatabase<"sync", unknown>;
 
+/** `readonly`: a reader that cannot write, create, or checkpoint the file (tools beside a live bot). */
+export interface SqliteOpenOptions {
+  readonly?: boolean;
+}
+
 export interface SqliteHandle {
   readonly db: SqlDatabase;
   /** Runs one or more statements without results (pragmas, DDL). */
@@ -54,7 +59,7 @@ export interface StartedWorker {
 /** What the host needs from the runtime it runs on; everything else is web-standard. */
 export interface Platform {
   readonly name: "bun" | "deno";
-  openSqlite(path: string): SqliteHandle;
+  openSqlite(path: string, options?: SqliteOpenOptions): SqliteHandle;
   serve(options: ServeOptions): RunningServer;
   /** Starts a module worker (one per plugin version), as lean as the runtime allows. */
   startWorker(url: string, options: WorkerOptions): StartedWorker;

@@ -3,7 +3,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 const SOURCE = /\.(?:ts|mts|js|mjs|tsx|jsx)$/;
-const NOT_A_PLUGIN = /(?:\.d\.ts|\.(?:test|spec)\.[cm]?[jt]sx?)$/;
+/** `<name>.next.ts` is a plugin's next version, for `bun run replay` and shadow runs: never live. */
+const NOT_A_PLUGIN = /(?:\.d\.ts|\.(?:test|spec|next)\.[cm]?[jt]sx?)$/;
+const NEXT = /\.next\.[cm]?[jt]sx?$/;
+/** Which plugin files a host loads: the live ones, or the next versions (`<name>.next.ts`). */
+export type PluginFiles = "live" | "next";
 const INDEX_FILES = ["index.ts", "index.mts", "index.js", "index.mjs"];
 
 /** Names starting with "_" or "." are never plugins: the place for shared helpers and tooling. */
@@ -12,15 +16,21 @@ const hidden = (name: string) =>
 
 /**
  * The plugin entry files of a directory: top-level source files, and `index.*` of top-level
- * folders. Tests, declaration files and anything hidden are skipped.
+ * folders. Tests, declaration files, next versions and anything hidden are skipped; with
+ * `files: "next"`, only the next versions are taken.
  */
-export function findPluginEntries(dir: string): string[] {
+export function findPluginEntries(dir: string, files: PluginFiles = "live"): string[] {
   if (!existsSync(dir)) return [];
   const entries: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (hidden(name)) continue;
     const path = join(dir, name);
     const stat = statSync(path, { throwIfNoEntry: false });
+    if (files === "next") {
+      // Only the next versions: top-level `<name>.next.ts` files, for shadow runs.
+      if (stat?.isFile() && NEXT.test(name)) entries.push(resolve(path));
+      continue;
+    }
     if (stat?.isFile() && SOURCE.test(name) && !NOT_A_PLUGIN.test(name))
       entries.push(resolve(path));
     else if (stat?.isDirectory()) {

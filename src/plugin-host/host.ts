@@ -3,7 +3,6 @@ import { pathToFileURL } from "node:url";
 import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
-import type { Message } from "../core/message.ts";
 import { type HostSettings, splitSettings } from "../core/push-policy.ts";
 import type { SessionScope } from "../core/sessions.ts";
 import type {
@@ -33,6 +32,7 @@ import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-v
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { type ReloadEvent, Reloader } from "./reloader.ts";
+import type { HostServices } from "./rpc-server.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
@@ -65,7 +65,7 @@ export interface PluginHostOptions {
   worker: WorkerConnections;
   /** Plugin state, served to the workers (they never open a database themselves). */
   state: Omit<StateServices, "now">;
-  pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  pushOutsideEvent: HostServices["pushOutsideEvent"];
   /**
    * The key that signs a plugin's postback data, derived from the channel secret: a worker gets
    * its own plugin's key, never the secret (see `postbackKey` in sdk/postback-data.ts).
@@ -75,10 +75,12 @@ export interface PluginHostOptions {
   schedules: PluginSchedules;
   /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
   richMenus?: RichMenuSync;
-  /** The channel's rate limiter and push guard, for the workers' calls through the proxy. */
+  /** Each channel's rate limiter, and the push guard, for the workers' calls through the proxy. */
   lineProxy?: LineProxyOptions;
   /** Answers a tap on "tap to see the answer" (the dispatcher's TapToSee). */
   tapAnswers?(job: DeliveryJob): Promise<DeliveryOutcome>;
+  /** The LINE channels: which plugins each runs; the config file naming them changed. */
+  channels?: { runs(channel: string, plugin: string): boolean; configChanged(): void };
   /** A plugin's worker made one LINE API attempt (metrics). */
   onApiCall?(plugin: string, endpoint: string, status: string): void;
   /** A plugin's log line was dropped, over its budget (metrics). */
@@ -99,10 +101,7 @@ export class PluginHost implements PluginGateway, JobGateway {
   readonly #o: PluginHostOptions;
   readonly #dir: string;
   readonly #plugins = new Map<string, PluginSupervisor>();
-  /**
-   * The names in #plugins, and the host's own responder, kept as a set: the dispatcher asks for
-   * it at every claim.
-   */
+  /** The names in #plugins and the host's responder, as a set: the dispatcher asks at every claim. */
   readonly #loaded = new Set<string>([HOST_RESPONDER]);
   /** The running versions' routing, highest priority first; rebuilt when a version comes or goes. */
   #routing: RoutingPlugin[] = [];
@@ -126,9 +125,11 @@ export class PluginHost implements PluginGateway, JobGateway {
       configFile: env.CONFIG_FILE,
       defaultSettings: tuning.defaultSettings,
       debounceMs: tuning.debounceMs,
+      files: tuning.pluginFiles,
       clock: options.clock,
       log: options.log,
       launch: (file, settings) => this.#launch(file, settings),
+      onConfigFile: () => options.channels?.configChanged(),
       plugins: {
         get: (name) => this.#plugins.get(name)?.version,
         // LINE slow to answer holds a version back no longer than a load may take; the sync goes on.
@@ -229,7 +230,9 @@ export class PluginHost implements PluginGateway, JobGateway {
 
   /** Who gets the event (see sdk/routing.ts): the plugins, and maybe the host's responder. */
   route(parsed: ParsedEvent, destination?: string, dialogs?: ReadonlySet<string>): string[] {
-    return [...this.#decide(parsed, destination, dialogs).keys()];
+    const plugins = [...this.#decide(parsed, destination, dialogs).keys()];
+    const { channels } = this.#o;
+    return channels ? plugins.filter((plugin) => channels.runs(parsed.channel, plugin)) : plugins;
   }
 
   /** The session scopes the plugin keeps (see `PluginGateway.sessionScopes`). */
@@ -428,7 +431,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
-      pushOutsideEvent: (plugin, to, messages) => this.#o.pushOutsideEvent(plugin, to, messages),
+      pushOutsideEvent: (...push) => this.#o.pushOutsideEvent(...push),
       postbackKey: (plugin) => this.#o.postbackKey(plugin),
       schedules: this.#o.schedules,
       ...(this.#o.richMenus ? { richMenus: this.#o.richMenus } : {}),

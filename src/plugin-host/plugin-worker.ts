@@ -196,6 +196,7 @@ export class PluginWorker {
       eventId: job.eventId,
       event: job.parsed.event,
       known: job.parsed.kind === "known",
+      channel: job.parsed.channel,
       destination: job.destination,
       chat: job.chat,
       attempt: job.attempt,

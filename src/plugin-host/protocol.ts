@@ -67,6 +67,8 @@ export type HostToWorker =
       eventId: string;
       event: WebhookEvent | UnknownEvent;
       known: boolean;
+      /** The LINE channel the event came to. */
+      channel: string;
       destination: string | undefined;
       chat: ChatRef | undefined;
       attempt: number;
@@ -225,6 +227,13 @@ const userProfile = z.strictObject({
   language: z.string().max(64).nullable(),
 });
 
+/** The key-value store of another channel's events (its own, apart from the default one's). */
+const kvChannel = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
+  .optional();
+const kvCall = { id, transaction, channel: kvChannel };
+
 /**
  * The calls a plugin makes into the host: replies and pushes, and every access to its state,
  * which the host runs on the store's plugin state (see `state-rpc.ts`). Each gets one
@@ -239,6 +248,8 @@ const rpcSchema = z.discriminatedUnion("method", [
     deliveryId: id.optional(),
     messages: z.array(message),
     to: z.string().max(256).optional(),
+    /** Push with another channel than the event's (or than the default, outside an event). */
+    channel: z.string().max(64).optional(),
   }),
   /**
    * The key that signs the plugin's postback data, derived by the host for the plugin the worker
@@ -278,7 +289,7 @@ const rpcSchema = z.discriminatedUnion("method", [
     method: z.enum(["db.commit", "db.rollback"]),
     transaction: id,
   }),
-  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.get"), key, transaction }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.get"), key, ...kvCall }),
   /** `value` is JSON data (checked by the worker). → nothing */
   z.strictObject({
     type: z.literal("rpc"),
@@ -288,15 +299,10 @@ const rpcSchema = z.discriminatedUnion("method", [
     value: z.unknown(),
     ttlMs: z.number().nonnegative().optional(),
     transaction,
+    channel: kvChannel,
   }),
-  z.strictObject({ type: z.literal("rpc"), id, method: z.literal("kv.delete"), key, transaction }),
-  z.strictObject({
-    type: z.literal("rpc"),
-    id,
-    method: z.literal("kv.list"),
-    prefix: key,
-    transaction,
-  }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.delete"), key, ...kvCall }),
+  z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.list"), prefix: key, ...kvCall }),
   z.strictObject({
     type: z.literal("rpc"),
     id,

@@ -3,7 +3,7 @@ import { relative, resolve, sep } from "node:path";
 import { readConfigFile } from "../config/config-file.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../logging/logger.ts";
-import { findPluginEntries, moduleGraph } from "./discovery.ts";
+import { findPluginEntries, moduleGraph, type PluginFiles } from "./discovery.ts";
 import {
   type Launch,
   type PluginSettings,
@@ -36,11 +36,15 @@ export interface ReloaderOptions {
   defaultSettings: Record<string, Record<string, unknown>>;
   /** How long the plugins directory must be quiet before a change is loaded. */
   debounceMs: number;
+  /** Live plugin files, or the next versions (shadow runs). */
+  files: PluginFiles;
   clock: Clock;
   log: Logger;
   launch: Launch;
   plugins: RunningVersions;
   emit(event: ReloadEvent): void;
+  /** The config file changed (its other sections than the plugins' are someone else's). */
+  onConfigFile?(): void;
 }
 
 /** What the reloader knows of one plugin file. */
@@ -137,10 +141,11 @@ export class Reloader {
 
   async #apply(paths: string[]): Promise<void> {
     if (this.#stopped) return;
-    const entries = new Set(findPluginEntries(this.#dir));
+    const entries = new Set(findPluginEntries(this.#dir, this.#o.files));
     const toLoad = new Set<string>();
     for (const path of paths) {
       if (path === this.#configFile) {
+        this.#o.onConfigFile?.();
         if (this.#rereadSettings()) for (const entry of entries) toLoad.add(entry);
         continue;
       }

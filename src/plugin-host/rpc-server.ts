@@ -11,7 +11,12 @@ import type { WorkerSessions } from "./worker-sessions.ts";
 /** What the host serves a worker besides its state. */
 export interface HostServices {
   /** `ctx.push(to, …)` outside any event, by the plugin of this name. */
-  pushOutsideEvent(plugin: string, to: string, messages: Message[]): Promise<void>;
+  pushOutsideEvent(
+    plugin: string,
+    to: string,
+    messages: Message[],
+    channel?: string,
+  ): Promise<void>;
   /** The key that signs the named plugin's postback data. */
   postbackKey(plugin: string): Uint8Array;
   /** `ctx.schedule` and `ctx.schedules` outside a run, for the plugin of this name. */
@@ -83,10 +88,10 @@ async function sendMessages(
   if (message.deliveryId === undefined) {
     if (!message.to) throw new Error("push outside an event needs a recipient");
     if (state.plugin === undefined) throw new Error("the plugin has not opened its state yet");
-    return options.pushOutsideEvent(state.plugin, message.to, message.messages);
+    return options.pushOutsideEvent(state.plugin, message.to, message.messages, message.channel);
   }
   const job = delivery(message.deliveryId);
   if (!job) throw new Error("the event's handler has already finished or timed out");
   if (message.method === "reply") return job.reply(message.messages);
-  return job.push(message.messages, message.to);
+  return job.push(message.messages, message.to, message.channel);
 }

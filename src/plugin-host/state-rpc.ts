@@ -58,17 +58,17 @@ export class StateSession {
       case "db.rollback":
         return this.#end(call.transaction, call.method === "db.commit");
       case "kv.get":
-        return this.#kv(call.transaction).get(call.key);
+        return this.#kv(call.transaction, call.channel).get(call.key);
       case "kv.set":
-        return this.#kv(call.transaction).set(
+        return this.#kv(call.transaction, call.channel).set(
           call.key,
           call.value,
           call.ttlMs === undefined ? {} : { ttlMs: call.ttlMs },
         );
       case "kv.delete":
-        return this.#kv(call.transaction).delete(call.key);
+        return this.#kv(call.transaction, call.channel).delete(call.key);
       case "kv.list":
-        return this.#kv(call.transaction).list(call.prefix);
+        return this.#kv(call.transaction, call.channel).list(call.prefix);
       case "users.get":
         return users.readUser(call.userId);
       case "users.saveProfile":
@@ -120,8 +120,13 @@ export class StateSession {
     return transaction;
   }
 
-  #kv(transaction: number | undefined): KeyValueStore {
-    const plugin = this.#opened();
+  /**
+   * Another channel's entries are the plugin's under `<plugin>@<channel>`: a name no plugin can
+   * have (plugin names are kebab-case), so they never meet the default channel's, nor another's.
+   */
+  #kv(transaction: number | undefined, channel: string | undefined): KeyValueStore {
+    const opened = this.#opened();
+    const plugin = channel === undefined || channel === "default" ? opened : `${opened}@${channel}`;
     return transaction === undefined
       ? this.#services.plugins.kv(plugin)
       : this.#transaction(transaction).kv(plugin);

@@ -183,10 +183,11 @@ export class Scheduler {
     let refused: string | undefined;
     return {
       refused: () => refused,
-      push: async (messages: Message[], to?: string) => {
+      push: async (messages: Message[], to?: string, channel?: string) => {
         const slot = `push:${pushes++}`;
         try {
           await this.#o.push({
+            ...(channel === undefined ? {} : { channel }),
             eventId: undefined,
             run,
             plugin: record.plugin,

@@ -44,6 +44,14 @@ export interface Logger {
   error: LogMethod;
 }
 
+/** A LINE channel as a plugin sees it. */
+export interface ChannelInfo {
+  /** "default", or the channel's name in the config file. */
+  readonly name: string;
+  /** The bot's user id in that channel (the webhook's `destination`). */
+  readonly botUserId: string | undefined;
+}
+
 /** Where a push goes: a user, group or room id (`U…`, `C…`, `R…`), or a chat. */
 export type Recipient = string | ChatRef;
 
@@ -161,8 +169,14 @@ export interface PluginContext<Settings, P extends PostbackSchemas = PostbackSch
   extends BaseContext<Settings, P> {
   /** Aborted when this plugin version is unloaded. */
   readonly signal: AbortSignal;
-  /** Pushes to a chat (there is no event to answer here), retried safely with a retry key. */
-  push(messages: MessageInput | MessageInput[], options: { to: Recipient }): Promise<void>;
+  /**
+   * Pushes to a chat (there is no event to answer here), retried safely with a retry key; with the
+   * default channel's token, or `channel`'s.
+   */
+  push(
+    messages: MessageInput | MessageInput[],
+    options: { to: Recipient; channel?: string },
+  ): Promise<void>;
   /** Serves `/plugins/<name><path>`; released on unload. Register in `setup`. */
   route(method: HttpMethod, path: string, handler: RouteHandler): void;
   /**
@@ -182,6 +196,11 @@ export interface EventContext<
   X extends SessionSchemas = SessionSchemas,
 > extends BaseContext<Settings, P> {
   readonly eventId: string;
+  /**
+   * The LINE channel the event came to: its name in the config file ("default": the one of
+   * LINE_CHANNEL_SECRET), and the bot's user id there. Replies and pushes go with its token.
+   */
+  readonly channel: ChannelInfo;
   /** The bot's own user id (the webhook's `destination`). */
   readonly destination: string | undefined;
   readonly chat: ChatRef | undefined;
@@ -197,9 +216,13 @@ export interface EventContext<
   reply(...messages: MessageInput[]): Promise<void>;
   /**
    * Pushes to the event's chat, or to `to`, with a retry key stable for this event and plugin:
-   * a retried delivery never sends the same push twice.
+   * a retried delivery never sends the same push twice. Through the event's channel, or another
+   * one named by `channel` (then `to` is needed: a user id is per channel).
    */
-  push(messages: MessageInput | MessageInput[], options?: { to?: Recipient }): Promise<void>;
+  push(
+    messages: MessageInput | MessageInput[],
+    options?: { to?: Recipient; channel?: string },
+  ): Promise<void>;
   /**
    * The chat's and the sender's state (see the plugin's `session`). Reading a scope the event has
    * no key for (no sender, no chat) throws.
@@ -225,6 +248,12 @@ export interface JobContext<Settings, P extends PostbackSchemas = PostbackSchema
   readonly attempt: number;
   /** Aborted at the job's deadline (the plugin's `timeoutMs`) or when the plugin unloads. */
   readonly signal: AbortSignal;
-  /** Pushes with a retry key of this run: a retried run never sends the same push twice. */
-  push(messages: MessageInput | MessageInput[], options: { to: Recipient }): Promise<void>;
+  /**
+   * Pushes with a retry key of this run: a retried run never sends the same push twice. With the
+   * default channel's token, or `channel`'s.
+   */
+  push(
+    messages: MessageInput | MessageInput[],
+    options: { to: Recipient; channel?: string },
+  ): Promise<void>;
 }

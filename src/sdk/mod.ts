@@ -22,6 +22,7 @@ export type {
 } from "./command-types.ts";
 export type {
   BaseContext,
+  ChannelInfo,
   ChatRef,
   ContentResult,
   EventContext,

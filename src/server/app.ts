@@ -2,7 +2,8 @@ import { type AnyElysia, Elysia } from "elysia";
 
 /** The webhook route: its POSTs, and the answer to anything else sent to its path. */
 export interface WebhookRoute {
-  handle(request: Request): Promise<Response>;
+  /** `channel`: the path's last segment under the webhook's; none for the default channel. */
+  handle(request: Request, channel?: string): Promise<Response>;
   refuse(request: Request, status: 404 | 405): Response;
 }
 
@@ -43,9 +44,17 @@ export function createApp(routes: AppRoutes) {
  * in the router's 404.
  */
 function webhookRoutes(path: string, webhook: WebhookRoute): AnyElysia {
+  const base = path === "/" ? "" : path;
   const routes = new Elysia()
     .post(path, ({ request }) => webhook.handle(request), { parse: "none" })
-    .all(path, ({ request }) => webhook.refuse(request, 405), { parse: "none" });
+    .all(path, ({ request }) => webhook.refuse(request, 405), { parse: "none" })
+    // Another channel's webhook: which channels there are is the webhook's to say (they change
+    // while running), so every name reaches it.
+    .post(`${base}/:channel`, ({ request, params }) => webhook.handle(request, params.channel), {
+      parse: "none",
+    });
   if (path === "/") return routes;
-  return routes.all(`${path}/*`, ({ request }) => webhook.refuse(request, 404), { parse: "none" });
+  return routes
+    .all(`${path}/:channel`, ({ request }) => webhook.refuse(request, 405), { parse: "none" })
+    .all(`${path}/*`, ({ request }) => webhook.refuse(request, 404), { parse: "none" });
 }

@@ -3,6 +3,7 @@
  * admin API, metrics and the dev tools talk to it; only its drivers (`sqlite/`) know the tables.
  */
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
+import type { SentBatch } from "../core/sent.ts";
 import type {
   ScheduleClaim,
   ScheduleClaimRequest,
@@ -37,8 +38,6 @@ export interface RoutedEvent {
 /** An event read back from the store: a recovery, or a backlog beyond what memory holds. */
 export interface StoredEvent {
   seq: number;
-  /** The LINE channel it came to; absent: "default". */
-  channel?: string;
   parsed: ParsedEvent;
   destination: string | undefined;
   receivedAt: number;
@@ -118,6 +117,8 @@ export interface SettledDelivery extends DeliveryKey {
   settlement: Settlement;
   /** What the run changed besides; saved in the same commit, and only when it is done. */
   effects?: DeliveryEffects;
+  /** What the run sent to LINE (kept unless recording is off): replaces an earlier run's record. */
+  sent?: SentBatch[];
 }
 
 /**
@@ -163,6 +164,31 @@ export interface InboxRecord {
   /** The event as received, re-serialised. */
   body: string;
   status: EventStatus;
+}
+
+/** Which stored events a history read selects: all filters optional, oldest first. */
+export interface HistoryQuery {
+  chatKey?: string;
+  eventIds?: readonly string[];
+  /** Event timestamps (LINE's), inclusive. */
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+/** One delivery of a stored event, with what it sent (null: nothing recorded). */
+export interface HistoryDelivery {
+  plugin: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  sent: SentBatch[] | null;
+}
+
+/** A stored event and its deliveries: what the admin API shows, replays and fixtures start from. */
+export interface HistoryEntry {
+  event: InboxRecord;
+  deliveries: HistoryDelivery[];
 }
 
 /** A row of the shared `chats` table. */
@@ -284,6 +310,8 @@ export interface Store {
   deliveriesOf(eventId?: string): Promise<DeliveryRecord[]>;
   /** Stored events as recorded (all, or these ids), oldest first: for operators and tests. */
   inboxRecords(ids?: readonly string[]): Promise<InboxRecord[]>;
+  /** Stored events with their deliveries and what they sent, by timestamp (then arrival). */
+  history(query: HistoryQuery): Promise<HistoryEntry[]>;
   /** A group or room the bot is or was in (the shared `chats` table). */
   readChat(chatKey: string): Promise<SharedChat | undefined>;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import { webhookEnvelopeSchema } from "../core/event-schemas.ts";
 import { parseEvent, type ReceivedEvent } from "../core/parsed-event.ts";
@@ -14,7 +15,10 @@ import { verifySignature } from "./signature.ts";
 export const MAX_NESTING_DEPTH = 64;
 
 export interface WebhookEndpointOptions {
-  channelSecret: string;
+  /** The default channel's secret, when `secretOf` is not given. */
+  channelSecret?: string;
+  /** The secret of the channel named so; undefined: no such channel (any longer). */
+  secretOf?(channel: string): string | undefined;
   maxBodyBytes: number;
   /** Events one request may carry; more gets 400 (see WEBHOOK_MAX_EVENTS). */
   maxEvents: number;
@@ -32,10 +36,11 @@ export interface WebhookEndpointOptions {
 /** The webhook route: the handler for its POSTs, and the answers to what it refuses early. */
 export interface WebhookEndpoint {
   /**
-   * `POST <WEBHOOK_PATH>`: bytes → size cap → signature → nesting depth → JSON → envelope →
-   * event count → one durable write → 200.
+   * `POST <WEBHOOK_PATH>` (the default channel) or `POST <WEBHOOK_PATH>/<channel>`: bytes → size
+   * cap → that channel's signature → nesting depth → JSON → envelope → event count → one durable
+   * write → 200.
    */
-  handle(request: Request): Promise<Response>;
+  handle(request: Request, channel?: string): Promise<Response>;
   /**
    * Answers a request refused before it reaches `handle`: another method (405), a path under the
    * webhook's that names no route (404), a body over the server's cap (413). Logged and counted
@@ -82,7 +87,7 @@ type Answer = (
 ) => Response;
 
 const REFUSALS = {
-  404: "no webhook route here: LINE posts to the webhook path itself",
+  404: "no webhook route here: LINE posts to the webhook path itself, or to /<channel> below it for a channel of the config file",
   405: "the webhook takes POST only",
 } as const;
 
@@ -106,7 +111,17 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     };
   };
 
-  async function receive(request: Request, done: Answer): Promise<Response> {
+  const secretOf = (channel: string): string | undefined => {
+    if (options.secretOf) return options.secretOf(channel);
+    return channel === DEFAULT_CHANNEL ? options.channelSecret : undefined;
+  };
+
+  async function receive(
+    request: Request,
+    channelSecret: string,
+    channel: string,
+    done: Answer,
+  ): Promise<Response> {
     const signature = request.headers.get("x-line-signature");
     if (!signature) return done(401, { error: "missing x-line-signature header" });
 
@@ -117,7 +132,8 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       if (error instanceof BodyTooLargeError) return done(413, { error: error.message });
       return done(400, { error: "could not read the request body" });
     }
-    if (!verifySignature(options.channelSecret, bytes, signature)) {
+    // That channel's secret only: a body signed for another channel is not this one's.
+    if (!verifySignature(channelSecret, bytes, signature)) {
       return done(401, { error: "invalid x-line-signature" });
     }
 
@@ -161,7 +177,7 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     const now = options.clock.now();
     const received = events.map(
       (raw): ReceivedEvent => ({
-        parsed: parseEvent(raw, now),
+        parsed: parseEvent(raw, now, channel),
         body: JSON.stringify(raw),
         destination,
       }),
@@ -181,11 +197,19 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
     }));
   }
 
-  return {
-    async handle(request) {
-      const done = answerer(performance.now());
+  const endpoint: WebhookEndpoint = {
+    async handle(request, channel = DEFAULT_CHANNEL) {
+      const channelSecret = secretOf(channel);
+      // A path below the webhook's that names no channel (any longer): a mistyped URL, or a
+      // channel removed from the config file while LINE still posts to it.
+      if (channelSecret === undefined) return endpoint.refuse(request, 404);
+      const answer = answerer(performance.now());
+      // Every line about it names the channel (as sent, bounded: it is the request's path).
+      const named = oneLine(channel).slice(0, 64);
+      const done: Answer = (status, body, fields, headers) =>
+        answer(status, body, () => ({ channel: named, ...fields?.() }), headers);
       try {
-        return await receive(request, done);
+        return await receive(request, channelSecret, channel, done);
       } catch (error) {
         // A bug, not the sender's fault: answered and logged here, never the framework's
         // 500 that would put the error's message in the body and nothing in the log.
@@ -203,4 +227,5 @@ export function createWebhookEndpoint(options: WebhookEndpointOptions): WebhookE
       return done(status, { error: REFUSALS[status] }, fields, headers);
     },
   };
+  return endpoint;
 }

@@ -37,6 +37,7 @@ describe("parseEnv", () => {
       MAX_ATTEMPTS: 5,
       INBOX_RETENTION_HOURS: 72,
       LINE_QUOTA_TIME_ZONE: "Asia/Tokyo",
+      RECORD_SENT: true,
     });
   });
 

@@ -4,7 +4,7 @@
  * is opened. And the one that may, when asked for explicitly.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,8 +60,9 @@ const logLines = (text: string): LogLine[] =>
     .filter((line) => line.startsWith("{") && line.endsWith("}"))
     .map((line) => JSON.parse(line) as LogLine);
 
-function start(env: Record<string, string>): Started {
+function start(env: Record<string, string>, config?: object): Started {
   const dir = mkdtempSync(join(scratch, "run-"));
+  if (config) writeFileSync(join(dir, "hotline.config.json"), JSON.stringify(config));
   const child = Bun.spawn([process.execPath, "src/main.ts"], {
     cwd: PROJECT_ROOT,
     env: {
@@ -106,8 +107,11 @@ function start(env: Record<string, string>): Started {
 }
 
 /** Starts with `env` and expects the start to be refused: exit 1, one line on stderr. */
-async function refusal(env: Record<string, string>): Promise<{ line: string; stdout: string }> {
-  const { code, stdout, stderr } = await start(env).exited;
+async function refusal(
+  env: Record<string, string>,
+  config?: object,
+): Promise<{ line: string; stdout: string }> {
+  const { code, stdout, stderr } = await start(env, config).exited;
   expect(code).toBe(1);
   const lines = stderr.trimEnd().split("\n");
   expect(lines).toHaveLength(1);
@@ -177,6 +181,16 @@ describe("credentials: both or neither", () => {
     expect(line).toBe(
       "hotline: invalid environment variable LINE_CHANNEL_SECRET: set both LINE credentials, or neither for local mode",
     );
+  });
+
+  test("a config file's channel with its secret set, and no default channel: refused, not local mode", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    const channels = { shop: { secretEnv: "SHOP_SECRET", tokenEnv: "SHOP_TOKEN" } };
+    const { line } = await refusal({ SHOP_SECRET: secret, SHOP_TOKEN: "a-token" }, { channels });
+    expect(line).toBe(
+      "hotline: channels shop have their secrets set but the default channel has none: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN too (the default channel is served beside the config file's), or unset them all for local mode",
+    );
+    expect(line).not.toContain(secret);
   });
 });
 

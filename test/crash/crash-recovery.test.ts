@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envelope, event, eventId, user } from "../../src/dev/events/mod.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
-import { createPluginsDir } from "../../src/dev/testing/bot.ts";
+import { createPluginsDir } from "../../src/dev/testing/plugins-dir.ts";
 import { BotProcess } from "./bot-process.ts";
 
 const PROBE = fileURLToPath(new URL("./fixtures/probe.ts", import.meta.url));

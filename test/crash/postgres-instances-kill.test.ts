@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envelope, event, user } from "../../src/dev/events/mod.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
-import { createPluginsDir } from "../../src/dev/testing/bot.ts";
+import { createPluginsDir } from "../../src/dev/testing/plugins-dir.ts";
 import { openSql, postgresTarget, type Sql } from "../../src/storage/postgres/connection.ts";
 import { freshSchema, TEST_DATABASE_URL } from "../helpers/postgres.ts";
 import { BotProcess, type LogLine } from "./bot-process.ts";

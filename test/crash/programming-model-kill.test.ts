@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envelope, event, user } from "../../src/dev/events/mod.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
-import { createPluginsDir } from "../../src/dev/testing/bot.ts";
+import { createPluginsDir } from "../../src/dev/testing/plugins-dir.ts";
 import { notesPlugin } from "../sdk/fixtures/notes-plugin.ts";
 import { BotProcess } from "./bot-process.ts";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envelope, event, user } from "../../src/dev/events/mod.ts";
 import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
-import { createPluginsDir } from "../../src/dev/testing/bot.ts";
+import { createPluginsDir } from "../../src/dev/testing/plugins-dir.ts";
 import { BotProcess } from "./bot-process.ts";
 
 const ALARM = fileURLToPath(new URL("./fixtures/alarm.ts", import.meta.url));

@@ -6,6 +6,7 @@
 import { runBunTestFile } from "./bun-test.ts";
 
 await runBunTestFile("plugins/echo", () => import("../plugins/echo.test.ts"));
+await runBunTestFile("plugins/echo-fixture", () => import("../plugins/echo-fixture.test.ts"));
 await runBunTestFile(
   "plugins/mention-responder",
   () => import("../plugins/mention-responder.test.ts"),

@@ -55,7 +55,7 @@ function boot() {
   return {
     store,
     line,
-    sender: new ReplySender(line, store, clock, silentLogger),
+    sender: new ReplySender({ client: () => line }, store, clock, silentLogger),
   };
 }
 
@@ -77,6 +77,7 @@ async function storedEvent(process: ReturnType<typeof boot>): Promise<ReplyTarge
   );
   expect(stored?.parsed.id).toBe(eventId);
   return {
+    channel: "default",
     eventId,
     replyToken,
     standby: false,

@@ -1,5 +1,6 @@
 /** The stand-in itself: a web-standard fetch handler plus the controls tests and local mode use. */
 
+import { ChannelTokens } from "./channel-tokens.ts";
 import type { ChatSpec } from "./chat-state.ts";
 import { Faults } from "./faults.ts";
 import type { RouteRequest } from "./handler.ts";
@@ -40,6 +41,11 @@ export class LineStandIn {
   private readonly faults = new Faults();
   /** The bearer it takes: a bot restarted on the same stand-in needs it (the test kit's `line`). */
   readonly channelAccessToken: string;
+  /**
+   * Its channels and their tokens: `default` takes `channelAccessToken`; `tokens.add()` adds
+   * others (several channels of one bot), whose tokens are good for them only.
+   */
+  readonly tokens: ChannelTokens;
   private records: RecordedRequest[] = [];
   private readonly waiters = new Set<() => void>();
 
@@ -48,6 +54,8 @@ export class LineStandIn {
   constructor(options: LineStandInOptions) {
     this.channelAccessToken = options.channelAccessToken;
     this.state = new PlatformState(options);
+    this.tokens = new ChannelTokens(() => this.state.now());
+    this.tokens.add({ name: "default", accessToken: options.channelAccessToken });
     this.richMenuFile = options.richMenuFile;
     if (this.richMenuFile) loadRichMenus(this.state.richMenus, this.richMenuFile);
   }
@@ -226,18 +234,23 @@ export class LineStandIn {
     const retryKey = request.headers.get("x-line-retry-key");
     const plan = this.faults.take(method, path);
     if (plan !== undefined && plan.delayMs > 0) await sleep(plan.delayMs);
-    const outcome =
-      plan?.outcome ??
-      this.answer(request.headers.get("authorization"), method, path, {
-        requestId,
-        params: {},
-        query: url.searchParams,
-        body,
-        malformedJson,
-        bytes,
-        contentType,
-        retryKey,
-      });
+    const authorization = request.headers.get("authorization");
+    const bearer = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
+    const channel = bearer === undefined ? undefined : this.tokens.channelOf(bearer);
+    const issuing = plan === undefined && this.tokens.isTokenEndpoint(method, path);
+    const outcome = issuing
+      ? await this.tokens.issue(path, new URLSearchParams(decoder.decode(bytes)))
+      : (plan?.outcome ??
+        this.answer(authorization, channel, method, path, {
+          requestId,
+          params: {},
+          query: url.searchParams,
+          body,
+          malformedJson,
+          bytes,
+          contentType,
+          retryKey,
+        }));
     if (method !== "GET" && path.includes("richmenu") && outcome.status < 300) this.keepRichMenus();
     this.record({
       requestId,
@@ -249,12 +262,14 @@ export class LineStandIn {
       status: outcome.status,
       faulted: plan?.outcome !== undefined,
       at,
+      ...(channel === undefined ? {} : { channel }),
     });
     return toResponse(outcome, requestId);
   }
 
   private answer(
     authorization: string | null,
+    channel: string | undefined,
     method: string,
     path: string,
     req: RouteRequest,
@@ -262,9 +277,8 @@ export class LineStandIn {
     if (authorization === null || !authorization.startsWith("Bearer ")) {
       return lineError(401, MESSAGES.authMissing);
     }
-    if (authorization.slice("Bearer ".length) !== this.channelAccessToken) {
-      return lineError(401, MESSAGES.authFailed);
-    }
+    // A token of some channel, current: unknown, expired and revoked ones alike get 401.
+    if (channel === undefined) return lineError(401, MESSAGES.authFailed);
     const match = route(method, path);
     if (match === undefined) return lineError(404, MESSAGES.notFound);
     try {

@@ -88,6 +88,8 @@ export interface RecordedRequest {
   retryKey: string | null;
   /** HTTP status answered. */
   status: number;
+  /** The channel whose token the request bore (none: no valid token). */
+  channel?: string;
   /** True when a fault injected the answer: the request had no effect. */
   faulted: boolean;
   /** Clock reading when the request arrived. */

@@ -6,6 +6,7 @@ import type { RequestGuard } from "./request-guard.ts";
 import {
   type AccountLinkInput,
   accountLinkSchema,
+  channelChoice,
   richMenuQuery,
   type SendAction,
   sendSchema,
@@ -24,6 +25,8 @@ export interface SimulatorApi {
   accountLink(input: AccountLinkInput): Promise<unknown>;
   richMenu(userId: string): unknown;
   richMenuImage(userId: string, richMenuId: string): Response;
+  /** Picks the LINE channel the next events go to. */
+  channel(name: string): unknown;
 }
 
 export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: RequestGuard) {
@@ -61,6 +64,12 @@ export function simulatorRoutes(prefix: string, api: SimulatorApi, guard: Reques
       "/api/send",
       ({ request }) =>
         answer(async () => api.send(parseInput(sendSchema, await jsonBody(request)))),
+      { parse: "none" },
+    )
+    .post(
+      "/api/channel",
+      ({ request }) =>
+        answer(async () => api.channel(parseInput(channelChoice, await jsonBody(request)).channel)),
       { parse: "none" },
     )
     .post(

@@ -85,3 +85,6 @@ export const accountLinkSchema = z.strictObject({
   providerUserId: z.string().trim().min(1).max(255),
 });
 export type AccountLinkInput = z.output<typeof accountLinkSchema>;
+
+/** The LINE channel the next events go to ("default", or one of the config file's). */
+export const channelChoice = z.strictObject({ channel: z.string().min(1).max(32) });

@@ -13,6 +13,7 @@ import { BotMessages } from "./bot-messages.ts";
 import { GROUP, PEOPLE } from "./cast.ts";
 import { deliveriesOf } from "./deliveries-view.ts";
 import { EntryStreams } from "./entry-stream.ts";
+import { SimulatorRequestError } from "./http.ts";
 import { RequestGuard } from "./request-guard.ts";
 import { RichMenus } from "./rich-menus.ts";
 import { simulatorRoutes } from "./routes.ts";
@@ -32,6 +33,8 @@ export interface SimulatorOptions {
   webhookPath: string;
   log: Logger;
   now?: () => number;
+  /** The channels besides "default" (the config file's), and their secrets, to pick from. */
+  channels?: { names(): string[]; secretOf(name: string): string | undefined };
 }
 
 export class Simulator {
@@ -47,6 +50,7 @@ export class Simulator {
   readonly #actions: Actions;
   readonly #guard = new RequestGuard();
   readonly #richMenus: RichMenus;
+  readonly #webhook: WebhookSender;
 
   constructor(options: SimulatorOptions) {
     const { standIn, channelSecret, log } = options;
@@ -57,12 +61,14 @@ export class Simulator {
     const webhook = new WebhookSender({
       standIn,
       channelSecret,
+      ...(options.channels ? { secretOf: options.channels.secretOf } : {}),
       fetchBot: options.bot.fetch,
       webhookPath: options.webhookPath,
       sent,
       log,
     });
     this.#o = options;
+    this.#webhook = webhook;
     this.#transcript = transcript;
     this.#sent = sent;
     this.#uploads = uploads;
@@ -94,6 +100,14 @@ export class Simulator {
     this.#streams.stop();
   }
 
+  /** The channel the next events go to. */
+  #pick(name: string): { channel: string } {
+    if (name !== "default" && this.#o.channels?.secretOf(name) === undefined)
+      throw new SimulatorRequestError(400, `no channel "${name}" is configured`);
+    this.#webhook.channel = name;
+    return { channel: name };
+  }
+
   routes() {
     const actions = this.#actions;
     return simulatorRoutes(
@@ -101,10 +115,16 @@ export class Simulator {
       {
         session: () => {
           this.#botMessages.sync();
-          return sessionView(this.#o.standIn.botUserId, this.#transcript.since(0));
+          const session = sessionView(this.#o.standIn.botUserId, this.#transcript.since(0));
+          const channels = ["default", ...(this.#o.channels?.names() ?? [])];
+          return { ...session, channels, channel: this.#webhook.channel };
         },
+        channel: (name) => this.#pick(name),
         state: async () =>
-          stateView(this.#o.bot.plugins, await deliveriesOf(this.#o.bot.store, this.#sent.recent)),
+          stateView(
+            this.#o.bot.plugins,
+            await deliveriesOf(this.#o.bot.store, this.#sent.recent, this.#o.bot.shadow),
+          ),
         stream: (request) => this.#streams.open(request),
         content: (messageId) => this.#uploads.serve(messageId),
         send: (action) => actions.send(action),

@@ -10,6 +10,8 @@ import type { ChatKey } from "./transcript.ts";
 export interface WebhookSenderOptions {
   standIn: LineStandIn;
   channelSecret: string;
+  /** Another channel's secret (its webhook is `<webhookPath>/<name>`); undefined: none such. */
+  secretOf?(channel: string): string | undefined;
   /** The bot itself, in process: the webhook's path on it. */
   fetchBot: BotFetch;
   webhookPath: string;
@@ -25,6 +27,8 @@ export interface OutgoingEvent {
 
 export class WebhookSender {
   readonly #o: WebhookSenderOptions;
+  /** The channel events go to: "default", or one of the config file's the page picked. */
+  channel = "default";
 
   constructor(options: WebhookSenderOptions) {
     this.#o = options;
@@ -38,18 +42,23 @@ export class WebhookSender {
     standIn.observe(event);
     if (event.replyToken) sent.expectReply(event.replyToken, chat);
     const body = JSON.stringify(envelope([event], standIn.botUserId));
+    const other = this.channel === "default" ? undefined : this.channel;
+    // A channel removed meanwhile: signed with the default secret, the webhook answers 404.
+    const secret = (other && this.#o.secretOf?.(other)) || this.#o.channelSecret;
+    const path = other ? `${this.#o.webhookPath}/${other}` : this.#o.webhookPath;
     const response = await this.#o.fetchBot(
-      new Request(`http://bot.invalid${this.#o.webhookPath}`, {
+      new Request(`http://bot.invalid${path}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          "x-line-signature": signBody(this.#o.channelSecret, body),
+          "x-line-signature": signBody(secret, body),
         },
         body,
       }),
     );
     await response.body?.cancel();
-    sent.posted(event.webhookEventId);
+    // As the bot stores it: another channel's ids behind its name.
+    sent.posted(other ? `${other}/${event.webhookEventId}` : event.webhookEventId);
     if (response.status !== 200)
       log.warn(
         { webhookEventId: event.webhookEventId, status: response.status },

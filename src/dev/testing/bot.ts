@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { type Env, parseEnv } from "../../config/env.ts";
 import type { Tuning } from "../../config/options.ts";
 import { ManualClock } from "../../core/clock.ts";
@@ -20,14 +19,16 @@ import type {
 } from "../../storage/store.ts";
 import { signBody } from "../../webhook/signature.ts";
 import { envelope } from "../events/mod.ts";
+import type { FixtureInput } from "../fixtures/fixture.ts";
 import type { LineStandIn } from "../line-stand-in/mod.ts";
 import { testChannel } from "./channel.ts";
+import { type TestChannelOptions, TestChannels } from "./channels.ts";
 import { testDatabase } from "./database.ts";
 import { pluginDatabase } from "./plugin-db.ts";
 import { type PluginFilesView, pluginFiles } from "./plugin-files.ts";
+import { linkedPluginsDir } from "./plugins-dir.ts";
+import { type ReplayOptions, type ReplayResult, replayFixture } from "./replay.ts";
 import { findAction, richMenuTapEvent, type TapOptions, tapEvent } from "./tap.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The test kit's tuning: fast LINE retries, no watching, short grace and drain periods. */
 const TEST_TUNING: Partial<Tuning> = {
@@ -63,33 +64,16 @@ export interface TestBotOptions {
   logger?: Logger;
   /** Where the manual clock starts (ms since the epoch); default: the real time. */
   now?: number;
+  /** LINE channels besides `default`, by name: each its own secret and token (`bot.channels`). */
+  channels?: Record<string, TestChannelOptions>;
+  /** On SQLite, even when the test process runs its bots on PostgreSQL (a replay's sandbox). */
+  sqlite?: boolean;
 }
 
 export interface PostOptions {
   /** The signature header to send; `null` sends none. Default: a valid signature. */
   signature?: string | null;
   headers?: Record<string, string>;
-}
-
-/** Makes a scratch directory inside the project, so plugins in it resolve `hotline` imports. */
-export function createPluginsDir(): {
-  dir: string;
-  write(file: string, source: string): string;
-  remove(): void;
-} {
-  const base = join(PROJECT_ROOT, ".tmp");
-  mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, "plugins-"));
-  return {
-    dir,
-    write(file, source) {
-      const path = join(dir, file);
-      mkdirSync(resolve(path, ".."), { recursive: true });
-      writeFileSync(path, source);
-      return path;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
 }
 
 /**
@@ -103,6 +87,8 @@ export class TestBot {
   readonly secret: string;
   readonly dataDir: string;
   readonly pluginsDir: string;
+  /** The channels besides `default`: post to their webhooks, add and remove them while running. */
+  readonly channels: TestChannels;
   readonly #cleanup: Array<() => void | Promise<void>>;
   readonly #lineServer: RunningServer;
   readonly #events: HostEvent[] = [];
@@ -120,6 +106,7 @@ export class TestBot {
     secret: string;
     dataDir: string;
     pluginsDir: string;
+    channels: TestChannels;
     cleanup: Array<() => void | Promise<void>>;
   }) {
     this.clock = parts.clock;
@@ -130,6 +117,12 @@ export class TestBot {
     this.secret = parts.secret;
     this.dataDir = parts.dataDir;
     this.pluginsDir = parts.pluginsDir;
+    this.channels = parts.channels;
+    this.channels.attach({
+      webhookUrl: () => this.webhookUrl,
+      reloadConfig: () =>
+        this.hotline.plugins.reload([resolve(this.hotline.config.env.CONFIG_FILE)]),
+    });
     this.#cleanup = parts.cleanup;
     this.#listen();
   }
@@ -150,7 +143,9 @@ export class TestBot {
     const clock = new ManualClock(options.now ?? Date.now());
     const cleanup: Array<() => void | Promise<void>> = [];
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "hotline-test-"));
-    const database = testDatabase(dataDir);
+    const database = options.sqlite
+      ? { url: undefined, drop: async () => {} }
+      : testDatabase(dataDir);
     if (!options.dataDir) {
       cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
       cleanup.push(() => database.drop());
@@ -158,18 +153,14 @@ export class TestBot {
 
     let pluginsDir = options.pluginsDir;
     if (!pluginsDir) {
-      const scratch = createPluginsDir();
+      const scratch = linkedPluginsDir(options.plugins ?? []);
       pluginsDir = scratch.dir;
       cleanup.push(scratch.remove);
-      for (const plugin of options.plugins ?? []) {
-        const path = plugin instanceof URL ? fileURLToPath(plugin) : resolve(plugin);
-        symlinkSync(path, join(pluginsDir, basename(path)));
-      }
     }
     const configFile = join(dataDir, "hotline.config.json");
-    writeFileSync(configFile, JSON.stringify({ plugins: options.settings ?? {} }));
-
     const { line, token, secret } = testChannel(options.line, () => clock.now());
+    const channels = new TestChannels(line, configFile, options.settings ?? {});
+    await channels.init(options.channels ?? {});
     const lineServer = platform.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -203,10 +194,11 @@ export class TestBot {
             ? createLogger((level as Env["LOG_LEVEL"]) || "debug")
             : silentLogger),
         tuning: { ...TEST_TUNING, ...options.tuning },
+        secrets: channels.secrets,
       });
     const hotline = await boot();
     const parts = { clock, line, lineServer, hotline, boot, secret, dataDir, pluginsDir, cleanup };
-    return new TestBot(parts);
+    return new TestBot({ ...parts, channels });
   }
 
   get url(): string {
@@ -260,6 +252,7 @@ export class TestBot {
     await dispatcher.idle();
     await scheduler.idle();
     await dispatcher.idle();
+    await this.hotline.shadow?.runner.idle();
   }
 
   /** Moves the clock (retries, cooldowns, expiries, schedules) and lets due work run. */
@@ -412,6 +405,15 @@ export class TestBot {
   /** A plugin's `ctx.files`, to look into: in the store on PostgreSQL, else in `dataDir`. */
   files(plugin: string): PluginFilesView {
     return pluginFiles(this.hotline.pluginState, this.dataDir, plugin);
+  }
+
+  /**
+   * Plays a fixture's events (`export-fixture`) back through the webhook, one at a time, the
+   * clock set to each event's time; resolves with what the loaded plugins sent beside what the
+   * fixture says they sent: `expect(result.actual).toEqual(result.expected)`.
+   */
+  replay(fixture: FixtureInput, options?: ReplayOptions): Promise<ReplayResult> {
+    return replayFixture(this, fixture, options);
   }
 
   /** Waits for a plugin host event (loaded, failed, unloaded) matching the predicate. */

@@ -1,4 +1,5 @@
 import { HTTPFetchError } from "@line/bot-sdk";
+import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import type { CallOptions, LineClient } from "../../line/client.ts";
 import type { ScheduleRequest } from "../../schedules/requests.ts";
 import type {
@@ -29,7 +30,7 @@ import {
   pluginApi,
 } from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
-import { richMenuControl } from "./rich-menus.ts";
+import { richMenuControl, unsyncedRichMenus } from "./rich-menus.ts";
 import type { HostRpc } from "./rpc.ts";
 import { schedulingFor } from "./schedules.ts";
 import { RunSessions } from "./sessions.ts";
@@ -52,6 +53,13 @@ export interface Registrations {
 
 export const PROFILE_TTL_MS = 24 * 3_600_000;
 
+/** LINE as one channel's token reaches it, from the worker (through the host's proxy). */
+export interface ChannelLine {
+  line: LineClient;
+  clients: PluginClients;
+  lineCapability: string;
+}
+
 export interface WorkerServices {
   name: string;
   settings: unknown;
@@ -69,6 +77,8 @@ export interface WorkerServices {
   dataApiBaseUrl: string;
   /** The worker's bearer at the host's LINE proxy. */
   lineCapability: string;
+  /** LINE through another channel's token (an event of that channel): `line`, `clients` for it. */
+  viaChannel(channel: string): ChannelLine;
   registrations: Registrations;
   postbacks: PluginPostbacks;
   /** Whether the plugin's commands need a mention in groups, unless a command says otherwise. */
@@ -172,9 +182,11 @@ async function fetchProfile(
   scope: CallScope,
   userId: string,
   chat: ChatRef | undefined,
+  /** The shared users table holds the default channel's users only: others are not cached. */
+  shared = true,
 ): Promise<SharedUser> {
   const { state, line } = services;
-  const cached = await state.readUser(userId);
+  const cached = shared ? await state.readUser(userId) : undefined;
   const now = services.now();
   if (cached?.profileFetchedAt && now - cached.profileFetchedAt < PROFILE_TTL_MS) return cached;
   const profile = await line.call(
@@ -187,16 +199,25 @@ async function fetchProfile(
           : line.api.getProfile(userId),
     callOptions(scope),
   );
-  await state.saveProfile(userId, {
+  const fetched = {
     displayName: profile.displayName,
     pictureUrl: profile.pictureUrl ?? null,
     statusMessage: (profile as { statusMessage?: string }).statusMessage ?? null,
     language: (profile as { language?: string }).language ?? null,
-  });
+  };
+  if (!shared) {
+    const unknown = { following: null, followedAt: null, unfollowedAt: null };
+    return { userId, ...fetched, ...unknown, profileFetchedAt: now };
+  }
+  await state.saveProfile(userId, fetched);
   return (await state.readUser(userId)) as SharedUser;
 }
 
 /** A recipient as the Messaging API names it. */
+function channelOf(options: { channel?: string }): { channel?: string } {
+  return options.channel === undefined ? {} : { channel: options.channel };
+}
+
 function recipientId(to: Recipient): string {
   return typeof to === "string" ? to : to.id;
 }
@@ -219,12 +240,16 @@ export function createPluginContext(services: WorkerServices): PluginContext<unk
     files,
     signal: lifetime.signal,
     now: services.now,
-    async push(messages: MessageInput | MessageInput[], options: { to: Recipient }) {
+    async push(
+      messages: MessageInput | MessageInput[],
+      options: { to: Recipient; channel?: string },
+    ) {
       await rpc.call({
         deliveryId: undefined,
         method: "push",
         messages: toMessages(messages),
         to: recipientId(options.to),
+        ...channelOf(options),
       });
     },
     content: (messageId: string) => content(services, scope, messageId),
@@ -289,20 +314,26 @@ function eventContext(
 ): Omit<EventContext<unknown>, "session" | "dialog"> {
   const { log, signal } = scope;
   const standby = (delivery.event as { mode?: unknown }).mode === "standby";
+  // Every LINE call made for the event goes with its channel's token.
+  const own: WorkerServices = { ...services, ...services.viaChannel(delivery.channel) };
+  const cached = delivery.channel === DEFAULT_CHANNEL;
   return {
     ...base,
     log,
     // The LINE calls again, so that their retry warnings name the event, the handler's deadline
     // cancels them, and the delivery's retries repeat its sends under the same retry keys.
-    api: pluginApi(services.line, services.clients, {
+    api: pluginApi(own.line, own.clients, {
       ...scope,
       keys: eventRetryKeys(delivery.eventId, services.name),
     }),
-    content: (messageId: string) => content(services, scope, messageId),
-    transcoding: (messageId: string) => transcoding(services, scope, messageId),
-    profile: (userId: string, chat?: ChatRef) => fetchProfile(services, scope, userId, chat),
+    content: (messageId: string) => content(own, scope, messageId),
+    transcoding: (messageId: string) => transcoding(own, scope, messageId),
+    profile: (userId: string, chat?: ChatRef) => fetchProfile(own, scope, userId, chat, cached),
     signal,
+    kv: cached ? base.kv : services.state.kvOf(delivery.channel),
+    richMenu: cached ? base.richMenu : unsyncedRichMenus(delivery.channel),
     eventId: delivery.eventId,
+    channel: Object.freeze({ name: delivery.channel, botUserId: delivery.destination }),
     destination: delivery.destination,
     chat: delivery.chat,
     attempt: delivery.attempt,
@@ -318,13 +349,23 @@ function eventContext(
         messages: toMessages(messages),
       });
     },
-    async push(messages: MessageInput | MessageInput[], options: { to?: Recipient } = {}) {
+    async push(
+      messages: MessageInput | MessageInput[],
+      options: { to?: Recipient; channel?: string } = {},
+    ) {
       const to = options.to === undefined ? undefined : recipientId(options.to);
+      const other = options.channel !== undefined && options.channel !== delivery.channel;
+      // The event's chat is a chat of its channel: another channel's push names its recipient.
+      if (other && to === undefined)
+        throw new TypeError(
+          `${services.name}: a push to channel "${options.channel}" needs { to }`,
+        );
       await services.rpc.call({
         deliveryId: delivery.id,
         method: "push",
         messages: toMessages(messages),
         ...(to ? { to } : {}),
+        ...channelOf(options),
       });
     },
   };
@@ -359,7 +400,10 @@ export function createJobContext(
     scheduleId: run.scheduleId,
     scheduledAt: run.scheduledAt,
     attempt: run.attempt,
-    async push(messages: MessageInput | MessageInput[], options: { to: Recipient }) {
+    async push(
+      messages: MessageInput | MessageInput[],
+      options: { to: Recipient; channel?: string },
+    ) {
       // A job has no chat of its own to push to.
       if (!options?.to) throw new TypeError(`${services.name}: a job's push needs { to }`);
       await services.rpc.call({
@@ -367,6 +411,7 @@ export function createJobContext(
         method: "push",
         messages: toMessages(messages),
         to: recipientId(options.to),
+        ...channelOf(options),
       });
     },
   };

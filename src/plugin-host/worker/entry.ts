@@ -2,6 +2,7 @@
  * The inside of a plugin worker: one worker serves one version of one plugin, so terminating it
  * releases the whole module graph, its timers and its memory.
  */
+import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import { splitSettings } from "../../core/push-policy.ts";
 import { LineClient } from "../../line/client.ts";
 import type { ScheduleRequest } from "../../schedules/requests.ts";
@@ -23,6 +24,7 @@ import type {
 } from "../protocol.ts";
 import { addCommand, type PluginCommand, pluginCommand, routedCommand } from "./commands.ts";
 import {
+  type ChannelLine,
   createEventContext,
   createJobContext,
   createPluginContext,
@@ -149,21 +151,16 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   const definition = parsed.data;
 
   // `pushPolicy` is the host's: checked here, so a bad one fails the load, and never the plugin's.
+  const invalid = (why: string) => ({
+    type: "load-failed" as const,
+    error: `invalid settings for plugin "${definition.name}": ${why}`,
+  });
   const section = splitSettings(message.settings[definition.name] ?? {});
-  if (section.error !== undefined)
-    return {
-      type: "load-failed",
-      error: `invalid settings for plugin "${definition.name}": ${section.error}`,
-    };
+  if (section.error !== undefined) return invalid(section.error);
   let settings: unknown = section.own;
   if (definition.settings) {
     const result = definition.settings.safeParse(settings);
-    if (!result.success) {
-      return {
-        type: "load-failed",
-        error: `invalid settings for plugin "${definition.name}": ${describeIssues(result.error, "")}`,
-      };
-    }
+    if (!result.success) return invalid(describeIssues(result.error, ""));
     settings = result.data;
   }
 
@@ -196,15 +193,30 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
   } catch (error) {
     return { type: "load-failed", error: `commands and postbacks: ${describe(error)}` };
   }
-  const line = new LineClient({
-    // The host's proxy takes the worker's capability where LINE would take the channel's token.
-    channelAccessToken: message.env.lineCapability,
-    apiBaseUrl: message.env.apiBaseUrl,
-    log: pluginLog,
-    retry: message.env.retry,
-    // The host counts LINE API calls; this client lives in the worker, so each attempt is reported.
-    onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
-  });
+  // The host's proxy takes the worker's capability where LINE would take the channel's token;
+  // `<capability>@<channel>` asks for another channel's.
+  const lineVia = (bearer: string): ChannelLine => {
+    const client = new LineClient({
+      channelAccessToken: bearer,
+      apiBaseUrl: message.env.apiBaseUrl,
+      log: pluginLog,
+      retry: message.env.retry,
+      // The host counts LINE API calls; this client lives in the worker: each attempt is reported.
+      onCall: (endpoint, status) => post({ type: "api-call", endpoint, status }),
+    });
+    const { apiBaseUrl, dataApiBaseUrl } = message.env;
+    const access = { apiBaseUrl, dataApiBaseUrl, capability: bearer };
+    return { line: client, clients: pluginClients(client.api, access), lineCapability: bearer };
+  };
+  const { line, clients } = lineVia(message.env.lineCapability);
+  const channels = new Map<string, ChannelLine>();
+  const viaChannel = (channel: string): ChannelLine => {
+    if (channel === DEFAULT_CHANNEL)
+      return { line, clients, lineCapability: message.env.lineCapability };
+    const found = channels.get(channel) ?? lineVia(`${message.env.lineCapability}@${channel}`);
+    channels.set(channel, found);
+    return found;
+  };
   const registrations: Registrations = { routes: [], commands, open: true };
   const jobs = Object.entries(definition.jobs ?? {});
   const services: WorkerServices = {
@@ -212,11 +224,8 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     settings,
     log: pluginLog,
     line,
-    clients: pluginClients(line.api, {
-      apiBaseUrl: message.env.apiBaseUrl,
-      dataApiBaseUrl: message.env.dataApiBaseUrl,
-      capability: message.env.lineCapability,
-    }),
+    clients,
+    viaChannel,
     state: createPluginState(rpc, message.state),
     files:
       message.state.files === "store"

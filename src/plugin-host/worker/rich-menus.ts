@@ -113,6 +113,17 @@ export async function declaredRichMenus(
   );
 }
 
+/**
+ * `ctx.richMenu` in another channel's event: the host syncs menus with the default channel only,
+ * and a user id of another channel is another user there; refused rather than sent astray.
+ */
+export function unsyncedRichMenus(channel: string): RichMenuControl {
+  const refuse = async (): Promise<never> => {
+    throw new Error(`rich menus are synced for the default channel only, not "${channel}"`);
+  };
+  return { link: refuse, unlink: refuse };
+}
+
 /** `ctx.richMenu`: the host links and unlinks, with the channel's token. */
 export function richMenuControl(rpc: HostRpc): RichMenuControl {
   return {

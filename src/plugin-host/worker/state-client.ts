@@ -10,8 +10,11 @@ import type { SharedUser, UserProfile } from "../../storage/store.ts";
 import type { WorkerState } from "../protocol.ts";
 import type { HostRpc } from "./rpc.ts";
 
-function remoteKv(rpc: HostRpc, transaction: number | undefined): KeyValueStore {
-  const scope = transaction === undefined ? {} : { transaction };
+function remoteKv(rpc: HostRpc, transaction: number | undefined, channel?: string): KeyValueStore {
+  const scope = {
+    ...(transaction === undefined ? {} : { transaction }),
+    ...(channel === undefined || channel === "default" ? {} : { channel }),
+  };
   return {
     get: async <T>(key: string) =>
       (await rpc.call({ method: "kv.get", key, ...scope })) as T | undefined,
@@ -33,6 +36,8 @@ function remoteKv(rpc: HostRpc, transaction: number | undefined): KeyValueStore 
 export interface PluginState {
   db: ReturnType<typeof createPluginDatabase>;
   kv: KeyValueStore;
+  /** The key-value store of a channel's events (the default channel's is `kv`). */
+  kvOf(channel: string): KeyValueStore;
   transaction<T>(work: (tx: PluginTransaction) => Promise<T>): Promise<T>;
   readUser(userId: string): Promise<SharedUser | undefined>;
   saveProfile(userId: string, profile: UserProfile): Promise<void>;
@@ -60,6 +65,7 @@ export function createPluginState(rpc: HostRpc, state: WorkerState): PluginState
   return {
     db: database(),
     kv: remoteKv(rpc, undefined),
+    kvOf: (channel) => remoteKv(rpc, undefined, channel),
     async transaction(work) {
       const id = (await rpc.call({ method: "db.begin" })) as number;
       const tx: PluginTransaction = { ...database(id), kv: remoteKv(rpc, id) };

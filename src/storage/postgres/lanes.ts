@@ -23,6 +23,7 @@ export interface ClaimedRow {
   destination: string | null;
   receivedAt: number;
   timestamp: number;
+  channel: string;
 }
 
 /**
@@ -71,7 +72,8 @@ export async function claimHeads(
     join inbox_events e on e.id = due.event_id
     where d.event_id = due.event_id and d.plugin = due.plugin and d.status in ('pending', 'retry')
     returning d.event_id as "eventId", d.plugin, d.attempts,
-      e.seq, e.id, e.body, e.destination, e.received_at as "receivedAt", e.timestamp`;
+      e.seq, e.id, e.body, e.destination, e.received_at as "receivedAt", e.timestamp,
+      e.channel`;
   const byEvent = new Map<string, { row: ClaimedRow; deliveries: ClaimedDelivery[] }>();
   for (const { plugin, attempts, ...row } of rows) {
     const entry = byEvent.get(row.id) ?? { row, deliveries: [] };
@@ -118,7 +120,12 @@ export async function settleClaimed(
   settled: SettledDelivery[],
   context: { owner: string; now: number },
 ): Promise<{ closed: string[]; fenced: DeliveryKey[] }> {
-  const values = settled.map((delivery) => ({ key: delivery, ...columns(delivery) }));
+  const values = settled.map((delivery) => ({
+    key: delivery,
+    ...columns(delivery),
+    // Null keeps the record: a run that sent nothing, or recording turned off.
+    sent: delivery.sent === undefined ? null : JSON.stringify(delivery.sent),
+  }));
   const { owner, now } = context;
   return sql.begin(async (tx) => {
     await lockEvents(tx, [...new Set(settled.map((delivery) => delivery.eventId))]);
@@ -129,6 +136,7 @@ export async function settleClaimed(
         next_attempt_at = coalesce(v.next, d.next_attempt_at),
         last_error = case when v.status = 'pending' then d.last_error else v.error end,
         deferred = v.deferred,
+        sent = coalesce(v.sent::jsonb, d.sent),
         owner = null,
         lease_until = null,
         updated_at = ${now}
@@ -136,8 +144,8 @@ export async function settleClaimed(
         ${values.map((v) => v.key.eventId)}::text[], ${values.map((v) => v.key.plugin)}::text[],
         ${values.map((v) => v.status)}::text[], ${values.map((v) => v.counted)}::int[],
         ${values.map((v) => v.next)}::bigint[], ${values.map((v) => v.error)}::text[],
-        ${values.map((v) => String(v.deferred))}::text[]::bool[]
-      ) as v(event_id, plugin, status, counted, next, error, deferred)
+        ${values.map((v) => String(v.deferred))}::text[]::bool[], ${values.map((v) => v.sent)}::text[]
+      ) as v(event_id, plugin, status, counted, next, error, deferred, sent)
       where d.event_id = v.event_id and d.plugin = v.plugin
         and d.status = 'running' and d.owner = ${owner}
       returning d.event_id as "eventId", d.plugin`;

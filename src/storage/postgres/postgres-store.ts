@@ -7,6 +7,7 @@ import type {
   DeadCursor,
   DeadSelector,
   DeliveryKey,
+  HistoryQuery,
   InboxRecord,
   ReplyAttempts,
   RoutedEvent,
@@ -33,6 +34,7 @@ import {
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { PostgresHeldReplies } from "./held-replies.ts";
+import { readHistory } from "./history.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, settleClaimed } from "./lanes.ts";
 import { PostgresQuota } from "./quota.ts";
@@ -55,7 +57,7 @@ import {
   writeSchedules,
 } from "./schedules.ts";
 import { pruneSessions, readSessions } from "./sessions.ts";
-import { DEFAULT_CHANNEL, readUser, saveProfile } from "./shared-state.ts";
+import { readUser, saveProfile } from "./shared-state.ts";
 
 export interface PostgresStoreOptions {
   databaseUrl: string;
@@ -77,6 +79,7 @@ interface EventRow {
   destination: string | null;
   receivedAt: number;
   timestamp: number;
+  channel: string;
 }
 
 const OPEN = ["pending", "retry", "running"];
@@ -149,7 +152,7 @@ export class PostgresStore implements Store {
           (id, channel, chat_key, type, timestamp, received_at, destination, body)
         select * from unnest(
           ${unique.map((e) => e.parsed.id)}::text[],
-          ${unique.map(() => DEFAULT_CHANNEL)}::text[],
+          ${unique.map((e) => e.parsed.channel)}::text[],
           ${unique.map((e) => e.parsed.chatKey)}::text[],
           ${unique.map((e) => e.parsed.type)}::text[],
           ${unique.map((e) => e.parsed.timestamp)}::bigint[],
@@ -175,7 +178,7 @@ export class PostgresStore implements Store {
   async routePending(route: Router): Promise<RoutedEvent[]> {
     const routed = await this.#sql.begin(async (tx) => {
       const rows = await tx<EventRow[]>`
-        select seq, id, body, destination, received_at as "receivedAt", timestamp
+        select seq, id, body, destination, received_at as "receivedAt", timestamp, channel
         from inbox_events where status = 'pending'
         order by timestamp, seq
         for update skip locked`;
@@ -189,7 +192,7 @@ export class PostgresStore implements Store {
 
   async readEvent(eventId: string): Promise<StoredEvent | undefined> {
     const [row] = await this.#sql<EventRow[]>`
-      select seq, id, body, destination, received_at as "receivedAt", timestamp
+      select seq, id, body, destination, received_at as "receivedAt", timestamp, channel
       from inbox_events where id = ${eventId}`;
     if (!row) return undefined;
     const open = await this.#sql<Array<{ plugin: string }>>`
@@ -312,11 +315,15 @@ export class PostgresStore implements Store {
       from inbox_events ${where} order by seq`;
   }
 
+  history(query: HistoryQuery) {
+    return readHistory(this.#sql, query);
+  }
+
   async readChat(chatKey: string): Promise<SharedChat | undefined> {
     const [row] = await this.#sql<SharedChat[]>`
       select chat_key as "chatKey", type, chat_id as "chatId", member,
         joined_at as "joinedAt", left_at as "leftAt"
-      from chats where channel = ${DEFAULT_CHANNEL} and chat_key = ${chatKey}`;
+      from chats where chat_key = ${chatKey}`;
     return row ? { ...row } : undefined;
   }
 
@@ -422,7 +429,7 @@ export class PostgresStore implements Store {
   #fromRow(row: EventRow): Omit<StoredEvent, "openPlugins"> {
     return {
       seq: row.seq,
-      parsed: parseEvent(JSON.parse(row.body), row.timestamp),
+      parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
       destination: row.destination ?? undefined,
       receivedAt: row.receivedAt,
     };

@@ -2,7 +2,7 @@
 import type { RoutedEvent, Router } from "../store.ts";
 import type { Sql, Tx } from "./connection.ts";
 import { lockEvents } from "./lanes.ts";
-import { applySharedState, DEFAULT_CHANNEL } from "./shared-state.ts";
+import { applySharedState } from "./shared-state.ts";
 
 /** Inside the ingest or routing transaction: deliveries, event status, shared tables. */
 export async function routeEvents(
@@ -11,21 +11,22 @@ export async function routeEvents(
   route: Router,
   now: number,
 ): Promise<void> {
-  const rows: Array<[string, string, string, number, number]> = [];
+  const rows: Array<[string, string, string, number, number, string]> = [];
   for (const event of events) {
     const { parsed } = event;
     event.plugins = route(parsed, event.destination);
     for (const plugin of event.plugins)
-      rows.push([parsed.id, plugin, parsed.chatKey, parsed.timestamp, event.seq]);
+      rows.push([parsed.id, plugin, parsed.chatKey, parsed.timestamp, event.seq, parsed.channel]);
     await applySharedState(tx, parsed, now);
   }
   if (rows.length > 0) {
     await tx`
       insert into deliveries (event_id, plugin, channel, chat_key, timestamp, seq, updated_at)
-      select e, p, ${DEFAULT_CHANNEL}, c, t, s, ${now} from unnest(
+      select e, p, ch, c, t, s, ${now} from unnest(
         ${rows.map((r) => r[0])}::text[], ${rows.map((r) => r[1])}::text[],
         ${rows.map((r) => r[2])}::text[], ${rows.map((r) => r[3])}::bigint[],
-        ${rows.map((r) => r[4])}::bigint[]) as v(e, p, c, t, s)
+        ${rows.map((r) => r[4])}::bigint[], ${rows.map((r) => r[5])}::text[])
+        as v(e, p, c, t, s, ch)
       on conflict do nothing`;
   }
   const active = events.filter((e) => e.plugins.length > 0).map((e) => e.parsed.id);

@@ -15,7 +15,7 @@ export async function applySharedState(tx: Tx, parsed: ParsedEvent, now: number)
   const at = parsed.timestamp;
   const userId = typeof source.userId === "string" ? source.userId : undefined;
   const { type, chat } = parsed;
-  const channel = DEFAULT_CHANNEL;
+  const { channel } = parsed;
   if (source.type === "user" && userId && (type === "follow" || type === "unfollow")) {
     const following = type === "follow";
     await tx`

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { SentBatch } from "../../core/sent.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type {
   DeadCursor,
@@ -50,7 +51,12 @@ function prepareStatements(db: SqlDatabase) {
   return {
     insert: db
       .insert(deliveries)
-      .values({ eventId: param("eventId"), plugin: param("plugin"), updatedAt: param("now") })
+      .values({
+        eventId: param("eventId"),
+        plugin: param("plugin"),
+        channel: param("channel"),
+        updatedAt: param("now"),
+      })
       .onConflictDoNothing()
       .prepare(),
     // One statement for every outcome that was an attempt; `nextAttemptAt` null keeps the old one.
@@ -62,6 +68,8 @@ function prepareStatements(db: SqlDatabase) {
         updatedAt: bound("now"),
         attempts: sql`${deliveries.attempts} + 1`,
         nextAttemptAt: sql`coalesce(${param("nextAttemptAt")}, ${deliveries.nextAttemptAt})`,
+        // Null keeps the record: a run that sent nothing, or recording turned off.
+        sent: sql`coalesce(${param("sent")}, ${deliveries.sent})`,
       })
       .where(thisDelivery)
       .prepare(),
@@ -98,8 +106,8 @@ export class DeliveryTable {
     this.#statements = prepareStatements(db);
   }
 
-  create(eventId: string, plugins: string[], now: number): void {
-    for (const plugin of plugins) this.#statements.insert.run({ eventId, plugin, now });
+  create(eventId: string, channel: string, plugins: string[], now: number): void {
+    for (const plugin of plugins) this.#statements.insert.run({ eventId, plugin, channel, now });
   }
 
   open(): OpenDelivery[] {
@@ -140,7 +148,12 @@ export class DeliveryTable {
   }
 
   /** Records how a run ended; a deferral is no attempt and writes nothing. */
-  settle({ eventId, plugin }: DeliveryKey, settlement: Settlement, now: number): void {
+  settle(
+    { eventId, plugin }: DeliveryKey,
+    settlement: Settlement,
+    now: number,
+    sent?: SentBatch[],
+  ): void {
     const { settleAttempt, settleDropped } = this.#statements;
     if (settlement.status === "deferred") return;
     // A dropped delivery never ran this time; everything else was one attempt.
@@ -154,6 +167,7 @@ export class DeliveryTable {
       status: settlement.status,
       lastError: settlement.status === "done" ? null : settlement.error,
       nextAttemptAt: settlement.status === "retry" ? settlement.nextAttemptAt : null,
+      sent: sent === undefined ? null : JSON.stringify(sent),
       now,
     });
   }

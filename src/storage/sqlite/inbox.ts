@@ -20,6 +20,7 @@ function prepareStatements(db: SqlDatabase) {
       .insert(inboxEvents)
       .values({
         id: param("id"),
+        channel: param("channel"),
         chatKey: param("chatKey"),
         type: param("type"),
         timestamp: param("timestamp"),
@@ -63,6 +64,7 @@ export class InboxTable {
     const { parsed } = event;
     return this.#statements.insert.get({
       id: parsed.id,
+      channel: parsed.channel,
       chatKey: parsed.chatKey,
       type: parsed.type,
       timestamp: parsed.timestamp,

@@ -71,8 +71,15 @@ export function openStateReader(dataDir: string, hostDatabase: string): SqliteHa
   const handle = platform.openSqlite(pluginStatePath(dataDir));
   try {
     handle.exec("PRAGMA busy_timeout = 0;");
-    if (existsSync(hostDatabase))
+    if (existsSync(hostDatabase)) {
       handle.query("ATTACH DATABASE ?1 AS host", [hostDatabase], "none");
+      // The default channel's rows, as on PostgreSQL (its views): the same user id is another
+      // user in another channel, and "hotline/db" keys these tables by it alone.
+      for (const table of ["users", "chats"])
+        handle.exec(
+          `CREATE TEMP VIEW ${table} AS SELECT * FROM host.${table} WHERE channel = 'default';`,
+        );
+    }
     handle.exec("PRAGMA query_only = 1;");
     return handle;
   } catch (error) {

@@ -1,5 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import type { ParsedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { SharedChat, SharedUser, UserProfile } from "../store.ts";
@@ -18,6 +19,7 @@ function prepareStatements(db: SqlDatabase) {
     db
       .insert(users)
       .values({
+        channel: param("channel"),
         userId: param("userId"),
         following,
         updatedAt: param("now"),
@@ -35,6 +37,7 @@ function prepareStatements(db: SqlDatabase) {
     db
       .insert(chats)
       .values({
+        channel: param("channel"),
         chatKey: param("chatKey"),
         type: param("type"),
         chatId: param("chatId"),
@@ -55,7 +58,7 @@ function prepareStatements(db: SqlDatabase) {
     unfollow: upsertUser(false),
     seen: db
       .insert(users)
-      .values({ userId: param("userId"), updatedAt: param("now") })
+      .values({ channel: param("channel"), userId: param("userId"), updatedAt: param("now") })
       .onConflictDoNothing()
       .prepare(),
     join: upsertChat(true),
@@ -63,7 +66,7 @@ function prepareStatements(db: SqlDatabase) {
     user: db
       .select()
       .from(users)
-      .where(eq(users.userId, param("userId")))
+      .where(and(eq(users.channel, DEFAULT_CHANNEL), eq(users.userId, param("userId"))))
       .prepare(),
   };
 }
@@ -90,15 +93,22 @@ export class SharedState {
     const at = parsed.timestamp;
     const userId = typeof source.userId === "string" ? source.userId : undefined;
     const statements = this.#statements;
-    const { type, chat } = parsed;
+    const { type, chat, channel } = parsed;
     if (source.type === "user" && userId && (type === "follow" || type === "unfollow")) {
-      statements[type].run({ userId, at, now });
+      statements[type].run({ channel, userId, at, now });
       return;
     }
-    if (userId) statements.seen.run({ userId, now });
+    if (userId) statements.seen.run({ channel, userId, now });
     if (type !== "join" && type !== "leave") return;
     if (!chat || chat.type === "user") return;
-    statements[type].run({ chatKey: parsed.chatKey, type: chat.type, chatId: chat.id, at, now });
+    statements[type].run({
+      channel,
+      chatKey: parsed.chatKey,
+      type: chat.type,
+      chatId: chat.id,
+      at,
+      now,
+    });
   }
 
   readChat(chatKey: string): SharedChat | undefined {

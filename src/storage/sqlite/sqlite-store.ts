@@ -7,6 +7,7 @@ import type {
   ClaimRequest,
   DeadCursor,
   DeadSelector,
+  HistoryQuery,
   OpenDelivery,
   ReplyAttempts,
   RoutedEvent,
@@ -25,6 +26,7 @@ import type {
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { SqliteHeldReplies } from "./held-replies.ts";
+import { readHistory } from "./history.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
 import { SqliteQuota } from "./quota.ts";
@@ -165,8 +167,8 @@ export class SqliteStore implements Store {
       written.length === 0
         ? []
         : await this.#writes.write(() =>
-            written.flatMap(({ settlement, effects, ...key }) => {
-              this.#deliveries.settle(key, settlement, now);
+            written.flatMap(({ settlement, effects, sent, ...key }) => {
+              this.#deliveries.settle(key, settlement, now, sent);
               if (settlement.status === "done" && effects?.sessions)
                 this.#sessions.write(effects.sessions, now);
               if (settlement.status === "done" && effects?.schedules)
@@ -295,6 +297,10 @@ export class SqliteStore implements Store {
     return this.#inbox.records(ids);
   }
 
+  async history(query: HistoryQuery) {
+    return readHistory(this.handle.db, query);
+  }
+
   async readChat(chatKey: string) {
     return this.#shared.readChat(chatKey);
   }
@@ -414,7 +420,7 @@ export class SqliteStore implements Store {
   #route(event: RoutedEvent, route: Router, now: number): void {
     const { parsed } = event;
     event.plugins = route(parsed, event.destination);
-    this.#deliveries.create(parsed.id, event.plugins, now);
+    this.#deliveries.create(parsed.id, parsed.channel, event.plugins, now);
     if (event.plugins.length > 0) this.#inbox.markActive(parsed.id);
     else this.#inbox.markDone(parsed.id, now);
     this.#shared.apply(parsed, now);
@@ -423,7 +429,7 @@ export class SqliteStore implements Store {
   #fromRow(row: InboxRow): Omit<StoredEvent, "openPlugins"> {
     return {
       seq: row.seq,
-      parsed: parseEvent(JSON.parse(row.body), row.timestamp),
+      parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
       destination: row.destination ?? undefined,
       receivedAt: row.receivedAt,
     };
