@@ -255,3 +255,99 @@ describe("pushPolicy in the settings", () => {
     }
   });
 });
+
+/** A channel in `/admin/quota`, as these tests read it. */
+interface QuotaChannel {
+  channel: string;
+  line: { quota?: unknown };
+  paused: { reason: string } | null;
+  sent: { plugins: Record<string, { replies: number; pushes: number }> };
+}
+
+describe("per channel", () => {
+  let multi: TestBot;
+  beforeAll(async () => {
+    const line = new LineStandIn({ channelAccessToken: "cost-token-2", monthlyQuota: 1000 });
+    multi = await startTestBot({
+      pluginsDir: dir.dir,
+      settings,
+      line,
+      channels: { shop: {} },
+      env: { ADMIN_TOKEN: ADMIN },
+    });
+  });
+  afterAll(() => multi.stop());
+
+  async function inShop(body: string): Promise<string> {
+    const e = text(body);
+    expect((await multi.channels.send("shop", e)).status).toBe(200);
+    await multi.settle();
+    return `shop/${e.webhookEventId}`;
+  }
+  const pushesIn = (channel: string) =>
+    multi.line.requests.filter(
+      (r) => r.path === PUSH && (r.channel === "shop") === (channel === "shop"),
+    );
+  async function quota() {
+    const response = await fetch(`${multi.url}/admin/quota`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const body = (await response.json()) as { channels: QuotaChannel[] };
+    return Object.fromEntries(body.channels.map((c) => [c.channel, c]));
+  }
+  const resume = async (channel: string) =>
+    (
+      await fetch(`${multi.url}/admin/quota/${channel}/resume`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
+    ).json();
+
+  test("each channel counts its own pushes against the budget, and pauses on its own limit", async () => {
+    // The budget of 2 is spent in shop; the default channel's count is its own.
+    await inShop("budgeted push 1");
+    await inShop("budgeted push 1");
+    const over = await inShop("budgeted push 1");
+    const refused = (await multi.hotline.store.deliveriesOf(over)).find(
+      (d) => d.plugin === "budgeted",
+    );
+    expect(refused?.lastError).toContain("monthly push budget of 2 reached");
+    await multi.deliver(text("budgeted push 1"));
+    expect(pushesIn("shop").map((r) => r.status)).toEqual([200, 200]);
+    expect(pushesIn("default").map((r) => r.status)).toEqual([200]);
+
+    // LINE's monthly limit in shop pauses shop's pushes only.
+    multi.line.fault(monthlyLimitFault(1));
+    await inShop("free push 1");
+    await inShop("free push 1");
+    await multi.deliver(text("free push 1"));
+    expect(pushesIn("shop").map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(pushesIn("default").map((r) => r.status)).toEqual([200, 200]);
+    // A push through the proxy (ctx.api) in shop meets shop's pause, in default none.
+    const api = text("free api");
+    expect((await multi.channels.send("shop", api)).status).toBe(200);
+    await multi.settle();
+    const [answer] = texts(multi.repliesTo(api));
+    expect(answer).toStartWith("api: 403");
+    expect(answer).toContain("pushes paused");
+    expect(pushesIn("shop")).toHaveLength(3);
+
+    const channels = await quota();
+    expect(Object.keys(channels).sort()).toEqual(["default", "shop"]);
+    expect(channels.shop?.paused?.reason).toContain("monthly limit");
+    expect(channels.default?.paused).toBeNull();
+    expect(channels.shop?.sent.plugins.budgeted).toEqual({ replies: 0, pushes: 2 });
+    expect(channels.default?.sent.plugins.budgeted).toEqual({ replies: 0, pushes: 1 });
+    expect(channels.shop?.sent.plugins.free.pushes).toBe(0);
+    expect(channels.default?.sent.plugins.free.pushes).toBe(1);
+    // LINE's numbers come from each channel's own client (its token).
+    expect(channels.shop?.line.quota).toEqual({ type: "limited", value: 1000 });
+    const quotaCalls = multi.line.requests.filter((r) => r.path === "/v2/bot/message/quota");
+    expect(quotaCalls.map((r) => r.channel === "shop").sort()).toEqual([false, true]);
+
+    expect(await resume("default")).toEqual({ channel: "default", resumed: false });
+    expect(await resume("shop")).toEqual({ channel: "shop", resumed: true });
+    await inShop("free push 1");
+    expect(pushesIn("shop").map((r) => r.status)).toEqual([200, 200, 429, 200]);
+  });
+});
