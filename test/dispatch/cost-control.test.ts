@@ -338,8 +338,8 @@ describe("per channel", () => {
     expect(channels.default?.paused).toBeNull();
     expect(channels.shop?.sent.plugins.budgeted).toEqual({ replies: 0, pushes: 2 });
     expect(channels.default?.sent.plugins.budgeted).toEqual({ replies: 0, pushes: 1 });
-    expect(channels.shop?.sent.plugins.free.pushes).toBe(0);
-    expect(channels.default?.sent.plugins.free.pushes).toBe(1);
+    expect(channels.shop?.sent.plugins.free?.pushes).toBe(0);
+    expect(channels.default?.sent.plugins.free?.pushes).toBe(1);
     // LINE's numbers come from each channel's own client (its token).
     expect(channels.shop?.line.quota).toEqual({ type: "limited", value: 1000 });
     const quotaCalls = multi.line.requests.filter((r) => r.path === "/v2/bot/message/quota");
