@@ -168,6 +168,13 @@ await step("line-rules", async () => {
   rows.push(...(await lineRules(quick)));
 });
 
+// ---------------------------------------------------------------- outgoing rate (bench/rate-limit.ts)
+
+await step("rate-limit", async () => {
+  const { rateLimit } = await import("./rate-limit.ts");
+  rows.push(...(await rateLimit(quick)));
+});
+
 // ---------------------------------------------------------------- goals (ratios of the same run)
 
 const find = <T extends { label: string }>(list: T[] | undefined, label: string) =>

@@ -1,7 +1,8 @@
 /**
  * The admin API, under /admin, behind `Authorization: Bearer <ADMIN_TOKEN>`: plugin states and
  * pausing, dead letters (list, retry, discard), schedules (list, retry, cancel), inbox statistics,
- * the LINE channels served, stored events with what each plugin sent. JSON in and out.
+ * the LINE channels served, stored events with what each plugin sent, message quota (per channel,
+ * and resuming pushes paused at LINE's monthly limit). JSON in and out.
  */
 import { Buffer } from "node:buffer";
 import { Elysia } from "elysia";
@@ -12,6 +13,7 @@ import type { PluginHost, PluginStatus } from "../plugin-host/host.ts";
 import type { ShadowLog } from "../shadow/shadow-log.ts";
 import type { DeadCursor, DeadSelector, Store } from "../storage/store.ts";
 import { historyRoutes } from "./history.ts";
+import { type CostControl, quotaRoutes } from "./quota.ts";
 import { BadRequest, guardWith, json, parse, readJson } from "./respond.ts";
 import { scheduleRoutes } from "./schedules.ts";
 
@@ -21,6 +23,8 @@ export interface AdminOptions {
   store: Store;
   dispatcher: Pick<Dispatcher, "retryDead" | "queued">;
   clock: Clock;
+  /** `/admin/quota` (cost control); without it the route is not there. */
+  cost?: CostControl;
   /** The LINE channels served now: never their secrets or tokens. */
   channels?(): ChannelView[];
   /** Shadow runs' answers, shown beside the live ones. */
@@ -188,6 +192,11 @@ export function adminRoutes(options: AdminOptions) {
       guard(async () => json(200, { channels: options.channels?.() ?? [] })),
     )
     .use(scheduleRoutes({ guard, store, clock }))
+    .use(
+      options.cost
+        ? quotaRoutes({ guard, cost: options.cost, now: () => clock.now() })
+        : new Elysia(),
+    )
     .use(historyRoutes({ guard, store, shadow: options.shadow }))
     .all(
       "/*",

@@ -68,6 +68,7 @@ export function createHttp(parts: {
     ? adminRoutes({
         ...{ token: env.ADMIN_TOKEN, plugins, store, dispatcher, clock, shadow },
         channels: () => channelViews(runtime.channels, env.WEBHOOK_PATH),
+        cost: runtime.cost,
       })
     : adminDisabledRoutes();
   const metricsRoutes = env.METRICS_TOKEN

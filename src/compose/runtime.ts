@@ -1,11 +1,14 @@
 import { resolve } from "node:path";
+import type { CostControl } from "../admin/quota.ts";
 import type { ChannelSpec } from "../config/channels.ts";
 import type { LineChannel } from "../config/line-channel.ts";
 import type { Config } from "../config/options.ts";
 import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import type { Clock } from "../core/clock.ts";
 import { Dispatcher } from "../dispatch/dispatcher.ts";
+import { PushGate } from "../dispatch/push-policy.ts";
 import { ReplySender } from "../dispatch/reply-sender.ts";
+import { TapToSee } from "../dispatch/tap-to-see.ts";
 import { accessTokenOf } from "../line/access-token.ts";
 import { ChannelSet, type ServedChannel } from "../line/channel-set.ts";
 import { LineClient } from "../line/client.ts";
@@ -16,6 +19,7 @@ import { createRichMenuSync } from "../rich-menus/sync.ts";
 import { Scheduler } from "../schedules/scheduler.ts";
 import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
+import { HOST_RESPONDER } from "../sdk/routing.ts";
 import type { PluginStateStore } from "../storage/plugin-state.ts";
 import type { Store } from "../storage/store.ts";
 import { createShadow, type Shadow } from "./shadow.ts";
@@ -29,6 +33,8 @@ export interface Runtime {
   plugins: PluginHost;
   dispatcher: Dispatcher;
   scheduler: Scheduler;
+  /** Cost control's parts, for `/admin/quota`. */
+  cost: CostControl;
 }
 
 /**
@@ -50,6 +56,19 @@ export function createRuntime(parts: {
 }): Runtime {
   const { config, store, pluginState, line, clock, log } = parts;
   const metrics = new HotlineMetrics(() => clock.now());
+  const timeZone = config.env.LINE_QUOTA_TIME_ZONE;
+  const gate = new PushGate({
+    quota: store.quota,
+    clock,
+    timeZone,
+    policyOf: (plugin) => plugins.hostSettingsOf(plugin).pushPolicy,
+    log,
+    onSent: (channel, plugin, kind, count) => metrics.cost.sent(channel, plugin, kind, count),
+    onWithheld: (channel, plugin, why) => metrics.cost.withheld(channel, plugin, why),
+    onMonthlyLimit: (channel) => metrics.cost.monthlyLimit(channel),
+  });
+  // Each channel's client has its own limiter and its own guard: the host's calls and its
+  // plugins' (through the proxy, `<capability>@<channel>`) draw on the same ones.
   const serve = (spec: ChannelSpec): ServedChannel => {
     const token = accessTokenOf(spec.token, line.apiBaseUrl, clock);
     const client = new LineClient({
@@ -75,7 +94,12 @@ export function createRuntime(parts: {
   const channels = new ChannelSet(serve, [defaultChannel, ...parts.channels]);
   channels.onChange((change) => log.info(change, "LINE channels changed"));
   const client = channels.client(DEFAULT_CHANNEL);
-  const replies = new ReplySender(channels, store, clock, log);
+  const replies = new ReplySender(channels, store, clock, log, gate);
+  const tap = new TapToSee({
+    key: postbackKey(line.channelSecret, HOST_RESPONDER),
+    store,
+    textOf: (plugin) => plugins.hostSettingsOf(plugin).tapToSee,
+  });
   const richMenus = createRichMenuSync({
     store: store.richMenus,
     channel: line,
@@ -106,6 +130,11 @@ export function createRuntime(parts: {
     postbackKey: (plugin) => postbackKey(line.channelSecret, plugin),
     schedules: pluginSchedules(store, clock),
     richMenus,
+    lineProxy: {
+      limiter: (channel) => channels.get(channel)?.client.limiter,
+      pushes: gate.guard(),
+    },
+    tapAnswers: (job) => tap.answer(job),
     onApiCall: (plugin, endpoint, status) => metrics.lineApiCall(plugin, endpoint, status),
     onLogDropped: (plugin) => metrics.logLineDropped(plugin),
   });
@@ -125,6 +154,7 @@ export function createRuntime(parts: {
     log,
     onDelivery: (plugin, outcome, durationMs) => metrics.delivery(plugin, outcome, durationMs),
     onEvent: (parsed) => metrics.event(parsed),
+    tap,
     ...(shadow ? { mirror: (plugin, job) => shadow.runner.mirror(plugin, job) } : {}),
   });
   const scheduler = new Scheduler({
@@ -142,5 +172,24 @@ export function createRuntime(parts: {
     queued: () => dispatcher.queued(),
     plugins: () => plugins.statuses(),
   });
-  return { channels, metrics, plugins, dispatcher, scheduler, shadow };
+  const cost: CostControl = {
+    clients: () => new Map(channels.names().map((name) => [name, channels.client(name)])),
+    gate,
+    quota: store.quota,
+    timeZone,
+  };
+  metrics.cost.watch({
+    month: async () => {
+      const month = gate.month();
+      const names = new Set([...channels.names(), ...(await store.quota.channels(month))]);
+      return Promise.all(
+        [...names].map(async (channel) => ({
+          channel,
+          sent: await store.quota.sent(channel, month),
+          paused: (await store.quota.pause(channel, clock.now())) !== undefined,
+        })),
+      );
+    },
+  });
+  return { channels, metrics, plugins, dispatcher, scheduler, shadow, cost };
 }

@@ -26,6 +26,15 @@ const flag = z
   .enum(["1", "true", "0", "false"], 'must be "1" or "true" (on), "0" or "false" (off)')
   .transform((value) => value === "1" || value === "true");
 
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const envSchema = z.object({
   PORT: port.default(3000),
   /** Default: all interfaces, or only loopback in local mode (the simulator signs webhooks). */
@@ -59,6 +68,11 @@ export const envSchema = z.object({
   HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
   MAX_ATTEMPTS: positiveInt.default(5),
   INBOX_RETENTION_HOURS: positiveInt.default(72),
+  /** Where LINE's quota month begins and ends (the channel's region; JST for Japan). */
+  LINE_QUOTA_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, "must be an IANA time zone like Asia/Tokyo")
+    .default("Asia/Tokyo"),
   /** Keep what each delivery sent (for the admin API, replays, fixtures), as long as its event. */
   RECORD_SENT: flag.default(true),
 });

@@ -3,7 +3,9 @@ import type { Clock } from "../core/clock.ts";
 import type { Message } from "../core/message.ts";
 import type { ParsedEvent, ReceivedEvent } from "../core/parsed-event.ts";
 import type { SentBatch } from "../core/sent.ts";
+import { InvalidMessageError, messageViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
+import { HOST_RESPONDER } from "../sdk/routing.ts";
 import type {
   ClaimedDelivery,
   ClaimedEvent,
@@ -17,11 +19,13 @@ import { backoffDelay } from "./backoff.ts";
 import { ClaimLoop } from "./claim-loop.ts";
 import { runEffects } from "./effects.ts";
 import { Idleness } from "./idleness.ts";
-import { ReplyBatch } from "./reply-batch.ts";
+import { type Contribution, ReplyBatch } from "./reply-batch.ts";
 import type { PushRequest, ReplySender, ReplyTarget } from "./reply-sender.ts";
+import { REPLY_TOKEN_TTL_MS } from "./reply-sender.ts";
 import { type DeliveryMetric, logRun, type RunOutcome } from "./run-log.ts";
 import { openDialogs, readSessions } from "./sessions.ts";
 import { SettleQueue } from "./settle-queue.ts";
+import type { TapToSee } from "./tap-to-see.ts";
 import { type DeliveryJob, isPermanent, type PluginGateway } from "./types.ts";
 
 export interface DispatcherOptions {
@@ -38,6 +42,8 @@ export interface DispatcherOptions {
   onDelivery?(plugin: string, outcome: DeliveryMetric, durationMs: number | undefined): void;
   /** An event was routed (once per stored event, also those recovered at start). */
   onEvent?(parsed: ParsedEvent): void;
+  /** "Tap to see the answer" for the plugins that opt in; without it, late replies are pushed. */
+  tap?: TapToSee;
   /**
    * A plugin's first run of an event has ended: its shadow (next version) may run it too. Must
    * return at once; what it does never changes the live run.
@@ -52,6 +58,8 @@ interface EventRun {
   claimed: ClaimedEvent;
   batch: ReplyBatch;
   running: number;
+  /** Plugins whose late replies wait for a tap: the reply said "tap to see the answer". */
+  tapped: Set<string>;
 }
 
 /**
@@ -230,7 +238,10 @@ export class Dispatcher {
     const plugins = claimed.deliveries.map((delivery) => delivery.plugin);
     let run = this.#runs.get(event.parsed.id);
     if (run && !run.batch.flushed) run.batch.expect(plugins);
-    else run = { claimed, batch: this.#newBatch(claimed, plugins), running: 0 };
+    else {
+      const tapped = new Set<string>();
+      run = { claimed, batch: this.#newBatch(claimed, plugins, tapped), running: 0, tapped };
+    }
     this.#runs.set(event.parsed.id, run);
     for (const delivery of claimed.deliveries) {
       const eventRun = run;
@@ -257,14 +268,32 @@ export class Dispatcher {
     }
   }
 
-  #newBatch(claimed: ClaimedEvent, plugins: string[]): ReplyBatch {
+  #newBatch(claimed: ClaimedEvent, plugins: string[], tapped: Set<string>): ReplyBatch {
     let fresh = claimed.fresh;
     const order = (plugin: string) => -(this.#o.plugins.priorityOf?.(plugin) ?? 0);
-    return new ReplyBatch(plugins, this.#o.config.env.REPLY_DEADLINE_MS, order, (contributions) => {
+    const deadline = this.#o.config.env.REPLY_DEADLINE_MS;
+    return new ReplyBatch(plugins, deadline, order, (contributions, pending) => {
       const target = replyTarget(claimed, fresh);
       fresh = false;
-      return this.#o.replies.flush(target, contributions);
+      const tap = this.#tapFor(target, pending, tapped);
+      return this.#o.replies.flush(target, tap ? [...contributions, tap] : contributions);
     });
+  }
+
+  /**
+   * The "tap to see the answer" message, when plugins that opted in are still working and the
+   * reply token is certainly unused and fresh: those plugins' late replies then wait for the tap.
+   */
+  #tapFor(target: ReplyTarget, pending: string[], tapped: Set<string>): Contribution | undefined {
+    const { tap, clock } = this.#o;
+    const usable =
+      target.fresh && target.replyToken && !target.standby
+        ? clock.now() - target.receivedAt < REPLY_TOKEN_TTL_MS
+        : false;
+    const opted = usable && tap ? tap.opted(pending) : undefined;
+    if (!tap || !opted) return undefined;
+    for (const plugin of opted.plugins) tapped.add(plugin);
+    return { plugin: HOST_RESPONDER, messages: [tap.message(target.eventId, opted.text)] };
   }
 
   async #run(run: EventRun, delivery: ClaimedDelivery): Promise<void> {
@@ -371,6 +400,13 @@ export class Dispatcher {
           contributed = true;
           return;
         }
+        if (this.#o.tap && run.tapped.has(plugin)) {
+          // The reply said "tap to see the answer": these wait for the tap's free reply token.
+          const violations = messageViolations(messages);
+          if (violations.length > 0) throw new InvalidMessageError(violations, plugin);
+          await this.#o.tap.hold(parsed.id, plugin, offset, messages, this.#o.clock.now());
+          return;
+        }
         // Keyed like the batch would key them: a retry whose reply makes the batch and is pushed
         // (the token went to others) then gets 409 instead of sending these a second time. What
         // an earlier run replied on the token goes as that reply again instead (see `late`).
@@ -402,14 +438,6 @@ export class Dispatcher {
 /** Where the event's replies go; `fresh` as in ReplyTarget. */
 function replyTarget(claimed: ClaimedEvent, fresh: boolean): ReplyTarget {
   const { parsed, receivedAt } = claimed.event;
-  const { replyToken, standby, chat } = parsed;
-  return {
-    channel: parsed.channel,
-    eventId: parsed.id,
-    replyToken,
-    standby,
-    receivedAt,
-    chat,
-    fresh,
-  };
+  const { channel, id: eventId, replyToken, standby, chat } = parsed;
+  return { channel, eventId, replyToken, standby, receivedAt, chat, fresh };
 }

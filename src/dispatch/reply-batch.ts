@@ -23,18 +23,21 @@ export class ReplyBatch {
   readonly #expected: Set<string>;
   readonly #contributions = new Map<string, Message[]>();
   readonly #timer: ReturnType<typeof setTimeout>;
-  readonly #flush: (contributions: Contribution[]) => Promise<FlushResult>;
+  readonly #flush: (contributions: Contribution[], pending: string[]) => Promise<FlushResult>;
   readonly #order: (plugin: string) => number;
   #result: Promise<FlushResult> | undefined;
   #resolve!: (result: FlushResult) => void;
   readonly done: Promise<FlushResult>;
 
-  /** `order` ranks plugins in the merged reply, lowest first; equal ranks keep their order. */
+  /**
+   * `order` ranks plugins in the merged reply, lowest first; equal ranks keep their order. `flush`
+   * also learns which plugins were still working when it went (the deadline came first).
+   */
   constructor(
     expected: Iterable<string>,
     deadlineMs: number,
     order: (plugin: string) => number,
-    flush: (contributions: Contribution[]) => Promise<FlushResult>,
+    flush: (contributions: Contribution[], pending: string[]) => Promise<FlushResult>,
   ) {
     this.#expected = new Set(expected);
     this.#order = order;
@@ -80,8 +83,11 @@ export class ReplyBatch {
     const contributions = [...this.#contributions]
       .map(([plugin, messages]) => ({ plugin, messages }))
       .sort((a, b) => this.#order(a.plugin) - this.#order(b.plugin));
+    const pending = [...this.#expected];
     this.#result =
-      contributions.length === 0 ? Promise.resolve(new Map()) : this.#flush(contributions);
+      contributions.length + pending.length === 0
+        ? Promise.resolve(new Map())
+        : this.#flush(contributions, pending);
     this.#result.then(this.#resolve, (error) => {
       const failure = { error: String(error) };
       this.#resolve(new Map(contributions.map((c) => [c.plugin, failure])));

@@ -7,7 +7,9 @@ import { retryKey } from "../line/retry-key.ts";
 import { InvalidMessageError, messageViolations, recipientViolations } from "../line/validate.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Store } from "../storage/store.ts";
+import type { PushGate } from "./push-policy.ts";
 import type { Contribution, FlushResult } from "./reply-batch.ts";
+import { isPermanent } from "./types.ts";
 
 export const MAX_MESSAGES_PER_CALL = 5;
 /** LINE's reply tokens live one minute; keep a margin for the call itself. */
@@ -69,6 +71,8 @@ export class ReplySender {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Cost control: push policies, budgets, the monthly-limit pause, counts. None: all go. */
+    private readonly gate?: PushGate,
   ) {}
 
   async flush(target: ReplyTarget, all: Contribution[]): Promise<FlushResult> {
@@ -140,7 +144,11 @@ export class ReplySender {
           offset,
         });
       } catch (error) {
-        result.set(plugin, { error: (error as Error).message });
+        const permanent = isPermanent(error);
+        result.set(plugin, {
+          error: (error as Error).message,
+          ...(permanent ? { permanent } : {}),
+        });
       }
     }
     return result;
@@ -181,6 +189,7 @@ export class ReplySender {
     const sent = await line.reply(target.replyToken as string, batch, log);
     if (sent.ok) {
       log.info({ plugins: included, messages: batch.length }, "replied");
+      for (const plugin of included) await this.#count(target.channel, plugin, "reply", log);
     } else if (sent.invalidToken && (tokenUsed || sent.maybeSent)) {
       // An earlier try (before a restart, or one whose answer was lost) used the token.
       log.info(
@@ -226,6 +235,41 @@ export class ReplySender {
     await this.push(request);
   }
 
+  /**
+   * Whether the gate lets the next chunk go: false when the policy drops it (logged with why, and
+   * the delivery succeeds without it); throws a permanent PushError when the push must fail.
+   */
+  async #mayPush(
+    channel: string,
+    plugin: string,
+    replyFallback: boolean,
+    left: number,
+    log: Logger,
+  ): Promise<boolean> {
+    const verdict = await this.gate?.check(channel, plugin, replyFallback);
+    if (verdict === undefined || verdict.go) return true;
+    if (!verdict.drop) {
+      log.warn({ reason: verdict.reason }, "push refused");
+      throw permanentPushError(`push refused: ${verdict.reason}`);
+    }
+    log.warn({ reason: verdict.reason, messages: left }, "reply dropped: not pushed");
+    return false;
+  }
+
+  /** Counts what went out; a failure to count is logged, never the send's failure. */
+  async #count(
+    channel: string,
+    plugin: string,
+    kind: "reply" | "push",
+    log: Logger,
+  ): Promise<void> {
+    try {
+      await this.gate?.sent(channel, plugin, kind, 1);
+    } catch (error) {
+      log.error({ err: error, kind }, "counting a sent message failed");
+    }
+  }
+
   /** The messages (or the push's recipient) break LINE's rules: logged, and the error to fail with. */
   #refusal(
     plugin: string,
@@ -267,26 +311,41 @@ export class ReplySender {
     }
     const refused = this.#refusal(plugin, messages, log, to);
     if (refused !== undefined) throw refused;
+    const channel = request.channel ?? DEFAULT_CHANNEL;
     const keyBase = eventId ?? request.run ?? crypto.randomUUID();
     let line: LineClient;
     try {
-      line = this.lines.client(request.channel ?? DEFAULT_CHANNEL);
+      line = this.lines.client(channel);
     } catch (error) {
       log.warn({ channel: request.channel }, "push failed: no such channel");
       throw new PushError(`push failed: ${(error as Error).message}`);
     }
     for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
       const chunk = messages.slice(i, i + MAX_MESSAGES_PER_CALL);
+      if (!(await this.#mayPush(channel, plugin, slot === "reply", messages.length - i, log)))
+        return;
       const key = retryKey(keyBase, plugin, slot, offset + i);
       const pushed = await line.push(to, chunk, key, log);
+      if (!pushed.ok && pushed.monthlyLimit) {
+        await this.gate?.monthlyLimit(channel, pushed.error);
+        throw permanentPushError(
+          `push failed: LINE's monthly limit reached, pushes paused: ${pushed.error}`,
+        );
+      }
       if (!pushed.ok) {
         log.warn({ error: pushed.error }, "push failed");
         throw new PushError(`push failed: ${pushed.error}`);
       }
+      if (!pushed.duplicate) await this.#count(channel, plugin, "push", log);
       log.info(
         { messages: chunk.length, duplicate: pushed.duplicate },
         pushed.duplicate ? "push already accepted earlier (409)" : "pushed",
       );
     }
   }
+}
+
+/** A push no retry can send (a policy, LINE's monthly limit): its delivery is dead-lettered. */
+function permanentPushError(message: string): PushError {
+  return Object.assign(new PushError(message), { permanent: true });
 }

@@ -2,6 +2,8 @@ import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
 import type { RetryPolicy } from "../config/options.ts";
 import type { Message } from "../core/message.ts";
 import type { AccessToken } from "./access-token.ts";
+import { isMonthlyLimit } from "./monthly-limit.ts";
+import { namedRate, RateLimiter } from "./rate-limiter.ts";
 import { mayHaveReachedLine, withRetry } from "./retry.ts";
 
 /** The one logging call the client makes; pino's logger and the worker's forwarder both fit. */
@@ -21,6 +23,11 @@ export interface LineClientOptions {
    * status, "2xx" when the SDK hides the exact success code, or "network" when no answer came.
    */
   onCall?(endpoint: string, status: string): void;
+  /**
+   * Paces the calls under LINE's per-channel rate limits (default: one of its own). One client
+   * per channel: give the plugin proxy of the same channel the same limiter.
+   */
+  limiter?: RateLimiter;
 }
 
 export interface CallOptions {
@@ -50,7 +57,10 @@ export type ReplyResult =
       error: string;
     };
 
-export type PushResult = { ok: true; duplicate: boolean } | { ok: false; error: string };
+export type PushResult =
+  | { ok: true; duplicate: boolean }
+  /** `monthlyLimit`: LINE refused it with "You have reached your monthly limit." (not retried). */
+  | { ok: false; error: string; monthlyLimit: boolean };
 
 /** LINE's error body ("message" plus "details") is the useful part of a failed call. */
 export function describeError(error: unknown): string {
@@ -72,6 +82,7 @@ export class LineClient {
   readonly #log: RetryLog;
   readonly #retry: RetryPolicy;
   readonly #onCall: LineClientOptions["onCall"];
+  readonly limiter: RateLimiter;
 
   constructor(options: LineClientOptions) {
     this.#baseURL = options.apiBaseUrl;
@@ -84,6 +95,7 @@ export class LineClient {
     this.#log = options.log;
     this.#retry = options.retry;
     this.#onCall = options.onCall;
+    this.limiter = options.limiter ?? new RateLimiter();
   }
 
   /** The SDK's client with the channel's current token (read it inside a `call`'s request). */
@@ -123,10 +135,15 @@ export class LineClient {
 
   #call<T>(endpoint: string, request: () => Promise<T>, options: CallOptions): Promise<T> {
     const onCall = this.#onCall;
+    const { bucket, rate } = namedRate(endpoint);
+    const paced = async () => {
+      await this.limiter.take(bucket, rate, options.signal);
+      return request();
+    };
     const attempt = onCall
       ? async () => {
           try {
-            const result = await request();
+            const result = await paced();
             onCall(endpoint, attemptStatus(result, false));
             return result;
           } catch (error) {
@@ -134,7 +151,7 @@ export class LineClient {
             throw error;
           }
         }
-      : request;
+      : paced;
     const log = options.log ?? this.#log;
     return withRetry(
       this.#retry,
@@ -190,7 +207,7 @@ export class LineClient {
     } catch (error) {
       if (error instanceof HTTPFetchError && error.status === 409)
         return { ok: true, duplicate: true };
-      return { ok: false, error: describeError(error) };
+      return { ok: false, error: describeError(error), monthlyLimit: isMonthlyLimit(error) };
     }
   }
 }

@@ -2,6 +2,10 @@ import { randomBytes } from "node:crypto";
 import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import { platform, type RunningServer } from "../platform/mod.ts";
 import type { AccessToken } from "./access-token.ts";
+import { type PushCall, type PushGuard, pushCall, settlePush } from "./proxy-pushes.ts";
+import { endpointRate, type RateLimiter } from "./rate-limiter.ts";
+
+export type { PushGuard } from "./proxy-pushes.ts";
 
 /** LINE as the host reaches it, with the channels' tokens: never handed to a plugin's worker. */
 export interface LineUpstream {
@@ -25,8 +29,20 @@ export interface LineAccess {
 
 export interface LineGrant {
   readonly access: LineAccess;
+  /** The worker loaded this plugin: its pushes count as the plugin's. */
+  identify(plugin: string): void;
   /** The worker is gone: its capability opens nothing from now on. */
   revoke(): void;
+}
+
+export interface LineProxyOptions {
+  /**
+   * The limiter of the channel named so (its host client's): plugins' calls in that channel draw
+   * on the same buckets as the host's; undefined: not paced.
+   */
+  limiter?(channel: string): RateLimiter | undefined;
+  /** Cost control for the pushes plugins make themselves (`ctx.api`), per channel. */
+  pushes?: PushGuard;
 }
 
 /**
@@ -66,13 +82,16 @@ const NOT_FORWARDED = new Set([
  */
 export class LineProxy {
   readonly #upstream: LineUpstream;
-  readonly #grants = new Set<string>();
+  /** Capabilities granted, with the plugin each worker loaded (once known). */
+  readonly #grants = new Map<string, { plugin: string | undefined }>();
+  readonly #options: LineProxyOptions;
   readonly #api: RunningServer;
   readonly #data: RunningServer;
 
   /** Starts listening, on free loopback ports. */
-  constructor(upstream: LineUpstream) {
+  constructor(upstream: LineUpstream, options: LineProxyOptions = {}) {
     this.#upstream = upstream;
+    this.#options = options;
     this.#api = this.#serve(upstream.apiBaseUrl, MAX_REQUEST_BYTES);
     this.#data = this.#serve(upstream.dataApiBaseUrl, MAX_DATA_REQUEST_BYTES);
   }
@@ -87,9 +106,13 @@ export class LineProxy {
   /** A capability for one worker, and the URLs it is good at. */
   grant(): LineGrant {
     const capability = randomBytes(32).toString("base64url");
-    this.#grants.add(capability);
+    const grant = { plugin: undefined as string | undefined };
+    this.#grants.set(capability, grant);
     return {
       access: { apiBaseUrl: this.#api.url, dataApiBaseUrl: this.#data.url, capability },
+      identify: (plugin) => {
+        grant.plugin = plugin;
+      },
       revoke: () => this.#grants.delete(capability),
     };
   }
@@ -109,27 +132,35 @@ export class LineProxy {
       maxRequestBodySize,
       fetch: (request) => {
         const { pathname, search } = new URL(request.url);
-        return this.#forward(request, `${root}${pathname}${search}`);
+        return this.#forward(request, pathname, `${root}${pathname}${search}`);
       },
     });
   }
 
-  async #forward(request: Request, target: string): Promise<Response> {
+  async #forward(request: Request, path: string, target: string): Promise<Response> {
     // `<capability>` is the default channel's; `<capability>@<channel>` another one's.
     const bearer = request.headers.get("authorization")?.match(/^Bearer ([^\s@]+)(?:@(\S+))?$/);
     const [, capability, channel = DEFAULT_CHANNEL] = bearer ?? [];
-    if (capability === undefined || !this.#grants.has(capability))
-      return answer(401, "not a plugin worker's current capability");
+    const grant = capability === undefined ? undefined : this.#grants.get(capability);
+    if (grant === undefined) return answer(401, "not a plugin worker's current capability");
     const token = this.#tokenOf(channel);
     if (token === undefined) return answer(404, `no LINE channel "${channel}" is configured`);
     const headers = new Headers();
     for (const [name, value] of request.headers)
       if (!NOT_FORWARDED.has(name)) headers.set(name, value);
+    const pushes = this.#options.pushes;
+    let push: PushCall | undefined;
     let upstream: Response;
     try {
       // Buffered, so that LINE gets a Content-Length on every runtime (Deno's fetch sends a
       // stream chunked, whatever the header says); these bodies are bounded (see the caps above).
       const body = hasBody(request.method) ? await request.arrayBuffer() : undefined;
+      push = pushes && pushCall(request.method, path, body);
+      const refused = push && (await pushes?.refuse(channel, grant.plugin, push.recipients));
+      if (refused) return lineError(403, refused);
+      const { bucket, rate } = endpointRate(request.method, path);
+      // The limiter of the channel the call goes to: shared with the host's calls in it.
+      await this.#options.limiter?.(channel)?.take(bucket, rate, request.signal);
       const send = (value: string) => {
         headers.set("authorization", `Bearer ${value}`);
         return fetch(target, {
@@ -155,6 +186,7 @@ export class LineProxy {
       // Like no answer at all, to the worker's retry policy: a 5xx LINE may have acted on.
       return answer(502, `LINE did not answer: ${error instanceof Error ? error.message : error}`);
     }
+    if (pushes && push) await settlePush(pushes, channel, grant.plugin, push, upstream);
     return new Response(NULL_BODY.has(upstream.status) ? null : upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,
@@ -168,6 +200,11 @@ const NULL_BODY = new Set([204, 205, 304]);
 
 function hasBody(method: string): boolean {
   return method !== "GET" && method !== "HEAD";
+}
+
+/** An error in LINE's shape, so the worker's SDK shows its message like LINE's own. */
+function lineError(status: number, message: string): Response {
+  return Response.json({ message }, { status });
 }
 
 function answer(status: number, text: string): Response {

@@ -1,8 +1,13 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import type { RetryPolicy } from "../config/options.ts";
+import { isMonthlyLimit } from "./monthly-limit.ts";
 
-/** 429 and 5xx are worth another try; other 4xx mean the request itself is wrong. */
+/**
+ * 429 and 5xx are worth another try; other 4xx mean the request itself is wrong, and a 429 for
+ * the monthly limit will not clear before next month.
+ */
 export function isRetryable(error: unknown): boolean {
+  if (isMonthlyLimit(error)) return false;
   if (error instanceof HTTPFetchError) return error.status === 429 || error.status >= 500;
   // fetch rejects with a TypeError on connection failures: the request may never have arrived.
   return error instanceof TypeError;

@@ -6,6 +6,7 @@ import type { DeliveryMetric } from "../dispatch/dispatcher.ts";
 import type { HostEvent, PluginStatus } from "../plugin-host/host.ts";
 import type { RunMetric } from "../schedules/scheduler.ts";
 import type { InboxDepth } from "../storage/store.ts";
+import { CostMetrics } from "./cost-metrics.ts";
 import { FastCounter } from "./fast-counter.ts";
 
 /** What the gauges read at scrape time. */
@@ -36,6 +37,8 @@ const HANDLER_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
  */
 export class HotlineMetrics {
   readonly registry = new Registry();
+  /** Messages sent, pushes withheld, LINE's monthly limit (cost control). */
+  readonly cost = new CostMetrics(this.registry);
   readonly #webhooks: FastCounter;
   readonly #events: FastCounter;
   readonly #channelEvents: FastCounter;

@@ -3,6 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { Config } from "../config/options.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ParsedEvent } from "../core/events.ts";
+import { type HostSettings, splitSettings } from "../core/push-policy.ts";
 import type { SessionScope } from "../core/sessions.ts";
 import type {
   DeliveryJob,
@@ -10,7 +11,7 @@ import type {
   PluginChange,
   PluginGateway,
 } from "../dispatch/types.ts";
-import { type LineAccess, LineProxy, type LineUpstream } from "../line/proxy.ts";
+import { LineProxy, type LineProxyOptions, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RichMenuSync } from "../rich-menus/sync.ts";
 import type { JobDeclaration } from "../schedules/requests.ts";
@@ -26,6 +27,7 @@ import {
 import { commandConflicts } from "./command-conflicts.ts";
 import { answerAsHost } from "./host-responder.ts";
 import { runJobOn } from "./job-runs.ts";
+import { type LineEnv, lineEnv, menusSynced } from "./launch-parts.ts";
 import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
@@ -50,9 +52,6 @@ export interface ProtocolErrorEvent {
 export type HostEvent = ReloadEvent | ProtocolErrorEvent;
 export type { PluginState, PluginStatus } from "./status.ts";
 
-/** A worker's way to LINE: its own, through the host's proxy. */
-type LineEnv = Pick<WorkerEnv, "apiBaseUrl" | "dataApiBaseUrl" | "lineCapability">;
-
 /** What every plugin's worker gets as it is: not its way to LINE, nor the public URL. */
 export type WorkerConnections = Omit<WorkerEnv, "publicUrl" | "retry" | keyof LineEnv>;
 
@@ -76,6 +75,10 @@ export interface PluginHostOptions {
   schedules: PluginSchedules;
   /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
   richMenus?: RichMenuSync;
+  /** Each channel's rate limiter, and the push guard, for the workers' calls through the proxy. */
+  lineProxy?: LineProxyOptions;
+  /** Answers a tap on "tap to see the answer" (the dispatcher's TapToSee). */
+  tapAnswers?(job: DeliveryJob): Promise<DeliveryOutcome>;
   /** The LINE channels: which plugins each runs; the config file naming them changed. */
   channels?: { runs(channel: string, plugin: string): boolean; configChanged(): void };
   /** A plugin's worker made one LINE API attempt (metrics). */
@@ -152,7 +155,7 @@ export class PluginHost implements PluginGateway, JobGateway {
   async start(publicUrl: string): Promise<void> {
     const { tuning } = this.#o.config;
     this.#workerEnv = { ...this.#o.worker, publicUrl, retry: tuning.lineRetry };
-    this.#lineProxy = new LineProxy(this.#o.line);
+    this.#lineProxy = new LineProxy(this.#o.line, this.#o.lineProxy);
     if (tuning.watch) this.#reloader.watch();
     await this.#reloader.loadAll();
     const loaded = [...this.#plugins.keys()];
@@ -244,6 +247,11 @@ export class PluginHost implements PluginGateway, JobGateway {
     return this.#routing.filter((plugin) => plugin.dialogs).map((plugin) => plugin.name);
   }
 
+  /** The host's keys of the plugin's settings section (`pushPolicy`, `tapToSee`). */
+  hostSettingsOf(plugin: string): HostSettings {
+    return splitSettings(this.#plugins.get(plugin)?.version.settings[plugin]);
+  }
+
   /** Replies of higher priority plugins come first in an event's merged reply. */
   priorityOf(plugin: string): number {
     if (plugin === HOST_RESPONDER) return Number.MAX_SAFE_INTEGER;
@@ -259,6 +267,7 @@ export class PluginHost implements PluginGateway, JobGateway {
     if (name === HOST_RESPONDER) {
       const role = this.#decide(job.parsed, job.destination).get(name);
       if (!role) return { status: "gone", reason: "the event is no longer the host's to answer" };
+      if (role.as === "answer" && this.#o.tapAnswers) return this.#o.tapAnswers(job);
       return answerAsHost(job, role, this.#routing);
     }
     const plugin = this.#plugins.get(name);
@@ -432,17 +441,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       onProtocolError: (name, error) => this.#emit({ type: "protocol-error", name, file, error }),
     });
     // A worker that never loaded is gone too; a loaded one revokes its grant when terminated.
-    starting.catch(line.revoke);
+    starting.then((worker) => line.identify(worker.manifest.name), line.revoke);
     return starting;
   }
-}
-
-/** A fresh worker of a version already serving: its menus are synced, its declaration unused. */
-function menusSynced(worker: PluginWorker): PluginWorker {
-  worker.richMenus.take();
-  return worker;
-}
-
-function lineEnv({ apiBaseUrl, dataApiBaseUrl, capability }: LineAccess): LineEnv {
-  return { apiBaseUrl, dataApiBaseUrl, lineCapability: capability };
 }

@@ -18,6 +18,8 @@ import { postbackAddress } from "./postback-data.ts";
 
 /** The host's own responder (`help`, "did you mean"): a name no plugin may take. */
 export const HOST_RESPONDER = "hotline";
+/** The route of the host's "tap to see the answer" postbacks. */
+export const TAP_ROUTE = "answer";
 
 /** A command as routing sees it. */
 export interface RoutedCommand extends CommandInfo {
@@ -61,7 +63,9 @@ export type Role =
   /** The host's responder lists the commands. */
   | { as: "help" }
   /** The host's responder suggests the command nearest to a mistyped one. */
-  | { as: "suggest"; word: string; suggestion: string };
+  | { as: "suggest"; word: string; suggestion: string }
+  /** The host's responder answers a "tap to see the answer" with the answer it held. */
+  | { as: "answer" };
 
 export interface RoutingInput {
   readonly event: MatchableEvent;
@@ -92,6 +96,11 @@ export const taggedPostback: RoutingRule = ({ event, known, plugins }, decision)
   const data = (event as { postback?: { data?: unknown } }).postback?.data;
   const address = typeof data === "string" ? postbackAddress(data) : undefined;
   if (!address) return undefined;
+  // The host's own: a tap to see an answer that came too late for its reply.
+  if (address.plugin === HOST_RESPONDER) {
+    if (address.route === TAP_ROUTE) decision.set(HOST_RESPONDER, { as: "answer" });
+    return "stop";
+  }
   // Nobody else can read it; a plugin without the route (unloaded, or a stale button) cannot either.
   const owner = plugins.find((plugin) => plugin.name === address.plugin);
   if (owner?.postbacks.has(address.route) && owner.subscription.admits(event))

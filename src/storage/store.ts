@@ -16,6 +16,8 @@ import type {
 
 export type * from "./schedules.ts";
 
+import type { HeldReplies } from "./held-replies.ts";
+import type { QuotaStore } from "./quota.ts";
 import type { RichMenuStore } from "./rich-menus.ts";
 
 export type DeliveryStatus = "pending" | "done" | "retry" | "dead" | "dropped";
@@ -255,6 +257,10 @@ export interface InboxDepth {
 export interface Store {
   /** What the host created at LINE for the rich menus plugins declare. */
   readonly richMenus: RichMenuStore;
+  /** Messages sent per month and the monthly-limit pause (cost control). */
+  readonly quota: QuotaStore;
+  /** Late replies waiting for a "tap to see the answer". */
+  readonly held: HeldReplies;
   /**
    * Stores a request's events, skipping those already stored (LINE's redeliveries); given a
    * router, routes the new ones in the same commit (their deliveries, the shared users and chats

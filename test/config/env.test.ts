@@ -36,8 +36,18 @@ describe("parseEnv", () => {
       HANDLER_TIMEOUT_MS: 30_000,
       MAX_ATTEMPTS: 5,
       INBOX_RETENTION_HOURS: 72,
+      LINE_QUOTA_TIME_ZONE: "Asia/Tokyo",
       RECORD_SENT: true,
     });
+  });
+
+  test("LINE_QUOTA_TIME_ZONE must be a time zone", () => {
+    expect(parseEnv({ LINE_QUOTA_TIME_ZONE: "Asia/Bangkok" }).LINE_QUOTA_TIME_ZONE).toBe(
+      "Asia/Bangkok",
+    );
+    expect(failure({ LINE_QUOTA_TIME_ZONE: "Mars/Olympus" }).message).toContain(
+      "invalid environment variable LINE_QUOTA_TIME_ZONE",
+    );
   });
 
   test("values are coerced and normalised", () => {

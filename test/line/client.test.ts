@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { HTTPFetchError } from "@line/bot-sdk";
 import type { RetryPolicy } from "../../src/config/options.ts";
 import type { Message } from "../../src/core/message.ts";
-import { LineStandIn } from "../../src/dev/line-stand-in/mod.ts";
+import { LineStandIn, monthlyLimitFault } from "../../src/dev/line-stand-in/mod.ts";
 import { describeError, LineClient } from "../../src/line/client.ts";
 import { isRetryable, retryDelayMs, withRetry } from "../../src/line/retry.ts";
 import { retryKey } from "../../src/line/retry-key.ts";
@@ -143,6 +143,26 @@ describe("LineClient errors that are not retried", () => {
       hello,
     );
     expect(result).toMatchObject({ ok: false, invalidToken: false, maybeSent: false });
+  });
+
+  test("LINE's monthly limit is not retried, and the push says so", async () => {
+    standIn.fault(monthlyLimitFault(Infinity));
+    const result = await client().push(USER, hello, KEY);
+    expect(result).toMatchObject({ ok: false, monthlyLimit: true });
+    expect(result.ok ? "" : result.error).toContain("You have reached your monthly limit.");
+    expect(statuses(PUSH)).toEqual([429]);
+    expect(warnings).toEqual([]);
+  });
+
+  test("a rate-limit 429 on a push is no monthly limit", async () => {
+    standIn.fault({ path: PUSH, status: 429, times: Infinity });
+    const result = await client({ retries: 1, baseDelayMs: 1, maxDelayMs: 1 }).push(
+      USER,
+      hello,
+      KEY,
+    );
+    expect(result).toMatchObject({ ok: false, monthlyLimit: false });
+    expect(statuses(PUSH)).toEqual([429, 429]);
   });
 
   test("a 409 for a known retry key counts as sent", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { LineProxy } from "../../src/line/proxy.ts";
+import { LineProxy, type PushGuard } from "../../src/line/proxy.ts";
+import { endpointRate, RateLimiter } from "../../src/line/rate-limiter.ts";
 import { platform, type RunningServer } from "../../src/platform/mod.ts";
 
 const TOKEN = "the-channel-access-token";
@@ -248,5 +249,133 @@ describe("the LINE proxy for plugin workers", () => {
       fetch(`${access.apiBaseUrl}/v2/bot/info`, { headers: bearer(access.capability) }),
     ).rejects.toThrow();
     expect(seen).toEqual([]);
+  });
+});
+
+describe("the proxy's cost control and pacing", () => {
+  test("a plugin's calls draw on the channel's limiter, and its pushes reach the guard", async () => {
+    const sleeps: number[] = [];
+    let release = () => {};
+    const limiter = new RateLimiter({
+      now: () => 0,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    const events: string[] = [];
+    const guard: PushGuard = {
+      refuse: async (_channel, plugin, recipients) =>
+        recipients > 2 ? `too many for ${plugin}: ${recipients}` : undefined,
+      sent: (channel, plugin, recipients) => events.push(`sent ${channel} ${plugin} ${recipients}`),
+      monthlyLimit: (channel, plugin, error) => events.push(`limit ${channel} ${plugin} ${error}`),
+    };
+    const paced = new LineProxy(
+      { apiBaseUrl: api.url, dataApiBaseUrl: data.url, channelAccessToken: TOKEN },
+      { limiter: (channel) => (channel === "default" ? limiter : undefined), pushes: guard },
+    );
+    try {
+      const grant = paced.grant();
+      grant.identify("pusher");
+      const call = (path: string, body: unknown) =>
+        fetch(`${grant.access.apiBaseUrl}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${grant.access.capability}` },
+          body: JSON.stringify(body),
+        });
+      const to = (n: number) =>
+        Array.from({ length: n }, (_, i) => `U${String(i).padStart(32, "0")}`);
+
+      // The batch endpoint allows one call, then waits an hour's third.
+      expect((await call("/v2/bot/richmenu/batch", { operations: [] })).status).toBe(200);
+      const waiting = call("/v2/bot/richmenu/batch", { operations: [] });
+      while (sleeps.length === 0) await Bun.sleep(1);
+      expect(sleeps).toEqual([1_200_000]);
+      expect(seen).toHaveLength(1);
+      release();
+      expect((await waiting).status).toBe(200);
+
+      expect((await call("/v2/bot/message/multicast", { to: to(2), messages: [] })).status).toBe(
+        200,
+      );
+      const refused = await call("/v2/bot/message/multicast", { to: to(3), messages: [] });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ message: "too many for pusher: 3" });
+      answer = () =>
+        Response.json({ message: "You have reached your monthly limit." }, { status: 429 });
+      expect((await call("/v2/bot/message/push", { to: to(1)[0], messages: [] })).status).toBe(429);
+      expect(events).toEqual([
+        "sent default pusher 2",
+        'limit default pusher HTTP 429: {"message":"You have reached your monthly limit."}',
+      ]);
+      expect(seen.map((s) => s.path)).toEqual([
+        "api /v2/bot/richmenu/batch",
+        "api /v2/bot/richmenu/batch",
+        "api /v2/bot/message/multicast",
+        "api /v2/bot/message/push",
+      ]);
+    } finally {
+      await paced.stop();
+    }
+  });
+
+  test("a call in channel B (`<capability>@b`) draws on B's limiter and B's guard only", async () => {
+    /** A real limiter that also notes the buckets it was asked for. */
+    class Noting extends RateLimiter {
+      readonly taken: string[] = [];
+      override take(bucket: string, ...rest: [Parameters<RateLimiter["take"]>[1]]) {
+        this.taken.push(bucket);
+        return super.take(bucket, ...rest);
+      }
+    }
+    const limiters = { default: new Noting(), b: new Noting() };
+    const events: string[] = [];
+    let paused = new Set<string>();
+    const guard: PushGuard = {
+      refuse: async (channel, plugin) =>
+        paused.has(channel) ? `${channel} paused for ${plugin}` : undefined,
+      sent: (channel, plugin, recipients) => events.push(`sent ${channel} ${plugin} ${recipients}`),
+      monthlyLimit: (channel, plugin) => events.push(`limit ${channel} ${plugin}`),
+    };
+    const fixed = (token: string) => ({ current: async () => token, renew: async () => token });
+    const tokens: Record<string, ReturnType<typeof fixed>> = {
+      default: fixed("token-a"),
+      b: fixed("token-b"),
+    };
+    const paced = new LineProxy(
+      { apiBaseUrl: api.url, dataApiBaseUrl: data.url, token: (channel) => tokens[channel] },
+      { limiter: (channel) => limiters[channel as keyof typeof limiters], pushes: guard },
+    );
+    try {
+      const grant = paced.grant();
+      grant.identify("pusher");
+      const push = (capability: string) =>
+        fetch(`${grant.access.apiBaseUrl}/v2/bot/message/push`, {
+          method: "POST",
+          headers: bearer(capability),
+          body: JSON.stringify({ to: `U${"0".repeat(32)}`, messages: [] }),
+        });
+      expect((await push(`${grant.access.capability}@b`)).status).toBe(200);
+      expect(seen.map((s) => s.authorization)).toEqual(["Bearer token-b"]);
+      const pushBucket = endpointRate("POST", "/v2/bot/message/push").bucket;
+      expect(limiters.b.taken).toEqual([pushBucket]);
+      expect(limiters.default.taken).toEqual([]);
+      expect(events).toEqual(["sent b pusher 1"]);
+
+      // B paused: B's push is refused, the default channel's still goes.
+      paused = new Set(["b"]);
+      const refused = await push(`${grant.access.capability}@b`);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual({ message: "b paused for pusher" });
+      expect((await push(grant.access.capability)).status).toBe(200);
+      expect(limiters.default.taken).toEqual([pushBucket]);
+      expect(limiters.b.taken).toEqual([pushBucket]);
+      expect(events).toEqual(["sent b pusher 1", "sent default pusher 1"]);
+      expect(seen.map((s) => s.authorization)).toEqual(["Bearer token-b", "Bearer token-a"]);
+    } finally {
+      await paced.stop();
+    }
   });
 });

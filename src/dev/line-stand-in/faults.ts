@@ -14,6 +14,20 @@ export interface FaultPlan {
   outcome: Outcome | undefined;
 }
 
+/** LINE's answer to a push when the channel has used up its messages for the month. */
+export const MONTHLY_LIMIT_BODY = { message: "You have reached your monthly limit." };
+
+/** A fault answering the next `times` pushes (and multicasts) as LINE at the monthly limit. */
+export function monthlyLimitFault(times = 1): FaultSpec {
+  return {
+    method: "POST",
+    path: /^\/v2\/bot\/message\/(push|multicast|broadcast|narrowcast)$/,
+    status: 429,
+    body: MONTHLY_LIMIT_BODY,
+    times,
+  };
+}
+
 export class Faults {
   private active: ActiveFault[] = [];
 

@@ -5,6 +5,7 @@
 
 export { BoundedContents, type ContentBudget } from "./bounded-contents.ts";
 export type { ChatSpec } from "./chat-state.ts";
+export { MONTHLY_LIMIT_BODY, monthlyLimitFault } from "./faults.ts";
 export type { StoredRichMenu } from "./rich-menu-state.ts";
 export { LineStandIn, type WaitOptions } from "./stand-in.ts";
 export type {

@@ -3,6 +3,7 @@
  * releases the whole module graph, its timers and its memory.
  */
 import { DEFAULT_CHANNEL } from "../../core/channel.ts";
+import { splitSettings } from "../../core/push-policy.ts";
 import { LineClient } from "../../line/client.ts";
 import type { ScheduleRequest } from "../../schedules/requests.ts";
 import type { PluginContext } from "../../sdk/context.ts";
@@ -149,15 +150,17 @@ async function load(message: Extract<HostToWorker, { type: "load" }>): Promise<W
     };
   const definition = parsed.data;
 
-  let settings: unknown = message.settings[definition.name] ?? {};
+  // `pushPolicy` is the host's: checked here, so a bad one fails the load, and never the plugin's.
+  const invalid = (why: string) => ({
+    type: "load-failed" as const,
+    error: `invalid settings for plugin "${definition.name}": ${why}`,
+  });
+  const section = splitSettings(message.settings[definition.name] ?? {});
+  if (section.error !== undefined) return invalid(section.error);
+  let settings: unknown = section.own;
   if (definition.settings) {
     const result = definition.settings.safeParse(settings);
-    if (!result.success) {
-      return {
-        type: "load-failed",
-        error: `invalid settings for plugin "${definition.name}": ${describeIssues(result.error, "")}`,
-      };
-    }
+    if (!result.success) return invalid(describeIssues(result.error, ""));
     settings = result.data;
   }
 

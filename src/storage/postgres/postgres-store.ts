@@ -33,9 +33,11 @@ import {
   type Sql,
 } from "./connection.ts";
 import { DeadLetters } from "./dead-letters.ts";
+import { PostgresHeldReplies } from "./held-replies.ts";
 import { readHistory } from "./history.ts";
 import { Instance, WORK_CHANNEL } from "./instance.ts";
 import { claimHeads, settleClaimed } from "./lanes.ts";
+import { PostgresQuota } from "./quota.ts";
 import {
   claimReplyToken,
   clearReplyAttempted,
@@ -89,6 +91,8 @@ const OPEN = ["pending", "retry", "running"];
  */
 export class PostgresStore implements Store {
   readonly richMenus: PostgresRichMenus;
+  readonly quota: PostgresQuota;
+  readonly held: PostgresHeldReplies;
   readonly #sql: Sql;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -104,6 +108,8 @@ export class PostgresStore implements Store {
     this.#leaseMs = options.leaseMs ?? 20_000;
     this.#dead = new DeadLetters(sql);
     this.richMenus = new PostgresRichMenus(sql);
+    this.quota = new PostgresQuota(sql);
+    this.held = new PostgresHeldReplies(sql);
     this.#instance = new Instance({
       sql,
       log: options.log,

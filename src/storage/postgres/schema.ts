@@ -224,6 +224,44 @@ export const richMenuLinks = pgTable(
   ],
 );
 
+/** Messages sent per channel, month ("YYYY-MM"), plugin and kind (see storage/quota.ts). */
+export const sentMessages = pgTable(
+  "sent_messages",
+  {
+    channel: text("channel").notNull(),
+    month: text("month").notNull(),
+    plugin: text("plugin").notNull(),
+    /** "reply" or "push" */
+    kind: text("kind").notNull(),
+    count: bigint("count", { mode: "number" }).notNull().default(0),
+    updatedAt: ms("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.month, table.plugin, table.kind] })],
+);
+
+/** A channel whose pushes stopped at LINE's monthly limit, until `until` or a resume. */
+export const pushPauses = pgTable("push_pauses", {
+  channel: text("channel").primaryKey(),
+  reason: text("reason").notNull(),
+  pausedAt: ms("paused_at").notNull(),
+  until: ms("until").notNull(),
+});
+
+/** Late replies waiting for a "tap to see the answer" (see storage/held-replies.ts). */
+export const heldReplies = pgTable(
+  "held_replies",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => inboxEvents.id, { onDelete: "cascade" }),
+    plugin: text("plugin").notNull(),
+    offset: integer("offset").notNull(),
+    messages: jsonb("messages").notNull(),
+    heldAt: ms("held_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.eventId, table.plugin, table.offset] })],
+);
+
 /** Per-plugin key-value state, per channel; keys compare as bytes, like SQLite's. */
 export const pluginKv = pgTable(
   "plugin_kv",

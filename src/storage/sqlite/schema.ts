@@ -187,6 +187,45 @@ export const richMenuLinks = sqliteTable(
   ],
 );
 
+/** Messages sent per channel, month ("YYYY-MM"), plugin and kind (see storage/quota.ts). */
+export const sentMessages = sqliteTable(
+  "sent_messages",
+  {
+    channel: text("channel").notNull(),
+    month: text("month").notNull(),
+    plugin: text("plugin").notNull(),
+    /** "reply" or "push" */
+    kind: text("kind").notNull(),
+    count: integer("count").notNull().default(0),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.channel, table.month, table.plugin, table.kind] })],
+);
+
+/** A channel whose pushes stopped at LINE's monthly limit, until `until` or a resume. */
+export const pushPauses = sqliteTable("push_pauses", {
+  channel: text("channel").primaryKey(),
+  reason: text("reason").notNull(),
+  pausedAt: integer("paused_at").notNull(),
+  until: integer("until").notNull(),
+});
+
+/** Late replies waiting for a "tap to see the answer" (see storage/held-replies.ts). */
+export const heldReplies = sqliteTable(
+  "held_replies",
+  {
+    eventId: text("event_id")
+      .notNull()
+      .references(() => inboxEvents.id, { onDelete: "cascade" }),
+    plugin: text("plugin").notNull(),
+    offset: integer("offset").notNull(),
+    /** JSON */
+    messages: text("messages").notNull(),
+    heldAt: integer("held_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.eventId, table.plugin, table.offset] })],
+);
+
 export const coreSchema = {
   inboxEvents,
   deliveries,
@@ -196,4 +235,7 @@ export const coreSchema = {
   schedules,
   richMenus,
   richMenuLinks,
+  sentMessages,
+  pushPauses,
+  heldReplies,
 };

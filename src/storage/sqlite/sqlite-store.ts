@@ -25,9 +25,11 @@ import type {
 } from "../store.ts";
 import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
+import { SqliteHeldReplies } from "./held-replies.ts";
 import { readHistory } from "./history.ts";
 import { type InboxRow, InboxTable } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
+import { SqliteQuota } from "./quota.ts";
 import { SqliteRichMenus } from "./rich-menus.ts";
 import { ScheduleTable } from "./schedules.ts";
 import { SessionTable } from "./sessions.ts";
@@ -60,6 +62,8 @@ interface CachedEvent {
 export class SqliteStore implements Store {
   readonly handle: SqliteHandle;
   readonly richMenus: SqliteRichMenus;
+  readonly quota: SqliteQuota;
+  readonly held: SqliteHeldReplies;
   readonly #clock: Clock;
   readonly #writes: WriteQueue;
   readonly #inbox: InboxTable;
@@ -83,6 +87,8 @@ export class SqliteStore implements Store {
     this.#sessions = new SessionTable(handle.db);
     this.#schedules = new ScheduleTable(handle.db);
     this.richMenus = new SqliteRichMenus(handle.db, this.#writes);
+    this.quota = new SqliteQuota(handle.db, this.#writes);
+    this.held = new SqliteHeldReplies(handle.db, this.#writes);
     for (const delivery of this.#deliveries.open()) this.#index(delivery);
     // One process per file: a run still marked running was cut short when the last one died.
     this.#schedules.recoverInterrupted(clock.now());
