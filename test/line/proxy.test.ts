@@ -256,10 +256,15 @@ describe("the proxy's cost control and pacing", () => {
   test("a plugin's calls draw on the channel's limiter, and its pushes reach the guard", async () => {
     const sleeps: number[] = [];
     let release = () => {};
+    let slept = () => {};
+    const firstSleep = new Promise<void>((resolve) => {
+      slept = resolve;
+    });
     const limiter = new RateLimiter({
       now: () => 0,
       sleep: (ms) => {
         sleeps.push(ms);
+        slept();
         return new Promise((resolve) => {
           release = resolve;
         });
@@ -291,7 +296,7 @@ describe("the proxy's cost control and pacing", () => {
       // The batch endpoint allows one call, then waits an hour's third.
       expect((await call("/v2/bot/richmenu/batch", { operations: [] })).status).toBe(200);
       const waiting = call("/v2/bot/richmenu/batch", { operations: [] });
-      while (sleeps.length === 0) await Bun.sleep(1);
+      await firstSleep;
       expect(sleeps).toEqual([1_200_000]);
       expect(seen).toHaveLength(1);
       release();

@@ -118,7 +118,7 @@ describe("LineClient paces its calls", () => {
         client.push(to, [{ type: "text", text: `m${i}` }], crypto.randomUUID()),
       );
       await time.advance(0);
-      while (standIn.pushes.length < DEFAULT_RATE.burst) await Bun.sleep(1);
+      await standIn.waitFor((s) => s.pushes.length >= DEFAULT_RATE.burst);
       expect(time.sleeping).toBe(2);
       await time.advance(1);
       await Promise.all(pushes);
