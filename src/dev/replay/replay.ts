@@ -7,9 +7,10 @@
  * per event that differs, what the live version sent and what this one would send, then a summary.
  */
 import { symlinkSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { eventIdOf } from "../../core/event-id.ts";
+import { linkSdkInto } from "../../plugin-host/sdk-link.ts";
 import type { HistoryQuery } from "../../storage/store.ts";
 import { type Fixture, fixtureFromHistory } from "../fixtures/fixture.ts";
 import { startTestBot } from "../testing/bot.ts";
@@ -66,6 +67,9 @@ export async function replay(argv: string[], io: CliIo, signal?: AbortSignal): P
   }
   const started = performance.now();
   const path = resolvePluginPath(args.plugin, io.env.PLUGINS_DIR || "./plugins");
+  // A file outside the project imports "hotline" as one in PLUGINS_DIR does: through a link.
+  const link = linkSdkInto(dirname(path));
+  if (link) io.err(`replay: linked the plugin SDK beside the plugin ("hotline"): ${link}`);
   const now = Date.now();
   const reader = openHistoryReader({
     dataDir: io.env.DATA_DIR || "./data",

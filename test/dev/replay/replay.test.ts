@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -173,6 +173,19 @@ test("--fail-on-change exits non-zero; filters select the chat and the time", as
   expect(ben.out).toContain("2 events in");
   const none = await run("--plugin", changedFile, "--since=-1m");
   expect(none.out).toContain("nothing to replay");
+});
+
+test("a plugin file outside the project replays too: the SDK is linked beside it", async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), "hotline-replay-elsewhere-"));
+  try {
+    writeFileSync(join(elsewhere, "counter.ts"), LIVE);
+    const { code, out, err } = await run("--plugin", join(elsewhere, "counter.ts"));
+    expect(err).toContain(join(elsewhere, "node_modules", "hotline"));
+    expect(code).toBe(0);
+    expect(out).toContain("5 identical, 0 changed");
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
 });
 
 test("--follow runs the next version on each event the live bot settles, never sending", async () => {
