@@ -227,10 +227,7 @@ const userProfile = z.strictObject({
   language: z.string().max(64).nullable(),
 });
 
-/**
- * Another channel's event's channel: its key-value store (apart from the default one's), its
- * rich menus.
- */
+/** Another channel's event's channel: its own key-value store, its own rich menus. */
 const eventChannel = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
@@ -387,7 +384,6 @@ const rpcSchema = z.discriminatedUnion("method", [
     method: z.literal("richMenu.link"),
     userId: z.string().max(256),
     name: z.string().max(256),
-    /** The event's channel, in another channel's event. */
     channel: eventChannel,
   }),
   /** `ctx.richMenu.unlink`. → whether the user's menu was the plugin's */
