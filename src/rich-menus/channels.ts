@@ -72,10 +72,10 @@ export class ChannelRichMenus {
    */
   async sync(plugin: string, planned: PlannedRichMenu[]): Promise<void> {
     this.#planned.set(plugin, planned);
-    const { runs } = this.#o.channels;
+    const { channels } = this.#o;
     await Promise.all(
       [...this.#syncs].map(([channel, sync]) =>
-        runs(channel, plugin) ? sync.sync(plugin, planned) : sync.drop(plugin),
+        channels.runs(channel, plugin) ? sync.sync(plugin, planned) : sync.drop(plugin),
       ),
     );
   }
@@ -91,10 +91,10 @@ export class ChannelRichMenus {
    * `plugins`) are deleted. Only call it when every plugin file loaded (see `RichMenuSync`).
    */
   async collect(loaded: ReadonlySet<string>): Promise<void> {
-    const { runs } = this.#o.channels;
+    const { channels } = this.#o;
     await Promise.all(
       [...this.#syncs].map(([channel, sync]) =>
-        sync.collect(new Set([...loaded].filter((plugin) => runs(channel, plugin)))),
+        sync.collect(new Set([...loaded].filter((plugin) => channels.runs(channel, plugin)))),
       ),
     );
   }
@@ -137,7 +137,9 @@ export class ChannelRichMenus {
     const sync = this.#syncs.get(channel);
     if (!sync) throw new Error(`no LINE channel "${channel}" is configured`);
     if (!this.#o.channels.runs(channel, plugin))
-      throw new Error(`channel "${channel}" does not run plugin ${plugin}: its rich menus are not there`);
+      throw new Error(
+        `channel "${channel}" does not run plugin ${plugin}: its rich menus are not there`,
+      );
     return sync;
   }
 

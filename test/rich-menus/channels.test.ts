@@ -51,8 +51,7 @@ function plugins() {
 /** The rich menu calls that reached the stand-in with the channel's token, and succeeded. */
 const callsIn = (line: LineStandIn, channel: string, path = "richmenu") =>
   line.requests.filter(
-    (request) =>
-      request.channel === channel && request.path.includes(path) && request.status < 300,
+    (request) => request.channel === channel && request.path.includes(path) && request.status < 300,
   );
 
 const creates = (line: LineStandIn, channel: string) =>
@@ -114,9 +113,7 @@ describe("rich menus in several channels", () => {
     expect(await say(b, "default", "plain")).toEqual(["unlinked: false"]);
     expect(await say(b, "shop", "plain")).toEqual(["unlinked: true"]);
     expect(b.line.richMenuOf(alice, "shop")?.menu.chatBarText).toBe("Shop");
-    expect(callsIn(b.line, "shop", `/v2/bot/user/${alice}/richmenu`).at(-1)?.method).toBe(
-      "DELETE",
-    );
+    expect(callsIn(b.line, "shop", `/v2/bot/user/${alice}/richmenu`).at(-1)?.method).toBe("DELETE");
   }, 20_000);
 
   test("a channel added while running gets the menus; changed, it loses them; removed, it keeps them", async () => {
@@ -158,9 +155,7 @@ describe("rich menus in several channels", () => {
       line: first.line,
       channels: { shop: {} },
     });
-    expect(second.line.requests.filter((request) => request.path.includes("richmenu"))).toEqual(
-      [],
-    );
+    expect(second.line.requests.filter((request) => request.path.includes("richmenu"))).toEqual([]);
     expect(await say(second, "shop", "vip")).toEqual(["welcome, VIP"]);
     expect(bars(second.line, "shop")).toEqual(["Shop", "VIP"]);
   }, 20_000);

@@ -57,7 +57,9 @@ function load(state: RichMenuState, saved: Saved): void {
 /** Writes every channel's state to the file, whole, aside first so that a reader never sees half of it. */
 export function saveRichMenus(states: Array<[string, RichMenuState]>, file: string): void {
   const channels = Object.fromEntries(
-    states.filter(([channel]) => channel !== "default").map(([channel, state]) => [channel, saved(state)]),
+    states
+      .filter(([channel]) => channel !== "default")
+      .map(([channel, state]) => [channel, saved(state)]),
   );
   const [, own] = states.find(([channel]) => channel === "default") ?? [];
   const whole: SavedFile = {

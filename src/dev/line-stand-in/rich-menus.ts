@@ -53,7 +53,10 @@ export function getRichMenu(state: PlatformState, req: RouteRequest): Outcome {
 }
 
 export function listRichMenus(state: PlatformState, req: RouteRequest): Outcome {
-  return { status: 200, body: { richmenus: [...state.richMenusOf(req.channel).menus.values()].map(asResponse) } };
+  return {
+    status: 200,
+    body: { richmenus: [...state.richMenusOf(req.channel).menus.values()].map(asResponse) },
+  };
 }
 
 export function deleteRichMenu(state: PlatformState, req: RouteRequest): Outcome {
@@ -160,7 +163,8 @@ export function bulkLinkRichMenu(state: PlatformState, req: RouteRequest): Outco
 export function bulkUnlinkRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const body = checkedBody(req, "RichMenuBulkUnlinkRequest");
   if (!body.ok) return body.outcome;
-  for (const userId of body.value.userIds as string[]) state.richMenusOf(req.channel).links.delete(userId);
+  for (const userId of body.value.userIds as string[])
+    state.richMenusOf(req.channel).links.delete(userId);
   return { status: 202, body: {} };
 }
 
@@ -172,7 +176,8 @@ export function createRichMenuAlias(state: PlatformState, req: RouteRequest): Ou
   const menu = namedMenu(state, req, body.value);
   if (isOutcome(menu)) return menu;
   const aliasId = String(body.value.richMenuAliasId);
-  if (state.richMenusOf(req.channel).aliases.has(aliasId)) return lineError(400, "conflict richmenu alias id");
+  if (state.richMenusOf(req.channel).aliases.has(aliasId))
+    return lineError(400, "conflict richmenu alias id");
   state.richMenusOf(req.channel).aliases.set(aliasId, menu.richMenuId);
   return OK;
 }
@@ -201,9 +206,11 @@ export function deleteRichMenuAlias(state: PlatformState, req: RouteRequest): Ou
 }
 
 export function listRichMenuAliases(state: PlatformState, req: RouteRequest): Outcome {
-  const aliases = [...state.richMenusOf(req.channel).aliases].map(([richMenuAliasId, richMenuId]) => ({
-    richMenuAliasId,
-    richMenuId,
-  }));
+  const aliases = [...state.richMenusOf(req.channel).aliases].map(
+    ([richMenuAliasId, richMenuId]) => ({
+      richMenuAliasId,
+      richMenuId,
+    }),
+  );
   return { status: 200, body: { aliases } };
 }

@@ -108,7 +108,9 @@ export class SqliteRichMenus implements RichMenuStore {
       .select({ userId: richMenuLinks.userId })
       .from(richMenuLinks)
       .where(
-        after === undefined ? linksTo(this.#channel, link) : and(linksTo(this.#channel, link), gt(richMenuLinks.userId, after)),
+        after === undefined
+          ? linksTo(this.#channel, link)
+          : and(linksTo(this.#channel, link), gt(richMenuLinks.userId, after)),
       )
       .orderBy(asc(richMenuLinks.userId))
       .limit(limit)
