@@ -15,7 +15,7 @@ import { LineClient } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import { HotlineMetrics } from "../metrics/metrics.ts";
 import { PluginHost } from "../plugin-host/host.ts";
-import { createRichMenuSync } from "../rich-menus/sync.ts";
+import { channelRichMenus } from "../rich-menus/channels.ts";
 import { Scheduler } from "../schedules/scheduler.ts";
 import { pluginSchedules } from "../schedules/service.ts";
 import { postbackKey } from "../sdk/postback-data.ts";
@@ -75,6 +75,7 @@ export function createRuntime(parts: {
       channelAccessToken: spec.token.kind === "long-lived" ? spec.token.token : "",
       ...(spec.token.kind === "long-lived" ? {} : { token }),
       apiBaseUrl: line.apiBaseUrl,
+      dataApiBaseUrl: line.dataApiBaseUrl,
       log: log.child({ channel: spec.name }),
       retry: config.tuning.lineRetry,
       onCall: (endpoint, status) => {
@@ -93,20 +94,13 @@ export function createRuntime(parts: {
   };
   const channels = new ChannelSet(serve, [defaultChannel, ...parts.channels]);
   channels.onChange((change) => log.info(change, "LINE channels changed"));
-  const client = channels.client(DEFAULT_CHANNEL);
   const replies = new ReplySender(channels, store, clock, log, gate);
   const tap = new TapToSee({
     key: postbackKey(line.channelSecret, HOST_RESPONDER),
     store,
     textOf: (plugin) => plugins.hostSettingsOf(plugin).tapToSee,
   });
-  const richMenus = createRichMenuSync({
-    store: store.richMenus,
-    channel: line,
-    client,
-    clock,
-    log,
-  });
+  const richMenus = channelRichMenus({ store: store.richMenus, channels, clock, log });
   const plugins = new PluginHost({
     config,
     clock,

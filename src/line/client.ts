@@ -16,6 +16,8 @@ export interface LineClientOptions {
   /** A token hotline issues and renews; when set, it replaces `channelAccessToken`. */
   token?: AccessToken;
   apiBaseUrl: string;
+  /** Where rich menu images go (LINE's data API; default: `apiBaseUrl`). */
+  dataApiBaseUrl?: string;
   log: RetryLog;
   retry: RetryPolicy;
   /**
@@ -77,7 +79,9 @@ export function describeError(error: unknown): string {
 export class LineClient {
   #api: messagingApi.MessagingApiClient;
   #apiToken: string;
+  #blob: messagingApi.MessagingApiBlobClient | undefined;
   readonly #baseURL: string;
+  readonly #dataBaseURL: string;
   readonly #token: AccessToken | undefined;
   readonly #log: RetryLog;
   readonly #retry: RetryPolicy;
@@ -86,6 +90,7 @@ export class LineClient {
 
   constructor(options: LineClientOptions) {
     this.#baseURL = options.apiBaseUrl;
+    this.#dataBaseURL = options.dataApiBaseUrl ?? options.apiBaseUrl;
     this.#apiToken = options.channelAccessToken;
     this.#api = new messagingApi.MessagingApiClient({
       channelAccessToken: options.channelAccessToken,
@@ -101,6 +106,15 @@ export class LineClient {
   /** The SDK's client with the channel's current token (read it inside a `call`'s request). */
   get api(): messagingApi.MessagingApiClient {
     return this.#api;
+  }
+
+  /** The SDK's data API client with the channel's current token (as `api`). */
+  get blob(): messagingApi.MessagingApiBlobClient {
+    this.#blob ??= new messagingApi.MessagingApiBlobClient({
+      channelAccessToken: this.#apiToken,
+      baseURL: this.#dataBaseURL,
+    });
+    return this.#blob;
   }
 
   /**
@@ -127,6 +141,7 @@ export class LineClient {
   #use(token: string): void {
     if (token === this.#apiToken) return;
     this.#apiToken = token;
+    this.#blob = undefined;
     this.#api = new messagingApi.MessagingApiClient({
       channelAccessToken: token,
       baseURL: this.#baseURL,

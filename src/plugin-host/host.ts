@@ -13,7 +13,7 @@ import type {
 } from "../dispatch/types.ts";
 import { LineProxy, type LineProxyOptions, type LineUpstream } from "../line/proxy.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { RichMenuSync } from "../rich-menus/sync.ts";
+import type { ChannelRichMenus } from "../rich-menus/channels.ts";
 import type { JobDeclaration } from "../schedules/requests.ts";
 import type { JobGateway, JobRun, PluginSchedules } from "../schedules/types.ts";
 import type { MatchableEvent } from "../sdk/filter.ts";
@@ -73,8 +73,11 @@ export interface PluginHostOptions {
   postbackKey(plugin: string): Uint8Array;
   /** Plugins' `ctx.schedule` and `ctx.schedules` outside a run (setup, routes). */
   schedules: PluginSchedules;
-  /** Syncs plugins' rich menus with LINE; without it (a bare host in a test) none can load. */
-  richMenus?: RichMenuSync;
+  /**
+   * Syncs plugins' rich menus with LINE, in each channel that runs them; without it (a bare host
+   * in a test) none can load.
+   */
+  richMenus?: ChannelRichMenus;
   /** Each channel's rate limiter, and the push guard, for the workers' calls through the proxy. */
   lineProxy?: LineProxyOptions;
   /** Answers a tap on "tap to see the answer" (the dispatcher's TapToSee). */

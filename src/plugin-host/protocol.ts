@@ -227,12 +227,12 @@ const userProfile = z.strictObject({
   language: z.string().max(64).nullable(),
 });
 
-/** The key-value store of another channel's events (its own, apart from the default one's). */
-const kvChannel = z
+/** Another channel's event's channel: its own key-value store, its own rich menus. */
+const eventChannel = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
   .optional();
-const kvCall = { id, transaction, channel: kvChannel };
+const kvCall = { id, transaction, channel: eventChannel };
 
 /**
  * The calls a plugin makes into the host: replies and pushes, and every access to its state,
@@ -299,7 +299,7 @@ const rpcSchema = z.discriminatedUnion("method", [
     value: z.unknown(),
     ttlMs: z.number().nonnegative().optional(),
     transaction,
-    channel: kvChannel,
+    channel: eventChannel,
   }),
   z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.delete"), key, ...kvCall }),
   z.strictObject({ type: z.literal("rpc"), method: z.literal("kv.list"), prefix: key, ...kvCall }),
@@ -384,6 +384,7 @@ const rpcSchema = z.discriminatedUnion("method", [
     method: z.literal("richMenu.link"),
     userId: z.string().max(256),
     name: z.string().max(256),
+    channel: eventChannel,
   }),
   /** `ctx.richMenu.unlink`. → whether the user's menu was the plugin's */
   z.strictObject({
@@ -391,6 +392,7 @@ const rpcSchema = z.discriminatedUnion("method", [
     id,
     method: z.literal("richMenu.unlink"),
     userId: z.string().max(256),
+    channel: eventChannel,
   }),
 ]);
 

@@ -3,13 +3,14 @@
  * would refuse fails the load, and held until the version is about to serve, when the host syncs
  * it with LINE), and `ctx.richMenu`. Always the plugin the worker opened its state as.
  */
+import { DEFAULT_CHANNEL } from "../core/channel.ts";
 import { USER_ID_PATTERN } from "../line/limits.ts";
+import type { ChannelRichMenus } from "../rich-menus/channels.ts";
 import type { PlannedRichMenu } from "../rich-menus/plan.ts";
-import type { RichMenuSync } from "../rich-menus/sync.ts";
 import type { RpcCall } from "./protocol.ts";
 
 /** What workers may ask of the host's rich menu sync. */
-export type RichMenuCalls = Pick<RichMenuSync, "plan" | "link" | "unlink">;
+export type RichMenuCalls = Pick<ChannelRichMenus, "plan" | "link" | "unlink">;
 
 export type RichMenuCall = Extract<RpcCall, { method: `richMenu${string}` }>;
 
@@ -44,10 +45,11 @@ export class RichMenuSession {
         this.#closed = true;
         this.#planned = menus.plan(plugin, call.menus);
         return undefined;
+      // In an event, its channel's (whose user the id names); elsewhere, the default channel's.
       case "richMenu.link":
-        return menus.link(plugin, userId(call.userId), call.name);
+        return menus.link(plugin, userId(call.userId), call.name, call.channel ?? DEFAULT_CHANNEL);
       case "richMenu.unlink":
-        return menus.unlink(plugin, userId(call.userId));
+        return menus.unlink(plugin, userId(call.userId), call.channel ?? DEFAULT_CHANNEL);
     }
   }
 }

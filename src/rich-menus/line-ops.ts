@@ -3,7 +3,7 @@
  * safe to repeat: a menu or alias already gone is gone, an image already uploaded is there. A
  * create is the exception: see `create`.
  */
-import { HTTPFetchError, type messagingApi } from "@line/bot-sdk";
+import { HTTPFetchError } from "@line/bot-sdk";
 import type { LineClient } from "../line/client.ts";
 import type { ImageType } from "../line/image-size.ts";
 import { mayHaveReachedLine } from "../line/retry.ts";
@@ -27,11 +27,9 @@ export interface ListedMenu {
 
 export class RichMenuLine {
   readonly #client: LineClient;
-  readonly #blob: messagingApi.MessagingApiBlobClient;
 
-  constructor(client: LineClient, blob: messagingApi.MessagingApiBlobClient) {
+  constructor(client: LineClient) {
     this.#client = client;
-    this.#blob = blob;
   }
 
   /**
@@ -63,7 +61,9 @@ export class RichMenuLine {
   async upload(richMenuId: string, image: Uint8Array, type: ImageType): Promise<void> {
     const blob = new Blob([image as Uint8Array<ArrayBuffer>], { type });
     try {
-      await this.#client.call("richmenu", () => this.#blob.setRichMenuImage(richMenuId, blob));
+      await this.#client.call("richmenu", () =>
+        this.#client.blob.setRichMenuImage(richMenuId, blob),
+      );
     } catch (error) {
       if (status(error) === 400 && /already been uploaded/i.test(bodyOf(error))) return;
       throw error;

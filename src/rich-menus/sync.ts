@@ -1,24 +1,17 @@
 /**
- * The rich menus plugins declare, kept in sync with LINE by the host (plugins never hold the
- * channel's token): checked when a plugin loads, synced before its version serves, deleted when
- * no plugin declares them any more, and linked to users on a plugin's word.
+ * The rich menus plugins declare, kept in sync with one LINE channel by the host (plugins never
+ * hold the channel's token): synced before a plugin's version serves, deleted when no plugin
+ * declares them any more, and linked to users on a plugin's word. `channels.ts` runs one per
+ * channel.
  */
-import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
-import type { LineChannel } from "../config/line-channel.ts";
+import { HTTPFetchError } from "@line/bot-sdk";
 import type { Clock } from "../core/clock.ts";
-import { describeError, type LineClient } from "../line/client.ts";
+import { describeError } from "../line/client.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RichMenuStore } from "../storage/rich-menus.ts";
-import type { DeclaredRichMenu } from "./declared.ts";
 import { PROBE, realEffects, WouldChange } from "./effects.ts";
-import { RichMenuLine } from "./line-ops.ts";
-import {
-  type DeclaredMenu,
-  declaredMenu,
-  type PlannedRichMenu,
-  planRichMenus,
-  RichMenuError,
-} from "./plan.ts";
+import type { RichMenuLine } from "./line-ops.ts";
+import { type DeclaredMenu, declaredMenu, type PlannedRichMenu } from "./plan.ts";
 import { type ReconcileParts, reconcile } from "./reconcile.ts";
 
 export interface RichMenuSyncOptions {
@@ -26,6 +19,8 @@ export interface RichMenuSyncOptions {
   line: RichMenuLine;
   clock: Clock;
   log: Logger;
+  /** Work that must end before this sync's begins (an earlier sync of the same channel's). */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -35,37 +30,19 @@ export interface RichMenuSyncOptions {
  */
 export class RichMenuSync {
   readonly #o: RichMenuSyncOptions;
-  /** Each loaded plugin's declared menus, without their images: what names resolve against. */
+  /** The menus of each plugin synced here, without their images: what names resolve against. */
   readonly #declared = new Map<string, DeclaredMenu[]>();
   readonly #parts: ReconcileParts;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue: Promise<unknown>;
 
   constructor(options: RichMenuSyncOptions) {
     this.#o = options;
+    this.#queue = options.after?.catch(() => undefined) ?? Promise.resolve();
     this.#parts = {
       store: options.store,
       log: options.log,
       claimedElsewhere: (plugin, claim) => this.#claimedElsewhere(plugin, claim),
     };
-  }
-
-  /**
-   * A plugin's declaration checked as LINE would check it, and against what the other loaded
-   * plugins declare (an alias, the default); throws a RichMenuError that fails the plugin's load.
-   */
-  plan(plugin: string, declared: DeclaredRichMenu[]): PlannedRichMenu[] {
-    const planned = planRichMenus(plugin, declared);
-    const conflicts: string[] = [];
-    for (const menu of planned) {
-      const alias = menu.alias;
-      const owner = alias && this.#owner(plugin, (other) => other.alias === alias);
-      if (owner) conflicts.push(`rich menu "${menu.name}": alias "${alias}" is plugin ${owner}'s`);
-      const holder = menu.default && this.#owner(plugin, (other) => other.default);
-      if (holder)
-        conflicts.push(`rich menu "${menu.name}": plugin ${holder} declares the default already`);
-    }
-    if (conflicts.length > 0) throw new RichMenuError(conflicts.join("; "));
-    return planned;
   }
 
   /**
@@ -202,20 +179,4 @@ export class RichMenuSync {
     this.#queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/** The sync on the host's own LINE client (the channel's token, its retries and metrics). */
-export function createRichMenuSync(parts: {
-  store: RichMenuStore;
-  channel: LineChannel;
-  client: LineClient;
-  clock: Clock;
-  log: Logger;
-}): RichMenuSync {
-  const { channel, client } = parts;
-  const blob = new messagingApi.MessagingApiBlobClient({
-    channelAccessToken: channel.channelAccessToken,
-    baseURL: channel.dataApiBaseUrl,
-  });
-  return new RichMenuSync({ ...parts, line: new RichMenuLine(client, blob) });
 }

@@ -66,7 +66,10 @@ export type RichMenus<P extends PostbackSchemas = PostbackSchemas> = Record<
   RichMenuSpec<P>
 >;
 
-/** `ctx.richMenu`: the plugin's declared menus, per user. */
+/**
+ * `ctx.richMenu`: the plugin's declared menus, per user; in an event, in the event's channel (each
+ * channel has its own menus and users), elsewhere in the `default` channel.
+ */
 export interface RichMenuControl {
   /**
    * Shows the plugin's menu `name` to the user, in place of the default (or of the menu linked

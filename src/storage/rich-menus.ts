@@ -27,13 +27,16 @@ export interface RichMenuLink {
   name: string;
 }
 
+/** The records of one LINE channel: each channel has its own menus at LINE, and its own users. */
 export interface RichMenuStore {
+  /** The same records of another channel (this store is the `default` channel's, or `of`'s). */
+  of(channel: string): RichMenuStore;
   /**
    * Runs `work` while no other instance of the bot does: rich menus are created and deleted by one
    * instance at a time, so two loading the same plugin never both create its menus.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
-  /** Every menu the host created (of the default channel). */
+  /** Every menu the host created in this store's channel. */
   records(): Promise<RichMenuRecord[]>;
   /** Inserts the record, or replaces the one with its `richMenuId`. */
   save(record: RichMenuRecord, now: number): Promise<void>;

@@ -15,6 +15,8 @@ export interface RouteRequest {
   bytes: Uint8Array;
   contentType: string | null;
   retryKey: string | null;
+  /** The channel the request's token is for (rich menus are per channel); unset: `default`. */
+  channel?: string;
 }
 
 export type Handler = (state: PlatformState, req: RouteRequest) => Outcome;

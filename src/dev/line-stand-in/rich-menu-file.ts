@@ -21,15 +21,26 @@ interface Saved {
   defaultId?: string;
 }
 
-/** Loads what the file holds into `state`; a missing or unreadable file leaves it empty. */
-export function loadRichMenus(state: RichMenuState, file: string): void {
+/** The default channel's menus, and (since there are several) the other channels'. */
+interface SavedFile extends Saved {
+  channels?: Record<string, Saved>;
+}
+
+/** Loads what the file holds into each channel's state; a missing or unreadable file: none. */
+export function loadRichMenus(stateOf: (channel: string) => RichMenuState, file: string): void {
   if (!existsSync(file)) return;
-  let saved: Saved;
+  let saved: SavedFile;
   try {
-    saved = JSON.parse(readFileSync(file, "utf8")) as Saved;
+    saved = JSON.parse(readFileSync(file, "utf8")) as SavedFile;
   } catch {
     return;
   }
+  load(stateOf("default"), saved);
+  for (const [channel, menus] of Object.entries(saved.channels ?? {}))
+    load(stateOf(channel), menus);
+}
+
+function load(state: RichMenuState, saved: Saved): void {
   for (const { richMenuId, menu, image } of saved.menus) {
     const bytes = image && new Uint8Array(Buffer.from(image.base64, "base64"));
     state.menus.set(richMenuId, {
@@ -43,9 +54,26 @@ export function loadRichMenus(state: RichMenuState, file: string): void {
   state.defaultId = saved.defaultId;
 }
 
-/** Writes `state` to the file, whole, aside first so that a reader never sees half of it. */
-export function saveRichMenus(state: RichMenuState, file: string): void {
-  const saved: Saved = {
+/** Writes every channel's state to the file, whole, aside first so that a reader never sees half of it. */
+export function saveRichMenus(states: Array<[string, RichMenuState]>, file: string): void {
+  const channels = Object.fromEntries(
+    states
+      .filter(([channel]) => channel !== "default")
+      .map(([channel, state]) => [channel, saved(state)]),
+  );
+  const [, own] = states.find(([channel]) => channel === "default") ?? [];
+  const whole: SavedFile = {
+    ...(own ? saved(own) : { menus: [], links: [], aliases: [] }),
+    ...(Object.keys(channels).length > 0 ? { channels } : {}),
+  };
+  const aside = `${file}.tmp`;
+  rmSync(aside, { force: true });
+  writeFileSync(aside, JSON.stringify(whole), { mode: 0o600 });
+  renameSync(aside, file);
+}
+
+function saved(state: RichMenuState): Saved {
+  return {
     menus: [...state.menus.values()].map(({ richMenuId, menu, image }) => ({
       richMenuId,
       menu,
@@ -62,8 +90,4 @@ export function saveRichMenus(state: RichMenuState, file: string): void {
     aliases: [...state.aliases],
     ...(state.defaultId === undefined ? {} : { defaultId: state.defaultId }),
   };
-  const aside = `${file}.tmp`;
-  rmSync(aside, { force: true });
-  writeFileSync(aside, JSON.stringify(saved), { mode: 0o600 });
-  renameSync(aside, file);
 }

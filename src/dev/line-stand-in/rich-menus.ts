@@ -26,7 +26,7 @@ const asResponse = ({ richMenuId, menu }: StoredRichMenu) => ({ richMenuId, ...m
 function menuOf(state: PlatformState, req: RouteRequest): StoredRichMenu | Outcome {
   const id = req.params.richMenuId ?? "";
   if (!isRichMenuId(id)) return invalidParameter("richMenuId");
-  return state.richMenus.menus.get(id) ?? lineError(404, MESSAGES.notFound);
+  return state.richMenusOf(req.channel).menus.get(id) ?? lineError(404, MESSAGES.notFound);
 }
 
 function isOutcome(value: StoredRichMenu | Outcome): value is Outcome {
@@ -36,9 +36,9 @@ function isOutcome(value: StoredRichMenu | Outcome): value is Outcome {
 export function createRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const body = checkedBody(req, "RichMenuRequest");
   if (!body.ok) return body.outcome;
-  if (state.richMenus.menus.size >= MAX_RICH_MENUS)
+  if (state.richMenusOf(req.channel).menus.size >= MAX_RICH_MENUS)
     return lineError(400, "The maximum number of richmenus has been reached");
-  const { richMenuId } = state.richMenus.create(body.value);
+  const { richMenuId } = state.richMenusOf(req.channel).create(body.value);
   return { status: 200, body: { richMenuId } };
 }
 
@@ -52,14 +52,17 @@ export function getRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   return isOutcome(menu) ? menu : { status: 200, body: asResponse(menu) };
 }
 
-export function listRichMenus(state: PlatformState): Outcome {
-  return { status: 200, body: { richmenus: [...state.richMenus.menus.values()].map(asResponse) } };
+export function listRichMenus(state: PlatformState, req: RouteRequest): Outcome {
+  return {
+    status: 200,
+    body: { richmenus: [...state.richMenusOf(req.channel).menus.values()].map(asResponse) },
+  };
 }
 
 export function deleteRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const menu = menuOf(state, req);
   if (isOutcome(menu)) return menu;
-  state.richMenus.delete(menu.richMenuId);
+  state.richMenusOf(req.channel).delete(menu.richMenuId);
   return OK;
 }
 
@@ -99,18 +102,18 @@ function applicable(state: PlatformState, req: RouteRequest): StoredRichMenu | O
 export function setDefaultRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const menu = applicable(state, req);
   if (isOutcome(menu)) return menu;
-  state.richMenus.defaultId = menu.richMenuId;
+  state.richMenusOf(req.channel).defaultId = menu.richMenuId;
   return OK;
 }
 
-export function getDefaultRichMenu(state: PlatformState): Outcome {
-  const richMenuId = state.richMenus.defaultId;
+export function getDefaultRichMenu(state: PlatformState, req: RouteRequest): Outcome {
+  const richMenuId = state.richMenusOf(req.channel).defaultId;
   if (richMenuId === undefined) return lineError(404, "no default richmenu");
   return { status: 200, body: { richMenuId } };
 }
 
-export function clearDefaultRichMenu(state: PlatformState): Outcome {
-  state.richMenus.defaultId = undefined;
+export function clearDefaultRichMenu(state: PlatformState, req: RouteRequest): Outcome {
+  state.richMenusOf(req.channel).defaultId = undefined;
   return OK;
 }
 
@@ -119,14 +122,14 @@ export function linkRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   if (!isUserId(userId)) return invalidParameter("userId");
   const menu = applicable(state, req);
   if (isOutcome(menu)) return menu;
-  state.richMenus.links.set(userId, menu.richMenuId);
+  state.richMenusOf(req.channel).links.set(userId, menu.richMenuId);
   return OK;
 }
 
 export function getUserRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const userId = req.params.userId ?? "";
   if (!isUserId(userId)) return invalidParameter("userId");
-  const richMenuId = state.richMenus.links.get(userId);
+  const richMenuId = state.richMenusOf(req.channel).links.get(userId);
   if (richMenuId === undefined) return lineError(404, "the user has no richmenu");
   return { status: 200, body: { richMenuId } };
 }
@@ -134,33 +137,34 @@ export function getUserRichMenu(state: PlatformState, req: RouteRequest): Outcom
 export function unlinkRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const userId = req.params.userId ?? "";
   if (!isUserId(userId)) return invalidParameter("userId");
-  state.richMenus.links.delete(userId);
+  state.richMenusOf(req.channel).links.delete(userId);
   return OK;
 }
 
 /** The menu a request body names, by LINE's rules for bulk links and aliases. */
-function namedMenu(state: PlatformState, body: Json): StoredRichMenu | Outcome {
+function namedMenu(state: PlatformState, req: RouteRequest, body: Json): StoredRichMenu | Outcome {
   const id = String(body.richMenuId);
   if (!isRichMenuId(id))
     return bodyErrors([{ message: "invalid richMenuId", property: "richMenuId" }]);
-  return state.richMenus.menus.get(id) ?? lineError(404, "richmenu not found");
+  return state.richMenusOf(req.channel).menus.get(id) ?? lineError(404, "richmenu not found");
 }
 
 export function bulkLinkRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const body = checkedBody(req, "RichMenuBulkLinkRequest");
   if (!body.ok) return body.outcome;
-  const menu = namedMenu(state, body.value);
+  const menu = namedMenu(state, req, body.value);
   if (isOutcome(menu)) return menu;
   if (menu.image === undefined) return lineError(400, MUST_UPLOAD);
   for (const userId of body.value.userIds as string[])
-    state.richMenus.links.set(userId, menu.richMenuId);
+    state.richMenusOf(req.channel).links.set(userId, menu.richMenuId);
   return { status: 202, body: {} };
 }
 
 export function bulkUnlinkRichMenu(state: PlatformState, req: RouteRequest): Outcome {
   const body = checkedBody(req, "RichMenuBulkUnlinkRequest");
   if (!body.ok) return body.outcome;
-  for (const userId of body.value.userIds as string[]) state.richMenus.links.delete(userId);
+  for (const userId of body.value.userIds as string[])
+    state.richMenusOf(req.channel).links.delete(userId);
   return { status: 202, body: {} };
 }
 
@@ -169,41 +173,44 @@ const ALIAS_NOT_FOUND = "richmenu alias not found";
 export function createRichMenuAlias(state: PlatformState, req: RouteRequest): Outcome {
   const body = checkedBody(req, "CreateRichMenuAliasRequest");
   if (!body.ok) return body.outcome;
-  const menu = namedMenu(state, body.value);
+  const menu = namedMenu(state, req, body.value);
   if (isOutcome(menu)) return menu;
   const aliasId = String(body.value.richMenuAliasId);
-  if (state.richMenus.aliases.has(aliasId)) return lineError(400, "conflict richmenu alias id");
-  state.richMenus.aliases.set(aliasId, menu.richMenuId);
+  if (state.richMenusOf(req.channel).aliases.has(aliasId))
+    return lineError(400, "conflict richmenu alias id");
+  state.richMenusOf(req.channel).aliases.set(aliasId, menu.richMenuId);
   return OK;
 }
 
 export function updateRichMenuAlias(state: PlatformState, req: RouteRequest): Outcome {
   const aliasId = req.params.richMenuAliasId ?? "";
-  if (!state.richMenus.aliases.has(aliasId)) return lineError(404, ALIAS_NOT_FOUND);
+  if (!state.richMenusOf(req.channel).aliases.has(aliasId)) return lineError(404, ALIAS_NOT_FOUND);
   const body = checkedBody(req, "UpdateRichMenuAliasRequest");
   if (!body.ok) return body.outcome;
-  const menu = namedMenu(state, body.value);
+  const menu = namedMenu(state, req, body.value);
   if (isOutcome(menu)) return menu;
-  state.richMenus.aliases.set(aliasId, menu.richMenuId);
+  state.richMenusOf(req.channel).aliases.set(aliasId, menu.richMenuId);
   return OK;
 }
 
 export function getRichMenuAlias(state: PlatformState, req: RouteRequest): Outcome {
   const richMenuAliasId = req.params.richMenuAliasId ?? "";
-  const richMenuId = state.richMenus.aliases.get(richMenuAliasId);
+  const richMenuId = state.richMenusOf(req.channel).aliases.get(richMenuAliasId);
   if (richMenuId === undefined) return lineError(404, ALIAS_NOT_FOUND);
   return { status: 200, body: { richMenuAliasId, richMenuId } };
 }
 
 export function deleteRichMenuAlias(state: PlatformState, req: RouteRequest): Outcome {
-  const deleted = state.richMenus.aliases.delete(req.params.richMenuAliasId ?? "");
+  const deleted = state.richMenusOf(req.channel).aliases.delete(req.params.richMenuAliasId ?? "");
   return deleted ? OK : lineError(404, ALIAS_NOT_FOUND);
 }
 
-export function listRichMenuAliases(state: PlatformState): Outcome {
-  const aliases = [...state.richMenus.aliases].map(([richMenuAliasId, richMenuId]) => ({
-    richMenuAliasId,
-    richMenuId,
-  }));
+export function listRichMenuAliases(state: PlatformState, req: RouteRequest): Outcome {
+  const aliases = [...state.richMenusOf(req.channel).aliases].map(
+    ([richMenuAliasId, richMenuId]) => ({
+      richMenuAliasId,
+      richMenuId,
+    }),
+  );
   return { status: 200, body: { aliases } };
 }

@@ -57,7 +57,8 @@ export class LineStandIn {
     this.tokens = new ChannelTokens(() => this.state.now());
     this.tokens.add({ name: "default", accessToken: options.channelAccessToken });
     this.richMenuFile = options.richMenuFile;
-    if (this.richMenuFile) loadRichMenus(this.state.richMenus, this.richMenuFile);
+    if (this.richMenuFile)
+      loadRichMenus((channel) => this.state.richMenusOf(channel), this.richMenuFile);
   }
 
   /** Bound, so it can be handed over as is: `Bun.serve({ fetch: standIn.fetch })`. */
@@ -108,32 +109,46 @@ export class LineStandIn {
     this.state.chats.set("room", roomId, spec);
   }
 
-  /** The rich menu a user sees (linked to them, else the default), with its image. */
-  richMenuOf(userId: string): Readonly<StoredRichMenu> | undefined {
-    return this.state.richMenus.shownTo(userId);
+  /**
+   * The rich menu a user sees (linked to them, else the default), with its image; in the
+   * channel named (its tokens made the calls), the `default` one unless said.
+   */
+  richMenuOf(userId: string, channel?: string): Readonly<StoredRichMenu> | undefined {
+    return this.state.richMenusOf(channel).shownTo(userId);
   }
 
-  /** Every rich menu of the channel, in the order created. */
+  /** Every rich menu of the `default` channel, in the order created. */
   get richMenus(): ReadonlyArray<Readonly<StoredRichMenu>> {
-    return [...this.state.richMenus.menus.values()];
+    return this.richMenusIn("default");
+  }
+
+  /** Every rich menu of the channel, in the order created (each channel has its own, as at LINE). */
+  richMenusIn(channel: string): ReadonlyArray<Readonly<StoredRichMenu>> {
+    return [...this.state.richMenusOf(channel).menus.values()];
   }
 
   /** The channel's default rich menu's id. */
+  defaultRichMenuIdIn(channel: string): string | undefined {
+    return this.state.richMenusOf(channel).defaultId;
+  }
+
+  /** The `default` channel's default rich menu's id. */
   get defaultRichMenuId(): string | undefined {
     return this.state.richMenus.defaultId;
   }
 
-  /** The rich menu an alias names (a rich menu switch action's target). */
-  richMenuByAlias(aliasId: string): Readonly<StoredRichMenu> | undefined {
-    const id = this.state.richMenus.aliases.get(aliasId);
-    return id === undefined ? undefined : this.state.richMenus.menus.get(id);
+  /** The rich menu an alias names (a rich menu switch action's target), in the channel. */
+  richMenuByAlias(aliasId: string, channel?: string): Readonly<StoredRichMenu> | undefined {
+    const menus = this.state.richMenusOf(channel);
+    const id = menus.aliases.get(aliasId);
+    return id === undefined ? undefined : menus.menus.get(id);
   }
 
   /** What a rich menu switch action does on the user's phone: shows the alias's menu to them. */
-  switchRichMenu(userId: string, aliasId: string): boolean {
-    const menu = this.richMenuByAlias(aliasId);
+  switchRichMenu(userId: string, aliasId: string, channel?: string): boolean {
+    const menu = this.richMenuByAlias(aliasId, channel);
     if (menu === undefined) return false;
-    this.state.richMenus.links.set(userId, menu.richMenuId);
+    this.state.richMenusOf(channel).links.set(userId, menu.richMenuId);
     this.keepRichMenus();
     return true;
   }
@@ -282,7 +297,7 @@ export class LineStandIn {
     const match = route(method, path);
     if (match === undefined) return lineError(404, MESSAGES.notFound);
     try {
-      return match.handler(this.state, { ...req, params: match.params });
+      return match.handler(this.state, { ...req, params: match.params, channel });
     } catch (error) {
       // A bug here should reach the test as a recorded 500, not as a dropped connection.
       return lineError(500, `${MESSAGES.internal} (stand-in: ${String(error)})`);
@@ -291,7 +306,7 @@ export class LineStandIn {
 
   /** A change to the rich menus, saved when they are kept in a file. */
   private keepRichMenus(): void {
-    if (this.richMenuFile) saveRichMenus(this.state.richMenus, this.richMenuFile);
+    if (this.richMenuFile) saveRichMenus(this.state.richMenuChannels(), this.richMenuFile);
   }
 
   private record(entry: RecordedRequest): void {

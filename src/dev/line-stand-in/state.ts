@@ -77,7 +77,9 @@ export class PlatformState {
   readonly profiles = new Map<string, Profile>();
   readonly contents = new BoundedContents<StoredContent>();
   readonly chats = new ChatState();
+  /** The `default` channel's rich menus; `richMenusOf` gives any channel's (LINE's are per channel). */
   readonly richMenus = new RichMenuState();
+  readonly #otherRichMenus = new Map<string, RichMenuState>();
   /** Users who follow the bot: broadcasts and narrowcasts go to them. */
   readonly followers = new Set<string>();
   readonly monthlyQuota: number | undefined;
@@ -110,6 +112,21 @@ export class PlatformState {
       ...options.botInfo,
       userId: options.botUserId ?? DEFAULT_BOT_USER_ID,
     };
+  }
+
+  richMenusOf(channel = "default"): RichMenuState {
+    if (channel === "default") return this.richMenus;
+    let menus = this.#otherRichMenus.get(channel);
+    if (!menus) {
+      menus = new RichMenuState();
+      this.#otherRichMenus.set(channel, menus);
+    }
+    return menus;
+  }
+
+  /** Every channel's rich menus that has any state, the default's first. */
+  richMenuChannels(): Array<[string, RichMenuState]> {
+    return [["default", this.richMenus], ...this.#otherRichMenus];
   }
 
   /** Issuing a known token is a redelivery: it never revives a used token. */

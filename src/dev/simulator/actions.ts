@@ -37,7 +37,11 @@ export class Actions {
   async send(action: SendAction): Promise<{ entry: Entry }> {
     if (action.type === "richmenuswitch") {
       // The LINE app switches the menu itself, then tells the bot with a postback.
-      const switched = this.#o.standIn.switchRichMenu(action.user, action.aliasId);
+      const switched = this.#o.standIn.switchRichMenu(
+        action.user,
+        action.aliasId,
+        this.#o.webhook.channel,
+      );
       return { entry: await this.#post(buildRichMenuSwitch(action, switched)) };
     }
     if (action.type === "unsend") this.#o.uploads.unsent(action.messageId);

@@ -11,12 +11,16 @@ export interface RichMenuView {
   areas: Array<{ bounds: Record<string, number>; action: Record<string, unknown> }>;
 }
 
+/** The menus of the channel the simulator sends to (each channel has its own, as at LINE). */
 export class RichMenus {
-  constructor(private readonly standIn: LineStandIn) {}
+  constructor(
+    private readonly standIn: LineStandIn,
+    private readonly channel: () => string,
+  ) {}
 
   /** The menu linked to the user, else the default; null when there is none. */
   shownTo(userId: string): RichMenuView | null {
-    const stored = this.standIn.richMenuOf(userId);
+    const stored = this.standIn.richMenuOf(userId, this.channel());
     if (stored === undefined) return null;
     const { size, chatBarText, selected, areas } = stored.menu as Omit<RichMenuView, "richMenuId">;
     return { richMenuId: stored.richMenuId, size, chatBarText, selected, areas };
@@ -24,7 +28,7 @@ export class RichMenus {
 
   /** The menu's image, as the bot uploaded it. */
   image(userId: string, richMenuId: string): Response {
-    const stored = this.standIn.richMenuOf(userId);
+    const stored = this.standIn.richMenuOf(userId, this.channel());
     if (stored?.richMenuId !== richMenuId || stored.image === undefined)
       return json(404, { error: "no such rich menu image" });
     const { bytes, contentType } = stored.image;

@@ -73,7 +73,7 @@ export class Simulator {
     this.#sent = sent;
     this.#uploads = uploads;
     this.#botMessages = botMessages;
-    this.#richMenus = new RichMenus(standIn);
+    this.#richMenus = new RichMenus(standIn, () => webhook.channel);
     this.#streams = new EntryStreams({ transcript, sync: () => botMessages.sync() });
     this.#actions = new Actions({
       standIn,

@@ -30,7 +30,7 @@ import {
   pluginApi,
 } from "./line-api.ts";
 import { datetimePickerAction, type PluginPostbacks, postbackAction } from "./postbacks.ts";
-import { richMenuControl, unsyncedRichMenus } from "./rich-menus.ts";
+import { richMenuControl } from "./rich-menus.ts";
 import type { HostRpc } from "./rpc.ts";
 import { schedulingFor } from "./schedules.ts";
 import { RunSessions } from "./sessions.ts";
@@ -331,7 +331,7 @@ function eventContext(
     profile: (userId: string, chat?: ChatRef) => fetchProfile(own, scope, userId, chat, cached),
     signal,
     kv: cached ? base.kv : services.state.kvOf(delivery.channel),
-    richMenu: cached ? base.richMenu : unsyncedRichMenus(delivery.channel),
+    richMenu: cached ? base.richMenu : richMenuControl(services.rpc, delivery.channel),
     eventId: delivery.eventId,
     channel: Object.freeze({ name: delivery.channel, botUserId: delivery.destination }),
     destination: delivery.destination,

@@ -114,24 +114,17 @@ export async function declaredRichMenus(
 }
 
 /**
- * `ctx.richMenu` in another channel's event: the host syncs menus with the default channel only,
- * and a user id of another channel is another user there; refused rather than sent astray.
+ * `ctx.richMenu`: the host links and unlinks, with the channel's token: the event's channel
+ * (`channel`, another channel's event), else the default one.
  */
-export function unsyncedRichMenus(channel: string): RichMenuControl {
-  const refuse = async (): Promise<never> => {
-    throw new Error(`rich menus are synced for the default channel only, not "${channel}"`);
-  };
-  return { link: refuse, unlink: refuse };
-}
-
-/** `ctx.richMenu`: the host links and unlinks, with the channel's token. */
-export function richMenuControl(rpc: HostRpc): RichMenuControl {
+export function richMenuControl(rpc: HostRpc, channel?: string): RichMenuControl {
+  const of = channel === undefined ? {} : { channel };
   return {
     async link(userId, name) {
-      await rpc.call({ method: "richMenu.link", userId, name });
+      await rpc.call({ method: "richMenu.link", userId, name, ...of });
     },
     async unlink(userId) {
-      return (await rpc.call({ method: "richMenu.unlink", userId })) === true;
+      return (await rpc.call({ method: "richMenu.unlink", userId, ...of })) === true;
     },
   };
 }

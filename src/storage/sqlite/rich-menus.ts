@@ -1,32 +1,38 @@
 import { and, asc, eq, gt } from "drizzle-orm";
+import { DEFAULT_CHANNEL } from "../../core/channel.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { RichMenuLink, RichMenuRecord, RichMenuStore } from "../rich-menus.ts";
 import { richMenuLinks, richMenus } from "./schema.ts";
 import type { WriteQueue } from "./write-queue.ts";
 
-const CHANNEL = "default";
-const inChannel = eq(richMenus.channel, CHANNEL);
-const linkOfUser = (userId: string) =>
-  and(eq(richMenuLinks.channel, CHANNEL), eq(richMenuLinks.userId, userId));
-const linksTo = (link: RichMenuLink) =>
+const linkOfUser = (channel: string, userId: string) =>
+  and(eq(richMenuLinks.channel, channel), eq(richMenuLinks.userId, userId));
+const linksTo = (channel: string, link: RichMenuLink) =>
   and(
-    eq(richMenuLinks.channel, CHANNEL),
+    eq(richMenuLinks.channel, channel),
     eq(richMenuLinks.plugin, link.plugin),
     eq(richMenuLinks.name, link.name),
   );
 
 /**
- * The rich menu records in `hotline.db`. One process owns the file, and the plugin host syncs
- * one plugin at a time: `exclusive` has no one else to wait for. Writes go through the write
- * queue, durable when they resolve.
+ * One channel's rich menu records in `hotline.db`. One process owns the file, and the plugin host
+ * syncs one plugin at a time in each channel (whose records are apart from the others'):
+ * `exclusive` has no one else to wait for. Writes go through the write queue, durable when they
+ * resolve.
  */
 export class SqliteRichMenus implements RichMenuStore {
   readonly #db: SqlDatabase;
   readonly #writes: WriteQueue;
+  readonly #channel: string;
 
-  constructor(db: SqlDatabase, writes: WriteQueue) {
+  constructor(db: SqlDatabase, writes: WriteQueue, channel = DEFAULT_CHANNEL) {
     this.#db = db;
     this.#writes = writes;
+    this.#channel = channel;
+  }
+
+  of(channel: string): SqliteRichMenus {
+    return new SqliteRichMenus(this.#db, this.#writes, channel);
   }
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -45,7 +51,7 @@ export class SqliteRichMenus implements RichMenuStore {
         isDefault: richMenus.isDefault,
       })
       .from(richMenus)
-      .where(inChannel)
+      .where(eq(richMenus.channel, this.#channel))
       .orderBy(asc(richMenus.createdAt), asc(richMenus.richMenuId))
       .all();
   }
@@ -55,7 +61,7 @@ export class SqliteRichMenus implements RichMenuStore {
     return this.#writes.write(() => {
       this.#db
         .insert(richMenus)
-        .values({ ...record, channel: CHANNEL, createdAt: now, updatedAt: now })
+        .values({ ...record, channel: this.#channel, createdAt: now, updatedAt: now })
         .onConflictDoUpdate({ target: richMenus.richMenuId, set: { ...fields, updatedAt: now } })
         .run();
     });
@@ -63,7 +69,10 @@ export class SqliteRichMenus implements RichMenuStore {
 
   remove(richMenuId: string): Promise<void> {
     return this.#writes.write(() => {
-      this.#db.delete(richMenus).where(eq(richMenus.richMenuId, richMenuId)).run();
+      this.#db
+        .delete(richMenus)
+        .where(and(eq(richMenus.channel, this.#channel), eq(richMenus.richMenuId, richMenuId)))
+        .run();
     });
   }
 
@@ -71,7 +80,7 @@ export class SqliteRichMenus implements RichMenuStore {
     return this.#writes.write(() => {
       this.#db
         .insert(richMenuLinks)
-        .values({ channel: CHANNEL, userId, ...link, updatedAt: now })
+        .values({ channel: this.#channel, userId, ...link, updatedAt: now })
         .onConflictDoUpdate({
           target: [richMenuLinks.channel, richMenuLinks.userId],
           set: { ...link, updatedAt: now },
@@ -84,13 +93,13 @@ export class SqliteRichMenus implements RichMenuStore {
     return this.#db
       .select({ plugin: richMenuLinks.plugin, name: richMenuLinks.name })
       .from(richMenuLinks)
-      .where(linkOfUser(userId))
+      .where(linkOfUser(this.#channel, userId))
       .get();
   }
 
   unlink(userId: string): Promise<void> {
     return this.#writes.write(() => {
-      this.#db.delete(richMenuLinks).where(linkOfUser(userId)).run();
+      this.#db.delete(richMenuLinks).where(linkOfUser(this.#channel, userId)).run();
     });
   }
 
@@ -99,7 +108,9 @@ export class SqliteRichMenus implements RichMenuStore {
       .select({ userId: richMenuLinks.userId })
       .from(richMenuLinks)
       .where(
-        after === undefined ? linksTo(link) : and(linksTo(link), gt(richMenuLinks.userId, after)),
+        after === undefined
+          ? linksTo(this.#channel, link)
+          : and(linksTo(this.#channel, link), gt(richMenuLinks.userId, after)),
       )
       .orderBy(asc(richMenuLinks.userId))
       .limit(limit)
@@ -109,7 +120,7 @@ export class SqliteRichMenus implements RichMenuStore {
 
   dropLinks(link: RichMenuLink): Promise<void> {
     return this.#writes.write(() => {
-      this.#db.delete(richMenuLinks).where(linksTo(link)).run();
+      this.#db.delete(richMenuLinks).where(linksTo(this.#channel, link)).run();
     });
   }
 }
