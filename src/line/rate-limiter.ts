@@ -4,6 +4,7 @@
  * way, by the generic cell rate algorithm: every call reserves the next free slot, so callers go
  * in arrival order and a burst never goes over what LINE's bucket would let through.
  */
+import { abortableDelay } from "./abortable-delay.ts";
 
 /** Time for the limiter: tests give one that moves only when told to. */
 export interface LimiterClock {
@@ -91,19 +92,7 @@ export function namedRate(endpoint: string): { bucket: string; rate: Rate } {
 
 export const systemLimiterClock: LimiterClock = {
   now: () => performance.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
+  sleep: abortableDelay,
 };
 
 /** Endpoints with ids in their paths make many buckets; idle ones are forgotten past this. */

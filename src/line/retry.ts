@@ -1,5 +1,6 @@
 import { HTTPFetchError } from "@line/bot-sdk";
 import type { RetryPolicy } from "../config/options.ts";
+import { abortableDelay } from "./abortable-delay.ts";
 import { isMonthlyLimit } from "./monthly-limit.ts";
 
 /**
@@ -40,23 +41,6 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, error: unknown)
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    // The signal may live far longer than this wait (a plugin version's lifetime): a listener
-    // left on it after the timer fired would pile up with every retry.
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 export async function withRetry<T>(
   policy: RetryPolicy,
   call: () => Promise<T>,
@@ -72,7 +56,7 @@ export async function withRetry<T>(
       if (retry >= policy.retries || !isRetryable(error) || signal?.aborted) throw error;
       const wait = retryDelayMs(policy, retry, error);
       onRetry(error, retry + 1, wait);
-      await delay(wait, signal);
+      await abortableDelay(wait, signal);
     }
   }
 }
