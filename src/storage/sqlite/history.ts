@@ -2,6 +2,7 @@ import { and, asc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
 import { readSent } from "../../core/sent.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { HistoryEntry, HistoryQuery } from "../store.ts";
+import { recordColumns } from "./inbox.ts";
 import { deliveries, inboxEvents } from "./schema.ts";
 
 /**
@@ -15,17 +16,7 @@ export function readHistory(db: SqlDatabase, query: HistoryQuery): HistoryEntry[
   if (query.since !== undefined) where.push(gte(inboxEvents.timestamp, query.since));
   if (query.until !== undefined) where.push(lte(inboxEvents.timestamp, query.until));
   const events = db
-    .select({
-      seq: inboxEvents.seq,
-      id: inboxEvents.id,
-      chatKey: inboxEvents.chatKey,
-      type: inboxEvents.type,
-      timestamp: inboxEvents.timestamp,
-      receivedAt: inboxEvents.receivedAt,
-      destination: inboxEvents.destination,
-      body: inboxEvents.body,
-      status: inboxEvents.status,
-    })
+    .select(recordColumns)
     .from(inboxEvents)
     .where(and(...where))
     .orderBy(asc(inboxEvents.timestamp), asc(inboxEvents.seq))

@@ -4,6 +4,19 @@ import type { SqlDatabase } from "../../platform/mod.ts";
 import type { InboxRecord } from "../store.ts";
 import { deliveries, inboxEvents } from "./schema.ts";
 
+/** The columns of an `InboxRecord`: what the admin API, history and replay read of an event. */
+export const recordColumns = {
+  seq: inboxEvents.seq,
+  id: inboxEvents.id,
+  chatKey: inboxEvents.chatKey,
+  type: inboxEvents.type,
+  timestamp: inboxEvents.timestamp,
+  receivedAt: inboxEvents.receivedAt,
+  destination: inboxEvents.destination,
+  body: inboxEvents.body,
+  status: inboxEvents.status,
+};
+
 /** A row of `inbox_events` as the store reads it back. */
 export type InboxRow = typeof inboxEvents.$inferSelect;
 
@@ -105,19 +118,7 @@ export class InboxTable {
 
   /** Stored events (all, or these ids), in arrival order. */
   records(ids?: readonly string[]): InboxRecord[] {
-    const query = this.#db
-      .select({
-        seq: inboxEvents.seq,
-        id: inboxEvents.id,
-        chatKey: inboxEvents.chatKey,
-        type: inboxEvents.type,
-        timestamp: inboxEvents.timestamp,
-        receivedAt: inboxEvents.receivedAt,
-        destination: inboxEvents.destination,
-        body: inboxEvents.body,
-        status: inboxEvents.status,
-      })
-      .from(inboxEvents);
+    const query = this.#db.select(recordColumns).from(inboxEvents);
     const rows =
       ids === undefined ? query.all() : query.where(inArray(inboxEvents.id, [...ids])).all();
     return rows.sort((a, b) => a.seq - b.seq);
