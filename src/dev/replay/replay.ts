@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { eventIdOf } from "../../core/event-id.ts";
 import { linkSdkInto } from "../../plugin-host/sdk-link.ts";
-import type { HistoryQuery } from "../../storage/store.ts";
+import type { HistoryEntry, HistoryQuery } from "../../storage/store.ts";
 import { type Fixture, fixtureFromHistory } from "../fixtures/fixture.ts";
 import { startTestBot } from "../testing/bot.ts";
 import { createPluginsDir } from "../testing/plugins-dir.ts";
@@ -84,7 +84,10 @@ export async function replay(argv: string[], io: CliIo, signal?: AbortSignal): P
       ...(args.until ? { until: parseTime(args.until, now) } : {}),
       limit,
     };
-    const entries = await reader.history(query);
+    const stored = await reader.history(query);
+    // Following, an event still being handled live is left to the polls: its answers are not on
+    // record yet.
+    const entries = args.follow ? settledPrefix(stored) : stored;
     io.err(`replay: ${entries.length} events from ${reader.where}; plugin file ${path}`);
     if (entries.length === 0 && !args.follow) {
       io.out("no recorded events match: nothing to replay\n");
@@ -204,13 +207,18 @@ function* newEvents(
       if (follow.signal?.aborted) return fixtureFromHistory([]);
       const query = { ...follow.query, ...(since !== undefined ? { since } : {}) };
       const fresh = (await follow.reader.history(query)).filter((e) => !seen.has(e.event.id));
-      const open = fresh.findIndex((entry) => entry.event.status !== "done");
-      const ready = open < 0 ? fresh : fresh.slice(0, open);
+      const ready = settledPrefix(fresh);
       for (const entry of ready) seen.add(entry.event.id);
       since = ready.at(-1)?.event.timestamp ?? since;
       return fixtureFromHistory(ready);
     })();
   }
+}
+
+/** The entries up to the first event still open: settled ones only, each chat's order kept. */
+function settledPrefix(entries: HistoryEntry[]): HistoryEntry[] {
+  const open = entries.findIndex((entry) => entry.event.status !== "done");
+  return open < 0 ? entries : entries.slice(0, open);
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
