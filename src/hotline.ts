@@ -91,6 +91,8 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
     const pluginState = await openPluginState(config, clock);
     lifecycle.defer("plugin state", () => pluginState.close());
     const runtime = createRuntime({ config, store, pluginState, line, clock, log, ...channels });
+    // After everything that sends has stopped, before the store closes.
+    lifecycle.defer("reply counts", () => runtime.cost.gate.flush());
     const { app, dev, tooLarge } = createHttp({
       ...{ config, runtime, store, clock, log },
       devTools: options.devTools,

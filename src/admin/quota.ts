@@ -14,7 +14,7 @@ import { json } from "./respond.ts";
 export interface CostControl {
   /** Each channel's LINE client, by channel name. */
   clients(): ReadonlyMap<string, LineClient>;
-  gate: Pick<PushGate, "month" | "resume">;
+  gate: Pick<PushGate, "month" | "resume" | "sentIn" | "flush">;
   quota: QuotaStore;
   timeZone: string;
 }
@@ -63,7 +63,7 @@ export function quotaRoutes(options: { guard: Guard; cost: CostControl; now: () 
           [...names].sort().map(async (channel) => {
             const [line, sent, pause] = await Promise.all([
               lineQuota(clients.get(channel)),
-              cost.quota.sent(channel, month),
+              cost.gate.sentIn(channel, month),
               cost.quota.pause(channel, now()),
             ]);
             const paused = pause

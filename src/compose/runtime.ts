@@ -179,7 +179,7 @@ export function createRuntime(parts: {
       return Promise.all(
         [...names].map(async (channel) => ({
           channel,
-          sent: await store.quota.sent(channel, month),
+          sent: await gate.sentIn(channel, month),
           paused: (await store.quota.pause(channel, clock.now())) !== undefined,
         })),
       );

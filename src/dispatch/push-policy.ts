@@ -3,7 +3,10 @@ import type { PushPolicy } from "../core/push-policy.ts";
 import { monthOf, nextMonthStart } from "../line/monthly-limit.ts";
 import type { PushGuard } from "../line/proxy-pushes.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { QuotaStore, SentKind } from "../storage/quota.ts";
+import type { QuotaStore, SentCount, SentKind } from "../storage/quota.ts";
+
+/** How long reply counts gather in memory before they are written. */
+const REPLY_COUNT_FLUSH_MS = 1000;
 
 /** Whom a push through the proxy counts for before its worker has loaded (setup code). */
 const LOADING = "(loading)";
@@ -36,6 +39,12 @@ export interface PushGateOptions {
  */
 export class PushGate {
   readonly #o: PushGateOptions;
+  /** Reply counts not yet written, by channel, month, plugin (see `sent`). */
+  readonly #replies = new Map<
+    string,
+    { channel: string; month: string; plugin: string; count: number }
+  >();
+  #flushing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: PushGateOptions) {
     this.#o = options;
@@ -86,16 +95,53 @@ export class PushGate {
     return sent.find((row) => row.plugin === plugin && row.kind === "push")?.count ?? 0;
   }
 
-  /** Counts messages that went out (durably: the budget survives restarts). */
+  /**
+   * Counts messages that went out. Pushes are written at once (durably: the budget survives
+   * restarts). Replies are free and only reported: their counts gather in memory and are written
+   * once a second and at `flush`, keeping a store write off every reply; a kill loses at most
+   * that second's reply counts.
+   */
   async sent(channel: string, plugin: string, kind: SentKind, count: number): Promise<void> {
     if (count <= 0) return;
     this.#o.onSent?.(channel, plugin, kind, count);
-    await this.#o.quota.addSent(
-      channel,
-      this.month(),
-      { plugin, kind, count },
-      this.#o.clock.now(),
-    );
+    const month = this.month();
+    if (kind === "push") {
+      await this.#o.quota.addSent(channel, month, { plugin, kind, count }, this.#o.clock.now());
+      return;
+    }
+    const key = `${channel}\u0000${month}\u0000${plugin}`;
+    const pending = this.#replies.get(key);
+    if (pending) pending.count += count;
+    else this.#replies.set(key, { channel, month, plugin, count });
+    this.#flushing ??= setTimeout(() => void this.flush(), REPLY_COUNT_FLUSH_MS);
+  }
+
+  /** Messages sent in the channel in the month, per plugin and kind, the unwritten ones included. */
+  async sentIn(channel: string, month: string): Promise<SentCount[]> {
+    const rows = await this.#o.quota.sent(channel, month);
+    for (const pending of this.#replies.values()) {
+      if (pending.channel !== channel || pending.month !== month) continue;
+      const row = rows.find((r) => r.plugin === pending.plugin && r.kind === "reply");
+      if (row) row.count += pending.count;
+      else rows.push({ plugin: pending.plugin, kind: "reply", count: pending.count });
+    }
+    return rows;
+  }
+
+  /** Writes the reply counts gathered so far (also at stop). */
+  async flush(): Promise<void> {
+    clearTimeout(this.#flushing);
+    this.#flushing = undefined;
+    const pending = [...this.#replies.values()];
+    this.#replies.clear();
+    const now = this.#o.clock.now();
+    for (const { channel, month, plugin, count } of pending) {
+      await this.#o.quota
+        .addSent(channel, month, { plugin, kind: "reply", count }, now)
+        .catch((error: unknown) =>
+          this.#o.log.error({ err: error, channel }, "counting replies failed"),
+        );
+    }
   }
 
   /** LINE refused a push at its monthly limit: the channel's pushes stop until the month ends. */

@@ -21,14 +21,22 @@ export function isMonthlyLimit(error: unknown): boolean {
  * time falls in there, as "YYYY-MM".
  */
 export function monthOf(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-  }).formatToParts(new Date(ms));
+  const parts = monthFormat(timeZone).formatToParts(new Date(ms));
   const year = parts.find((part) => part.type === "year")?.value;
   const month = parts.find((part) => part.type === "month")?.value;
   return `${year}-${month}`;
+}
+
+/** Formatters by time zone: making one costs far more than using it, and this runs per send. */
+const monthFormats = new Map<string, Intl.DateTimeFormat>();
+
+function monthFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = monthFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" });
+    monthFormats.set(timeZone, format);
+  }
+  return format;
 }
 
 /** When the month after the one `ms` falls in begins in the time zone: the quota's reset. */

@@ -74,7 +74,8 @@ export interface ClaimRequest {
 
 export interface Claim {
   events: ClaimedEvent[];
-  /** When the next delivery that is waiting (backoff, deferral) becomes due, if any. */
+  /** When the next delivery that is waiting (backoff, deferral) becomes due, if any; none is
+   * needed with events claimed (the next claim comes as they settle). */
   nextDueAt: number | undefined;
 }
 

@@ -158,6 +158,9 @@ export class SqliteStore implements Store {
       const deliveries = group.map(({ plugin, attempts }) => ({ eventId, plugin, attempts }));
       events.push({ event: stored, fresh: cached?.fresh ?? false, deliveries });
     }
+    // With events claimed the dispatcher claims again as they settle: no wake-up time is needed,
+    // and looking for one walks every free lane.
+    if (events.length > 0) return { events, nextDueAt: undefined };
     return { events, nextDueAt: this.#lanes.nextDueAt(plugins, now) };
   }
 
