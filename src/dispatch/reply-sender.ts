@@ -29,8 +29,9 @@ export interface ReplyTarget {
   receivedAt: number;
   chat: ChatRef | undefined;
   /**
-   * The event arrived in this process and nothing has flushed for it yet: no reply was attempted,
-   * for certain. Otherwise the store says what an earlier flush (maybe before a crash) attempted.
+   * No reply was attempted for the event, for certain (none on record when it was claimed, and
+   * nothing flushed since). Otherwise the store says what an earlier flush (maybe before a crash)
+   * attempted.
    */
   fresh: boolean;
 }

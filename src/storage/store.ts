@@ -56,7 +56,7 @@ export interface ClaimedDelivery {
 /** The deliveries of one event claimed together: they share the event's reply. */
 export interface ClaimedEvent {
   event: StoredEvent;
-  /** Stored by this process and no reply attempted since: its token is unused, for certain. */
+  /** No reply attempt on record (one is recorded before LINE is called): its token is unused. */
   fresh: boolean;
   deliveries: ClaimedDelivery[];
 }

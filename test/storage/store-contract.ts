@@ -201,6 +201,15 @@ export function describeStoreContract(driver: string, fixture: () => StoreFixtur
       expect((await store.eventCounts()).done).toBe(1);
     });
 
+    test("an event never run is fresh also after a restart: no store read before its reply", async () => {
+      const a = received();
+      await store.ingest([a], toBoth);
+      store = await current.reopen(clock);
+      const [claimed] = (await store.claim({ limit: 10, plugins: ALL, now: T0 })).events;
+      expect(claimed?.deliveries.map((d) => d.attempts)).toEqual([0, 0]);
+      expect(claimed?.fresh).toBe(true);
+    });
+
     test("reply attempts are recorded per plugin and can be cleared", async () => {
       const a = received();
       await store.ingest([a], toBoth);

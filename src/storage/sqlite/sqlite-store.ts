@@ -48,7 +48,7 @@ export interface SqliteStoreOptions {
 /** An event with open deliveries, as this process knows it. */
 interface CachedEvent {
   stored: StoredEvent;
-  /** Stored by this process and no reply attempted yet: nothing was sent, for certain. */
+  /** No reply attempted yet: nothing was sent, for certain. */
   fresh: boolean;
 }
 
@@ -148,15 +148,16 @@ export class SqliteStore implements Store {
     const events: Claim["events"] = [];
     for (const group of groups) {
       const eventId = (group[0] as { eventId: string }).eventId;
-      const cached = this.#events.get(eventId);
-      const stored = cached?.stored ?? (await this.readEvent(eventId));
-      if (!stored) {
+      const read = this.#events.get(eventId) ?? this.#read(eventId);
+      if (!read) {
         // Pruned or deleted under it (it cannot be, while open): settle rather than spin.
         for (const entry of group) this.#lanes.advance(entry);
         continue;
       }
       const deliveries = group.map(({ plugin, attempts }) => ({ eventId, plugin, attempts }));
-      events.push({ event: stored, fresh: cached?.fresh ?? false, deliveries });
+      // As on PostgreSQL, a rerun is never fresh: the store says what its earlier run attempted.
+      const fresh = read.fresh && deliveries.every((delivery) => delivery.attempts === 0);
+      events.push({ event: read.stored, fresh, deliveries });
     }
     // With events claimed the dispatcher claims again as they settle: no wake-up time is needed,
     // and looking for one walks every free lane.
@@ -204,13 +205,21 @@ export class SqliteStore implements Store {
   }
 
   async readEvent(eventId: string): Promise<StoredEvent | undefined> {
+    return this.#read(eventId)?.stored;
+  }
+
+  /**
+   * An event no longer in memory, from the database. Its token is unused for certain when no
+   * reply attempt is on record: the attempt is recorded, durably, before LINE is called.
+   */
+  #read(eventId: string): CachedEvent | undefined {
     const row = this.#inbox.get(eventId);
     if (!row) return undefined;
     const openPlugins = this.#deliveries
       .forEvent(eventId)
       .filter((delivery) => OPEN_STATUSES.has(delivery.status))
       .map((delivery) => delivery.plugin);
-    return { ...this.#fromRow(row), openPlugins };
+    return { stored: { ...this.#fromRow(row), openPlugins }, fresh: row.replyAttemptedAt === null };
   }
 
   async replyAttempts(eventId: string): Promise<ReplyAttempts> {
