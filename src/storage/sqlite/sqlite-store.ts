@@ -148,7 +148,12 @@ export class SqliteStore implements Store {
     const events: Claim["events"] = [];
     for (const group of groups) {
       const eventId = (group[0] as { eventId: string }).eventId;
-      const read = this.#events.get(eventId) ?? this.#read(eventId);
+      let read = this.#events.get(eventId);
+      if (!read) {
+        // Kept while it runs: its settlement needs the chat, and a sibling claimed later the body.
+        read = this.#read(eventId);
+        if (read) this.#events.set(eventId, read);
+      }
       if (!read) {
         // Pruned or deleted under it (it cannot be, while open): settle rather than spin.
         for (const entry of group) this.#lanes.advance(entry);
