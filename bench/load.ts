@@ -10,7 +10,8 @@
  * Modes:
  * - ack:   closed loop, `connections` requests in flight, warm-up then `seconds` measured:
  *          requests/s and ack latency percentiles, plus CPU used by this process and by the server
- *          process (from /proc) during the measured window.
+ *          process (from /proc) and the replies the fake LINE API received during the measured
+ *          window (a server that acks faster than it replies is building a backlog).
  * - batch: `events` events in bodies of `perBody`, closed loop, then wait until the fake LINE API
  *          has seen a reply for every event: events/s and webhook → reply latency.
  * - paced: one body of `perBody` events every 1/`rate` s for `seconds` (open loop; latency counts
@@ -38,7 +39,7 @@ export interface LoadConfig {
   perBody?: number;
   /** Bodies per second (paced). */
   rate?: number;
-  /** The fake LINE API to read reply arrivals from (batch, paced). */
+  /** The fake LINE API to read reply arrivals from (batch, paced) and count replies (ack). */
   fakeLineUrl?: string;
   /** Server pid: its CPU time over the measured window is reported (ack). */
   serverPid?: number;
@@ -69,6 +70,8 @@ export interface LoadResult {
   /** CPU seconds per wall second over the measured window (1 = one core busy). */
   generatorCpu?: number;
   serverCpu?: number;
+  /** Distinct replies the fake LINE API received during the measured window (ack). */
+  repliesInWindow?: number;
   /** The pre-built pool ran out before the window ended (the window was cut short). */
   exhausted?: boolean;
   bodyBytes: number;
@@ -443,6 +446,7 @@ async function ack(config: LoadConfig, target: URL, makeSender: () => Sender): P
   const t = tally();
   const settle = performance.now() + Math.min(500, warmup * 500);
   await run(settle, () => {});
+  const replies0 = await repliesSoFar(config.fakeLineUrl);
   const serverCpu0 = config.serverPid ? processCpu(config.serverPid) : Number.NaN;
   const cpu0 = ownCpu();
   const start = performance.now();
@@ -453,6 +457,7 @@ async function ack(config: LoadConfig, target: URL, makeSender: () => Sender): P
   const serverCpu = config.serverPid
     ? (processCpu(config.serverPid) - serverCpu0) / (elapsed / 1000)
     : undefined;
+  const replies1 = await repliesSoFar(config.fakeLineUrl);
   running = false;
   for (const sender of senders) sender.close();
   const requests = t.latencies.length;
@@ -469,6 +474,9 @@ async function ack(config: LoadConfig, target: URL, makeSender: () => Sender): P
     ackP99Ms: percentile(t.latencies, 99),
     generatorCpu: cpu,
     ...(serverCpu !== undefined ? { serverCpu } : {}),
+    ...(replies0 !== undefined && replies1 !== undefined
+      ? { repliesInWindow: replies1 - replies0 }
+      : {}),
     exhausted: next >= pool.length,
     bodyBytes: pool[0] ? pool[0].bytes.byteLength - pool[0].bodyStart : 0,
   };
@@ -483,6 +491,11 @@ interface FakeStats {
 
 async function fakeStats(fakeLineUrl: string): Promise<FakeStats> {
   return (await (await fetch(`${fakeLineUrl}/__stats`)).json()) as FakeStats;
+}
+
+/** Distinct replies so far; read just before and after a window, the difference is its replies. */
+async function repliesSoFar(fakeLineUrl: string | undefined): Promise<number | undefined> {
+  return fakeLineUrl ? (await fakeStats(fakeLineUrl)).distinct : undefined;
 }
 
 /** Waits until the fake LINE API has a reply (or push) for `expected` events. */

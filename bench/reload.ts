@@ -43,7 +43,7 @@ async function withBot<T>(
 }
 
 /** Write → the watcher notices → the new worker loads → an event is answered by it. */
-export async function reloadLatency(reloads: number): Promise<Row[]> {
+export async function reloadLatency(reloads: number): Promise<{ rows: Row[]; p95Ms: number }> {
   const latencies = await withBot(versioned(0), true, async (bot, file) => {
     const samples: number[] = [];
     for (let v = 1; v <= reloads; v++) {
@@ -60,19 +60,17 @@ export async function reloadLatency(reloads: number): Promise<Row[]> {
     }
     return samples;
   });
-  return [
+  const p95Ms = percentile(latencies, 95);
+  const rows = [
     {
       section: "hot reload",
       metric: "reload latency p50",
       value: `${fmt(median(latencies))} ms`,
       note: `${reloads} reloads, write → new version replies (100 ms debounce included)`,
     },
-    {
-      section: "hot reload",
-      metric: "reload latency p95",
-      value: `${fmt(percentile(latencies, 95))} ms`,
-    },
+    { section: "hot reload", metric: "reload latency p95", value: `${fmt(p95Ms)} ms` },
   ];
+  return { rows, p95Ms };
 }
 
 /** A steady stream of events while the plugin is rewritten every `everyMs`: none lost, none doubled. */
@@ -139,7 +137,7 @@ export async function reloadUnderLoad(
 }
 
 /** RSS of the whole process (workers are threads in it) before and after many reloads. */
-export async function reloadMemory(reloads: number): Promise<Row[]> {
+export async function reloadMemory(reloads: number): Promise<{ rows: Row[]; growthBytes: number }> {
   return withBot(versioned(0, 1 << 20), false, async (bot, file) => {
     const gc = () => (globalThis as { Bun?: { gc(full: boolean): void } }).Bun?.gc(true);
     await bot.hotline.plugins.reload([file]);
@@ -153,7 +151,7 @@ export async function reloadMemory(reloads: number): Promise<Row[]> {
     await bot.settle();
     gc();
     const after = process.memoryUsage().rss;
-    return [
+    const rows = [
       { section: "hot reload", metric: "RSS before reloads", value: `${fmt(mib(before))} MiB` },
       {
         section: "hot reload",
@@ -162,6 +160,7 @@ export async function reloadMemory(reloads: number): Promise<Row[]> {
         note: `each version holds 1 MiB; growth ${fmt(mib(after - before))} MiB (limit 50)`,
       },
     ];
+    return { rows, growthBytes: after - before };
   });
 }
 

@@ -6,8 +6,14 @@
  *   hotline   `bun src/main.ts`, built-in plugins, durable inbox, LINE API → a fast fake
  *   baseline  the @line/bot-sdk echo bot on Node.js + Express
  *   limit     Bun.serve that checks the signature and answers 200, nothing else
+ *   ceiling   the best a durable design could do on this stack: Bun.serve, the signature, a
+ *             bun:sqlite inbox made durable before the 200, one in-process echo handler
+ *
+ * The goals at the end are issue 15's, as ratios to the ceiling and the baseline of the same run.
+ * `--only=ack,e2e,paced,deno,reload,line-rules,rate-limit` runs a subset; goals whose step was
+ * skipped say "not measured".
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,6 +21,7 @@ import {
   ackRows,
   ackThroughput,
   ackVariants,
+  CEILING,
   type EndToEndSummary,
   endToEnd,
   endToEndRows,
@@ -24,10 +31,11 @@ import {
   paced,
   pacedRows,
   postgresVariants,
+  repliedWhileAckingRows,
   storageNote,
   type Variant,
 } from "./compare.ts";
-import { fmt, printTable, type Row } from "./stats.ts";
+import { fmt, mib, printTable, type Row } from "./stats.ts";
 import { pinning } from "./targets.ts";
 
 const quick = process.argv.includes("--quick");
@@ -68,11 +76,12 @@ if (ack) {
   rows.push(...ackRows(ack, plan.rounds, plan.ackSeconds));
   const check = generatorCheckRow(ack);
   if (check) rows.push(check);
+  rows.push(...repliedWhileAckingRows(ack));
 }
 
 const e2e = await step("e2e", () =>
   endToEnd(
-    [hotline, baseline, ...postgresVariants()],
+    [hotline, CEILING, baseline, ...postgresVariants()],
     plan.e2eRounds,
     plan.e2eEvents,
     progress("e2e"),
@@ -84,7 +93,8 @@ if (e2e) rows.push(...endToEndRows(e2e, plan.e2eEvents, plan.e2eRounds));
 
 const pacedResults = await step("paced", () =>
   paced(
-    quick ? [hotline] : [hotline, baseline, ...postgresVariants()],
+    // The goals compare hotline with the ceiling; quick mode leaves the baseline out to stay short.
+    quick ? [hotline, CEILING] : [hotline, CEILING, baseline, ...postgresVariants()],
     [200, 1000],
     plan.rounds,
     plan.pacedSeconds,
@@ -150,15 +160,18 @@ const reload = quick
       memory: 1000,
       isolation: 50_000,
     };
-await step("reload", async () => {
+const reloaded = await step("reload", async () => {
   // Imported here: it loads the whole runtime in this process (test bots), which the rest avoids.
   const { isolationOverhead, reloadLatency, reloadMemory, reloadUnderLoad } = await import(
     "./reload.ts"
   );
-  rows.push(...(await reloadLatency(reload.latency)));
+  const latency = await reloadLatency(reload.latency);
+  rows.push(...latency.rows);
   rows.push(...(await reloadUnderLoad(...reload.underLoad)));
-  rows.push(...(await reloadMemory(reload.memory)));
+  const memory = await reloadMemory(reload.memory);
+  rows.push(...memory.rows);
   rows.push(...(await isolationOverhead(reload.isolation)));
+  return { p95Ms: latency.p95Ms, growthBytes: memory.growthBytes };
 });
 
 // ---------------------------------------------------------------- LINE's rules on the send path
@@ -175,72 +188,141 @@ await step("rate-limit", async () => {
   rows.push(...(await rateLimit(quick)));
 });
 
-// ---------------------------------------------------------------- goals (ratios of the same run)
+// ---------------------------------------------------------------- goals (issue 15, same run)
 
 const find = <T extends { label: string }>(list: T[] | undefined, label: string) =>
   list?.find((s) => s.label === label);
 const ratio = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
 
-function goal(
-  metric: string,
-  value: number | undefined,
-  unit: "×" | " ms",
-  target: string,
-  met: (v: number) => boolean,
-) {
-  const measured = value !== undefined && Number.isFinite(value);
-  rows.push({
-    section: "goals",
-    metric,
-    value: measured ? `${fmt(value, 2)}${unit}` : "n/a",
-    note: `goal ${target}: ${measured ? (met(value) ? "met" : "NOT MET") : "not measured"}`,
-  });
+const times = (v: number) => `${fmt(v, 2)}×`;
+const percent = (v: number) => `${fmt(v * 100, 0)}%`;
+const millis = (v: number) => `${fmt(v, 1)} ms`;
+const mebibytes = (v: number) => `${fmt(mib(v), 1)} MiB`;
+
+interface Goal {
+  metric: string;
+  /** undefined when its step was skipped (--only) or a target gave no figure. */
+  value: number | undefined;
+  show: (value: number) => string;
+  target: string;
+  met: (value: number) => boolean;
+  /** Said after the verdict when the goal is not met. */
+  ifNotMet?: string;
+  /** Said after the verdict always. */
+  note?: string;
 }
 
-const ackOf = (label: string) => find<AckSummary>(ack, label)?.requestsPerSecond;
-goal(
-  "ack throughput: hotline / baseline",
-  ratio(ackOf(LABELS.hotline), ackOf(LABELS.baseline)),
-  "×",
-  "≥ 6×",
-  (v) => v >= 6,
-);
-goal(
-  "ack throughput: hotline / limit",
-  ratio(ackOf(LABELS.hotline), ackOf(LABELS.limit)),
-  "×",
-  "≥ 0.5×",
-  (v) => v >= 0.5,
-);
-const fast = find<PacedSummary>(
-  pacedResults?.filter((p) => p.rate === 1000),
-  LABELS.hotline,
-);
-goal("paced 1,000 events/s: hotline ack p99", fast?.ackP99, " ms", "≤ 3 ms", (v) => v <= 3);
-goal(
-  "paced 1,000 events/s: hotline webhook → reply p99",
-  fast?.replyP99,
-  " ms",
-  "≤ 10 ms",
-  (v) => v <= 10,
-);
-const hotE2e = find<EndToEndSummary>(e2e, LABELS.hotline);
-const baseE2e = find<EndToEndSummary>(e2e, LABELS.baseline);
-goal(
-  "end to end: hotline / baseline events/s",
-  ratio(hotE2e?.eventsPerSecond, baseE2e?.eventsPerSecond),
-  "×",
-  "≥ 6×",
-  (v) => v >= 6,
-);
-goal(
-  "peak RSS: hotline (5 plugins) / baseline",
-  ratio(hotE2e?.memory.peakBytes, baseE2e?.memory.peakBytes),
-  "×",
-  "< 1×",
-  (v) => v < 1,
-);
+function goalRow(g: Goal): Row {
+  const value = g.value !== undefined && Number.isFinite(g.value) ? g.value : undefined;
+  const verdict = value === undefined ? "not measured" : g.met(value) ? "met" : "NOT MET";
+  // Notes qualify a figure: a goal without one has nothing to qualify.
+  const notes = value === undefined ? [] : [verdict === "NOT MET" ? g.ifNotMet : undefined, g.note];
+  return {
+    section: "goals",
+    metric: g.metric,
+    value: value === undefined ? "n/a" : g.show(value),
+    note: [`goal ${g.target}: ${verdict}`, ...notes.filter(Boolean)].join("; "),
+  };
+}
+
+const e2eOf = (label: string) => find<EndToEndSummary>(e2e, label);
+const ackOf = (label: string) => find<AckSummary>(ack, label);
+const pacedAt1000 = (label: string) =>
+  find<PacedSummary>(
+    pacedResults?.filter((p) => p.rate === 1000),
+    label,
+  );
+/** The issue's memory goal was set with five built-in plugins; the run loads whatever ships now. */
+const builtInPlugins = readdirSync(join(import.meta.dir, "..", "plugins"), {
+  withFileTypes: true,
+}).filter((entry) => entry.isDirectory() || entry.name.endsWith(".ts")).length;
+const fewerReloads = (full: number, ran: number) =>
+  quick ? `quick: ${ran} reloads, not ${full.toLocaleString("en-US")}` : undefined;
+
+const goals: Goal[] = [
+  {
+    metric: "end to end events/s: hotline / ceiling",
+    value: ratio(e2eOf(LABELS.hotline)?.eventsPerSecond, e2eOf(LABELS.ceiling)?.eventsPerSecond),
+    show: times,
+    target: "≥ 0.5×",
+    met: (v) => v >= 0.5,
+  },
+  {
+    metric: "end to end events/s: hotline / baseline",
+    value: ratio(e2eOf(LABELS.hotline)?.eventsPerSecond, e2eOf(LABELS.baseline)?.eventsPerSecond),
+    show: times,
+    target: "≥ 2.5×",
+    met: (v) => v >= 2.5,
+  },
+  {
+    metric: "ack req/s: hotline / ceiling",
+    value: ratio(
+      ackOf(LABELS.hotline)?.requestsPerSecond,
+      ackOf(LABELS.ceiling)?.requestsPerSecond,
+    ),
+    show: times,
+    target: "≥ 1.0×",
+    met: (v) => v >= 1,
+  },
+  {
+    metric: "ack req/s: hotline / baseline",
+    value: ratio(
+      ackOf(LABELS.hotline)?.requestsPerSecond,
+      ackOf(LABELS.baseline)?.requestsPerSecond,
+    ),
+    show: times,
+    target: "≥ 6×",
+    met: (v) => v >= 6,
+  },
+  {
+    metric: "replied while acking: hotline",
+    value: ackOf(LABELS.hotline)?.repliedWhileAcking,
+    show: percent,
+    target: "≥ 90%",
+    met: (v) => v >= 0.9,
+    ifNotMet: "a backlog builds while acking; in production hotline_backlog_age_seconds tells it",
+  },
+  {
+    metric: "paced 1,000 events/s: webhook → reply p99, hotline / ceiling",
+    value: ratio(pacedAt1000(LABELS.hotline)?.replyP99, pacedAt1000(LABELS.ceiling)?.replyP99),
+    show: times,
+    target: "≤ 1.5×",
+    met: (v) => v <= 1.5,
+  },
+  {
+    metric: "paced 1,000 events/s: ack p99, hotline / ceiling",
+    value: ratio(pacedAt1000(LABELS.hotline)?.ackP99, pacedAt1000(LABELS.ceiling)?.ackP99),
+    show: times,
+    target: "≤ 1.5×",
+    met: (v) => v <= 1.5,
+  },
+  {
+    metric: `RSS after the end-to-end run: hotline (${builtInPlugins} plugins) / baseline`,
+    value: ratio(e2eOf(LABELS.hotline)?.memory.rssBytes, e2eOf(LABELS.baseline)?.memory.rssBytes),
+    show: times,
+    target: "≤ 1.0×",
+    met: (v) => v <= 1,
+    note: builtInPlugins === 5 ? undefined : "the goal was set for five plugins",
+  },
+  {
+    metric: "reload latency p95",
+    value: reloaded?.p95Ms,
+    show: millis,
+    target: "< 150 ms",
+    met: (v) => v < 150,
+    note: fewerReloads(100, reload.latency),
+  },
+  {
+    metric: "RSS growth over 1,000 reloads",
+    value: reloaded?.growthBytes,
+    show: mebibytes,
+    target: "< 50 MiB",
+    met: (v) => mib(v) < 50,
+    note: fewerReloads(1000, reload.memory),
+  },
+];
+rows.push(...goals.map(goalRow));
 
 // ---------------------------------------------------------------- print
 

@@ -5,6 +5,9 @@
  *             inbox, LINE credentials set and the LINE API pointed at the fake.
  * - baseline: the @line/bot-sdk echo bot on Node.js + Express (bench/baselines/express-echo.mjs).
  * - limit:    a bare Bun.serve that verifies the signature and answers 200 (bench/baselines/limit.ts).
+ * - ceiling:  the best a durable design could do on this stack: Bun.serve, the signature, a
+ *             bun:sqlite inbox made durable before the ack, one in-process echo handler
+ *             (bench/baselines/ceiling.ts), on disk like hotline and with the LINE API at the fake.
  *
  * Where `taskset` exists the server runs on core 0; the load generator and the fake LINE API share
  * core 1, so the server under test has a core to itself.
@@ -29,10 +32,10 @@ export const SECRET = "bench-channel-secret-0123456789ab";
 export const TOKEN = "bench-channel-access-token";
 const BUN = process.execPath;
 
-export type TargetKind = "hotline" | "baseline" | "limit";
+export type TargetKind = "hotline" | "baseline" | "limit" | "ceiling";
 
 export interface TargetOptions {
-  /** hotline only: where its data directory goes ("disk": under .tmp/, "tmpfs": /dev/shm). */
+  /** hotline and ceiling: where the data directory goes ("disk": under .tmp/, "tmpfs": /dev/shm). */
   storage?: "disk" | "tmpfs";
   /** hotline only (default "warn"). */
   logLevel?: string;
@@ -174,6 +177,15 @@ export async function stopChild(child: Child, graceMs = 200): Promise<void> {
 
 let dirs = 0;
 
+/** An empty data directory of its own for one measurement, on disk unless tmpfs is asked for. */
+function freshDataDir(name: string, storage: TargetOptions["storage"]): string {
+  const root = storage === "tmpfs" ? (tmpfsRoot() ?? diskRoot()) : diskRoot();
+  const dir = join(root, `${name}-bench-${process.pid}-${++dirs}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
   const fake = await spawnWithPort(pinned(1, [BUN, "bench/fake-line.ts"]), {});
   const fakeLineUrl = `http://127.0.0.1:${fake.port}`;
@@ -187,10 +199,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
   };
   try {
     if (kind === "hotline") {
-      const root = options.storage === "tmpfs" ? (tmpfsRoot() ?? diskRoot()) : diskRoot();
-      dataDir = join(root, `hotline-bench-${process.pid}-${++dirs}`);
-      rmSync(dataDir, { recursive: true, force: true });
-      mkdirSync(dataDir, { recursive: true });
+      dataDir = freshDataDir("hotline", options.storage);
       // The config file's folder is watched: inside DATA_DIR every WAL write would wake the watcher.
       configDir = `${dataDir}-config`;
       mkdirSync(join(configDir, "no-plugins"), { recursive: true });
@@ -240,6 +249,17 @@ export async function startTarget(kind: TargetKind, options: TargetOptions = {})
         PORT: "0",
         CHANNEL_SECRET: SECRET,
         CHANNEL_ACCESS_TOKEN: TOKEN,
+        LINE_API_BASE_URL: fakeLineUrl,
+      });
+      child = started.child;
+      webhookUrl = `http://127.0.0.1:${started.port}/webhook`;
+    } else if (kind === "ceiling") {
+      dataDir = freshDataDir("ceiling", options.storage);
+      const started = await spawnWithPort(pinned(0, [BUN, "bench/baselines/ceiling.ts"]), {
+        PORT: "0",
+        DATA_DIR: dataDir,
+        LINE_CHANNEL_SECRET: SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN: TOKEN,
         LINE_API_BASE_URL: fakeLineUrl,
       });
       child = started.child;
