@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, notExists, sql } from "drizzle-orm";
 import type { ReceivedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
 import type { InboxRecord } from "../store.ts";
@@ -56,6 +56,12 @@ function prepareStatements(db: SqlDatabase) {
       .set({ replyAttemptedAt: bound("now") })
       .where(thisEvent)
       .prepare(),
+    claimReplyToken: db
+      .update(inboxEvents)
+      .set({ replyAttemptedAt: bound("now") })
+      .where(and(thisEvent, isNull(inboxEvents.replyAttemptedAt)))
+      .returning({ seq: inboxEvents.seq })
+      .prepare(),
   };
 }
 
@@ -103,6 +109,11 @@ export class InboxTable {
 
   markReplyAttempted(eventId: string, now: number): void {
     this.#statements.markReplyAttempted.run({ eventId, now });
+  }
+
+  /** Records the event's first reply attempt; false when one is on record already. */
+  claimReplyToken(eventId: string, now: number): boolean {
+    return this.#statements.claimReplyToken.get({ eventId, now }) !== undefined;
   }
 
   /** Open again (an operator retries dead deliveries). */

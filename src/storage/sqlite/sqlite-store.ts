@@ -175,16 +175,18 @@ export class SqliteStore implements Store {
     const closed =
       written.length === 0
         ? []
-        : await this.#writes.write(() =>
-            written.flatMap(({ settlement, effects, sent, ...key }) => {
+        : await this.#writes.write(() => {
+            for (const { settlement, effects, sent, ...key } of written) {
               this.#deliveries.settle(key, settlement, now, sent);
               if (settlement.status === "done" && effects?.sessions)
                 this.#sessions.write(effects.sessions, now);
               if (settlement.status === "done" && effects?.schedules)
                 this.#schedules.write(effects.schedules, now);
-              return this.#closeIfSettled(key.eventId, now) ? [key.eventId] : [];
-            }),
-          );
+            }
+            // Once per event: an event's deliveries often settle in the same batch.
+            const events = new Set(written.map((delivery) => delivery.eventId));
+            return [...events].filter((eventId) => this.#closeIfSettled(eventId, now));
+          });
     for (const { eventId, plugin, settlement } of settled) {
       const chatKey = this.#events.get(eventId)?.stored.parsed.chatKey ?? this.#chatKeyOf(eventId);
       const entry = { eventId, plugin, chatKey };
@@ -241,8 +243,7 @@ export class SqliteStore implements Store {
     const cached = this.#events.get(eventId);
     if (cached) cached.fresh = false;
     return this.#writes.write(() => {
-      if (this.#inbox.get(eventId)?.replyAttemptedAt != null) return false;
-      this.#inbox.markReplyAttempted(eventId, now);
+      if (!this.#inbox.claimReplyToken(eventId, now)) return false;
       this.#deliveries.setReplyAttempted(eventId, plugins, true, now);
       return true;
     });
