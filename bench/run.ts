@@ -281,7 +281,8 @@ const goals: Goal[] = [
     show: percent,
     target: "≥ 90%",
     met: (v) => v >= 0.9,
-    ifNotMet: "a backlog builds while acking; its age is hotline_inbox_oldest_open_event_age_seconds; see docs/performance.md for the policy",
+    ifNotMet:
+      "a backlog builds while acking; its age is hotline_inbox_oldest_open_event_age_seconds; see docs/performance.md for the policy",
   },
   {
     metric: "paced 1,000 events/s: webhook → reply p99, hotline / ceiling",
