@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, notExists, sql } from "drizzle-orm";
-import type { ReceivedEvent } from "../../core/parsed-event.ts";
+import { parseEvent, type ReceivedEvent } from "../../core/parsed-event.ts";
 import type { SqlDatabase } from "../../platform/mod.ts";
-import type { InboxRecord } from "../store.ts";
+import type { InboxRecord, StoredEvent } from "../store.ts";
 import { deliveries, inboxEvents } from "./schema.ts";
 
 /** The columns of an `InboxRecord`: what the admin API, history and replay read of an event. */
@@ -19,6 +19,16 @@ export const recordColumns = {
 
 /** A row of `inbox_events` as the store reads it back. */
 export type InboxRow = typeof inboxEvents.$inferSelect;
+
+/** A stored event as the store hands it out, from its row (its open plugins aside). */
+export function storedEventOf(row: InboxRow): Omit<StoredEvent, "openPlugins"> {
+  return {
+    seq: row.seq,
+    parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
+    destination: row.destination ?? undefined,
+    receivedAt: row.receivedAt,
+  };
+}
 
 const param = sql.placeholder;
 const bound = (name: string) => sql`${param(name)}`;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Clock } from "../../core/clock.ts";
-import { parseEvent, type ReceivedEvent } from "../../core/parsed-event.ts";
+import type { ReceivedEvent } from "../../core/parsed-event.ts";
 import type { SqliteHandle } from "../../platform/mod.ts";
 import type {
   Claim,
@@ -27,9 +27,15 @@ import { databasePath, openDatabase } from "./database.ts";
 import { DeliveryTable } from "./deliveries.ts";
 import { SqliteHeldReplies } from "./held-replies.ts";
 import { readHistory } from "./history.ts";
-import { type InboxRow, InboxTable } from "./inbox.ts";
+import { InboxTable, storedEventOf } from "./inbox.ts";
 import { LaneIndex } from "./lane-index.ts";
 import { SqliteQuota } from "./quota.ts";
+import {
+  claimReplyToken,
+  markReplyAttempted,
+  type ReplyTables,
+  readReplyAttempts,
+} from "./reply-attempts.ts";
 import { SqliteRichMenus } from "./rich-menus.ts";
 import { ScheduleTable } from "./schedules.ts";
 import { SessionTable } from "./sessions.ts";
@@ -68,6 +74,7 @@ export class SqliteStore implements Store {
   readonly #writes: WriteQueue;
   readonly #inbox: InboxTable;
   readonly #deliveries: DeliveryTable;
+  readonly #tables: ReplyTables;
   readonly #shared: SharedState;
   readonly #sessions: SessionTable;
   readonly #schedules: ScheduleTable;
@@ -83,6 +90,7 @@ export class SqliteStore implements Store {
     this.#eventsInMemory = options.eventsInMemory ?? 2_000;
     this.#inbox = new InboxTable(handle.db);
     this.#deliveries = new DeliveryTable(handle.db);
+    this.#tables = { inbox: this.#inbox, deliveries: this.#deliveries };
     this.#shared = new SharedState(handle.db);
     this.#sessions = new SessionTable(handle.db);
     this.#schedules = new ScheduleTable(handle.db);
@@ -135,7 +143,7 @@ export class SqliteStore implements Store {
     const routed = this.#writes.transaction(() => {
       const now = this.#clock.now();
       return pending.map((row) => {
-        const event: RoutedEvent = { ...this.#fromRow(row), plugins: [] };
+        const event: RoutedEvent = { ...storedEventOf(row), plugins: [] };
         this.#route(event, route, now);
         return event;
       });
@@ -188,8 +196,9 @@ export class SqliteStore implements Store {
             return [...events].filter((eventId) => this.#closeIfSettled(eventId, now));
           });
     for (const { eventId, plugin, settlement } of settled) {
-      const chatKey = this.#events.get(eventId)?.stored.parsed.chatKey ?? this.#chatKeyOf(eventId);
-      const entry = { eventId, plugin, chatKey };
+      const chatKey =
+        this.#events.get(eventId)?.stored.parsed.chatKey ?? this.#inbox.get(eventId)?.chatKey;
+      const entry = { eventId, plugin, chatKey: chatKey ?? `event:${eventId}` };
       if (settlement.status === "retry")
         this.#lanes.postpone(entry, { notBefore: settlement.nextAttemptAt, deferred: false });
       else if (settlement.status === "deferred")
@@ -226,36 +235,21 @@ export class SqliteStore implements Store {
       .forEvent(eventId)
       .filter((delivery) => OPEN_STATUSES.has(delivery.status))
       .map((delivery) => delivery.plugin);
-    return { stored: { ...this.#fromRow(row), openPlugins }, fresh: row.replyAttemptedAt === null };
+    return { stored: { ...storedEventOf(row), openPlugins }, fresh: row.replyAttemptedAt === null };
   }
 
   async replyAttempts(eventId: string): Promise<ReplyAttempts> {
-    const attemptedAt = this.#inbox.get(eventId)?.replyAttemptedAt ?? null;
-    if (attemptedAt === null) return { attemptedAt, plugins: new Set() };
-    const plugins = this.#deliveries
-      .forEvent(eventId)
-      .filter((delivery) => delivery.replyAttempted)
-      .map((delivery) => delivery.plugin);
-    return { attemptedAt, plugins: new Set(plugins) };
+    return readReplyAttempts(this.#tables, eventId);
   }
 
   async claimReplyToken(eventId: string, plugins: string[], now: number): Promise<boolean> {
-    const cached = this.#events.get(eventId);
-    if (cached) cached.fresh = false;
-    return this.#writes.write(() => {
-      if (!this.#inbox.claimReplyToken(eventId, now)) return false;
-      this.#deliveries.setReplyAttempted(eventId, plugins, true, now);
-      return true;
-    });
+    this.#notFresh(eventId);
+    return this.#writes.write(() => claimReplyToken(this.#tables, eventId, plugins, now));
   }
 
   markReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
-    const cached = this.#events.get(eventId);
-    if (cached) cached.fresh = false;
-    return this.#writes.write(() => {
-      this.#inbox.markReplyAttempted(eventId, now);
-      this.#deliveries.setReplyAttempted(eventId, plugins, true, now);
-    });
+    this.#notFresh(eventId);
+    return this.#writes.write(() => markReplyAttempted(this.#tables, eventId, plugins, now));
   }
 
   async clearReplyAttempted(eventId: string, plugins: string[], now: number): Promise<void> {
@@ -426,10 +420,6 @@ export class SqliteStore implements Store {
     this.#lanes.add({ ...entry, notBefore: nextAttemptAt, deferred: false });
   }
 
-  #chatKeyOf(eventId: string): string {
-    return this.#inbox.get(eventId)?.chatKey ?? `event:${eventId}`;
-  }
-
   #notifyWork(): void {
     for (const listener of this.#workListeners) listener();
   }
@@ -444,13 +434,9 @@ export class SqliteStore implements Store {
     this.#shared.apply(parsed, now);
   }
 
-  #fromRow(row: InboxRow): Omit<StoredEvent, "openPlugins"> {
-    return {
-      seq: row.seq,
-      parsed: parseEvent(JSON.parse(row.body), row.timestamp, row.channel),
-      destination: row.destination ?? undefined,
-      receivedAt: row.receivedAt,
-    };
+  #notFresh(eventId: string): void {
+    const cached = this.#events.get(eventId);
+    if (cached) cached.fresh = false;
   }
 
   /** Inside a write. */
