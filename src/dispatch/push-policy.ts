@@ -8,6 +8,13 @@ import type { QuotaStore, SentCount, SentKind } from "../storage/quota.ts";
 /** How long reply counts gather in memory before they are written. */
 const REPLY_COUNT_FLUSH_MS = 1000;
 
+interface ReplyCount {
+  channel: string;
+  month: string;
+  plugin: string;
+  count: number;
+}
+
 /** Whom a push through the proxy counts for before its worker has loaded (setup code). */
 const LOADING = "(loading)";
 
@@ -40,11 +47,10 @@ export interface PushGateOptions {
 export class PushGate {
   readonly #o: PushGateOptions;
   /** Reply counts not yet written, by channel, month, plugin (see `sent`). */
-  readonly #replies = new Map<
-    string,
-    { channel: string; month: string; plugin: string; count: number }
-  >();
+  readonly #replies = new Map<string, ReplyCount>();
   #flushing: ReturnType<typeof setTimeout> | undefined;
+  /** `flush` and `sentIn` take turns, so that a count is read once: in the store or in memory. */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(options: PushGateOptions) {
     this.#o = options;
@@ -117,31 +123,41 @@ export class PushGate {
   }
 
   /** Messages sent in the channel in the month, per plugin and kind, the unwritten ones included. */
-  async sentIn(channel: string, month: string): Promise<SentCount[]> {
-    const rows = await this.#o.quota.sent(channel, month);
-    for (const pending of this.#replies.values()) {
-      if (pending.channel !== channel || pending.month !== month) continue;
-      const row = rows.find((r) => r.plugin === pending.plugin && r.kind === "reply");
-      if (row) row.count += pending.count;
-      else rows.push({ plugin: pending.plugin, kind: "reply", count: pending.count });
-    }
-    return rows;
+  sentIn(channel: string, month: string): Promise<SentCount[]> {
+    return this.#inTurn(async () => {
+      const rows = await this.#o.quota.sent(channel, month);
+      for (const pending of this.#replies.values()) {
+        if (pending.channel !== channel || pending.month !== month) continue;
+        const row = rows.find((r) => r.plugin === pending.plugin && r.kind === "reply");
+        if (row) row.count += pending.count;
+        else rows.push({ plugin: pending.plugin, kind: "reply", count: pending.count });
+      }
+      return rows;
+    });
   }
 
   /** Writes the reply counts gathered so far (also at stop). */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     clearTimeout(this.#flushing);
     this.#flushing = undefined;
-    const pending = [...this.#replies.values()];
-    this.#replies.clear();
-    const now = this.#o.clock.now();
-    for (const { channel, month, plugin, count } of pending) {
-      await this.#o.quota
-        .addSent(channel, month, { plugin, kind: "reply", count }, now)
-        .catch((error: unknown) =>
-          this.#o.log.error({ err: error, channel }, "counting replies failed"),
-        );
-    }
+    return this.#inTurn(async () => {
+      const pending = [...this.#replies.values()];
+      this.#replies.clear();
+      const now = this.#o.clock.now();
+      for (const { channel, month, plugin, count } of pending) {
+        await this.#o.quota
+          .addSent(channel, month, { plugin, kind: "reply", count }, now)
+          .catch((error: unknown) =>
+            this.#o.log.error({ err: error, channel }, "counting replies failed"),
+          );
+      }
+    });
+  }
+
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(work);
+    this.#turn = result.catch(() => {});
+    return result;
   }
 
   /** LINE refused a push at its monthly limit: the channel's pushes stop until the month ends. */
