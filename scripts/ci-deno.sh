@@ -5,7 +5,8 @@
 #     reload), the bun:test shim's own check, fixtures exported and replayed (test kit), and the PostgreSQL store (the Store contract, several
 #     instances, the plugins' file store, a bot on PostgreSQL across a restart, LISTEN/NOTIFY);
 #     with --full also the host's portable tests (test/deno/host.deno.ts);
-#  2. the plugins' suites again with every bot on PostgreSQL, as .ci/run does for `bun test`;
+#  2. with --plugins-on-postgres, the plugins' suites again with every bot on PostgreSQL (CI runs
+#     them on PostgreSQL under Bun instead);
 #  3. an end-to-end smoke: `deno task start` in local mode (with the built-in LINE stand-in), a
 #     signed webhook answered by echo, a plugin file added while running and answering, a clean
 #     stop; on SQLite, then again on PostgreSQL.
@@ -18,14 +19,21 @@
 # Deno runs with --allow-all (deno.json's tasks), so the suite can reach the server on loopback and
 # read both variables.
 #
-#   scripts/ci-deno.sh [--full]
+#   scripts/ci-deno.sh [--full] [--plugins-on-postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 deno=./node_modules/.bin/deno
 started=$SECONDS
 full=""
-[[ ${1:-} == --full ]] && full=1
+plugins_on_postgres=""
+for arg in "$@"; do
+  case $arg in
+    --full) full=1 ;;
+    --plugins-on-postgres) plugins_on_postgres=1 ;;
+    *) echo "ci-deno: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 postgres=${TEST_DATABASE_URL:-}
 if [[ -z $postgres ]]; then
@@ -53,9 +61,10 @@ echo "== deno test ${suite[*]} (bots on SQLite)"
 # An empty DATABASE_URL keeps the test kit's bots on SQLite, whatever the caller's environment has.
 DATABASE_URL="" timeout 900 "$deno" task test "${suite[@]}"
 
-if [[ -n $postgres ]]; then
-  # The plugins' suites only: the host's portable tests run on SQLite above, and again on
-  # PostgreSQL under Bun (.ci/run); repeating them here would take CI past its time budget.
+if [[ -n $postgres && -n $plugins_on_postgres ]]; then
+  # Not in CI: there the plugins' suites run on PostgreSQL under Bun (.ci/run), and the PostgreSQL
+  # store under Deno in postgres.deno.ts above and in the smoke below; this pass would take CI
+  # past its time budget.
   suite=(test/deno/plugins.deno.ts)
   echo "== deno test ${suite[*]} (bots on PostgreSQL)"
   DATABASE_URL="$postgres" timeout 1200 "$deno" task test "${suite[@]}"
