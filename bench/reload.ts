@@ -213,6 +213,7 @@ export default definePlugin({ name: "noop", on: { "message:text": () => {} } });
       clock: bot.clock,
       log: silentLogger,
       loadTimeoutMs: 10_000,
+      idleMs: 0,
       hangGraceMs: 1000,
       pushOutsideEvent: async () => {},
       postbackKey: () => new Uint8Array(32),

@@ -66,6 +66,11 @@ export const envSchema = z.object({
   DISPATCH_CONCURRENCY: positiveInt.default(32),
   REPLY_DEADLINE_MS: positiveInt.default(1500),
   HANDLER_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * A plugin's worker without work for this long is stopped, giving its memory back; the next
+   * event, job or request for the plugin starts it again. 0: workers are never parked.
+   */
+  PLUGIN_IDLE_MS: z.coerce.number().int().min(0).default(10_000),
   MAX_ATTEMPTS: positiveInt.default(5),
   INBOX_RETENTION_HOURS: positiveInt.default(72),
   /** Where LINE's quota month begins and ends (the channel's region; JST for Japan). */

@@ -51,6 +51,7 @@ export class HotlineMetrics {
   readonly #loadFailures: FastCounter;
   readonly #unloads: FastCounter;
   readonly #protocolErrors: FastCounter;
+  readonly #parks: FastCounter;
   readonly #logLinesDropped: FastCounter;
   readonly #handlerSeconds: Histogram;
   readonly #handlerChildren = new Map<string, Histogram.Internal<string>>();
@@ -115,6 +116,10 @@ export class HotlineMetrics {
       "Plugin versions that failed to load (by name, or by file when it has none yet)",
     );
     this.#unloads = perPlugin("hotline_plugin_unloads_total", "Plugins unloaded (file removed)");
+    this.#parks = perPlugin(
+      "hotline_plugin_parks_total",
+      "Plugin workers stopped while idle (PLUGIN_IDLE_MS); each later start costs a worker's boot",
+    );
     this.#protocolErrors = perPlugin(
       "hotline_plugin_protocol_errors_total",
       "Messages from a plugin's worker that the protocol does not allow (each cost the worker a restart)",
@@ -237,6 +242,9 @@ export class HotlineMetrics {
         return;
       case "protocol-error":
         this.#protocolErrors.inc(event.name);
+        return;
+      case "parked":
+        this.#parks.inc(event.name);
         return;
     }
   }

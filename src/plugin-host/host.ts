@@ -48,8 +48,17 @@ export interface ProtocolErrorEvent {
   error: string;
 }
 
-/** What the plugin host reports: loads, failures, unloads, and workers that broke the protocol. */
-export type HostEvent = ReloadEvent | ProtocolErrorEvent;
+/** A plugin's worker had no work for `PLUGIN_IDLE_MS` and was stopped; work starts it again. */
+export interface ParkedEvent {
+  type: "parked";
+  name: string;
+}
+
+/**
+ * What the plugin host reports: loads, failures, unloads, workers that broke the protocol, and
+ * workers parked while idle.
+ */
+export type HostEvent = ReloadEvent | ProtocolErrorEvent | ParkedEvent;
 export type { PluginState, PluginStatus } from "./status.ts";
 
 /** What every plugin's worker gets as it is: not its way to LINE, nor the public URL. */
@@ -112,7 +121,7 @@ export class PluginHost implements PluginGateway, JobGateway {
   readonly #listeners = new Set<(event: HostEvent) => void>();
   readonly #changeListeners = new Set<(change: PluginChange) => void>();
   readonly #reloader: Reloader;
-  readonly #pool = new WorkerPool();
+  readonly #pool: WorkerPool;
   /** Set by start(): the public URL is known once the server listens. */
   #workerEnv: Omit<WorkerEnv, keyof LineEnv> | undefined;
   /** The workers' way to LINE, from start() to stop(). */
@@ -123,6 +132,7 @@ export class PluginHost implements PluginGateway, JobGateway {
     this.#o = options;
     const { env, tuning } = options.config;
     this.#dir = resolve(env.PLUGINS_DIR);
+    this.#pool = new WorkerPool({ idleMs: env.PLUGIN_IDLE_MS });
     this.#reloader = new Reloader({
       dir: this.#dir,
       configFile: env.CONFIG_FILE,
@@ -393,6 +403,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       filesChanged: () => this.#reloader.changedSince(version),
       reloadFile: () => this.reload([file]).then(() => this.#reloader.errorOf(file)),
       onAvailable: () => this.#changed({ type: "available", plugin: name }),
+      onParked: () => this.#emit({ type: "parked", name }),
     });
     this.#plugins.set(name, plugin);
     this.#loaded.add(name);
@@ -434,6 +445,7 @@ export class PluginHost implements PluginGateway, JobGateway {
       log: log.child({ file: relative(this.#dir, file) }),
       loadTimeoutMs: config.tuning.loadTimeoutMs,
       hangGraceMs: config.tuning.hangGraceMs,
+      idleMs: config.env.PLUGIN_IDLE_MS,
       pushOutsideEvent: (...push) => this.#o.pushOutsideEvent(...push),
       postbackKey: (plugin) => this.#o.postbackKey(plugin),
       schedules: this.#o.schedules,

@@ -42,6 +42,8 @@ export interface PluginWorkerOptions extends PluginReportsOptions, HostServices 
   loadTimeoutMs: number;
   /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
   hangGraceMs: number;
+  /** After this long without work `onIdle` is called (0: never). */
+  idleMs: number;
   /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
   onGone?(): void;
 }
@@ -74,6 +76,8 @@ export class PluginWorker {
    * `responsive()` resumes, so they find the replacement under way.
    */
   onDeath: ((reason: string) => void) | undefined;
+  /** Called once the worker has had no work for `idleMs`: set by whoever runs it, to park it. */
+  onIdle: (() => void) | undefined;
   readonly #worker: Worker;
   readonly #o: PluginWorkerOptions;
   readonly #messages: WorkerMessages;
@@ -90,6 +94,11 @@ export class PluginWorker {
   #retiring = false;
   #tornDown: (() => void) | undefined;
   #drainWaiters: Array<() => void> = [];
+  /** When the last piece of work ended (performance.now(): idleness is wall time, not the clock). */
+  #lastWorkAt = performance.now();
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The ping that asks an idle worker whether timers of its own are still due. */
+  #idlePing: number | undefined;
 
   private constructor(
     worker: Worker,
@@ -106,6 +115,7 @@ export class PluginWorker {
     this.richMenus = from.sessions.richMenus;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
+    if (options.idleMs > 0) this.#checkIdleIn(options.idleMs);
   }
 
   /** Starts a worker and loads the plugin in it; rejects with a LoadError that says why not. */
@@ -272,6 +282,7 @@ export class PluginWorker {
       }, timeoutMs);
       this.#http.set(id, (response) => {
         clearTimeout(timer);
+        this.#lastWorkAt = performance.now();
         resolve(response);
       });
       this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
@@ -304,6 +315,7 @@ export class PluginWorker {
   terminate(reason: string): void {
     if (this.#dead) return;
     this.#dead = true;
+    clearTimeout(this.#idleTimer);
     this.#worker.terminate();
     this.#o.onGone?.();
     // What it left open is rolled back or dropped: a dead plugin holds nothing the others wait
@@ -325,10 +337,47 @@ export class PluginWorker {
     if (!flight) return;
     clearTimeout(flight.timer);
     this.#inFlight.delete(id);
+    this.#lastWorkAt = performance.now();
     flight.resolve(outcome);
     if (this.#inFlight.size === 0) {
       for (const resolve of this.#drainWaiters.splice(0)) resolve();
     }
+  }
+
+  /**
+   * One timer, re-armed only when it fires: work in between just moves `#lastWorkAt`, so the
+   * delivery path pays nothing for it. Once idle long enough, the worker is asked whether timers
+   * of its own are pending (see worker/timers.ts); `#idleAnswer` decides.
+   */
+  #checkIdleIn(ms: number): void {
+    this.#idleTimer = setTimeout(() => {
+      if (this.#dead || this.#retiring) return;
+      const wait = this.#idleWait();
+      if (wait > 0) return this.#checkIdleIn(wait);
+      this.#idlePing = this.#nextId++;
+      this.#post({ type: "ping", id: this.#idlePing });
+    }, ms);
+  }
+
+  #idleAnswer(timers: number): void {
+    this.#idlePing = undefined;
+    const wait = this.#idleWait();
+    if (wait === 0 && timers > 0)
+      this.#o.log.debug(
+        { plugin: this.manifest.name, timers },
+        "idle, but timers of its own are pending: not parked",
+      );
+    if (wait > 0 || timers > 0) this.#checkIdleIn(wait > 0 ? wait : this.#o.idleMs);
+    else this.onIdle?.();
+  }
+
+  /** How long until the worker has been idle for `idleMs`; 0 once it has. */
+  #idleWait(): number {
+    const { idleMs } = this.#o;
+    // Not adopted yet (its rich menus still syncing) counts as busy.
+    const busy =
+      !this.onIdle || this.#inFlight.size > 0 || this.#http.size > 0 || this.#pongs.size > 0;
+    return busy ? idleMs : Math.max(0, idleMs - (performance.now() - this.#lastWorkAt));
   }
 
   #post(message: HostToWorker): void {
@@ -430,6 +479,10 @@ export class PluginWorker {
         return;
       }
       case "pong":
+        if (message.id === this.#idlePing) {
+          this.#idleAnswer(message.timers ?? 0);
+          return;
+        }
         clearTimeout(this.#pongs.get(message.id));
         this.#pongs.delete(message.id);
         if (this.#pongs.size === 0) {

@@ -438,7 +438,8 @@ export const workerToHostSchema = z.discriminatedUnion("type", [
     status: z.string().regex(/^(?:\d{3}|2xx|network)$/),
   }),
   z.strictObject({ type: z.literal("http-response"), id, response: serializedResponseSchema }),
-  z.strictObject({ type: z.literal("pong"), id }),
+  /** `timers`: the worker's timeouts and intervals still pending (one due keeps it from parking). */
+  z.strictObject({ type: z.literal("pong"), id, timers: z.number().int().min(0).optional() }),
   z.strictObject({ type: z.literal("torn-down"), error: text.optional() }),
 ]);
 

@@ -10,6 +10,8 @@ export interface PluginStatus {
   /** Relative to the plugins directory. */
   file: string;
   state: PluginState;
+  /** Loaded, its worker stopped while idle: the next event, job or request starts it again. */
+  parked: boolean;
   version: string | undefined;
   subscriptions: string[];
   /** The subscriptions whose handler is a fallback (runs only when nothing else took the event). */
@@ -52,6 +54,7 @@ export function pluginStatus(parts: {
     name: version?.name ?? record.name,
     file: parts.file,
     state,
+    parked: running?.parked ?? false,
     version: version?.version,
     subscriptions: version?.manifest.queries ?? [],
     fallbacks: version?.manifest.fallbacks ?? [],

@@ -27,6 +27,8 @@ export interface SupervisorOptions {
   reloadFile(): Promise<string | undefined>;
   /** A fresh worker took over after the last one died: deferred work may go. */
   onAvailable(): void;
+  /** Its worker was stopped while idle. */
+  onParked(): void;
 }
 
 /** What a piece of work asks of the version that would serve it. */
@@ -71,6 +73,10 @@ export class PluginSupervisor {
   #retired: Retirement | undefined;
   /** The retired worker's drain and teardown. */
   #released: Promise<void> | undefined;
+  /** Its worker was stopped while idle: the next work starts one, with no restart backoff. */
+  #parked = false;
+  /** Parked workers' drain and teardown, awaited at stop. */
+  readonly #parking = new Set<Promise<void>>();
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -85,9 +91,14 @@ export class PluginSupervisor {
     return this.#paused;
   }
 
+  /** Its worker is stopped while idle; the next work starts one. */
+  get parked(): boolean {
+    return this.#parked;
+  }
+
   /** "failed" while no worker runs (it died and its restart is under way, failed, or waits). */
   state(now: number): "loaded" | "paused" | "failed" {
-    if (!this.#worker) return "failed";
+    if (!this.#worker && !this.#parked) return "failed";
     return this.#paused || this.#breaker.pausedUntil(now) ? "paused" : "loaded";
   }
 
@@ -118,7 +129,8 @@ export class PluginSupervisor {
       return { until: now + PAUSED_RECHECK_MS, reason: "paused by an operator" };
     const pausedUntil = claim.heedsPause ? this.#breaker.pausedUntil(now) : undefined;
     if (pausedUntil) return { until: pausedUntil, reason: "paused by the circuit breaker" };
-    if (!this.#worker && !this.#respawning && this.#backoff.waits(now)) return this.#down();
+    if (!this.#worker && !this.#respawning && !this.#parked && this.#backoff.waits(now))
+      return this.#down();
 
     const worker = await this.#responsiveWorker();
     if (this.#retired) return this.#afterRetirement(claim);
@@ -153,7 +165,7 @@ export class PluginSupervisor {
     this.#retire({ stopped: true });
     // A restart already under way finishes, and retires the worker it started.
     await this.#respawning;
-    await this.#released;
+    await Promise.all([this.#released, ...this.#parking]);
   }
 
   #retire(retirement: Retirement): void {
@@ -179,9 +191,37 @@ export class PluginSupervisor {
 
   #adopt(worker: PluginWorker): void {
     this.#worker = worker;
+    this.#parked = false;
     worker.onDeath = (reason) => {
       if (this.#worker === worker) this.#respawn(reason);
     };
+    worker.onIdle = () => {
+      if (this.#worker === worker) this.#park(worker);
+    };
+  }
+
+  /** No work came for a while: the worker gives its memory back until work comes again. */
+  #park(worker: PluginWorker): void {
+    if (this.#retired || this.#respawning) return;
+    this.#worker = undefined;
+    this.#parked = true;
+    this.#o.log.debug({ plugin: this.version.name }, "plugin worker parked while idle");
+    this.#o.onParked();
+    const parking = worker.retire(this.#o.drainMs);
+    this.#parking.add(parking);
+    void parking.finally(() => this.#parking.delete(parking));
+  }
+
+  /** Work came for a parked version: start it as it was, or load its file if that changed since. */
+  #unpark(): void {
+    const start = this.#o.filesChanged()
+      ? this.#reloadFile("parked while idle")
+      : this.#relaunch("parked while idle");
+    this.#respawning = start.finally(() => {
+      this.#respawning = undefined;
+      // It could not start: from here on it is down, and restarts back off as after a death.
+      if (!this.#worker) this.#parked = false;
+    });
   }
 
   /**
@@ -190,7 +230,10 @@ export class PluginSupervisor {
    * restart failed) the version is started again here, unless it is backing off.
    */
   async #responsiveWorker(): Promise<PluginWorker | undefined> {
-    if (!this.#worker && !this.#respawning) this.#respawn(this.#downReason ?? "worker not running");
+    if (!this.#worker && !this.#respawning) {
+      if (this.#parked) this.#unpark();
+      else this.#respawn(this.#downReason ?? "worker not running");
+    }
     if (!this.#worker) await this.#respawning;
     const worker = this.#worker;
     // Found dead: its death started the replacement (or the replacement backs off).

@@ -21,6 +21,13 @@ interface Booting {
   booted: Promise<BootedWorker>;
 }
 
+export interface WorkerPoolOptions {
+  /** Starts a worker (default: a plugin worker with the host's kept variables). */
+  start?: StartWorker;
+  /** A spare not taken for this long is terminated, its memory given back (0: kept). */
+  idleMs?: number;
+}
+
 /** Boots one worker on its own, no spare kept (for a one-off worker, e.g. a benchmark's). */
 export function bootWorker(start: StartWorker = startPluginWorker): Promise<BootedWorker> {
   return boot(start).booted;
@@ -54,23 +61,23 @@ function boot(start: StartWorker): Booting {
  */
 export class WorkerPool {
   readonly #start: StartWorker;
+  readonly #idleMs: number;
   #spare: Booting | undefined;
+  #spareTimer: ReturnType<typeof setTimeout> | undefined;
   #released = false;
 
-  constructor(start: StartWorker = startPluginWorker) {
-    this.#start = start;
+  constructor(options: WorkerPoolOptions = {}) {
+    this.#start = options.start ?? startPluginWorker;
+    this.#idleMs = options.idleMs ?? 0;
   }
 
   take(): Promise<BootedWorker> {
     const taken = this.#spare ?? boot(this.#start);
     this.#spare = undefined;
+    clearTimeout(this.#spareTimer);
     // Work taken after release (a restart racing the host's stop) gets its worker, but no spare
     // is left behind that nobody would terminate.
-    if (!this.#released) {
-      this.#spare = boot(this.#start);
-      // An idle spare must never keep the process alive.
-      this.#spare.started.keepAlive(false);
-    }
+    if (!this.#released) this.#bootSpare();
     taken.started.keepAlive(true);
     return taken.booted;
   }
@@ -78,6 +85,22 @@ export class WorkerPool {
   /** Terminates the spare and boots no more (at shutdown). */
   async release(): Promise<void> {
     this.#released = true;
+    await this.#dropSpare();
+  }
+
+  #bootSpare(): void {
+    const spare = boot(this.#start);
+    this.#spare = spare;
+    // An idle spare must never keep the process alive.
+    spare.started.keepAlive(false);
+    if (this.#idleMs === 0) return;
+    this.#spareTimer = setTimeout(() => void this.#dropSpare(), this.#idleMs);
+    // Nor may its timer (Bun, Node); on Deno release() clears it.
+    (this.#spareTimer as { unref?: () => void }).unref?.();
+  }
+
+  async #dropSpare(): Promise<void> {
+    clearTimeout(this.#spareTimer);
     const spare = this.#spare;
     this.#spare = undefined;
     // Terminated once it has booted rather than half-way through starting up; it must be

@@ -34,6 +34,7 @@ describe("parseEnv", () => {
       DISPATCH_CONCURRENCY: 32,
       REPLY_DEADLINE_MS: 1500,
       HANDLER_TIMEOUT_MS: 30_000,
+      PLUGIN_IDLE_MS: 10_000,
       MAX_ATTEMPTS: 5,
       INBOX_RETENTION_HOURS: 72,
       LINE_QUOTA_TIME_ZONE: "Asia/Tokyo",

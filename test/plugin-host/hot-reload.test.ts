@@ -45,7 +45,10 @@ const texts = (bot: TestBot, ev: { replyToken?: string | null }) =>
 const statusOf = (bot: TestBot, name: string) =>
   bot.hotline.plugins.statuses().find((s) => s.name === name);
 
-const loaded = (name: string) => (e: HostEvent) => e.type === "loaded" && e.name === name;
+const loaded =
+  (name: string) =>
+  (e: HostEvent): e is Extract<HostEvent, { type: "loaded" }> =>
+    e.type === "loaded" && e.name === name;
 
 describe("hot reload", () => {
   test("a plugin file added while the bot runs is loaded and handles the next event", async () => {

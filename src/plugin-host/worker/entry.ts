@@ -43,6 +43,7 @@ import { HostRpc } from "./rpc.ts";
 import { runRole } from "./run-role.ts";
 import { createPluginState } from "./state-client.ts";
 import { pluginSchema } from "./state-schema.ts";
+import { wrapTimers } from "./timers.ts";
 
 interface WorkerScope {
   postMessage(message: WorkerToHost): void;
@@ -58,33 +59,7 @@ const rpc = new HostRpc(post);
 const strayError = (error: unknown) =>
   log.error({ error: describe(error) }, "uncaught error in plugin");
 
-/**
- * Bun (1.4) terminates a worker on any uncaught error, even when the error event is cancelled
- * (oven-sh/bun#29043), so one throwing timer would take the whole plugin version down with its
- * in-flight deliveries. Timer and microtask callbacks therefore run behind a catch that logs, and
- * a promise they return is watched too (`setInterval(async () => …)` is the common case).
- */
-function guarded(callback: unknown): unknown {
-  if (typeof callback !== "function") return callback;
-  return function (this: unknown, ...args: unknown[]) {
-    try {
-      const result: unknown = callback.apply(this, args);
-      if (typeof (result as PromiseLike<unknown> | null)?.then === "function")
-        (result as PromiseLike<unknown>).then(undefined, strayError);
-      return result;
-    } catch (error) {
-      strayError(error);
-    }
-  };
-}
-for (const name of ["setTimeout", "setInterval", "setImmediate", "queueMicrotask"] as const) {
-  const original = globalThis[name] as ((...args: unknown[]) => unknown) | undefined;
-  if (!original) continue;
-  Object.assign(globalThis, {
-    [name]: (callback: unknown, ...rest: unknown[]) =>
-      original.call(globalThis, guarded(callback), ...rest),
-  });
-}
+const pendingTimers = wrapTimers(strayError);
 const inFlight = new Map<number, AbortController>();
 let loaded:
   | {
@@ -418,7 +393,7 @@ scope.addEventListener("message", (event) => {
       void runJob(message).then(post);
       break;
     case "ping":
-      post({ type: "pong", id: message.id });
+      post({ type: "pong", id: message.id, timers: pendingTimers() });
       break;
     case "teardown":
       void teardown().then(post);
