@@ -87,7 +87,14 @@ export class StateSession {
   async #open(plugin: string, call: Extract<StateCall, { method: "state.open" }>): Promise<void> {
     if (this.#plugin !== undefined) throw new Error("the plugin's state is open already");
     if (!PLUGIN_NAME.test(plugin)) throw new Error(`"${plugin}" is not a plugin name`);
-    await this.#services.plugins.prepare(plugin, call.schema, this.#services.now());
+    const { schema } = call;
+    // Most plugins keep no tables: no transaction then (it waits for the one writer, and every
+    // worker start, a reload or a parked plugin's next event, would pay for it).
+    const declares =
+      schema.tables.length > 0 ||
+      schema.migrations.length > 0 ||
+      Object.keys(schema.renames).length > 0;
+    if (declares) await this.#services.plugins.prepare(plugin, schema, this.#services.now());
     this.#plugin = plugin;
   }
 

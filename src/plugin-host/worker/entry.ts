@@ -419,4 +419,7 @@ scope.addEventListener("unhandledrejection", (event) => {
   );
 });
 
+// zod compiles a schema's parser on its first use, ~10 ms for the declaration's: done here, while
+// the worker waits as the pool's spare, rather than on a reload's path.
+pluginDefinitionSchema.safeParse({ name: "warm-up", on: { "message:text": () => undefined } });
 post({ type: "booted" });
