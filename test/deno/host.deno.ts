@@ -41,6 +41,7 @@ const files: Array<[string, () => Promise<unknown>, Record<string, string>?]> = 
   ["plugin-host/host-options", () => import("../plugin-host/host-options.test.ts")],
   ["plugin-host/isolation", () => import("../plugin-host/isolation.test.ts")],
   ["plugin-host/load-errors", () => import("../plugin-host/load-errors.test.ts")],
+  ["plugin-host/parking", () => import("../plugin-host/parking.test.ts")],
   ["plugin-host/sdk-link", () => import("../plugin-host/sdk-link.test.ts")],
   ["plugin-host/start-up", () => import("../plugin-host/start-up.test.ts")],
   ["plugin-host/swap-under-load", () => import("../plugin-host/swap-under-load.test.ts")],
