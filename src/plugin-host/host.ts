@@ -25,13 +25,14 @@ import {
   type RoutingPlugin,
 } from "../sdk/routing.ts";
 import { commandConflicts } from "./command-conflicts.ts";
+import type { HostEvent } from "./host-events.ts";
 import { answerAsHost } from "./host-responder.ts";
 import { runJobOn } from "./job-runs.ts";
 import { type LineEnv, lineEnv, menusSynced } from "./launch-parts.ts";
 import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
 import { LoadError, PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
-import { type ReloadEvent, Reloader } from "./reloader.ts";
+import { Reloader } from "./reloader.ts";
 import type { HostServices } from "./rpc-server.ts";
 import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
@@ -39,26 +40,7 @@ import { PluginSupervisor } from "./supervisor.ts";
 import { within } from "./within.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
-/** A worker sent what the protocol does not allow (its plugin's fault): it was terminated. */
-export interface ProtocolErrorEvent {
-  type: "protocol-error";
-  /** The file's name when the module had not named its plugin yet. */
-  name: string;
-  file: string;
-  error: string;
-}
-
-/** A plugin's worker had no work for `PLUGIN_IDLE_MS` and was stopped; work starts it again. */
-export interface ParkedEvent {
-  type: "parked";
-  name: string;
-}
-
-/**
- * What the plugin host reports: loads, failures, unloads, workers that broke the protocol, and
- * workers parked while idle.
- */
-export type HostEvent = ReloadEvent | ProtocolErrorEvent | ParkedEvent;
+export type { HostEvent, ParkedEvent, ProtocolErrorEvent } from "./host-events.ts";
 export type { PluginState, PluginStatus } from "./status.ts";
 
 /** What every plugin's worker gets as it is: not its way to LINE, nor the public URL. */

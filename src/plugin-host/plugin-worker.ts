@@ -1,56 +1,23 @@
-import { basename } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Clock } from "../core/clock.ts";
 import type { DeliveryJob, DeliveryOutcome } from "../dispatch/types.ts";
 import type { JobRun } from "../schedules/types.ts";
 import type { Role } from "../sdk/routing.ts";
+import { IdleWatch } from "./idle-watch.ts";
 import type { PluginManifest } from "./manifest.ts";
-import type {
-  HostToWorker,
-  SerializedRequest,
-  WorkerEnv,
-  WorkerState,
-  WorkerToHost,
-} from "./protocol.ts";
-import { answerRpc, type HostServices } from "./rpc-server.ts";
+import type { HostToWorker, SerializedRequest, WorkerToHost } from "./protocol.ts";
+import { answerRpc } from "./rpc-server.ts";
 import { runOutcome } from "./run-outcome.ts";
-import type { StateServices } from "./state-rpc.ts";
 import { within } from "./within.ts";
+import { type LoadedWorker, loadPlugin, type PluginWorkerOptions } from "./worker-load.ts";
 import {
   errorText,
   forwardLog,
-  PluginReports,
-  type PluginReportsOptions,
+  type PluginReports,
   protocolErrorText,
-  WorkerMessages,
+  type WorkerMessages,
 } from "./worker-messages.ts";
-import { type BootedWorker, bootWorker, type WorkerPool } from "./worker-pool.ts";
-import { closeSessions, openSessions, type WorkerSessions } from "./worker-sessions.ts";
+import { closeSessions, type WorkerSessions } from "./worker-sessions.ts";
 
-/** Besides these: what the host counts for the plugin, and serves it (see the two). */
-export interface PluginWorkerOptions extends PluginReportsOptions, HostServices {
-  moduleUrl: string;
-  /** The whole `plugins` section of the config file; the worker picks its plugin's part by name. */
-  settings: Record<string, unknown>;
-  env: WorkerEnv;
-  /** Plugin state and, when the store keeps them, files: a worker reaches them through the host. */
-  state: StateServices;
-  workerState: WorkerState;
-  clock: Clock;
-  /** Where the worker comes from: the host's pool, which keeps one booted ahead; else a fresh one. */
-  pool?: WorkerPool;
-  loadTimeoutMs: number;
-  /** How long a plugin whose deadline passed may take to answer a ping before it counts as hung. */
-  hangGraceMs: number;
-  /** After this long without work `onIdle` is called (0: never). */
-  idleMs: number;
-  /** Called once, when the loaded worker is terminated (retired, or dead): revokes its grants. */
-  onGone?(): void;
-}
-
-export class LoadError extends Error {
-  override name = "LoadError";
-}
+export { LoadError, type PluginWorkerOptions } from "./worker-load.ts";
 
 /** A run in flight: a delivery, or a job's run (then with the schedule, not an event). */
 type FlightJob = Pick<DeliveryJob, "reply" | "push"> & { eventId?: string; scheduleId?: string };
@@ -94,98 +61,42 @@ export class PluginWorker {
   #retiring = false;
   #tornDown: (() => void) | undefined;
   #drainWaiters: Array<() => void> = [];
-  /** When the last piece of work ended (performance.now(): idleness is wall time, not the clock). */
-  #lastWorkAt = performance.now();
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idle: IdleWatch;
   /** The ping that asks an idle worker whether timers of its own are still due. */
   #idlePing: number | undefined;
 
-  private constructor(
-    worker: Worker,
-    manifest: PluginManifest,
-    options: PluginWorkerOptions,
-    from: { messages: WorkerMessages; reports: PluginReports; sessions: WorkerSessions },
-  ) {
+  private constructor(loaded: LoadedWorker, options: PluginWorkerOptions) {
+    const { worker, sessions } = loaded;
     this.#worker = worker;
-    this.manifest = manifest;
+    this.manifest = loaded.manifest;
     this.#o = options;
-    this.#messages = from.messages;
-    this.#reports = from.reports;
-    this.#sessions = from.sessions;
-    this.richMenus = from.sessions.richMenus;
+    this.#messages = loaded.messages;
+    this.#reports = loaded.reports;
+    this.#sessions = sessions;
+    this.richMenus = sessions.richMenus;
     worker.onmessage = (event: MessageEvent<unknown>) => this.#receive(event.data);
     worker.onerror = (event) => this.#die(`worker crashed: ${errorText(event)}`);
-    if (options.idleMs > 0) this.#checkIdleIn(options.idleMs);
+    this.#idle = new IdleWatch({
+      idleMs: options.idleMs,
+      // Not adopted yet (its rich menus still syncing) counts as busy.
+      busy: () =>
+        !this.onIdle || this.#inFlight.size > 0 || this.#http.size > 0 || this.#pongs.size > 0,
+      ask: () => {
+        this.#idlePing = this.#nextId++;
+        this.#post({ type: "ping", id: this.#idlePing });
+      },
+      idle: () => this.onIdle?.(),
+      kept: (timers) =>
+        options.log.debug(
+          { plugin: this.manifest.name, timers },
+          "idle, but timers of its own are pending: not parked",
+        ),
+    });
   }
 
   /** Starts a worker and loads the plugin in it; rejects with a LoadError that says why not. */
   static async start(options: PluginWorkerOptions): Promise<PluginWorker> {
-    let booted: BootedWorker;
-    try {
-      booted = await (options.pool ? options.pool.take() : bootWorker());
-    } catch (error) {
-      throw new LoadError(`could not start a plugin worker: ${(error as Error).message}`);
-    }
-    const { worker } = booted;
-    const reports = new PluginReports(options);
-    const messages = new WorkerMessages({
-      logBudget: options.logBudget,
-      onLogDropped: (first) => reports.logDropped(first),
-    });
-    const sessions = openSessions(options.state);
-    const { state } = sessions;
-    return new Promise((resolve, reject) => {
-      const fail = (message: string) => {
-        clearTimeout(timer);
-        worker.terminate();
-        reports.named(basename(fileURLToPath(options.moduleUrl)));
-        void closeSessions(sessions);
-        reject(new LoadError(message));
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            `loading took longer than ${options.loadTimeoutMs} ms (does the module block or wait at top level?)`,
-          ),
-        options.loadTimeoutMs,
-      );
-      const receive = (data: unknown) => {
-        let message: WorkerToHost | undefined;
-        try {
-          message = messages.read(data);
-        } catch (error) {
-          const reason = protocolErrorText(error);
-          reports.protocolError(reason);
-          return fail(`protocol error: ${reason}`);
-        }
-        if (message?.type === "log") return forwardLog(options.log, message);
-        if (message?.type === "api-call") return reports.apiCall(message.endpoint, message.status);
-        if (message?.type === "rpc") return void answerRpc(worker, message, sessions, options);
-        if (message?.type === "load-failed") return fail(message.error);
-        if (message?.type === "loaded") {
-          if (message.manifest.name !== state.plugin)
-            return fail(
-              `the worker opened the state of "${state.plugin}", not of "${message.manifest.name}"`,
-            );
-          clearTimeout(timer);
-          reports.named(message.manifest.name);
-          const from = { messages, reports, sessions };
-          resolve(new PluginWorker(worker, message.manifest, options, from));
-        }
-      };
-      worker.onerror = (event) => fail(`worker error while loading: ${errorText(event)}`);
-      worker.onmessage = (event: MessageEvent<unknown>) => receive(event.data);
-      for (const data of booted.early) receive(data);
-      worker.postMessage({
-        type: "load",
-        moduleUrl: options.moduleUrl,
-        settings: options.settings,
-        env: options.env,
-        state: options.workerState,
-        now: options.clock.now(),
-        clockFrozen: options.clock.frozen === true,
-      } satisfies HostToWorker);
-    });
+    return new PluginWorker(await loadPlugin(options), options);
   }
 
   /**
@@ -282,7 +193,7 @@ export class PluginWorker {
       }, timeoutMs);
       this.#http.set(id, (response) => {
         clearTimeout(timer);
-        this.#lastWorkAt = performance.now();
+        this.#idle.worked();
         resolve(response);
       });
       this.#post({ type: "http", id, request: serialized, now: this.#o.clock.now() });
@@ -297,6 +208,7 @@ export class PluginWorker {
   async retire(drainMs: number): Promise<void> {
     if (this.#dead) return;
     this.#retiring = true;
+    this.#idle.stop();
     if (this.#inFlight.size > 0) {
       await within(drainMs, new Promise<void>((resolve) => this.#drainWaiters.push(resolve)));
     }
@@ -315,7 +227,7 @@ export class PluginWorker {
   terminate(reason: string): void {
     if (this.#dead) return;
     this.#dead = true;
-    clearTimeout(this.#idleTimer);
+    this.#idle.stop();
     this.#worker.terminate();
     this.#o.onGone?.();
     // What it left open is rolled back or dropped: a dead plugin holds nothing the others wait
@@ -337,47 +249,11 @@ export class PluginWorker {
     if (!flight) return;
     clearTimeout(flight.timer);
     this.#inFlight.delete(id);
-    this.#lastWorkAt = performance.now();
+    this.#idle.worked();
     flight.resolve(outcome);
     if (this.#inFlight.size === 0) {
       for (const resolve of this.#drainWaiters.splice(0)) resolve();
     }
-  }
-
-  /**
-   * One timer, re-armed only when it fires: work in between just moves `#lastWorkAt`, so the
-   * delivery path pays nothing for it. Once idle long enough, the worker is asked whether timers
-   * of its own are pending (see worker/timers.ts); `#idleAnswer` decides.
-   */
-  #checkIdleIn(ms: number): void {
-    this.#idleTimer = setTimeout(() => {
-      if (this.#dead || this.#retiring) return;
-      const wait = this.#idleWait();
-      if (wait > 0) return this.#checkIdleIn(wait);
-      this.#idlePing = this.#nextId++;
-      this.#post({ type: "ping", id: this.#idlePing });
-    }, ms);
-  }
-
-  #idleAnswer(timers: number): void {
-    this.#idlePing = undefined;
-    const wait = this.#idleWait();
-    if (wait === 0 && timers > 0)
-      this.#o.log.debug(
-        { plugin: this.manifest.name, timers },
-        "idle, but timers of its own are pending: not parked",
-      );
-    if (wait > 0 || timers > 0) this.#checkIdleIn(wait > 0 ? wait : this.#o.idleMs);
-    else this.onIdle?.();
-  }
-
-  /** How long until the worker has been idle for `idleMs`; 0 once it has. */
-  #idleWait(): number {
-    const { idleMs } = this.#o;
-    // Not adopted yet (its rich menus still syncing) counts as busy.
-    const busy =
-      !this.onIdle || this.#inFlight.size > 0 || this.#http.size > 0 || this.#pongs.size > 0;
-    return busy ? idleMs : Math.max(0, idleMs - (performance.now() - this.#lastWorkAt));
   }
 
   #post(message: HostToWorker): void {
@@ -480,7 +356,7 @@ export class PluginWorker {
       }
       case "pong":
         if (message.id === this.#idlePing) {
-          this.#idleAnswer(message.timers ?? 0);
+          this.#idle.answer(message.timers ?? 0);
           return;
         }
         clearTimeout(this.#pongs.get(message.id));

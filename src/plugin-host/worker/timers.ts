@@ -39,11 +39,12 @@ export function wrapTimers(onError: (error: unknown) => void): () => number {
 
   if (setTimeoutOf)
     g.setTimeout = (callback: unknown, ...rest: unknown[]) => {
-      const run = guarded(callback, onError);
+      if (typeof callback !== "function") return setTimeoutOf(callback, ...rest);
+      const run = guarded(callback, onError) as Callback;
       const id = setTimeoutOf(
         function (this: unknown, ...args: unknown[]) {
           pending.delete(id);
-          return typeof run === "function" ? (run as Callback).apply(this, args) : undefined;
+          return run.apply(this, args);
         },
         ...rest,
       );
