@@ -33,7 +33,8 @@ export class Instance {
   #plugins: string[] = [];
   #timers: Array<ReturnType<typeof setInterval>> = [];
   #unlisten: (() => Promise<void>) | undefined;
-  #sweeping = false;
+  /** The sweep under way. */
+  #sweeping: Promise<void> | undefined;
 
   constructor(options: InstanceOptions) {
     this.#o = options;
@@ -50,7 +51,11 @@ export class Instance {
     this.#unlisten = () => listening.unlisten();
     const renewEvery = Math.max(50, Math.floor(this.#o.leaseMs / 4));
     this.#timers.push(setInterval(() => void this.#heartbeat(), renewEvery));
-    this.#timers.push(setInterval(() => void this.sweep(), this.#o.sweepMs));
+    this.#timers.push(
+      setInterval(() => {
+        if (!this.#sweeping) void this.sweep();
+      }, this.#o.sweepMs),
+    );
     // The poll behind LISTEN: a notification lost with a connection costs at most this long.
     this.#timers.push(setInterval(() => this.#o.onWork(), Math.max(this.#o.sweepMs, 1000)));
     for (const timer of this.#timers) (timer as { unref?: () => void }).unref?.();
@@ -72,8 +77,17 @@ export class Instance {
    * kills every instance that runs it ends dead-lettered instead of taking the fleet down.
    */
   async sweep(): Promise<void> {
-    if (this.#sweeping || !this.#session) return;
-    this.#sweeping = true;
+    // After the sweep under way, not instead of it: that one may have read the time before the
+    // caller's, and a caller's sweep must see the leases that ran out by then.
+    while (this.#sweeping) await this.#sweeping;
+    if (!this.#session) return;
+    this.#sweeping = this.#sweepOnce().finally(() => {
+      this.#sweeping = undefined;
+    });
+    await this.#sweeping;
+  }
+
+  async #sweepOnce(): Promise<void> {
     try {
       const { sql, now } = this.#o;
       const owners = await sql<Array<{ owner: string; lockKey: number | null }>>`
@@ -93,8 +107,6 @@ export class Instance {
       );
     } catch (error) {
       this.#o.log.error({ err: error }, "sweeping for dead instances failed; trying again");
-    } finally {
-      this.#sweeping = false;
     }
   }
 
