@@ -66,6 +66,8 @@ export interface Hotline {
   /** Shadow runs of next versions, when some plugin is opted in. */
   readonly shadow: Shadow | undefined;
   readonly log: Logger;
+  /** Writes what is gathered in memory (reply counts, written once a second) now. */
+  flush(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startHotline(options: HotlineOptions): Promise<Hotline> {
       metrics: runtime.metrics,
       shadow: runtime.shadow,
       log,
+      flush: () => runtime.cost.gate.flush(),
       stop: () => lifecycle.unwind(),
     };
   } catch (error) {

@@ -242,10 +242,7 @@ export class TestBot {
     await this.settle();
   }
 
-  /**
-   * Resolves when no delivery and no job run is running or ready to run (retries and later
-   * schedules may still wait).
-   */
+  /** Resolves once no delivery or job run is running or due now, and reply counts are written. */
   async settle(): Promise<void> {
     const { dispatcher, scheduler } = this.hotline;
     // A delivery may schedule a job due at once, and a job's run settle after the deliveries.
@@ -253,6 +250,7 @@ export class TestBot {
     await scheduler.idle();
     await dispatcher.idle();
     await this.hotline.shadow?.runner.idle();
+    await this.hotline.flush();
   }
 
   /** Moves the clock (retries, cooldowns, expiries, schedules) and lets due work run. */
