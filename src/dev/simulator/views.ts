@@ -72,6 +72,7 @@ export function stateView(plugins: Pick<PluginHost, "statuses" | "routing">, row
       name: status.name,
       file: status.file,
       state: status.state,
+      parked: status.parked,
       version: status.version?.slice(0, 8),
       priority: status.priority,
       subscriptions: status.subscriptions,
