@@ -9,7 +9,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const IDLE_MS = 150;
+const IDLE_MS = 300;
 
 /** Replies which start of its worker answered: a parked plugin comes back as a fresh worker. */
 const counter = `import { definePlugin } from "hotline";
@@ -42,7 +42,8 @@ async function botWith(
   for (const [name, source] of Object.entries(files)) plugins.write(name, source);
   const bot = await startTestBot({
     pluginsDir: plugins.dir,
-    env: { PLUGIN_IDLE_MS: String(options.idleMs ?? IDLE_MS) },
+    // The slow handler below outlasts the idle time, and its reply the test kit's reply deadline.
+    env: { PLUGIN_IDLE_MS: String(options.idleMs ?? IDLE_MS), REPLY_DEADLINE_MS: "5000" },
     ...(options.logger ? { logger: options.logger } : {}),
   });
   cleanups.push(() => bot.stop());
@@ -91,11 +92,14 @@ describe("an idle plugin's worker is parked, and work starts it again", () => {
       .replace('name: "counter"', 'name: "slow"')
       .replace(
         "(event, ctx) => ctx.reply(",
-        `async (event, ctx) => { await new Promise((r) => setTimeout(r, ${IDLE_MS * 3})); await ctx.reply(`,
+        `async (event, ctx) => { await new Promise((r) => setTimeout(r, ${IDLE_MS * 2})); await ctx.reply(`,
       )
       .replace("}) },\n});", "}) } },\n});")
       .replace(`#\${++handled}\`)`, `#\${++handled}\`); }`);
     const bot = await botWith({ "slow.ts": slow });
+    // Parked once idle since its load (it may be already): the event below starts a fresh worker,
+    // which it keeps busy from its first moment.
+    if (!status(bot, "slow")?.parked) await bot.waitForPlugin(parked("slow"));
     const events: HostEvent[] = [];
     cleanups.push(bot.hotline.plugins.subscribe((e) => events.push(e)));
     expect(await answer(bot, "slow")).toEndWith("#1");
