@@ -125,6 +125,27 @@ describe("an idle plugin's worker is parked, and work starts it again", () => {
     expect(status(bot, "ticking")).toMatchObject({ state: "loaded", parked: false });
   });
 
+  test("a job due for a parked plugin starts it, and runs", async () => {
+    const later = `import { definePlugin } from "hotline";
+export default definePlugin({
+  name: "later",
+  jobs: { ping: { handler: (data, ctx) => ctx.push("ping", { to: data.to }) } },
+  on: {
+    "message:text": (event, ctx) =>
+      ctx.schedule("ping", { after: 60_000, data: { to: event.source.userId } }),
+  },
+});
+`;
+    const bot = await botWith({ "later.ts": later });
+    const sent = event.text("in a minute");
+    await bot.deliver(sent);
+    await bot.waitForPlugin(parked("later"));
+    await bot.advance(60_000);
+    const to = (sent.source as { userId: string }).userId;
+    await bot.line.waitFor(() => bot.pushesTo(to).length > 0);
+    expect(bot.pushesTo(to)).toEqual([{ type: "text", text: "ping" }]);
+  });
+
   test("PLUGIN_IDLE_MS=0 never parks", async () => {
     const bot = await botWith({ "counter.ts": counter }, { idleMs: 0 });
     expect(await answer(bot, "one")).toEndWith("#1");
