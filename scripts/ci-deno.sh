@@ -59,7 +59,9 @@ suite=(test/deno/bun-test-shim.deno.ts test/deno/runtime.deno.ts test/deno/plugi
 [[ -n $full ]] && suite+=(test/deno/host.deno.ts)
 echo "== deno test ${suite[*]} (bots on SQLite)"
 # An empty DATABASE_URL keeps the test kit's bots on SQLite, whatever the caller's environment has.
-DATABASE_URL="" timeout 900 "$deno" task test "${suite[@]}"
+# --parallel: a file per core at once (the host suite alone takes about three minutes; each file's
+# bots have their own directories, ports and schemas).
+DATABASE_URL="" timeout 900 "$deno" task test --parallel "${suite[@]}"
 
 if [[ -n $postgres && -n $plugins_on_postgres ]]; then
   # Not in CI: there the plugins' suites run on PostgreSQL under Bun (.ci/run), and the PostgreSQL
