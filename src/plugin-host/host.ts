@@ -30,7 +30,7 @@ import { answerAsHost } from "./host-responder.ts";
 import { runJobOn } from "./job-runs.ts";
 import { type LineEnv, lineEnv, menusSynced } from "./launch-parts.ts";
 import { type PluginSettings, type PluginVersion, servesRoute } from "./plugin-version.ts";
-import { LoadError, PluginWorker } from "./plugin-worker.ts";
+import { PluginWorker } from "./plugin-worker.ts";
 import type { WorkerEnv } from "./protocol.ts";
 import { Reloader } from "./reloader.ts";
 import type { HostServices } from "./rpc-server.ts";
@@ -38,6 +38,7 @@ import type { StateServices } from "./state-rpc.ts";
 import { type DeliveryCounts, type PluginStatus, pluginStatus } from "./status.ts";
 import { PluginSupervisor } from "./supervisor.ts";
 import { within } from "./within.ts";
+import { LoadError } from "./worker-load.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
 export type { HostEvent, ParkedEvent, ProtocolErrorEvent } from "./host-events.ts";

@@ -17,8 +17,6 @@ import {
 } from "./worker-messages.ts";
 import { closeSessions, type WorkerSessions } from "./worker-sessions.ts";
 
-export { LoadError, type PluginWorkerOptions } from "./worker-load.ts";
-
 /** A run in flight: a delivery, or a job's run (then with the schedule, not an event). */
 type FlightJob = Pick<DeliveryJob, "reply" | "push"> & { eventId?: string; scheduleId?: string };
 

@@ -10,8 +10,9 @@ import {
   type PluginVersion,
   pluginVersion,
 } from "./plugin-version.ts";
-import { LoadError, type PluginWorker } from "./plugin-worker.ts";
+import type { PluginWorker } from "./plugin-worker.ts";
 import { DirectoryWatcher } from "./watcher.ts";
+import { LoadError } from "./worker-load.ts";
 
 /** What became of a plugin file: a version loaded (or swapped in), a load failed, an unload. */
 export type ReloadEvent =
