@@ -202,7 +202,7 @@ export class PluginSupervisor {
 
   /** No work came for a while: the worker gives its memory back until work comes again. */
   #park(worker: PluginWorker): void {
-    if (this.#retired || this.#respawning) return;
+    // Only the current worker parks (see #adopt): a retired or dying one is no longer current.
     this.#worker = undefined;
     this.#parked = true;
     this.#o.log.debug({ plugin: this.version.name }, "plugin worker parked while idle");
